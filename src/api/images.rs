@@ -1,0 +1,183 @@
+//! Images: initiate an upload, and upload an image to its signed URL.
+
+use std::io::Read;
+
+use uuid::Uuid;
+
+use crate::error::{Error, Result, Step};
+use crate::image::Image;
+use crate::model::{InitiateUpload, Side, UploadTarget, UploadTargets};
+use crate::observe::{CallContext, Event, Observer};
+use crate::session::Session;
+use crate::transport::{Call, Dest, Payload};
+
+/// The longest side name the API accepts, in characters.
+pub(crate) const MAX_NAME_CHARS: usize = 255;
+
+impl Session {
+    /// Creates a batch for `subject_id` and returns a signed upload target per requested side
+    /// (`POST /api/v3/companies/{company_id}/subjects/{subject_id}/upload/`).
+    ///
+    /// At least one side must be named, each name 1..=255 characters; this is checked before
+    /// anything is sent. The batch exists once this returns: keep its id.
+    ///
+    /// ```no_run
+    /// use hautai::{InitiateUpload, Side};
+    /// # let session = hautai::Session::from_env()?;
+    /// # let subject_id = uuid::Uuid::nil();
+    /// let targets = session.initiate_upload(subject_id, &InitiateUpload::new().name(Side::Front, "front.jpg"))?;
+    /// println!("batch {}", targets.image_batch_id);
+    /// # Ok::<(), hautai::Error>(())
+    /// ```
+    pub fn initiate_upload(&self, subject_id: Uuid, request: &InitiateUpload) -> Result<UploadTargets> {
+        self.initiate_upload_in(subject_id, request, &CallContext::plain())
+    }
+
+    pub(crate) fn initiate_upload_in(
+        &self,
+        subject_id: Uuid,
+        request: &InitiateUpload,
+        ctx: &CallContext<'_>,
+    ) -> Result<UploadTargets> {
+        check_names(request)?;
+        let path = self.company_path(&format!("/subjects/{subject_id}/upload/"));
+        let reply = self.post_json("POST initiate upload", path, request, ctx)?;
+        super::decode("POST initiate upload", &reply.body)
+    }
+}
+
+/// At least one side, every name 1..=255 characters (characters, as the server counts).
+pub(crate) fn check_names(request: &InitiateUpload) -> Result<()> {
+    let sides = request.sides();
+    if sides.is_empty() {
+        return Err(Error::InvalidArgument("initiate upload needs at least one of front, left, right".into()));
+    }
+    for side in sides {
+        let chars = request.get(side).map_or(0, |n| n.chars().count());
+        if !(1..=MAX_NAME_CHARS).contains(&chars) {
+            return Err(Error::InvalidArgument(format!(
+                "the {side} name has {chars} characters; the api accepts 1 to {MAX_NAME_CHARS}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl Session {
+    /// Uploads `image` to its signed URL (the second step of the API's flow).
+    ///
+    /// Sends the target's method and signed headers with exactly their values (not
+    /// `Host`: the URL fixes it), an explicit `Content-Length` (never chunked), and never
+    /// the API token. A file is streamed from disk; a transient failure re-sends the whole
+    /// body from the start. `side` names the image in errors and progress events.
+    /// Returns the number of bytes sent.
+    ///
+    /// Storage errors keep their code: `SignatureDoesNotMatch` and `ExpiredToken` mean the
+    /// URL cannot be used again (start a new batch) and are not retried.
+    ///
+    /// ```no_run
+    /// use hautai::{InitiateUpload, Side};
+    /// # let session = hautai::Session::from_env()?;
+    /// # let subject_id = uuid::Uuid::nil();
+    /// let targets = session.initiate_upload(subject_id, &InitiateUpload::new().name(Side::Front, "front.jpg"))?;
+    /// let sent = session.upload_image(Side::Front, targets.get(Side::Front).unwrap(), "photos/front.jpg")?;
+    /// session.compute(targets.image_batch_id, None)?;
+    /// # let _ = sent;
+    /// # Ok::<(), hautai::Error>(())
+    /// ```
+    pub fn upload_image<'i>(&self, side: Side, target: &UploadTarget, image: impl Into<Image<'i>>) -> Result<u64> {
+        self.upload_image_in(side, target, &image.into(), &CallContext::plain())
+    }
+
+    /// [`upload_image`](Self::upload_image), reporting progress (and retries) to `observer`,
+    /// which may also cancel the upload.
+    pub fn upload_image_with<'i>(
+        &self,
+        side: Side,
+        target: &UploadTarget,
+        image: impl Into<Image<'i>>,
+        observer: &dyn Observer,
+    ) -> Result<u64> {
+        let ctx = CallContext::new(None, Some(observer));
+        self.upload_image_in(side, target, &image.into(), &ctx).map_err(|e| match e {
+            Error::Cancelled { .. } => Error::Cancelled { step: Step::Upload, batch_id: None },
+            other => other,
+        })
+    }
+
+    pub(crate) fn upload_image_in(
+        &self,
+        side: Side,
+        target: &UploadTarget,
+        image: &Image<'_>,
+        ctx: &CallContext<'_>,
+    ) -> Result<u64> {
+        let len = image.check(side)?;
+        if let Some((min, max)) = target.content_length_range()
+            && !(min..=max).contains(&len)
+        {
+            let path = image.path().map(Into::into);
+            let reason = format!("is {len} bytes; the upload target accepts {min} to {max}");
+            return Err(Error::InvalidImage { side, path, reason });
+        }
+        let method = match target.method.to_ascii_uppercase().as_str() {
+            "PUT" => "PUT",
+            "POST" => "POST",
+            other => return Err(Error::Config(format!("unsupported upload method {other:?} in the upload target"))),
+        };
+        let mut headers = target.headers.clone();
+        if let Some(content_type) = &target.content_type
+            && target.header("content-type").is_none()
+        {
+            headers.insert("Content-Type".into(), content_type.clone());
+        }
+        let open = || -> std::io::Result<Box<dyn Read + Send + '_>> {
+            Ok(Box::new(ProgressReader::new(image.open(len)?, side, len, ctx)))
+        };
+        let call = Call {
+            method,
+            dest: Dest::Storage { url: &target.url, headers: &headers, side: Some(side) },
+            payload: Payload::Stream { len, open: &open },
+        };
+        self.send(&call, ctx)?;
+        Ok(len)
+    }
+}
+
+/// How often upload progress is reported.
+const PROGRESS_STEP: u64 = 256 * 1024;
+
+/// Counts the bytes read by the upload, reports them, and stops the upload when the
+/// observer asks (the read fails, which ends the request at once).
+struct ProgressReader<'c, R> {
+    inner: R,
+    side: Side,
+    total: u64,
+    sent: u64,
+    reported: u64,
+    ctx: &'c CallContext<'c>,
+}
+
+impl<'c, R> ProgressReader<'c, R> {
+    fn new(inner: R, side: Side, total: u64, ctx: &'c CallContext<'c>) -> Self {
+        ProgressReader { inner, side, total, sent: 0, reported: 0, ctx }
+    }
+}
+
+impl<R: Read> Read for ProgressReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.sent += n as u64;
+        let due = self.sent - self.reported >= PROGRESS_STEP || (self.sent == self.total && self.reported < self.total);
+        let stopped = if due {
+            self.reported = self.sent;
+            self.ctx.emit(Event::UploadProgress { side: self.side, sent: self.sent, total: self.total }).is_err()
+        } else {
+            self.ctx.check().is_err()
+        };
+        if stopped {
+            return Err(std::io::Error::other("upload cancelled"));
+        }
+        Ok(n)
+    }
+}

@@ -1,0 +1,110 @@
+//! Time as the client sees it: a seam so that tests of retries, polling and deadlines run
+//! in microseconds and assert exact delays instead of timing anything.
+
+use std::fmt;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+/// The source of time and the way to wait. The session's default is [`SystemClock`];
+/// tests give a [`VirtualClock`] to
+/// [`SessionBuilder::clock`](crate::SessionBuilder::clock).
+///
+/// Only the client's own waits go through the clock (retry backoff, poll intervals, the
+/// deadline). Socket timeouts are real time.
+pub trait Clock: Send + Sync + fmt::Debug {
+    /// The current instant.
+    fn now(&self) -> Instant;
+    /// The current wall-clock time (to read `Retry-After` given as an HTTP date).
+    fn wall(&self) -> SystemTime;
+    /// Waits for `duration`.
+    fn sleep(&self, duration: Duration);
+}
+
+/// Real time: `Instant::now()` and `std::thread::sleep`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+    fn wall(&self) -> SystemTime {
+        SystemTime::now()
+    }
+    fn sleep(&self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
+}
+
+/// A clock for tests: `sleep` returns at once and moves time forward, and every sleep is
+/// recorded so that a test can assert the exact waits.
+///
+/// ```
+/// use std::time::Duration;
+/// use hautai::clock::{Clock, VirtualClock};
+///
+/// let clock = VirtualClock::new();
+/// let start = clock.now();
+/// clock.sleep(Duration::from_secs(30));
+/// assert_eq!(clock.now() - start, Duration::from_secs(30));
+/// assert_eq!(clock.sleeps(), vec![Duration::from_secs(30)]);
+/// ```
+#[derive(Debug)]
+pub struct VirtualClock {
+    start: Instant,
+    wall_start: SystemTime,
+    state: Mutex<VirtualState>,
+}
+
+#[derive(Debug, Default)]
+struct VirtualState {
+    elapsed: Duration,
+    sleeps: Vec<Duration>,
+}
+
+impl VirtualClock {
+    /// A clock that starts now and advances only when slept on (or [`advance`](Self::advance)d).
+    pub fn new() -> Self {
+        VirtualClock { start: Instant::now(), wall_start: SystemTime::now(), state: Mutex::default() }
+    }
+
+    /// Moves time forward without recording a sleep (time spent "elsewhere").
+    pub fn advance(&self, duration: Duration) {
+        self.lock().elapsed += duration;
+    }
+
+    /// Virtual time elapsed since the clock was made.
+    pub fn elapsed(&self) -> Duration {
+        self.lock().elapsed
+    }
+
+    /// Every sleep so far, in order.
+    pub fn sleeps(&self) -> Vec<Duration> {
+        self.lock().sleeps.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VirtualState> {
+        // A panic elsewhere while holding the lock leaves plain numbers behind: still usable.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Default for VirtualClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for VirtualClock {
+    fn now(&self) -> Instant {
+        self.start + self.lock().elapsed
+    }
+    fn wall(&self) -> SystemTime {
+        self.wall_start + self.lock().elapsed
+    }
+    fn sleep(&self, duration: Duration) {
+        let mut state = self.lock();
+        state.elapsed += duration;
+        state.sleeps.push(duration);
+    }
+}

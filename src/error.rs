@@ -1,0 +1,431 @@
+//! The crate's one error type.
+//!
+//! Every message is one lower-case line that says what happened and, where the caller can
+//! act, what to do. No message or `Debug` output contains the token or a URL signature:
+//! URLs and body excerpts are scrubbed before they are stored here.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use crate::model::{BatchResults, Side};
+
+/// Everything that can go wrong, from configuration to a finished analysis.
+///
+/// Match on the variants you care about and treat the rest generically; helpers such as
+/// [`Error::status`], [`Error::batch_id`] and [`Error::is_retryable`] look through the
+/// pipeline's [`Error::Step`] wrapper.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The session or a call was configured with a value that cannot work.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+
+    /// An environment variable read by [`Session::from_env`](crate::Session::from_env) is
+    /// missing or malformed.
+    #[error("environment variable {var} {problem}")]
+    Env {
+        /// The variable's name, e.g. `HAUTAI_TOKEN`.
+        var: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+
+    /// An argument was rejected before anything was sent.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+
+    /// An image given to the pipeline cannot be uploaded; nothing was created on the server.
+    #[error("invalid {side} image{}: {reason}", path.as_ref().map(|p| format!(" {}", p.display())).unwrap_or_default())]
+    InvalidImage {
+        /// The side the image was given for.
+        side: Side,
+        /// The file, when the image was given as a path.
+        path: Option<PathBuf>,
+        /// Why it was rejected.
+        reason: String,
+    },
+
+    /// The API answered with an error status (4xx or 5xx).
+    #[error(transparent)]
+    Api(Box<ApiError>),
+
+    /// The server answered with a redirect. Redirects are never followed: a followed
+    /// redirect turns a POST or PUT into a GET and drops the `Authorization` header.
+    #[error(
+        "{method} {path} was answered with a redirect ({status}) to {location}; redirects are not followed, check the base url"
+    )]
+    Redirect {
+        /// The request's method.
+        method: &'static str,
+        /// The request's path (without query).
+        path: String,
+        /// The 3xx status.
+        status: u16,
+        /// The `Location` header, scrubbed of signatures.
+        location: String,
+    },
+
+    /// The signed-URL storage refused an upload.
+    #[error(transparent)]
+    Storage(Box<StorageError>),
+
+    /// The connection failed before an answer arrived.
+    #[error("{method} {path} failed: {kind}{}", if detail.is_empty() { String::new() } else { format!(" ({detail})") })]
+    Transport {
+        /// The request's method.
+        method: &'static str,
+        /// The request's path (without query).
+        path: String,
+        /// What kind of failure it was.
+        kind: TransportKind,
+        /// The underlying error's text, scrubbed of secrets.
+        detail: String,
+    },
+
+    /// A request took longer than its timeout (or the time left before the deadline).
+    #[error("{method} {path} timed out after {}", secs(*after))]
+    Timeout {
+        /// The request's method.
+        method: &'static str,
+        /// The request's path (without query).
+        path: String,
+        /// The timeout that expired.
+        after: Duration,
+        /// Whether the timeout hit while connecting (the request was certainly not sent).
+        connecting: bool,
+    },
+
+    /// A successful answer could not be decoded.
+    #[error("cannot decode the answer of {endpoint}: {reason} (body starts: {excerpt})")]
+    Decode {
+        /// The endpoint, e.g. `GET batch results`.
+        endpoint: &'static str,
+        /// serde's explanation.
+        reason: String,
+        /// The start of the body, scrubbed.
+        excerpt: String,
+    },
+
+    /// An answer was larger than the configured read limit and was not read further.
+    #[error("{method} {path}: the answer exceeds the read limit of {limit} bytes")]
+    ResponseTooLarge {
+        /// The request's method.
+        method: &'static str,
+        /// The request's path (without query).
+        path: String,
+        /// The limit in bytes (see [`SessionBuilder::max_response_bytes`](crate::SessionBuilder::max_response_bytes)).
+        limit: u64,
+    },
+
+    /// The server asked to wait longer than the retry policy's cap or the time left.
+    #[error("{method} {path} answered {status} and asked to retry after {}, more than the allowed {}", secs(*wait), secs(*limit))]
+    RetryAfterTooLong {
+        /// The request's method.
+        method: &'static str,
+        /// The request's path (without query).
+        path: String,
+        /// The status that came with `Retry-After` (429 or 503, usually).
+        status: u16,
+        /// The wait the server asked for.
+        wait: Duration,
+        /// The longest wait allowed (the cap or the time left before the deadline).
+        limit: Duration,
+    },
+
+    /// A step of the pipeline failed; `error` says how.
+    #[error("{step} failed{}: {error}{}", batch_suffix(batch_id), hint.map(|h| format!("; {h}")).unwrap_or_default())]
+    Step {
+        /// The step that failed.
+        step: Step,
+        /// The batch, once it exists.
+        batch_id: Option<Uuid>,
+        /// What went wrong.
+        error: Box<Error>,
+        /// What the caller can do about it, when there is something specific.
+        hint: Option<&'static str>,
+    },
+
+    /// The pipeline's deadline ran out. The batch (when it exists) goes on on the server:
+    /// resume with [`Session::wait_for_results`](crate::Session::wait_for_results).
+    #[error("deadline of {} reached during {step}{} after {} and {polls} polls{}", secs(*deadline), batch_suffix(batch_id), secs(*elapsed), if batch_id.is_some() { "; resume with wait_for_results" } else { "" })]
+    Deadline {
+        /// The step that was running.
+        step: Step,
+        /// The batch, once it exists.
+        batch_id: Option<Uuid>,
+        /// The deadline that was set.
+        deadline: Duration,
+        /// Time spent in the call.
+        elapsed: Duration,
+        /// Result polls made.
+        polls: u32,
+    },
+
+    /// The service could not use the photo of one or more sides (no face found, say).
+    #[error(transparent)]
+    Detection(Box<DetectionError>),
+
+    /// The observer asked to stop.
+    #[error("cancelled during {step}{}", batch_suffix(batch_id))]
+    Cancelled {
+        /// The step that was running.
+        step: Step,
+        /// The batch, once it exists.
+        batch_id: Option<Uuid>,
+    },
+}
+
+/// The steps of the pipeline, as named in errors and progress events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Step {
+    /// Checking the inputs (nothing sent yet).
+    Validate,
+    /// Creating the batch and its upload targets.
+    Initiate,
+    /// Uploading the images to their signed URLs.
+    Upload,
+    /// Starting the computation.
+    Compute,
+    /// Waiting for (polling) the results.
+    Results,
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Step::Validate => "validation",
+            Step::Initiate => "initiate upload",
+            Step::Upload => "upload",
+            Step::Compute => "compute",
+            Step::Results => "waiting for results",
+        })
+    }
+}
+
+/// Kinds of connection failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// Nothing listens at the address (the request was not sent).
+    ConnectionRefused,
+    /// The host name did not resolve (the request was not sent).
+    HostNotFound,
+    /// Another failure while connecting, TLS included (the request was not sent).
+    Connect,
+    /// The connection broke after the request was (perhaps partly) sent.
+    Broken,
+    /// The server spoke something that is not HTTP/1.1.
+    Protocol,
+    /// The request could not be built (a bad header value, say).
+    Request,
+}
+
+impl TransportKind {
+    /// Whether the request certainly never reached the server.
+    pub fn not_sent(self) -> bool {
+        matches!(
+            self,
+            TransportKind::ConnectionRefused
+                | TransportKind::HostNotFound
+                | TransportKind::Connect
+                | TransportKind::Request
+        )
+    }
+}
+
+impl fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportKind::ConnectionRefused => "connection refused",
+            TransportKind::HostNotFound => "host not found",
+            TransportKind::Connect => "cannot connect",
+            TransportKind::Broken => "connection broken",
+            TransportKind::Protocol => "invalid http answer",
+            TransportKind::Request => "cannot build the request",
+        })
+    }
+}
+
+/// An error status from the API, with what the server said.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The request's method.
+    pub method: &'static str,
+    /// The request's path (without query).
+    pub path: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// The server's message: DRF's `detail`, or its field errors as `field: message; ...`.
+    pub message: Option<String>,
+    /// The start of the body (one line, scrubbed of secrets).
+    pub body_excerpt: String,
+    /// The wait the server asked for with `Retry-After`, if any.
+    pub retry_after: Option<Duration>,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} answered {}", self.method, self.path, self.status)?;
+        match (&self.message, self.body_excerpt.is_empty()) {
+            (Some(message), _) => write!(f, ": {message}")?,
+            (None, false) => write!(f, ": {}", self.body_excerpt)?,
+            (None, true) => {}
+        }
+        match self.status {
+            401 => f.write_str("; the token is invalid or expired: log in again or use a valid private token"),
+            403 => f.write_str("; the token has no access to this company or resource"),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// An upload refused by the signed-URL storage.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct StorageError {
+    /// The side being uploaded, when known.
+    pub side: Option<Side>,
+    /// The HTTP status.
+    pub status: u16,
+    /// The storage error code from the XML body, e.g. `SignatureDoesNotMatch`.
+    pub code: Option<String>,
+    /// The storage's message, scrubbed of secrets.
+    pub message: Option<String>,
+}
+
+impl StorageError {
+    /// Whether the code says the signed URL itself is unusable: a retry cannot help,
+    /// only a new batch with fresh URLs.
+    pub fn url_unusable(&self) -> bool {
+        matches!(
+            self.code.as_deref(),
+            Some("SignatureDoesNotMatch" | "ExpiredToken" | "AccessDenied" | "InvalidToken" | "AuthenticationRequired")
+        )
+    }
+}
+
+impl fmt::Display for StorageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.side {
+            Some(side) => write!(f, "upload of the {side} image was refused by storage with {}", self.status)?,
+            None => write!(f, "upload was refused by storage with {}", self.status)?,
+        }
+        if let Some(code) = &self.code {
+            write!(f, " {code}")?;
+        }
+        if let Some(message) = &self.message {
+            write!(f, ": {message}")?;
+        }
+        match self.code.as_deref() {
+            Some("SignatureDoesNotMatch") => f.write_str(
+                "; the signed url was rejected (headers or body differ from what was signed): start a new batch",
+            ),
+            Some("ExpiredToken") => f.write_str("; the signed url has expired: start a new batch"),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for StorageError {}
+
+/// Detection errors: the service could not use some photos. Keeps the partial results.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DetectionError {
+    /// The batch.
+    pub batch_id: Uuid,
+    /// Side name → the service's explanation.
+    pub sides: Vec<(String, String)>,
+    /// What the service returned, complete or not.
+    pub results: BatchResults,
+}
+
+impl fmt::Display for DetectionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the service could not use the photo of batch {}: ", self.batch_id)?;
+        for (i, (side, why)) in self.sides.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "; " };
+            write!(f, "{sep}{side}: {why}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    /// The HTTP status of an API or storage error.
+    pub fn status(&self) -> Option<u16> {
+        match self.innermost() {
+            Error::Api(e) => Some(e.status),
+            Error::Storage(e) => Some(e.status),
+            Error::Redirect { status, .. } | Error::RetryAfterTooLong { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The batch the error concerns, once the pipeline created one.
+    pub fn batch_id(&self) -> Option<Uuid> {
+        match self {
+            Error::Step { batch_id, .. } | Error::Deadline { batch_id, .. } | Error::Cancelled { batch_id, .. } => {
+                *batch_id
+            }
+            Error::Detection(e) => Some(e.batch_id),
+            _ => None,
+        }
+    }
+
+    /// The pipeline step the error happened in.
+    pub fn step(&self) -> Option<Step> {
+        match self {
+            Error::Step { step, .. } | Error::Deadline { step, .. } | Error::Cancelled { step, .. } => Some(*step),
+            Error::Detection(_) => Some(Step::Results),
+            Error::InvalidImage { .. } => Some(Step::Validate),
+            _ => None,
+        }
+    }
+
+    /// The error below the pipeline's [`Error::Step`] wrapper (or `self`).
+    pub fn innermost(&self) -> &Error {
+        match self {
+            Error::Step { error, .. } => error.innermost(),
+            other => other,
+        }
+    }
+
+    /// Whether the same call may succeed if tried again later: connection failures,
+    /// timeouts and the statuses 408, 429, 500, 502, 503 and 504.
+    pub fn is_retryable(&self) -> bool {
+        match self.innermost() {
+            Error::Api(e) => is_transient_status(e.status),
+            Error::Storage(e) => is_transient_status(e.status) && !e.url_unusable(),
+            Error::Transport { kind, .. } => *kind != TransportKind::Request,
+            Error::Timeout { .. } | Error::RetryAfterTooLong { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+/// Statuses that say "try again": the server or a proxy was momentarily unable.
+pub(crate) fn is_transient_status(status: u16) -> bool {
+    matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+fn batch_suffix(batch_id: &Option<Uuid>) -> String {
+    batch_id.map(|id| format!(" for batch {id}")).unwrap_or_default()
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl std::error::Error for DetectionError {}

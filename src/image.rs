@@ -1,0 +1,224 @@
+//! Image inputs: a file streamed from disk, or bytes in memory, checked before use.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::model::Side;
+
+/// The largest image the API accepts: 30 MiB (`X-Goog-Content-Length-Range: 1,31457280`).
+pub const MAX_IMAGE_BYTES: u64 = 30 * 1024 * 1024;
+
+/// One photo to upload: a file (streamed from disk, never loaded whole, and re-opened
+/// for a retry) or bytes already in memory.
+///
+/// Paths and bytes convert with `into()`: `&str`, `String`, `&Path` and `PathBuf` are
+/// paths; `Vec<u8>`, `&[u8]` and `&Vec<u8>` are bytes.
+///
+/// ```
+/// use hautai::Image;
+/// let from_disk: Image = "photos/front.jpg".into();
+/// let in_memory: Image = vec![0xFF, 0xD8, 0xFF].into();
+/// assert_eq!(from_disk.path().unwrap().to_str(), Some("photos/front.jpg"));
+/// assert!(in_memory.path().is_none());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Image<'a> {
+    source: Source<'a>,
+}
+
+#[derive(Clone)]
+enum Source<'a> {
+    Path(Cow<'a, Path>),
+    Bytes(Cow<'a, [u8]>),
+}
+
+impl std::fmt::Debug for Source<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Path(path) => f.debug_tuple("Path").field(path).finish(),
+            Source::Bytes(bytes) => write!(f, "Bytes({} bytes)", bytes.len()),
+        }
+    }
+}
+
+impl<'a> Image<'a> {
+    /// The file at `path`.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.source {
+            Source::Path(path) => Some(path),
+            Source::Bytes(_) => None,
+        }
+    }
+
+    /// A file, streamed from disk when uploaded.
+    pub fn from_path(path: impl Into<Cow<'a, Path>>) -> Self {
+        Image { source: Source::Path(path.into()) }
+    }
+
+    /// Bytes in memory.
+    pub fn from_bytes(bytes: impl Into<Cow<'a, [u8]>>) -> Self {
+        Image { source: Source::Bytes(bytes.into()) }
+    }
+
+    /// Checks the image for `side`: a readable regular file or bytes, 1 byte to 30 MiB.
+    /// Returns its size. Nothing is read but the file's metadata (and an open to check
+    /// that it is readable).
+    pub(crate) fn check(&self, side: Side) -> Result<u64> {
+        let invalid = |reason: String| Error::InvalidImage { side, path: self.path().map(Path::to_path_buf), reason };
+        let len = match &self.source {
+            Source::Bytes(bytes) => bytes.len() as u64,
+            Source::Path(path) => {
+                let meta = std::fs::metadata(path).map_err(|e| invalid(io_reason(&e)))?;
+                if meta.is_dir() {
+                    return Err(invalid("is a directory, not an image file".into()));
+                }
+                if !meta.is_file() {
+                    // A FIFO or a device: opening could block and its length is unknown.
+                    return Err(invalid("is not a regular file".into()));
+                }
+                File::open(path).map_err(|e| invalid(format!("cannot be read: {}", io_reason(&e))))?;
+                meta.len()
+            }
+        };
+        if len == 0 {
+            return Err(invalid("is empty".into()));
+        }
+        if len > MAX_IMAGE_BYTES {
+            return Err(invalid(format!("is {len} bytes; the api accepts at most {MAX_IMAGE_BYTES} (30 MiB)")));
+        }
+        Ok(len)
+    }
+
+    /// A reader over exactly `len` bytes of the image, from the start (for each attempt).
+    pub(crate) fn open(&self, len: u64) -> io::Result<Box<dyn Read + Send + '_>> {
+        match &self.source {
+            Source::Bytes(bytes) => Ok(Box::new(&bytes[..])),
+            Source::Path(path) => {
+                let file = File::open(path)?;
+                if file.metadata()?.len() != len {
+                    return Err(io::Error::other("the file changed size since it was checked"));
+                }
+                Ok(Box::new(file))
+            }
+        }
+    }
+
+    /// The name sent at initiate: `front.jpg`-style (keeping a short extension of the file)
+    /// unless `real_name` asks for the file's own name.
+    pub(crate) fn upload_name(&self, side: Side, real_name: bool) -> String {
+        let path = self.path();
+        if real_name && let Some(name) = path.and_then(Path::file_name) {
+            return name.to_string_lossy().into_owned();
+        }
+        let ext = path
+            .and_then(Path::extension)
+            .and_then(|e| e.to_str())
+            .filter(|e| (1..=5).contains(&e.len()) && e.chars().all(|c| c.is_ascii_alphanumeric()))
+            .map_or_else(|| "jpg".to_owned(), str::to_ascii_lowercase);
+        format!("{side}.{ext}")
+    }
+}
+
+fn io_reason(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "does not exist".into(),
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+impl<'a> From<&'a Path> for Image<'a> {
+    fn from(path: &'a Path) -> Self {
+        Image::from_path(path)
+    }
+}
+impl<'a> From<&'a PathBuf> for Image<'a> {
+    fn from(path: &'a PathBuf) -> Self {
+        Image::from_path(path.as_path())
+    }
+}
+impl From<PathBuf> for Image<'static> {
+    fn from(path: PathBuf) -> Self {
+        Image::from_path(path)
+    }
+}
+impl<'a> From<&'a str> for Image<'a> {
+    fn from(path: &'a str) -> Self {
+        Image::from_path(Path::new(path))
+    }
+}
+impl From<String> for Image<'static> {
+    fn from(path: String) -> Self {
+        Image::from_path(PathBuf::from(path))
+    }
+}
+impl<'a> From<&'a [u8]> for Image<'a> {
+    fn from(bytes: &'a [u8]) -> Self {
+        Image::from_bytes(bytes)
+    }
+}
+impl<'a> From<&'a Vec<u8>> for Image<'a> {
+    fn from(bytes: &'a Vec<u8>) -> Self {
+        Image::from_bytes(bytes.as_slice())
+    }
+}
+impl From<Vec<u8>> for Image<'static> {
+    fn from(bytes: Vec<u8>) -> Self {
+        Image::from_bytes(bytes)
+    }
+}
+
+/// The photos of one analysis: any non-empty subset of front, left and right.
+///
+/// ```
+/// use hautai::Images;
+/// let front_only = Images::new().front("front.jpg");
+/// let all = Images::new().front("f.jpg").left("l.jpg").right(vec![1u8, 2, 3]);
+/// assert_eq!(front_only.sides().count(), 1);
+/// assert_eq!(all.sides().count(), 3);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Images<'a> {
+    front: Option<Image<'a>>,
+    left: Option<Image<'a>>,
+    right: Option<Image<'a>>,
+}
+
+impl<'a> Images<'a> {
+    /// No photo yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets the front photo.
+    pub fn front(mut self, image: impl Into<Image<'a>>) -> Self {
+        self.front = Some(image.into());
+        self
+    }
+    /// Sets the left photo.
+    pub fn left(mut self, image: impl Into<Image<'a>>) -> Self {
+        self.left = Some(image.into());
+        self
+    }
+    /// Sets the right photo.
+    pub fn right(mut self, image: impl Into<Image<'a>>) -> Self {
+        self.right = Some(image.into());
+        self
+    }
+    /// Sets the photo of `side`.
+    pub fn side(self, side: Side, image: impl Into<Image<'a>>) -> Self {
+        match side {
+            Side::Front => self.front(image),
+            Side::Left => self.left(image),
+            Side::Right => self.right(image),
+        }
+    }
+    /// The sides given, with their photos, in API order.
+    pub fn sides(&self) -> impl Iterator<Item = (Side, &Image<'a>)> {
+        [(Side::Front, &self.front), (Side::Left, &self.left), (Side::Right, &self.right)]
+            .into_iter()
+            .filter_map(|(side, image)| image.as_ref().map(|i| (side, i)))
+    }
+}

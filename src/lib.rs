@@ -1,0 +1,104 @@
+//! A blocking, tokio-free client for the [Haut.ai](https://haut.ai) SaaS Images API (v3).
+//!
+//! Haut.ai analyses face photos (front, left, right) and returns skin parameters: age,
+//! pores, redness, lines, pigmentation and more. This crate speaks the six v3 endpoints
+//! through one [`Session`], with typed and lenient models, one request path that retries
+//! politely, and errors that say what happened and what to do.
+//!
+//! # Quick start
+//!
+//! ```no_run
+//! use hautai::Session;
+//!
+//! // HAUTAI_TOKEN, HAUTAI_COMPANY_ID, HAUTAI_SUBJECT_ID (and HAUTAI_BASE_URL if not the default).
+//! let session = Session::from_env()?;
+//! let results = session.run_full_analysis("front.jpg", "left.jpg", "right.jpg")?;
+//! for (name, parameter) in results.parameters().into_iter().flatten() {
+//!     println!("{name:20} {:10} {:?}", parameter.tag().unwrap_or("-"), parameter.score());
+//! }
+//! # Ok::<(), hautai::Error>(())
+//! ```
+//!
+//! With progress, any subset of sides and a deadline of its own:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use hautai::{AnalysisOptions, Control, Event, Images};
+//! # let session = hautai::Session::from_env()?;
+//!
+//! let progress = |event: &Event| {
+//!     eprintln!("{event}");
+//!     Control::Continue
+//! };
+//! let options = AnalysisOptions::new().deadline(Duration::from_secs(120)).observer(&progress);
+//! let results = session.run_analysis(&Images::new().front("front.jpg"), &options)?;
+//! # let _ = results;
+//! # Ok::<(), hautai::Error>(())
+//! ```
+//!
+//! # Where things are
+//!
+//! * [`Session`] and [`SessionBuilder`]: configuration, credentials, one connection pool.
+//! * The pipeline: [`run_full_analysis`](Session::run_full_analysis),
+//!   [`run_analysis`](Session::run_analysis) with [`Images`] and [`AnalysisOptions`],
+//!   [`wait_for_results`](Session::wait_for_results); progress through an [`Observer`].
+//! * The endpoints, as `Session` methods: [`initiate_upload`](Session::initiate_upload),
+//!   [`upload_image`](Session::upload_image), [`compute`](Session::compute),
+//!   [`results`](Session::results),
+//!   [`subject_parameters`](Session::subject_parameters), [`batch`](Session::batch),
+//!   [`list_batches`](Session::list_batches) and [`batches`](Session::batches).
+//! * [`Error`]: one enum for everything; [`RetryPolicy`] and [`PollSchedule`] for timing.
+//! * The models: [`BatchResults`], [`Analysis`], [`Parameter`], [`UploadTargets`], ...
+//!
+//! # What leaves the machine
+//!
+//! API requests go to the base URL (default `https://saas.haut.ai`) with the token in an
+//! `Authorization` header, and nowhere else: redirects are not followed and pagination
+//! links contribute only their query. Photos go, as they are (EXIF metadata included:
+//! strip it first if it matters), to the signed storage URLs the API returns, without the
+//! token. The names sent at initiate are `front.jpg`-style unless
+//! [`AnalysisOptions::real_file_names`] asks for the files' own names, which often name
+//! the patient.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod api;
+pub mod clock;
+mod error;
+mod image;
+mod model;
+mod observe;
+mod pipeline;
+mod poll;
+mod redact;
+mod retry;
+mod session;
+mod transport;
+
+pub use api::{BatchQuery, Pages};
+pub use error::{ApiError, DetectionError, Error, Result, Step, StorageError, TransportKind};
+pub use image::{Image, Images, MAX_IMAGE_BYTES};
+pub use model::{
+    Analysis, BatchImage, BatchImageSummary, BatchInfo, BatchResults, BatchSummary, FACE_SKIN_METRICS_3,
+    InitiateUpload, Lookup, NamedRef, Page, Parameter, Parameters, PredictedImages, ResultsQuery, Side, SurveyResult,
+    UploadTarget, UploadTargets,
+};
+pub use observe::{Control, Event, Observer};
+pub use pipeline::AnalysisOptions;
+pub use poll::PollSchedule;
+pub use retry::RetryPolicy;
+pub use session::{DEFAULT_BASE_URL, Session, SessionBuilder};
+pub use uuid::Uuid;
+
+/// A `Session` is shared between threads and its errors cross them.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<Session>();
+    assert_send_sync::<Error>();
+};
+
+/// The README's examples compile (they run against the network, so they are not run).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -1,0 +1,327 @@
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::debug_scrubbed;
+use super::lenient::{null_as_default, text_map};
+
+/// The tech name of Face Skin Analysis 3.0, the application whose parameters most callers want.
+pub const FACE_SKIN_METRICS_3: &str = "face_skin_metrics_3";
+
+/// The results of one batch: every application's analysis keyed by its tech name.
+///
+/// It serializes as the API's object (`{"face_skin_metrics_3": {...}, ...}`) and
+/// deserializes from it, so tests can build one from JSON:
+///
+/// ```
+/// let results: hautai::BatchResults = serde_json::from_str(r#"{
+///     "face_skin_metrics_3": {
+///         "image_batch_id": "5243ab6a-bd30-4932-b98c-45e43edfdc36",
+///         "all_algorithms_calculated": true,
+///         "parameters": {"age": {"tag": "Good", "score": 31}}
+///     }
+/// }"#)?;
+/// assert!(results.is_complete());
+/// assert_eq!(results.parameter("age").and_then(|p| p.score()), Some(31.0));
+/// assert_eq!(results.batch_id().to_string(), "5243ab6a-bd30-4932-b98c-45e43edfdc36");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Default)]
+pub struct BatchResults {
+    batch_id: Uuid,
+    applications: BTreeMap<String, Analysis>,
+}
+
+impl BatchResults {
+    /// Results of `batch_id` made of these analyses.
+    pub fn new(batch_id: Uuid, applications: BTreeMap<String, Analysis>) -> Self {
+        BatchResults { batch_id, applications }
+    }
+
+    /// The batch these results belong to.
+    pub fn batch_id(&self) -> Uuid {
+        self.batch_id
+    }
+
+    /// Every application's analysis, keyed by tech name.
+    pub fn applications(&self) -> &BTreeMap<String, Analysis> {
+        &self.applications
+    }
+
+    /// The analysis of the application `tech_name`.
+    pub fn application(&self, tech_name: &str) -> Option<&Analysis> {
+        self.applications.get(tech_name)
+    }
+
+    /// The Face Skin Analysis 3.0 entry ([`FACE_SKIN_METRICS_3`]).
+    pub fn face_skin_metrics(&self) -> Option<&Analysis> {
+        self.application(FACE_SKIN_METRICS_3)
+    }
+
+    /// The parameters of Face Skin Analysis 3.0.
+    pub fn parameters(&self) -> Option<&Parameters> {
+        self.face_skin_metrics().map(|a| &a.parameters)
+    }
+
+    /// One parameter of Face Skin Analysis 3.0, e.g. `"age"` or `"redness"`.
+    pub fn parameter(&self, name: &str) -> Option<&Parameter> {
+        self.parameters()?.get(name)
+    }
+
+    /// Whether no application has reported anything yet (work has not started).
+    pub fn is_empty(&self) -> bool {
+        self.applications.is_empty()
+    }
+
+    /// Whether the results are final: at least one application, and every application
+    /// reports `all_algorithms_calculated`.
+    pub fn is_complete(&self) -> bool {
+        !self.applications.is_empty() && self.applications.values().all(|a| a.all_algorithms_calculated)
+    }
+
+    /// Detection errors of every application, as `(side, message)` pairs.
+    pub fn detection_errors(&self) -> Vec<(String, String)> {
+        let mut all: Vec<(String, String)> = self
+            .applications
+            .values()
+            .flat_map(|a| a.detection_errors.iter().map(|(k, v)| (k.clone(), v.clone())))
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+}
+
+impl Serialize for BatchResults {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.applications.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for BatchResults {
+    /// Reads the API's object; the batch id is taken from the analyses' `image_batch_id`.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let applications: BTreeMap<String, Analysis> = Option::deserialize(deserializer)?.unwrap_or_default();
+        let batch_id = applications
+            .values()
+            .find_map(|a| a.image_batch_id.as_deref().and_then(|id| Uuid::parse_str(id).ok()))
+            .unwrap_or_default();
+        Ok(BatchResults { batch_id, applications })
+    }
+}
+
+/// One application's analysis of a batch (also one element of a subject's history).
+#[derive(Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Analysis {
+    /// The batch (typed "text" by the API; see [`Analysis::batch_uuid`]).
+    #[serde(default)]
+    pub image_batch_id: Option<String>,
+    /// The subject (typed "text" by the API).
+    #[serde(default)]
+    pub subject_id: Option<String>,
+    /// The computed parameters, by name.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub parameters: Parameters,
+    /// Answers to the survey attached to the batch, if any.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub survey_results: Vec<SurveyResult>,
+    /// Whether every algorithm of the application has finished.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub all_algorithms_calculated: bool,
+    /// The application's id.
+    #[serde(default)]
+    pub sc_app_id: Option<String>,
+    /// Whether predicted images may be shown.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub can_watch_predicted_images: bool,
+    /// Processed photos per side (signed URLs that expire).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub predicted_images: BTreeMap<String, PredictedImages>,
+    /// Photos the service could not use: side → explanation. Empty when all were usable.
+    #[serde(default, deserialize_with = "text_map")]
+    pub detection_errors: BTreeMap<String, String>,
+    /// Fields this version of the crate does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Analysis {
+    /// [`image_batch_id`](Self::image_batch_id) as a UUID, when it is one.
+    pub fn batch_uuid(&self) -> Option<Uuid> {
+        self.image_batch_id.as_deref().and_then(|id| Uuid::parse_str(id).ok())
+    }
+
+    /// [`subject_id`](Self::subject_id) as a UUID, when it is one.
+    pub fn subject_uuid(&self) -> Option<Uuid> {
+        self.subject_id.as_deref().and_then(|id| Uuid::parse_str(id).ok())
+    }
+}
+
+/// One answer of a survey.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SurveyResult {
+    /// The question.
+    #[serde(default)]
+    pub question: Option<String>,
+    /// The answer.
+    #[serde(default)]
+    pub answer: Option<String>,
+    /// When it was answered (ISO 8601).
+    #[serde(default)]
+    pub created_at: Option<String>,
+}
+
+/// Processed versions of one side's photo (signed URLs that expire; fetch results again for
+/// fresh ones).
+#[derive(Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PredictedImages {
+    /// The photo as uploaded.
+    #[serde(default)]
+    pub original: Option<String>,
+    /// The photo with the face anonymised.
+    #[serde(default)]
+    pub anonymised: Option<String>,
+    /// The face cropped and aligned.
+    #[serde(default)]
+    pub aligned_face: Option<String>,
+    /// Other versions this crate does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The parameters of an analysis by name (`age`, `redness`, `pores`, ...): an open set,
+/// since which parameters appear depends on the account.
+#[derive(Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Parameters(BTreeMap<String, Parameter>);
+
+impl Parameters {
+    /// The parameter `name`.
+    pub fn get(&self, name: &str) -> Option<&Parameter> {
+        self.0.get(name)
+    }
+
+    /// Every parameter, sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Parameter)> {
+        self.0.iter().map(|(name, p)| (name.as_str(), p))
+    }
+
+    /// The names present, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+
+    /// How many parameters there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for &'a Parameters {
+    type Item = (&'a String, &'a Parameter);
+    type IntoIter = std::collections::btree_map::Iter<'a, String, Parameter>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+/// One computed parameter: an object with at least a `tag` (a text grade such as
+/// `"Good"`) and usually a `score`; other fields (`grade`, `areas`, `masks`, `amount`, ...)
+/// depend on the parameter. Any JSON is accepted, so a new shape never fails decoding.
+///
+/// ```
+/// let p: hautai::Parameter = serde_json::from_str(r#"{"tag": "Good", "score": 87.5, "amount": 3}"#)?;
+/// assert_eq!(p.tag(), Some("Good"));
+/// assert_eq!(p.score(), Some(87.5));
+/// assert_eq!(p.number("amount"), Some(3.0));
+/// assert!(p.field("masks").is_none());
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Parameter(Value);
+
+impl Parameter {
+    /// The text grade, e.g. `"Good"`.
+    pub fn tag(&self) -> Option<&str> {
+        self.field("tag")?.as_str()
+    }
+
+    /// The numeric score.
+    pub fn score(&self) -> Option<f64> {
+        self.number("score")
+    }
+
+    /// The field `name` as a number (numbers written as strings are read too).
+    pub fn number(&self, name: &str) -> Option<f64> {
+        match self.field(name)? {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// The field `name`, any JSON.
+    pub fn field(&self, name: &str) -> Option<&Value> {
+        self.0.as_object()?.get(name)
+    }
+
+    /// The whole parameter as JSON.
+    pub fn as_json(&self) -> &Value {
+        &self.0
+    }
+}
+
+debug_scrubbed!(BatchResults, Analysis, PredictedImages, Parameters, Parameter);
+
+/// Options of the results endpoint. Unset options are not sent, so the server's defaults
+/// apply: signed URLs valid 3600 s, masks included, as SVG.
+///
+/// ```
+/// use hautai::ResultsQuery;
+/// let small = ResultsQuery::new().with_masks(false);
+/// let short_lived = ResultsQuery::new().expiration_seconds(600);
+/// # let _ = (small, short_lived);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResultsQuery {
+    /// How long signed URLs in the answer stay valid, in seconds.
+    pub expiration_seconds: Option<u32>,
+    /// Whether masks are included.
+    pub with_masks: Option<bool>,
+    /// Whether masks come as SVG images.
+    pub svg_masks: Option<bool>,
+}
+
+impl ResultsQuery {
+    /// The server's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets how long signed URLs stay valid.
+    pub fn expiration_seconds(mut self, seconds: u32) -> Self {
+        self.expiration_seconds = Some(seconds);
+        self
+    }
+    /// Includes masks or not.
+    pub fn with_masks(mut self, with: bool) -> Self {
+        self.with_masks = Some(with);
+        self
+    }
+    /// Returns masks as SVG or not.
+    pub fn svg_masks(mut self, svg: bool) -> Self {
+        self.svg_masks = Some(svg);
+        self
+    }
+}

@@ -1,0 +1,178 @@
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::Side;
+use super::lenient::text_map;
+use crate::redact;
+
+/// The body of "initiate upload": a name per side to upload, plus optional metadata.
+///
+/// ```
+/// use hautai::{InitiateUpload, Side};
+///
+/// let request = InitiateUpload::new()
+///     .name(Side::Front, "front.jpg")
+///     .meta(serde_json::json!({"visit": 3}));
+/// assert_eq!(request.sides(), vec![Side::Front]);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct InitiateUpload {
+    /// The name of the front image (1..=255 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub front: Option<String>,
+    /// The name of the left image (1..=255 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left: Option<String>,
+    /// The name of the right image (1..=255 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub right: Option<String>,
+    /// Any JSON to store with the batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Value>,
+    /// When the photos were taken (an ISO 8601 date-time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<String>,
+}
+
+impl InitiateUpload {
+    /// A request with no side yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Requests an upload target for `side`, naming the image `name`.
+    pub fn name(mut self, side: Side, name: impl Into<String>) -> Self {
+        *self.slot(side) = Some(name.into());
+        self
+    }
+
+    /// Stores `meta` with the batch.
+    pub fn meta(mut self, meta: Value) -> Self {
+        self.meta = Some(meta);
+        self
+    }
+
+    /// Records when the photos were taken (ISO 8601, e.g. `2026-11-28T10:00:00Z`).
+    pub fn creation_time(mut self, time: impl Into<String>) -> Self {
+        self.creation_time = Some(time.into());
+        self
+    }
+
+    /// The sides requested, in API order.
+    pub fn sides(&self) -> Vec<Side> {
+        Side::ALL.into_iter().filter(|side| self.get(*side).is_some()).collect()
+    }
+
+    /// The name given for `side`.
+    pub fn get(&self, side: Side) -> Option<&str> {
+        match side {
+            Side::Front => self.front.as_deref(),
+            Side::Left => self.left.as_deref(),
+            Side::Right => self.right.as_deref(),
+        }
+    }
+
+    fn slot(&mut self, side: Side) -> &mut Option<String> {
+        match side {
+            Side::Front => &mut self.front,
+            Side::Left => &mut self.left,
+            Side::Right => &mut self.right,
+        }
+    }
+}
+
+/// The answer of "initiate upload": a signed upload target per requested side and the id
+/// of the new batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UploadTargets {
+    /// The target for the front image.
+    #[serde(default)]
+    pub front: Option<UploadTarget>,
+    /// The target for the left image.
+    #[serde(default)]
+    pub left: Option<UploadTarget>,
+    /// The target for the right image.
+    #[serde(default)]
+    pub right: Option<UploadTarget>,
+    /// The batch the images belong to: keep it to fetch results later.
+    pub image_batch_id: Uuid,
+}
+
+impl UploadTargets {
+    /// The target for `side`, if it was requested.
+    pub fn get(&self, side: Side) -> Option<&UploadTarget> {
+        match side {
+            Side::Front => self.front.as_ref(),
+            Side::Left => self.left.as_ref(),
+            Side::Right => self.right.as_ref(),
+        }
+    }
+
+    /// The targets present, in API order.
+    pub fn iter(&self) -> impl Iterator<Item = (Side, &UploadTarget)> {
+        Side::ALL.into_iter().filter_map(|side| self.get(side).map(|t| (side, t)))
+    }
+}
+
+/// Where and how to upload one image: a signed URL, its method and the headers that were
+/// signed with it. Give it to [`Session::upload_image`](crate::Session::upload_image).
+///
+/// The URL is a bearer credential: `Debug` hides its `X-Goog-Signature` and
+/// `X-Goog-Credential` values.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UploadTarget {
+    /// The signed URL.
+    pub url: String,
+    /// The HTTP method, `PUT` (also when the answer leaves it out or `null`).
+    #[serde(default = "put", deserialize_with = "method_or_put")]
+    pub method: String,
+    /// The headers to send with exactly these values (the signature covers them).
+    #[serde(default, deserialize_with = "text_map")]
+    pub headers: BTreeMap<String, String>,
+    /// The content type the upload must declare.
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// The id of the image this upload creates.
+    #[serde(default)]
+    pub id: Option<Uuid>,
+}
+
+fn put() -> String {
+    "PUT".to_owned()
+}
+
+fn method_or_put<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_else(put))
+}
+
+impl UploadTarget {
+    /// The header `name` (any letter case), if the target lists it.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The byte range storage accepts, from `X-Goog-Content-Length-Range: min,max`.
+    pub fn content_length_range(&self) -> Option<(u64, u64)> {
+        let (min, max) = self.header("x-goog-content-length-range")?.split_once(',')?;
+        Some((min.trim().parse().ok()?, max.trim().parse().ok()?))
+    }
+}
+
+impl fmt::Debug for UploadTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UploadTarget")
+            .field("url", &redact::scrub(&self.url))
+            .field("method", &self.method)
+            .field("headers", &self.headers)
+            .field("content_type", &self.content_type)
+            .field("id", &self.id)
+            .finish()
+    }
+}

@@ -1,0 +1,236 @@
+//! Progress and cancellation: what a caller sees of a call while it runs.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::model::Side;
+
+/// What an observer says after each event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Control {
+    /// Go on.
+    #[default]
+    Continue,
+    /// Stop as soon as possible; the call returns [`Error::Cancelled`].
+    Stop,
+}
+
+/// Something that happened during a call. Events arrive in order for each side; uploads
+/// of different sides run at the same time, so their events interleave.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// Every input was checked; nothing has been sent yet.
+    Validated {
+        /// The sides to upload, with their sizes in bytes.
+        sides: &'a [(Side, u64)],
+    },
+    /// The batch exists on the server (initiate succeeded).
+    BatchCreated {
+        /// The new batch.
+        batch_id: Uuid,
+    },
+    /// More bytes of a side were sent (reported every 256 KiB and at the end).
+    UploadProgress {
+        /// The side.
+        side: Side,
+        /// Bytes sent so far in this attempt.
+        sent: u64,
+        /// The image's size.
+        total: u64,
+    },
+    /// A side's upload finished.
+    Uploaded {
+        /// The side.
+        side: Side,
+        /// Its size in bytes.
+        bytes: u64,
+        /// How long the upload took, retries included.
+        elapsed: Duration,
+    },
+    /// Every upload succeeded and compute is being requested.
+    Computing {
+        /// The batch.
+        batch_id: Uuid,
+    },
+    /// The results were polled.
+    Polled {
+        /// 1 for the first poll.
+        attempt: u32,
+        /// Whether the results were complete.
+        complete: bool,
+        /// The wait before the next poll (`None` when this was the last).
+        next_delay: Option<Duration>,
+    },
+    /// A request failed and will be tried again.
+    Retrying {
+        /// The request, e.g. `GET /api/v3/.../results/` or `PUT front image`.
+        what: &'a str,
+        /// Why it failed.
+        cause: &'a Error,
+        /// 1 for the first retry.
+        retry: u32,
+        /// The wait before the retry.
+        delay: Duration,
+    },
+    /// The call finished successfully.
+    Done {
+        /// The batch.
+        batch_id: Uuid,
+        /// The whole call's duration.
+        elapsed: Duration,
+    },
+}
+
+impl fmt::Display for Event<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::Validated { sides } => {
+                f.write_str("validated")?;
+                for (side, bytes) in *sides {
+                    write!(f, " {side} ({bytes} bytes)")?;
+                }
+                Ok(())
+            }
+            Event::BatchCreated { batch_id } => write!(f, "batch {batch_id} created"),
+            Event::UploadProgress { side, sent, total } => write!(f, "{side}: {sent}/{total} bytes sent"),
+            Event::Uploaded { side, bytes, elapsed } => {
+                write!(f, "{side}: {bytes} bytes uploaded in {:.2}s", elapsed.as_secs_f64())
+            }
+            Event::Computing { batch_id } => write!(f, "computing batch {batch_id}"),
+            Event::Polled { attempt, complete, next_delay } => match (complete, next_delay) {
+                (true, _) => write!(f, "poll {attempt}: complete"),
+                (false, Some(d)) => write!(f, "poll {attempt}: not ready, next in {:.1}s", d.as_secs_f64()),
+                (false, None) => write!(f, "poll {attempt}: not ready"),
+            },
+            Event::Retrying { what, cause, retry, delay } => {
+                write!(f, "retry {retry} of {what} in {:.2}s after: {cause}", delay.as_secs_f64())
+            }
+            Event::Done { batch_id, elapsed } => {
+                write!(f, "batch {batch_id} done in {:.2}s", elapsed.as_secs_f64())
+            }
+        }
+    }
+}
+
+/// Receives the [`Event`]s of a pipeline call and may ask it to stop.
+///
+/// Any `Fn(&Event) -> Control + Sync` closure is an observer. Uploads run on several
+/// threads at once, so an observer is called through `&self` from more than one thread:
+/// keep state behind a `Mutex` or atomics.
+///
+/// ```
+/// use hautai::{Control, Event};
+///
+/// let print = |event: &Event| {
+///     eprintln!("{event}");
+///     Control::Continue
+/// };
+/// # let _: &dyn hautai::Observer = &print;
+/// ```
+///
+/// To stop from elsewhere (a Ctrl-C handler, a UI button), implement
+/// [`should_stop`](Observer::should_stop): it is checked between events and at least
+/// every 50 ms while the call waits.
+pub trait Observer: Sync {
+    /// Called for each event; return [`Control::Stop`] to cancel the call.
+    fn on_event(&self, event: &Event<'_>) -> Control;
+
+    /// Checked while the call waits; return `true` to cancel it.
+    fn should_stop(&self) -> bool {
+        false
+    }
+}
+
+impl<F> Observer for F
+where
+    F: Fn(&Event<'_>) -> Control + Sync,
+{
+    fn on_event(&self, event: &Event<'_>) -> Control {
+        self(event)
+    }
+}
+
+/// The longest a wait runs without checking for cancellation.
+const STOP_CHECK: Duration = Duration::from_millis(50);
+
+/// Per-call context handed down to the request path: the deadline, the observer, and
+/// whether the observer asked to stop.
+pub(crate) struct CallContext<'a> {
+    pub(crate) deadline: Option<Instant>,
+    observer: Option<&'a dyn Observer>,
+    stopped: AtomicBool,
+}
+
+/// Returned when the observer asked to stop.
+#[derive(Debug)]
+pub(crate) struct Stopped;
+
+impl<'a> CallContext<'a> {
+    /// No deadline, no observer: a plain endpoint call.
+    pub(crate) fn plain() -> CallContext<'static> {
+        CallContext { deadline: None, observer: None, stopped: AtomicBool::new(false) }
+    }
+
+    pub(crate) fn new(deadline: Option<Instant>, observer: Option<&'a dyn Observer>) -> Self {
+        CallContext { deadline, observer, stopped: AtomicBool::new(false) }
+    }
+
+    /// Tells the observer; fails once it asked to stop.
+    pub(crate) fn emit(&self, event: Event<'_>) -> Result<(), Stopped> {
+        if let Some(observer) = self.observer
+            && observer.on_event(&event) == Control::Stop
+        {
+            self.stopped.store(true, Ordering::SeqCst);
+        }
+        self.check()
+    }
+
+    /// The observer, for a context derived from this one.
+    pub(crate) fn observer(&self) -> Option<&'a dyn Observer> {
+        self.observer
+    }
+
+    /// Makes every later check fail: stops work sharing this context.
+    pub(crate) fn stop(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+    }
+
+    /// Fails once the observer asked to stop (by an event or `should_stop`).
+    pub(crate) fn check(&self) -> Result<(), Stopped> {
+        let stop = self.stopped.load(Ordering::SeqCst) || self.observer.is_some_and(|o| o.should_stop());
+        if stop {
+            self.stopped.store(true, Ordering::SeqCst);
+            Err(Stopped)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Waits `duration` on `clock`, in slices so that a stop request ends the wait early.
+    pub(crate) fn sleep(&self, clock: &dyn Clock, duration: Duration) -> Result<(), Stopped> {
+        self.check()?;
+        if self.observer.is_none() {
+            clock.sleep(duration);
+            return Ok(());
+        }
+        let mut left = duration;
+        while !left.is_zero() {
+            let slice = left.min(STOP_CHECK);
+            clock.sleep(slice);
+            left -= slice;
+            self.check()?;
+        }
+        Ok(())
+    }
+
+    /// Time left before the deadline (`None`: no deadline).
+    pub(crate) fn remaining(&self, clock: &dyn Clock) -> Option<Duration> {
+        self.deadline.map(|d| d.saturating_duration_since(clock.now()))
+    }
+}

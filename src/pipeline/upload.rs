@@ -1,0 +1,72 @@
+//! Step 3: every side uploaded at the same time, on scoped threads sharing one pool.
+
+use crate::error::{Error, Result};
+use crate::model::UploadTargets;
+use crate::observe::{CallContext, Event};
+use crate::session::Session;
+
+use super::Prepared;
+
+impl Session {
+    /// Uploads every prepared side to its target concurrently. When one side fails for
+    /// good, the others are stopped and its error is returned; when all succeed, each
+    /// reported [`Event::Uploaded`].
+    pub(crate) fn upload_all(
+        &self,
+        prepared: &[Prepared<'_>],
+        targets: &UploadTargets,
+        ctx: &CallContext<'_>,
+    ) -> Result<()> {
+        // Every side needs a target before any upload starts.
+        let mut jobs = Vec::with_capacity(prepared.len());
+        for p in prepared {
+            let target = targets.get(p.side).ok_or_else(|| Error::Decode {
+                endpoint: "POST initiate upload",
+                reason: format!("the answer has no upload target for the {} image", p.side),
+                excerpt: String::new(),
+            })?;
+            jobs.push((p, target));
+        }
+        // The group's own context: a failed side stops its siblings without cancelling
+        // the caller's observer.
+        let group = CallContext::new(ctx.deadline, ctx.observer());
+        let clock = &*self.shared.clock;
+        let results: Vec<Result<()>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = jobs
+                .iter()
+                .map(|(p, target)| {
+                    let group = &group;
+                    scope.spawn(move || {
+                        let started = clock.now();
+                        let outcome = self.upload_image_in(p.side, target, p.image, group);
+                        match outcome {
+                            Ok(bytes) => {
+                                let elapsed = clock.now() - started;
+                                group.emit(Event::Uploaded { side: p.side, bytes, elapsed }).map_err(|_| cancelled())
+                            }
+                            Err(error) => {
+                                group.stop();
+                                Err(error)
+                            }
+                        }
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        });
+        // A real failure explains more than the cancellations it caused in its siblings.
+        let mut cancelled_error = None;
+        for result in results {
+            match result {
+                Ok(()) => {}
+                Err(e @ Error::Cancelled { .. }) => cancelled_error = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        cancelled_error.map_or(Ok(()), Err)
+    }
+}
+
+fn cancelled() -> Error {
+    Error::Cancelled { step: crate::error::Step::Upload, batch_id: None }
+}

@@ -1,0 +1,155 @@
+//! When to poll for results.
+
+use std::time::Duration;
+
+/// The waits between result polls.
+///
+/// The default looks 1 s after compute, then every second for the first minute, then
+/// backs off by 1.5× per poll up to one poll every 5 s. Averaged over readiness times
+/// spread evenly from 2 s to 60 s it returns 0.5 s after the results are ready, where
+/// polling every 2 s returns after 1.0 s, and it spends 1.85× the requests of such polling
+/// (31.5 against 17); both figures are checked by a test of this module. Analyses that
+/// take minutes get polled gently.
+///
+/// ```
+/// use std::time::Duration;
+/// use hautai::PollSchedule;
+///
+/// let gentle = PollSchedule::fixed(Duration::from_secs(5));
+/// let eager = PollSchedule::default().interval(Duration::from_millis(500));
+/// # let _ = (gentle, eager);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PollSchedule {
+    first: Duration,
+    interval: Duration,
+    steady_for: Duration,
+    growth: f64,
+    max_interval: Duration,
+}
+
+impl Default for PollSchedule {
+    fn default() -> Self {
+        PollSchedule {
+            first: Duration::from_secs(1),
+            interval: Duration::from_secs(1),
+            steady_for: Duration::from_secs(60),
+            growth: 1.5,
+            max_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+impl PollSchedule {
+    /// Polls every `interval`, starting `interval` after compute, forever.
+    pub fn fixed(interval: Duration) -> Self {
+        PollSchedule { first: interval, interval, steady_for: Duration::MAX, growth: 1.0, max_interval: interval }
+    }
+
+    /// The wait between compute and the first poll.
+    pub fn first(mut self, wait: Duration) -> Self {
+        self.first = wait;
+        self
+    }
+
+    /// The wait between polls during the steady phase.
+    pub fn interval(mut self, wait: Duration) -> Self {
+        self.interval = wait;
+        self.max_interval = self.max_interval.max(wait);
+        self
+    }
+
+    /// How long polling stays at [`interval`](Self::interval) before it backs off.
+    pub fn steady_for(mut self, time: Duration) -> Self {
+        self.steady_for = time;
+        self
+    }
+
+    /// The factor each wait grows by after the steady phase (at least 1), and the cap.
+    pub fn backoff(mut self, growth: f64, max_interval: Duration) -> Self {
+        self.growth = if growth.is_finite() { growth.max(1.0) } else { 1.0 };
+        self.max_interval = max_interval.max(self.interval);
+        self
+    }
+
+    /// The waits of this schedule, one per poll: the first is the wait before poll 1.
+    pub(crate) fn waits(&self) -> Waits {
+        Waits { schedule: *self, polled: Duration::ZERO, last: None }
+    }
+}
+
+/// The successive waits of a [`PollSchedule`].
+#[derive(Debug, Clone)]
+pub(crate) struct Waits {
+    schedule: PollSchedule,
+    /// Total of the waits handed out so far.
+    polled: Duration,
+    last: Option<Duration>,
+}
+
+impl Iterator for Waits {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        let s = &self.schedule;
+        let wait = match self.last {
+            None => s.first,
+            Some(_) if self.polled < s.steady_for => s.interval,
+            Some(last) => last.mul_f64(s.growth).clamp(s.interval, s.max_interval),
+        };
+        self.polled = self.polled.saturating_add(wait);
+        self.last = Some(wait);
+        Some(wait)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Mean requests and mean delay after readiness, over readiness times spread evenly
+    /// across `[from, to]` seconds (polls that take no time).
+    fn simulate(schedule: PollSchedule, from: f64, to: f64) -> (f64, f64) {
+        let n = 2000;
+        let (mut requests, mut delay) = (0.0, 0.0);
+        for i in 0..n {
+            let ready = from + (to - from) * (i as f64 + 0.5) / n as f64;
+            let mut t = 0.0;
+            for wait in schedule.waits() {
+                t += wait.as_secs_f64();
+                requests += 1.0;
+                if t >= ready {
+                    delay += t - ready;
+                    break;
+                }
+            }
+        }
+        (requests / n as f64, delay / n as f64)
+    }
+
+    #[test]
+    fn default_returns_sooner_than_fixed_2s_with_at_most_twice_the_requests() {
+        // "Fixed 2 s polling" as public code does it: poll, and sleep 2 s while not ready.
+        let fixed = PollSchedule::fixed(Duration::from_secs(2)).first(Duration::ZERO);
+        let (fixed_requests, fixed_delay) = simulate(fixed, 2.0, 60.0);
+        let (requests, delay) = simulate(PollSchedule::default(), 2.0, 60.0);
+        assert!(delay < fixed_delay, "delay {delay} vs fixed {fixed_delay}");
+        assert!(requests <= 2.0 * fixed_requests, "requests {requests} vs fixed {fixed_requests}");
+        assert!((delay - 0.5).abs() < 0.01 && (fixed_delay - 1.0).abs() < 0.01);
+        assert!((requests - 31.5).abs() < 0.01 && (fixed_requests - 17.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn default_backs_off_after_a_minute_up_to_the_cap() {
+        let waits: Vec<f64> = PollSchedule::default().waits().take(70).map(|d| d.as_secs_f64()).collect();
+        assert!(waits[..60].iter().all(|w| *w == 1.0));
+        assert_eq!(&waits[60..64], &[1.5, 2.25, 3.375, 5.0]);
+        assert_eq!(waits[69], 5.0);
+    }
+
+    #[test]
+    fn fixed_is_fixed() {
+        let waits: Vec<Duration> = PollSchedule::fixed(Duration::from_millis(300)).waits().take(500).collect();
+        assert!(waits.iter().all(|w| *w == Duration::from_millis(300)));
+    }
+}

@@ -1,0 +1,471 @@
+//! The one request path. Every API call and every upload goes through [`Session::send`]:
+//! it adds auth (API only), applies timeouts and the deadline, never follows redirects,
+//! retries per the [`RetryPolicy`](crate::RetryPolicy), reads bodies with a limit, and
+//! maps every failure to [`Error`].
+
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+use std::time::Duration;
+
+use ureq::http;
+
+use crate::error::{ApiError, Error, Result, Step, StorageError, TransportKind};
+use crate::model::Side;
+use crate::observe::{CallContext, Event};
+use crate::redact;
+use crate::retry::{Attempt, Idempotency, jitter_unit, parse_retry_after, should_retry};
+use crate::session::Session;
+
+/// How much of an error body is read (the rest is not needed for a message).
+const ERROR_BODY_LIMIT: u64 = 64 * 1024;
+/// How much of a body goes into an error message.
+const EXCERPT_CHARS: usize = 300;
+
+/// Where a request goes.
+pub(crate) enum Dest<'a> {
+    /// The API: a path below the base URL and an encoded query (without `?`); carries the
+    /// bearer token.
+    Api { path: String, query: String },
+    /// A signed storage URL with the headers that were signed; never carries the token.
+    Storage { url: &'a str, headers: &'a BTreeMap<String, String>, side: Option<Side> },
+}
+
+/// What a request sends.
+pub(crate) enum Payload<'a> {
+    None,
+    Json(Vec<u8>),
+    /// `len` bytes from a reader opened anew for every attempt (retries re-send it all).
+    Stream {
+        len: u64,
+        open: &'a (dyn Fn() -> io::Result<Box<dyn Read + Send + 'a>> + Sync),
+    },
+}
+
+/// One request, as the endpoint methods describe it.
+pub(crate) struct Call<'a> {
+    pub(crate) method: &'static str,
+    pub(crate) dest: Dest<'a>,
+    pub(crate) payload: Payload<'a>,
+}
+
+impl Call<'_> {
+    fn idempotency(&self) -> Idempotency {
+        if self.method == "POST" { Idempotency::NotIdempotent } else { Idempotency::Idempotent }
+    }
+
+    /// The path shown in errors and events: never a query (signatures live there).
+    fn shown_path(&self) -> String {
+        match &self.dest {
+            Dest::Api { path, .. } => path.clone(),
+            Dest::Storage { url, .. } => storage_path(url),
+        }
+    }
+}
+
+/// A successful (2xx) answer.
+pub(crate) struct Reply {
+    pub(crate) body: Vec<u8>,
+}
+
+/// A failed attempt: the error to report and what it means for a retry.
+struct Failure {
+    error: Error,
+    attempt: Attempt,
+    retry_after: Option<Duration>,
+}
+
+impl Session {
+    /// Sends `call`, retrying per the session's policy within `ctx`'s deadline.
+    pub(crate) fn send(&self, call: &Call<'_>, ctx: &CallContext<'_>) -> Result<Reply> {
+        let policy = self.shared.retry;
+        let clock = &*self.shared.clock;
+        let mut retry = 0;
+        loop {
+            ctx.check().map_err(|_| cancelled())?;
+            let failure = match self.attempt(call, ctx) {
+                Ok(reply) => return Ok(reply),
+                Err(failure) => failure,
+            };
+            // A stop request may be why the attempt failed (an upload aborts its read).
+            ctx.check().map_err(|_| cancelled())?;
+            if retry >= policy.retries() || !should_retry(failure.attempt, call.idempotency()) {
+                return Err(failure.error);
+            }
+            let mut delay = policy.backoff(retry, jitter_unit());
+            if let Some(wait) = failure.retry_after {
+                let limit = ctx.remaining(clock).map_or(policy.retry_after_cap(), |r| r.min(policy.retry_after_cap()));
+                if wait > limit {
+                    let status = failure.error.status().unwrap_or_default();
+                    return Err(Error::RetryAfterTooLong {
+                        method: call.method,
+                        path: call.shown_path(),
+                        status,
+                        wait,
+                        limit,
+                    });
+                }
+                delay = delay.max(wait);
+            }
+            if ctx.remaining(clock).is_some_and(|left| delay >= left) {
+                // Waiting would run past the deadline: the failure is the answer.
+                return Err(failure.error);
+            }
+            retry += 1;
+            let what = format!("{} {}", call.method, call.shown_path());
+            let event = Event::Retrying { what: &what, cause: &failure.error, retry, delay };
+            ctx.emit(event).map_err(|_| cancelled())?;
+            ctx.sleep(clock, delay).map_err(|_| cancelled())?;
+        }
+    }
+
+    /// One try: build, send, read.
+    fn attempt(&self, call: &Call<'_>, ctx: &CallContext<'_>) -> Result<Reply, Failure> {
+        let shared = &*self.shared;
+        let left = ctx.remaining(&*shared.clock);
+        if left.is_some_and(|l| l.is_zero()) {
+            let after = Duration::ZERO;
+            let error = Error::Timeout { method: call.method, path: call.shown_path(), after, connecting: true };
+            return Err(Failure { error, attempt: Attempt::Final, retry_after: None });
+        }
+        let cap = |d: Duration| left.map_or(d, |l| d.min(l));
+        let (uri, mut builder) = match &call.dest {
+            Dest::Api { path, query } => {
+                let sep = if query.is_empty() { "" } else { "?" };
+                let uri = format!("{}{path}{sep}{query}", shared.base_url);
+                let builder = http::Request::builder()
+                    .header("authorization", format!("Bearer {}", self.token()))
+                    .header("accept", "application/json");
+                (uri, builder)
+            }
+            Dest::Storage { url, headers, .. } => {
+                let mut builder = http::Request::builder();
+                // The URL fixes the host; every other signed header goes out verbatim.
+                for (name, value) in headers.iter().filter(|(n, _)| !n.eq_ignore_ascii_case("host")) {
+                    builder = builder.header(name.as_str(), value.as_str());
+                }
+                (url.to_string(), builder)
+            }
+        };
+        builder = builder.method(call.method).uri(uri.as_str());
+        // A whole-request timeout suits API calls; an upload's duration grows with its
+        // size, so it is bounded by the stall timeout and the deadline instead.
+        let total = match call.dest {
+            Dest::Api { .. } => Some(cap(shared.request_timeout)),
+            Dest::Storage { .. } => left,
+        };
+        let timeouts = Timeouts { total, connect: cap(shared.connect_timeout), io: cap(shared.io_timeout) };
+
+        let request_error = |e: http::Error| Failure {
+            error: Error::Transport {
+                method: call.method,
+                path: call.shown_path(),
+                kind: TransportKind::Request,
+                detail: redact::scrub(&e.to_string()),
+            },
+            attempt: Attempt::Final,
+            retry_after: None,
+        };
+        let sent = match &call.payload {
+            Payload::None => self.run(builder.body(()).map_err(request_error)?, &timeouts),
+            Payload::Json(bytes) => {
+                builder = builder.header("content-type", "application/json").header("content-length", bytes.len());
+                let mut reader = io::Cursor::new(bytes.as_slice());
+                let body = ureq::SendBody::from_reader(&mut reader);
+                self.run(builder.body(body).map_err(request_error)?, &timeouts)
+            }
+            Payload::Stream { len, open } => {
+                // An explicit length: signed uploads must not be chunked.
+                builder = builder.header("content-length", *len);
+                let source = open().map_err(|e| Failure {
+                    error: Error::Transport {
+                        method: call.method,
+                        path: call.shown_path(),
+                        kind: TransportKind::Request,
+                        detail: format!("cannot read the image: {e}"),
+                    },
+                    attempt: Attempt::Final,
+                    retry_after: None,
+                })?;
+                let mut reader = ExactLength { inner: source, left: *len };
+                let body = ureq::SendBody::from_reader(&mut reader);
+                self.run(builder.body(body).map_err(request_error)?, &timeouts)
+            }
+        };
+        let mut response = sent.map_err(|e| self.transport_failure(call, e, &timeouts))?;
+        let status = response.status().as_u16();
+        match status {
+            200..=299 => {
+                let limit = shared.max_response_bytes;
+                let body = response.body_mut().with_config().limit(limit).read_to_vec().map_err(|e| match e {
+                    ureq::Error::BodyExceedsLimit(_) => Failure {
+                        error: Error::ResponseTooLarge { method: call.method, path: call.shown_path(), limit },
+                        attempt: Attempt::Final,
+                        retry_after: None,
+                    },
+                    other => self.transport_failure(call, other, &timeouts),
+                })?;
+                Ok(Reply { body })
+            }
+            300..=399 => {
+                let location = header(&response, "location").map(|l| redact::scrub(&l)).unwrap_or_default();
+                let error = Error::Redirect { method: call.method, path: call.shown_path(), status, location };
+                Err(Failure { error, attempt: Attempt::Final, retry_after: None })
+            }
+            _ => {
+                let retry_after =
+                    header(&response, "retry-after").and_then(|v| parse_retry_after(&v, self.shared.clock.wall()));
+                let mut raw = Vec::new();
+                // A broken error body still leaves a status worth reporting.
+                let _ = response.body_mut().as_reader().take(ERROR_BODY_LIMIT).read_to_end(&mut raw);
+                let text = redact::scrub_with_token(&String::from_utf8_lossy(&raw), &self.token());
+                Err(self.status_failure(call, status, &text, retry_after))
+            }
+        }
+    }
+
+    /// Runs one request on the shared agent with this attempt's timeouts.
+    fn run(
+        &self,
+        request: http::Request<impl ureq::AsSendBody>,
+        timeouts: &Timeouts,
+    ) -> Result<http::Response<ureq::Body>, ureq::Error> {
+        let agent = &self.shared.agent;
+        let request = agent
+            .configure_request(request)
+            .timeout_global(timeouts.total)
+            .timeout_connect(Some(timeouts.connect))
+            .timeout_per_read(Some(timeouts.io))
+            .timeout_per_write(Some(timeouts.io))
+            .build();
+        agent.run(request)
+    }
+
+    /// Maps an error status to a failure: an API error or a storage error.
+    fn status_failure(&self, call: &Call<'_>, status: u16, text: &str, retry_after: Option<Duration>) -> Failure {
+        match &call.dest {
+            Dest::Api { .. } => {
+                let error = ApiError {
+                    method: call.method,
+                    path: call.shown_path(),
+                    status,
+                    message: api_message(text),
+                    body_excerpt: redact::excerpt(text, EXCERPT_CHARS),
+                    retry_after,
+                };
+                Failure { error: Error::Api(Box::new(error)), attempt: Attempt::Status(status), retry_after }
+            }
+            Dest::Storage { side, .. } => {
+                let error = StorageError {
+                    side: *side,
+                    status,
+                    code: xml_element(text, "Code"),
+                    message: xml_element(text, "Message").map(|m| redact::excerpt(&m, EXCERPT_CHARS)),
+                };
+                let attempt = if error.url_unusable() { Attempt::Final } else { Attempt::Status(status) };
+                Failure { error: Error::Storage(Box::new(error)), attempt, retry_after }
+            }
+        }
+    }
+
+    /// Maps a ureq error (no answer, or a broken one) to a failure.
+    fn transport_failure(&self, call: &Call<'_>, error: ureq::Error, timeouts: &Timeouts) -> Failure {
+        use ureq::Timeout as T;
+        let method = call.method;
+        let path = call.shown_path();
+        let detail = redact::scrub_with_token(&error.to_string(), &self.token());
+        let (kind, attempt) = match error {
+            ureq::Error::Timeout(which) => {
+                let connecting = matches!(which, T::Resolve | T::Connect);
+                let after = match which {
+                    T::Resolve | T::Connect => timeouts.connect,
+                    T::PerRead | T::PerWrite => timeouts.io,
+                    _ => timeouts.total.unwrap_or(timeouts.io),
+                };
+                let attempt = if connecting { Attempt::NotSent } else { Attempt::Ambiguous };
+                return Failure {
+                    error: Error::Timeout { method, path, after, connecting },
+                    attempt,
+                    retry_after: None,
+                };
+            }
+            ureq::Error::Io(e) => match e.kind() {
+                io::ErrorKind::ConnectionRefused => (TransportKind::ConnectionRefused, Attempt::NotSent),
+                io::ErrorKind::AddrNotAvailable
+                | io::ErrorKind::NetworkUnreachable
+                | io::ErrorKind::HostUnreachable => (TransportKind::Connect, Attempt::NotSent),
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
+                    let after = timeouts.io;
+                    let error = Error::Timeout { method, path, after, connecting: false };
+                    return Failure { error, attempt: Attempt::Ambiguous, retry_after: None };
+                }
+                _ => (TransportKind::Broken, Attempt::Ambiguous),
+            },
+            ureq::Error::HostNotFound => (TransportKind::HostNotFound, Attempt::NotSent),
+            ureq::Error::ConnectionFailed => (TransportKind::Connect, Attempt::NotSent),
+            ureq::Error::Protocol(_) => (TransportKind::Protocol, Attempt::Ambiguous),
+            ureq::Error::Tls(_) => (TransportKind::Connect, Attempt::Final),
+            ureq::Error::Http(_) | ureq::Error::BadUri(_) => (TransportKind::Request, Attempt::Final),
+            #[allow(unreachable_patterns)] // TLS variants exist only with some features.
+            _ => (TransportKind::Broken, Attempt::Ambiguous),
+        };
+        Failure { error: Error::Transport { method, path, kind, detail }, attempt, retry_after: None }
+    }
+}
+
+/// The transport's stand-in for a cancellation; the pipeline fills in step and batch.
+fn cancelled() -> Error {
+    Error::Cancelled { step: Step::Validate, batch_id: None }
+}
+
+/// Timeouts of one attempt, after capping by the deadline.
+struct Timeouts {
+    total: Option<Duration>,
+    connect: Duration,
+    io: Duration,
+}
+
+/// A reader that yields exactly `left` bytes: a source that ends early is an error at once
+/// (ureq would otherwise wait for bytes that never come), and extra bytes are not sent.
+struct ExactLength<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Read for ExactLength<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            return Ok(0);
+        }
+        let max = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..max])?;
+        if n == 0 {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the image became shorter while it was sent"));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+fn header<B>(response: &http::Response<B>, name: &str) -> Option<String> {
+    response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+/// `k=v&...`, percent-encoded; empty when there are no pairs.
+pub(crate) fn query_string(pairs: &[(&str, String)]) -> String {
+    let mut out = String::new();
+    for (i, (key, value)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(&percent_encode(key));
+        out.push('=');
+        out.push_str(&percent_encode(value));
+    }
+    out
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The path of a storage URL, without scheme, host or query.
+fn storage_path(url: &str) -> String {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
+    path.split(['?', '#']).next().unwrap_or("/").to_owned()
+}
+
+/// The server's message from an error body: DRF's `{"detail": ...}`, its field errors
+/// `{"field": ["msg", ...]}`, a list of messages, or an HTML page's title.
+fn api_message(text: &str) -> Option<String> {
+    let message = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(json) => json_message(&json)?,
+        Err(_) => xml_element(text, "title").or_else(|| xml_element(text, "TITLE"))?,
+    };
+    let message = redact::excerpt(&message, EXCERPT_CHARS);
+    (!message.is_empty()).then_some(message)
+}
+
+fn json_message(json: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    match json {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) => {
+            let parts: Vec<String> = items.iter().filter_map(json_message).collect();
+            (!parts.is_empty()).then(|| parts.join(" "))
+        }
+        Value::Object(map) => {
+            if let Some(detail) = map.get("detail").and_then(json_message) {
+                return Some(detail);
+            }
+            let parts: Vec<String> =
+                map.iter().filter_map(|(field, v)| json_message(v).map(|m| format!("{field}: {m}"))).collect();
+            (!parts.is_empty()).then(|| parts.join("; "))
+        }
+        _ => None,
+    }
+}
+
+/// The text of the first `<name>...</name>` element (enough for storage's flat XML).
+fn xml_element(text: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let start = text.find(&open)? + open.len();
+    let end = start + text[start..].find(&format!("</{name}>"))?;
+    let value = text[start..end].trim();
+    (!value.is_empty()).then(|| value.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drf_messages() {
+        assert_eq!(api_message(r#"{"detail": "Not found."}"#).as_deref(), Some("Not found."));
+        assert_eq!(
+            api_message(r#"{"front": ["Ensure this field has no more than 255 characters."], "left": "bad"}"#)
+                .as_deref(),
+            Some("front: Ensure this field has no more than 255 characters.; left: bad")
+        );
+        assert_eq!(api_message(r#"["one", "two"]"#).as_deref(), Some("one two"));
+        assert_eq!(api_message("<html><title>502 Bad Gateway</title></html>").as_deref(), Some("502 Bad Gateway"));
+        assert_eq!(api_message("plain"), None);
+        assert_eq!(api_message("{}"), None);
+    }
+
+    #[test]
+    fn storage_codes() {
+        let xml = "<?xml version='1.0'?><Error><Code>SignatureDoesNotMatch</Code><Message>No match.</Message></Error>";
+        assert_eq!(xml_element(xml, "Code").as_deref(), Some("SignatureDoesNotMatch"));
+        assert_eq!(xml_element(xml, "Message").as_deref(), Some("No match."));
+        assert_eq!(xml_element(xml, "Details"), None);
+    }
+
+    #[test]
+    fn queries_are_encoded_and_paths_lose_their_query() {
+        assert_eq!(query_string(&[("q", "a b&c".into()), ("page", "2".into())]), "q=a%20b%26c&page=2");
+        assert_eq!(query_string(&[]), "");
+        assert_eq!(storage_path("https://h.example/bucket/obj?X-Goog-Signature=s"), "/bucket/obj");
+        assert_eq!(storage_path("https://h.example"), "/");
+    }
+
+    #[test]
+    fn exact_length_reader_fails_fast_on_a_short_source_and_stops_at_the_length() {
+        let mut short = ExactLength { inner: &b"abc"[..], left: 5 };
+        let mut out = Vec::new();
+        let err = short.read_to_end(&mut out).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        let mut long = ExactLength { inner: &b"abcdef"[..], left: 4 };
+        let mut out = Vec::new();
+        long.read_to_end(&mut out).unwrap();
+        assert_eq!(out, b"abcd");
+    }
+}

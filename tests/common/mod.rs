@@ -1,0 +1,59 @@
+//! Helpers shared by the integration tests: sessions pointed at a mockito server.
+#![allow(dead_code)] // Each test file uses a different part.
+
+pub mod files;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hautai::clock::VirtualClock;
+use hautai::{RetryPolicy, Session, SessionBuilder, Uuid};
+
+pub const TOKEN: &str = "tok_secret_1234567890";
+pub const COMPANY: &str = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
+pub const SUBJECT: &str = "0b5a1c1e-3d55-4c36-8f3b-9b0f0f0a7c11";
+pub const BATCH: &str = "5243ab6a-bd30-4932-b98c-45e43edfdc36";
+
+pub fn company() -> Uuid {
+    COMPANY.parse().unwrap()
+}
+pub fn subject() -> Uuid {
+    SUBJECT.parse().unwrap()
+}
+pub fn batch() -> Uuid {
+    BATCH.parse().unwrap()
+}
+
+/// `/api/v3/companies/{COMPANY}` followed by `rest`.
+pub fn path(rest: &str) -> String {
+    format!("/api/v3/companies/{COMPANY}{rest}")
+}
+
+/// A builder for `url` with a virtual clock (waits take no time), short timeouts and the
+/// default retry policy.
+pub fn builder(url: &str, clock: &Arc<VirtualClock>) -> SessionBuilder {
+    Session::builder(TOKEN, company())
+        .base_url(url)
+        .subject_id(subject())
+        .clock(clock.clone())
+        .connect_timeout(Duration::from_secs(2))
+        .request_timeout(Duration::from_secs(5))
+        .io_timeout(Duration::from_secs(5))
+}
+
+/// A session on `url` with a fresh virtual clock.
+pub fn session(url: &str) -> (Session, Arc<VirtualClock>) {
+    let clock = Arc::new(VirtualClock::new());
+    (builder(url, &clock).build().unwrap(), clock)
+}
+
+/// A session on `url` that never retries.
+pub fn session_without_retries(url: &str) -> Session {
+    let clock = Arc::new(VirtualClock::new());
+    builder(url, &clock).retry(RetryPolicy::none()).build().unwrap()
+}
+
+/// A fixture file's text.
+pub fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}

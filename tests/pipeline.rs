@@ -1,0 +1,568 @@
+//! The pipeline against mockito: order of calls, uploads, validation, polling, deadline,
+//! resumption, cancellation and progress. Waits run on a virtual clock.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::files::{TempDir, photo};
+use common::*;
+use hautai::clock::VirtualClock;
+use hautai::{AnalysisOptions, Control, Error, Event, Images, ResultsQuery, Side, Step};
+use mockito::{Matcher, Mock, Server, ServerGuard};
+use serde_json::json;
+
+/// A mockito API whose mocks log the requests they answer, in order.
+struct Api {
+    server: ServerGuard,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Api {
+    fn new() -> Api {
+        Api { server: Server::new(), log: Arc::default() }
+    }
+
+    fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// A mock that logs `label` each time it answers with `status` and `body`.
+    fn logged(&mut self, method: &str, path: &str, label: &str, status: usize, body: String) -> mockito::Mock {
+        let (log, label) = (self.log.clone(), label.to_owned());
+        self.server.mock(method, path).with_status(status).with_body_from_request(move |_| {
+            log.lock().unwrap().push(label.clone());
+            body.clone().into_bytes()
+        })
+    }
+
+    /// The signed URL of a side's upload target.
+    fn storage_url(&self, side: &str) -> String {
+        format!("{}/storage/{side}?X-Goog-Credential=cred-{side}&X-Goog-Signature=sig-{side}", self.server.url())
+    }
+
+    /// Initiate answering with targets for `sides`.
+    fn initiate(&mut self, sides: &[&str]) -> Mock {
+        let mut answer = json!({ "image_batch_id": BATCH });
+        for side in sides {
+            answer[*side] = json!({
+                "url": self.storage_url(side),
+                "method": "PUT",
+                "headers": {
+                    "Content-Type": "application/octet-stream",
+                    "X-Goog-Content-Length-Range": "1,31457280",
+                    "Host": "storage.googleapis.com"
+                },
+                "content_type": "application/octet-stream",
+                "id": "adcf1265-dbd8-495c-afa4-f7aceb2e4fbe"
+            });
+        }
+        let upload = path(&format!("/subjects/{SUBJECT}/upload/"));
+        self.logged("POST", &upload, "initiate", 200, answer.to_string()).create()
+    }
+
+    /// A storage PUT for `side` that checks what a signed upload must carry.
+    fn storage(&mut self, side: &str, bytes: &[u8], status: usize, body: &str) -> Mock {
+        self.logged("PUT", &format!("/storage/{side}"), &format!("put {side}"), status, body.to_owned())
+            .match_query(Matcher::Any)
+            .match_header("content-type", "application/octet-stream")
+            .match_header("x-goog-content-length-range", "1,31457280")
+            .match_header("content-length", bytes.len().to_string().as_str())
+            .match_header("authorization", Matcher::Missing)
+            .match_header("transfer-encoding", Matcher::Missing)
+            .match_body(bytes.to_vec())
+            .create()
+    }
+
+    fn compute(&mut self, status: usize) -> Mock {
+        let compute = path(&format!("/batches/{BATCH}/compute/"));
+        self.logged("POST", &compute, "compute", status, String::new())
+            .match_header("authorization", "Bearer tok_secret_1234567890")
+            .match_body(Matcher::Json(json!({"app_args": {}})))
+            .create()
+    }
+
+    /// Results answering `body` to polls (`with_masks=false`), `times` times (0: forever).
+    fn polls(&mut self, body: serde_json::Value, times: usize) -> Mock {
+        let results = path(&format!("/batches/{BATCH}/results/"));
+        let mock = self
+            .logged("GET", &results, "poll", 200, body.to_string())
+            .match_query(Matcher::Exact("with_masks=false".into()));
+        if times > 0 { mock.expect(times).create() } else { mock.create() }
+    }
+
+    /// The final fetch, with the server's default options (no query).
+    fn final_fetch(&mut self) -> Mock {
+        let results = path(&format!("/batches/{BATCH}/results/"));
+        self.logged("GET", &results, "fetch", 200, complete().to_string())
+            .match_query(Matcher::Exact(String::new()))
+            .expect(1)
+            .create()
+    }
+}
+
+fn analysis(done: bool) -> serde_json::Value {
+    json!({
+        "image_batch_id": BATCH,
+        "all_algorithms_calculated": done,
+        "parameters": {"age": {"tag": "Good", "score": 31}, "redness": {"tag": "Average", "score": 55.5}}
+    })
+}
+
+fn complete() -> serde_json::Value {
+    json!({ "face_skin_metrics_3": analysis(true) })
+}
+
+fn not_ready() -> serde_json::Value {
+    json!({ "face_skin_metrics_3": analysis(false) })
+}
+
+struct Photos {
+    _dir: TempDir,
+    front: std::path::PathBuf,
+    left: std::path::PathBuf,
+    right: std::path::PathBuf,
+    bytes: [Vec<u8>; 3],
+}
+
+fn photos(test: &str) -> Photos {
+    let dir = TempDir::new(test);
+    let bytes = [photo(1, 70_000), photo(2, 300_000), photo(3, 5)];
+    Photos {
+        front: dir.file("Jane Doe front.JPG", &bytes[0]),
+        left: dir.file("Jane Doe left.png", &bytes[1]),
+        right: dir.file("Jane Doe right", &bytes[2]),
+        _dir: dir,
+        bytes,
+    }
+}
+
+/// An observer that records every event as text.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<String>>);
+
+impl hautai::Observer for Recorder {
+    fn on_event(&self, event: &Event<'_>) -> Control {
+        let line = match event {
+            Event::UploadProgress { side, sent, total } => format!("progress {side} {sent}/{total}"),
+            Event::Uploaded { side, bytes, .. } => format!("uploaded {side} {bytes}"),
+            Event::Polled { attempt, complete, next_delay } => format!("polled {attempt} {complete} {next_delay:?}"),
+            Event::Retrying { what, retry, .. } => format!("retry {retry} {what}"),
+            Event::Done { .. } => "done".into(),
+            other => other.to_string(),
+        };
+        self.0.lock().unwrap().push(line);
+        Control::Continue
+    }
+}
+
+impl Recorder {
+    fn events(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+#[test]
+fn the_full_analysis_runs_the_steps_in_order_with_proper_uploads() {
+    let mut api = Api::new();
+    let p = photos("happy");
+    let initiate = api
+        .initiate(&["front", "left", "right"])
+        .match_body(Matcher::Json(json!({"front": "front.jpg", "left": "left.png", "right": "right.jpg"})))
+        .match_header("authorization", "Bearer tok_secret_1234567890");
+    let initiate = initiate.create();
+    let puts: Vec<Mock> = ["front", "left", "right"]
+        .iter()
+        .zip(&p.bytes)
+        .map(|(side, bytes)| api.storage(side, bytes, 200, "").expect(1))
+        .collect();
+    let compute = api.compute(204).expect(1);
+    let polls = api.polls(not_ready(), 2);
+    let _ready = api.polls(complete(), 0);
+    let fetch = api.final_fetch();
+    let (session, clock) = session(&api.server.url());
+
+    let results = session.run_full_analysis(&p.front, &p.left, &p.right).unwrap();
+
+    assert_eq!(results.batch_id(), batch());
+    assert_eq!(results.parameter("age").unwrap().score(), Some(31.0));
+    initiate.assert();
+    puts.iter().for_each(Mock::assert);
+    compute.assert();
+    polls.assert();
+    fetch.assert();
+    let log = api.log();
+    assert_eq!(log[0], "initiate");
+    let mut uploads = log[1..4].to_vec();
+    uploads.sort();
+    assert_eq!(uploads, ["put front", "put left", "put right"]);
+    assert_eq!(&log[4..], ["compute", "poll", "poll", "poll", "fetch"]);
+    // Default schedule: first poll 1 s after compute, then every second.
+    assert_eq!(clock.sleeps(), vec![Duration::from_secs(1); 3]);
+}
+
+#[test]
+fn bytes_and_a_subset_of_sides_work_and_real_names_are_opt_in() {
+    let mut api = Api::new();
+    let p = photos("subset");
+    let initiate = api
+        .initiate(&["front", "right"])
+        .match_body(Matcher::Json(json!({"front": "Jane Doe front.JPG", "right": "right.jpg"})))
+        .create();
+    let front = api.storage("front", &p.bytes[0], 200, "").expect(1);
+    let right = api.storage("right", &p.bytes[2], 200, "").expect(1);
+    api.compute(204);
+    api.polls(complete(), 0);
+    let (session, _) = session(&api.server.url());
+    let images = Images::new().front(&p.front).right(&p.bytes[2]);
+    let results = session
+        .run_analysis(
+            &images,
+            &AnalysisOptions::new().real_file_names(true).results(ResultsQuery::new().with_masks(false)),
+        )
+        .unwrap();
+    assert!(results.is_complete());
+    initiate.assert();
+    front.assert();
+    right.assert();
+    // With masks off, the last poll is the final answer: no extra fetch.
+    assert_eq!(api.log().last().map(String::as_str), Some("poll"));
+}
+
+#[test]
+fn bad_inputs_fail_before_any_request() {
+    let mut server = Server::new();
+    let nothing: Vec<Mock> =
+        ["GET", "POST", "PUT"].iter().map(|m| server.mock(m, Matcher::Any).expect(0).create()).collect();
+    let (session, _) = session(&server.url());
+    let dir = TempDir::new("bad-inputs");
+    let good = dir.file("good.jpg", b"jpeg");
+    let empty = dir.file("empty.jpg", b"");
+    let huge = dir.path().join("huge.jpg");
+    std::fs::File::create(&huge).unwrap().set_len(hautai::MAX_IMAGE_BYTES + 1).unwrap();
+    let at_limit = dir.path().join("limit.jpg");
+    std::fs::File::create(&at_limit).unwrap().set_len(hautai::MAX_IMAGE_BYTES).unwrap();
+    let fifo = dir.path().join("fifo.jpg");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let missing = dir.path().join("missing.jpg");
+
+    let cases: Vec<(Images, Side, &str)> = vec![
+        (Images::new().front(&good).left(&missing).right(&good), Side::Left, "does not exist"),
+        (Images::new().front(&good).left(&good).right(dir.path()), Side::Right, "is a directory"),
+        (Images::new().front(&empty).left(&good).right(&good), Side::Front, "is empty"),
+        (Images::new().front(&good).left(&huge).right(&good), Side::Left, "at most 31457280"),
+        (Images::new().front(&good).left(&good).right(&fifo), Side::Right, "not a regular file"),
+        (Images::new().front(Vec::new()).left(&good), Side::Front, "is empty"),
+        (Images::new().front(at_limit.clone()).right(vec![0u8; 31_457_281]), Side::Right, "at most 31457280"),
+    ];
+    for (images, side, reason) in cases {
+        let err = session.run_analysis(&images, &AnalysisOptions::new()).unwrap_err();
+        let Error::InvalidImage { side: got, reason: why, .. } = &err else { panic!("{err:?}") };
+        assert_eq!(*got, side, "{err}");
+        assert!(why.contains(reason), "{err}");
+        assert_eq!(err.step(), Some(Step::Validate));
+        assert_eq!(err.batch_id(), None);
+    }
+    let err = session.run_analysis(&Images::new(), &AnalysisOptions::new()).unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+    // The message names the side and the path.
+    let err = session.run_full_analysis(&good, &missing, &good).unwrap_err().to_string();
+    assert_eq!(err, format!("invalid left image {}: does not exist", missing.display()));
+    nothing.iter().for_each(Mock::assert);
+}
+
+#[test]
+fn a_put_failing_once_is_sent_again_whole() {
+    let mut api = Api::new();
+    let p = photos("put-retry");
+    api.initiate(&["front"]).create();
+    let failing = api.storage("front", &p.bytes[0], 500, "<Error><Code>InternalError</Code></Error>").expect(1);
+    let ok = api.storage("front", &p.bytes[0], 200, "").expect(1);
+    api.compute(204);
+    api.polls(complete(), 0);
+    api.final_fetch();
+    let (session, clock) = session(&api.server.url());
+    session.run_analysis(&Images::new().front(&p.front), &AnalysisOptions::new()).unwrap();
+    failing.assert();
+    ok.assert();
+    assert!(clock.sleeps()[0] <= Duration::from_millis(500), "one backoff before the retry: {:?}", clock.sleeps());
+}
+
+#[test]
+fn a_rejected_signature_is_final_and_compute_is_never_called() {
+    let mut api = Api::new();
+    let p = photos("signature");
+    api.initiate(&["front", "left", "right"]).create();
+    let xml = "<?xml version='1.0' encoding='UTF-8'?><Error><Code>SignatureDoesNotMatch</Code><Message>Access denied.</Message><StringToSign>GOOG4-RSA-SHA256 X-Goog-Credential=cred-left</StringToSign></Error>";
+    let rejected = api.storage("left", &p.bytes[1], 403, xml).expect(1);
+    api.storage("front", &p.bytes[0], 200, "");
+    api.storage("right", &p.bytes[2], 200, "");
+    let compute = api.compute(204).expect(0);
+    let (session, clock) = session(&api.server.url());
+    let err = session.run_full_analysis(&p.front, &p.left, &p.right).unwrap_err();
+    rejected.assert();
+    compute.assert();
+    assert!(clock.sleeps().is_empty(), "no retry storm");
+    assert_eq!((err.step(), err.batch_id(), err.status()), (Some(Step::Upload), Some(batch()), Some(403)));
+    let Error::Storage(storage) = err.innermost() else { panic!("{err:?}") };
+    assert_eq!((storage.side, storage.code.as_deref()), (Some(Side::Left), Some("SignatureDoesNotMatch")));
+    let text = err.to_string();
+    assert!(text.contains("left image") && text.contains(BATCH) && text.contains("signed url was rejected"), "{text}");
+    assert!(!text.contains("cred-left") && !format!("{err:?}").contains("sig-left"), "{text}");
+}
+
+#[test]
+fn a_redirected_put_is_an_error_not_a_success() {
+    let mut api = Api::new();
+    let p = photos("put-302");
+    api.initiate(&["front"]).create();
+    let moved = api
+        .logged("PUT", "/storage/front", "put front", 302, String::new())
+        .match_query(Matcher::Any)
+        .with_header("location", "/elsewhere")
+        .expect(1)
+        .create();
+    let elsewhere = api.server.mock("GET", "/elsewhere").expect(0).create();
+    let compute = api.compute(204).expect(0);
+    let (session, _) = session(&api.server.url());
+    let err = session.run_analysis(&Images::new().front(&p.front), &AnalysisOptions::new()).unwrap_err();
+    assert!(matches!(err.innermost(), Error::Redirect { status: 302, method: "PUT", .. }), "{err:?}");
+    assert_eq!(err.batch_id(), Some(batch()));
+    moved.assert();
+    elsewhere.assert();
+    compute.assert();
+}
+
+#[test]
+fn empty_results_mean_not_started_then_ready() {
+    let mut api = Api::new();
+    let p = photos("empty-then-ready");
+    api.initiate(&["front"]).create();
+    api.storage("front", &p.bytes[0], 200, "");
+    api.compute(204);
+    let empty = api.polls(json!({}), 2);
+    api.polls(complete(), 0);
+    let fetch = api.final_fetch();
+    let (session, _) = session(&api.server.url());
+    let results = session.run_analysis(&Images::new().front(&p.bytes[0]), &AnalysisOptions::new()).unwrap();
+    assert!(results.is_complete());
+    empty.assert();
+    fetch.assert();
+}
+
+#[test]
+fn detection_errors_end_the_wait_with_the_partial_results() {
+    let mut api = Api::new();
+    let p = photos("detection");
+    api.initiate(&["front", "left"]).create();
+    api.storage("front", &p.bytes[0], 200, "");
+    api.storage("left", &p.bytes[1], 200, "");
+    api.compute(204);
+    let mut partial = not_ready();
+    partial["face_skin_metrics_3"]["detection_errors"] = json!({"left": "no face found", "front": null});
+    let polls = api.polls(not_ready(), 1);
+    let detected = api.polls(partial, 1);
+    let (session, _) = session(&api.server.url());
+    let err = session.run_analysis(&Images::new().front(&p.front).left(&p.left), &AnalysisOptions::new()).unwrap_err();
+    polls.assert();
+    detected.assert();
+    let Error::Detection(detection) = &err else { panic!("{err:?}") };
+    assert_eq!(detection.sides, vec![("left".to_owned(), "no face found".to_owned())]);
+    assert_eq!(detection.results.parameter("age").unwrap().tag(), Some("Good"));
+    assert_eq!(err.batch_id(), Some(batch()));
+    assert!(err.to_string().contains("left: no face found"), "{err}");
+}
+
+#[test]
+fn the_deadline_caps_polling_with_a_last_check_at_the_deadline() {
+    let mut api = Api::new();
+    let p = photos("deadline-poll");
+    api.initiate(&["front"]).create();
+    api.storage("front", &p.bytes[0], 200, "");
+    api.compute(204);
+    let polls = api.polls(not_ready(), 0);
+    let (session, clock) = session(&api.server.url());
+    let options = AnalysisOptions::new().deadline(Duration::from_secs(10));
+    let err = session.run_analysis(&Images::new().front(&p.front), &options).unwrap_err();
+    let Error::Deadline { step, batch_id, polls: count, elapsed, deadline } = err else { panic!("{err:?}") };
+    assert_eq!((step, batch_id, deadline), (Step::Results, Some(batch()), Duration::from_secs(10)));
+    // Polls at 1, 2, ..., 9 s, and a last check 50 ms before the deadline.
+    assert_eq!(count, 10);
+    assert_eq!(elapsed, Duration::from_millis(9950));
+    let slept: Duration = clock.sleeps().iter().sum();
+    assert!(slept < Duration::from_secs(10), "no sleep past the deadline: {slept:?}");
+    assert_eq!(clock.sleeps().last(), Some(&Duration::from_millis(950)));
+    polls.expect(10).assert();
+}
+
+#[test]
+fn the_deadline_is_a_hard_cap_during_upload() {
+    // A storage host that accepts the connection and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let storage = format!("http://{}", listener.local_addr().unwrap());
+    let hold = std::thread::spawn(move || {
+        let conns: Vec<_> = (0..1).filter_map(|_| listener.accept().ok()).collect();
+        std::thread::sleep(Duration::from_millis(900));
+        drop(conns);
+    });
+    let mut server = Server::new();
+    let answer = json!({"image_batch_id": BATCH, "front": {"url": format!("{storage}/o?X-Goog-Signature=s"), "method": "PUT", "headers": {}}});
+    server.mock("POST", Matcher::Any).with_body(answer.to_string()).create();
+    let compute = server.mock("POST", path(&format!("/batches/{BATCH}/compute/")).as_str()).expect(0).create();
+    // The real clock: the point is that no request outlives the deadline.
+    let session = hautai::Session::builder(TOKEN, company())
+        .base_url(server.url())
+        .subject_id(subject())
+        .deadline(Duration::from_millis(400))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = session.run_analysis(&Images::new().front(photo(9, 1000)), &AnalysisOptions::new()).unwrap_err();
+    let took = started.elapsed();
+    let Error::Deadline { step, batch_id, .. } = &err else { panic!("{err:?}") };
+    assert_eq!((*step, *batch_id), (Step::Upload, Some(batch())));
+    assert!(err.to_string().contains("resume with wait_for_results"), "{err}");
+    assert!(took < Duration::from_millis(900), "the upload outlived the deadline: {took:?}");
+    compute.assert();
+    hold.join().unwrap();
+}
+
+#[test]
+fn wait_for_results_resumes_an_existing_batch_polling_at_once() {
+    let mut api = Api::new();
+    let not_yet = api.polls(not_ready(), 1);
+    api.polls(complete(), 0);
+    let fetch = api.final_fetch();
+    let (session, clock) = session(&api.server.url());
+    let results = session.wait_for_results(batch()).unwrap();
+    assert!(results.is_complete());
+    not_yet.assert();
+    fetch.assert();
+    assert_eq!(clock.sleeps(), vec![Duration::ZERO, Duration::from_secs(1)]);
+}
+
+#[test]
+fn retry_after_on_a_poll_delays_the_next_poll() {
+    let mut api = Api::new();
+    let results = path(&format!("/batches/{BATCH}/results/"));
+    let limited = api
+        .server
+        .mock("GET", results.as_str())
+        .match_query(Matcher::Any)
+        .with_status(429)
+        .with_header("retry-after", "3")
+        .expect(1)
+        .create();
+    api.polls(complete(), 0);
+    api.final_fetch();
+    let (session, clock) = session(&api.server.url());
+    session.wait_for_results(batch()).unwrap();
+    limited.assert();
+    assert_eq!(clock.sleeps(), vec![Duration::ZERO, Duration::from_secs(3)]);
+}
+
+#[test]
+fn the_observer_can_cancel_and_the_error_names_the_batch() {
+    let mut api = Api::new();
+    let p = photos("cancel");
+    api.initiate(&["front"]).create();
+    let put = api.storage("front", &p.bytes[0], 200, "").expect(0);
+    let stop_when_created = |event: &Event| match event {
+        Event::BatchCreated { .. } => Control::Stop,
+        _ => Control::Continue,
+    };
+    let (session, _) = session(&api.server.url());
+    let options = AnalysisOptions::new().observer(&stop_when_created);
+    let err = session.run_analysis(&Images::new().front(&p.front), &options).unwrap_err();
+    assert!(matches!(err, Error::Cancelled { step: Step::Initiate, batch_id: Some(_) }), "{err:?}");
+    put.assert();
+}
+
+#[test]
+fn should_stop_cancels_a_wait_promptly() {
+    struct StopAfterPolls(std::sync::atomic::AtomicU32);
+    impl hautai::Observer for StopAfterPolls {
+        fn on_event(&self, event: &Event<'_>) -> Control {
+            if matches!(event, Event::Polled { .. }) {
+                self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            Control::Continue
+        }
+        fn should_stop(&self) -> bool {
+            self.0.load(std::sync::atomic::Ordering::SeqCst) >= 2
+        }
+    }
+    let mut api = Api::new();
+    let polls = api.polls(not_ready(), 2);
+    let clock = Arc::new(VirtualClock::new());
+    let session = builder(&api.server.url(), &clock).build().unwrap();
+    let observer = StopAfterPolls(Default::default());
+    let err = session.wait_for_results_with(batch(), &AnalysisOptions::new().observer(&observer)).unwrap_err();
+    assert!(matches!(err, Error::Cancelled { step: Step::Results, batch_id: Some(_) }), "{err:?}");
+    polls.assert();
+    // Stopped before the wait that follows the second poll.
+    assert_eq!(clock.elapsed(), Duration::from_millis(1000));
+}
+
+#[test]
+fn progress_events_arrive_in_order() {
+    let mut api = Api::new();
+    let p = photos("progress");
+    api.initiate(&["front", "left", "right"]).create();
+    for (side, bytes) in ["front", "left", "right"].iter().zip(&p.bytes) {
+        api.storage(side, bytes, 200, "");
+    }
+    api.compute(204);
+    api.polls(not_ready(), 1);
+    api.polls(complete(), 0);
+    api.final_fetch();
+    let (session, _) = session(&api.server.url());
+    let recorder = Recorder::default();
+    let images = Images::new().front(&p.front).left(&p.left).right(&p.right);
+    session.run_analysis(&images, &AnalysisOptions::new().observer(&recorder)).unwrap();
+    let events = recorder.events();
+    assert_eq!(events[0], "validated front (70000 bytes) left (300000 bytes) right (5 bytes)");
+    assert_eq!(events[1], format!("batch {BATCH} created"));
+    let tail = &events[events.len() - 4..];
+    assert_eq!(
+        tail,
+        [
+            format!("computing batch {BATCH}"),
+            "polled 1 false Some(1s)".into(),
+            "polled 2 true None".into(),
+            "done".into()
+        ]
+    );
+    // Per side: progress grows to the total, then the upload is reported.
+    for (side, total) in [("front", 70_000), ("left", 300_000), ("right", 5)] {
+        let mine: Vec<&String> = events.iter().filter(|e| e.contains(&format!(" {side} "))).collect();
+        let last = mine.len() - 1;
+        assert_eq!(*mine[last], format!("uploaded {side} {total}"));
+        assert_eq!(*mine[last - 1], format!("progress {side} {total}/{total}"));
+    }
+    let left_progress = events.iter().filter(|e| e.starts_with("progress left")).count();
+    assert_eq!(left_progress, 2, "every 256 KiB and at the end: {events:?}");
+}
+
+#[test]
+fn an_ambiguous_compute_failure_names_the_batch_and_says_how_to_resume() {
+    let mut api = Api::new();
+    let p = photos("compute-500");
+    api.initiate(&["front"]).create();
+    api.storage("front", &p.bytes[0], 200, "");
+    let compute = api.compute(500).expect(1);
+    let (session, _) = session(&api.server.url());
+    let err = session.run_analysis(&Images::new().front(&p.front), &AnalysisOptions::new()).unwrap_err();
+    compute.assert();
+    assert_eq!((err.step(), err.batch_id()), (Some(Step::Compute), Some(batch())));
+    assert!(err.to_string().contains("check with wait_for_results before calling compute again"), "{err}");
+}
+
+#[test]
+fn without_a_subject_nothing_is_sent() {
+    let server = Server::new();
+    let session = hautai::Session::builder(TOKEN, company()).base_url(server.url()).build().unwrap();
+    let err = session.run_full_analysis(vec![1u8], vec![2u8], vec![3u8]).unwrap_err();
+    assert!(err.to_string().contains("no subject"), "{err}");
+}
