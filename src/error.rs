@@ -151,7 +151,7 @@ pub enum Error {
 
     /// The pipeline's deadline ran out. The batch (when it exists) goes on on the server:
     /// resume with [`Session::wait_for_results`](crate::Session::wait_for_results).
-    #[error("deadline of {} reached during {step}{} after {} and {polls} polls{}", secs(*deadline), batch_suffix(batch_id), secs(*elapsed), if batch_id.is_some() { "; resume with wait_for_results" } else { "" })]
+    #[error("deadline of {} reached during {step}{} after {} and {polls} poll{}{}", secs(*deadline), batch_suffix(batch_id), secs(*elapsed), if *polls == 1 { "" } else { "s" }, if batch_id.is_some() { "; resume with wait_for_results" } else { "" })]
     Deadline {
         /// The step that was running.
         step: Step,
@@ -202,7 +202,7 @@ impl fmt::Display for Step {
             Step::Initiate => "initiate upload",
             Step::Upload => "upload",
             Step::Compute => "compute",
-            Step::Results => "waiting for results",
+            Step::Results => "polling for results",
         })
     }
 }

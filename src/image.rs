@@ -140,7 +140,7 @@ impl<'a> From<&'a PathBuf> for Image<'a> {
         Image::from_path(path.as_path())
     }
 }
-impl From<PathBuf> for Image<'static> {
+impl<'a> From<PathBuf> for Image<'a> {
     fn from(path: PathBuf) -> Self {
         Image::from_path(path)
     }
@@ -150,7 +150,7 @@ impl<'a> From<&'a str> for Image<'a> {
         Image::from_path(Path::new(path))
     }
 }
-impl From<String> for Image<'static> {
+impl<'a> From<String> for Image<'a> {
     fn from(path: String) -> Self {
         Image::from_path(PathBuf::from(path))
     }
@@ -165,7 +165,7 @@ impl<'a> From<&'a Vec<u8>> for Image<'a> {
         Image::from_bytes(bytes.as_slice())
     }
 }
-impl From<Vec<u8>> for Image<'static> {
+impl<'a> From<Vec<u8>> for Image<'a> {
     fn from(bytes: Vec<u8>) -> Self {
         Image::from_bytes(bytes)
     }

@@ -65,6 +65,8 @@
 
 mod api;
 pub mod clock;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 mod error;
 mod image;
 mod model;

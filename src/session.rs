@@ -342,8 +342,8 @@ fn build_agent(user_agent: &str, loopback: bool) -> ureq::Agent {
         .http_status_as_error(false)
         // A followed redirect turns a POST/PUT into a bodiless GET and drops auth: never.
         .max_redirects(0)
-        .user_agent(user_agent)
-        .tls_config(tls_config());
+        .user_agent(user_agent);
+    config = with_tls(config);
     if loopback {
         // Proxies cannot reach the caller's loopback; ignore HTTP(S)_PROXY for it.
         config = config.proxy(None);
@@ -351,23 +351,29 @@ fn build_agent(user_agent: &str, loopback: bool) -> ureq::Agent {
     config.build().into()
 }
 
+type AgentConfig = ureq::config::ConfigBuilder<ureq::typestate::AgentScope>;
+
 #[cfg(feature = "native-tls")]
-fn tls_config() -> ureq::tls::TlsConfig {
+fn with_tls(config: AgentConfig) -> AgentConfig {
     // The platform's TLS library with its root store: what TLS-inspecting proxies need.
-    ureq::tls::TlsConfig::builder()
-        .provider(ureq::tls::TlsProvider::NativeTls)
-        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-        .build()
+    config.tls_config(
+        ureq::tls::TlsConfig::builder()
+            .provider(ureq::tls::TlsProvider::NativeTls)
+            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+            .build(),
+    )
 }
 
 #[cfg(all(feature = "platform-verifier", not(feature = "native-tls")))]
-fn tls_config() -> ureq::tls::TlsConfig {
-    ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::PlatformVerifier).build()
+fn with_tls(config: AgentConfig) -> AgentConfig {
+    config.tls_config(ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::PlatformVerifier).build())
 }
 
+/// rustls with Mozilla's roots (ureq's default), or no TLS at all without a TLS feature
+/// (plain http to loopback only: the emulator).
 #[cfg(not(any(feature = "native-tls", feature = "platform-verifier")))]
-fn tls_config() -> ureq::tls::TlsConfig {
-    ureq::tls::TlsConfig::default()
+fn with_tls(config: AgentConfig) -> AgentConfig {
+    config
 }
 
 /// A token must be a valid header value: visible ASCII, no spaces, no line breaks.

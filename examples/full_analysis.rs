@@ -1,0 +1,201 @@
+//! The main job: a whole analysis, printed as a table.
+//!
+//! ```text
+//! cargo run --example full_analysis [FRONT LEFT RIGHT] [--json] [--deadline SECONDS]
+//! ```
+//!
+//! With no `HAUTAI_TOKEN` in the environment it starts the offline emulator and analyses
+//! generated sample photos; with it, it runs against the service `Session::from_env()`
+//! configures (and then needs the three photo paths). Progress goes to stderr; the table
+//! (or `--json`) to stdout. Exit codes: 0 success, 1 the analysis failed, 2 bad usage or
+//! configuration.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use hautai::{AnalysisOptions, BatchResults, Control, Event, Images, Side};
+use support::{FAILED, Target, USAGE};
+
+const USAGE_TEXT: &str = "usage: full_analysis [FRONT LEFT RIGHT] [--json] [--deadline SECONDS]";
+
+struct Args {
+    photos: Option<[PathBuf; 3]>,
+    json: bool,
+    deadline: Option<Duration>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = std::env::args().skip(1);
+    let (mut paths, mut json, mut deadline) = (Vec::new(), false, None);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--json" => json = true,
+            "--deadline" => {
+                let value = args.next().ok_or("--deadline needs a number of seconds")?;
+                let seconds: f64 = value.parse().map_err(|_| format!("--deadline {value:?} is not a number"))?;
+                if !(seconds.is_finite() && seconds > 0.0) {
+                    return Err(format!("--deadline {value} must be more than zero"));
+                }
+                deadline = Some(Duration::from_secs_f64(seconds));
+            }
+            "-h" | "--help" => return Err(String::new()),
+            flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
+            path => paths.push(PathBuf::from(path)),
+        }
+    }
+    let photos = match <[PathBuf; 3]>::try_from(paths) {
+        Ok(three) => Some(three),
+        Err(paths) if paths.is_empty() => None,
+        Err(paths) => return Err(format!("give three photos (front, left, right), not {}", paths.len())),
+    };
+    Ok(Args { photos, json, deadline })
+}
+
+/// Prints progress to stderr and keeps the time of each step.
+struct Progress {
+    start: Instant,
+    marks: Mutex<Vec<(&'static str, Instant)>>,
+    /// Per side, the last quarter of its upload reported.
+    quarters: Mutex<[u64; 3]>,
+}
+
+impl Progress {
+    fn mark(&self, step: &'static str) {
+        self.marks.lock().unwrap().push((step, Instant::now()));
+    }
+
+    fn timings(&self) -> Vec<(&'static str, Duration)> {
+        let marks = self.marks.lock().unwrap();
+        let mut previous = self.start;
+        marks
+            .iter()
+            .map(|(step, at)| {
+                let took = *at - previous;
+                previous = *at;
+                (*step, took)
+            })
+            .collect()
+    }
+}
+
+impl hautai::Observer for Progress {
+    fn on_event(&self, event: &Event<'_>) -> Control {
+        match event {
+            Event::Validated { .. } => self.mark("validate"),
+            Event::BatchCreated { .. } => self.mark("initiate"),
+            Event::Computing { .. } => self.mark("upload (all sides)"),
+            Event::Done { .. } => self.mark("compute and analysis"),
+            _ => {}
+        }
+        match event {
+            Event::UploadProgress { side, sent, total } => {
+                let index = Side::ALL.iter().position(|s| s == side).unwrap_or(0);
+                let quarter = sent * 4 / total.max(&1);
+                let mut quarters = self.quarters.lock().unwrap();
+                if quarter > quarters[index] {
+                    quarters[index] = quarter;
+                    eprintln!("  {side:5} {:3}% of {}", quarter * 25, support::size(*total));
+                }
+            }
+            Event::Polled { attempt, complete: false, next_delay } => {
+                let next = next_delay.map_or(String::new(), |d| format!(", next look in {:.1}s", d.as_secs_f64()));
+                eprintln!("  poll {attempt}: still computing{next}");
+            }
+            other => eprintln!("{other}"),
+        }
+        Control::Continue
+    }
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(message) => {
+            if !message.is_empty() {
+                eprintln!("error: {message}");
+            }
+            eprintln!("{USAGE_TEXT}");
+            return ExitCode::from(USAGE);
+        }
+    };
+    let target = match Target::connect(Duration::from_secs(3)) {
+        Ok(target) => target,
+        Err(code) => return code,
+    };
+    let scratch = support::scratch_dir();
+    let photos = match (args.photos, target.is_emulator()) {
+        (Some(photos), _) => photos,
+        (None, true) => match support::sample_photos(&scratch) {
+            Ok(photos) => {
+                eprintln!("analysing generated sample photos in {}", scratch.display());
+                photos
+            }
+            Err(e) => {
+                eprintln!("error: cannot write sample photos: {e}");
+                return ExitCode::from(FAILED);
+            }
+        },
+        (None, false) => {
+            eprintln!("error: against the real service, give the three photos to analyse\n{USAGE_TEXT}");
+            return ExitCode::from(USAGE);
+        }
+    };
+    let progress = Progress { start: Instant::now(), marks: Mutex::default(), quarters: Mutex::default() };
+    let mut options = AnalysisOptions::new().observer(&progress);
+    if let Some(deadline) = args.deadline {
+        options = options.deadline(deadline);
+    }
+    let images = Images::new().front(&photos[0]).left(&photos[1]).right(&photos[2]);
+    let outcome = target.session.run_analysis(&images, &options);
+    let _ = std::fs::remove_dir_all(&scratch);
+    match outcome {
+        Ok(results) if args.json => match serde_json::to_string_pretty(&results) {
+            Ok(json) => println!("{json}"),
+            Err(e) => {
+                eprintln!("error: cannot print the results as json: {e}");
+                return ExitCode::from(FAILED);
+            }
+        },
+        Ok(results) => print_table(&results, &progress.timings()),
+        Err(error) => {
+            eprintln!("error: {error}");
+            let code = match error {
+                // A bad argument or setting is the caller's to fix: usage, not a failed analysis.
+                hautai::Error::Config(_)
+                | hautai::Error::Env { .. }
+                | hautai::Error::InvalidImage { .. }
+                | hautai::Error::InvalidArgument(_) => USAGE,
+                _ => FAILED,
+            };
+            return ExitCode::from(code);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn print_table(results: &BatchResults, timings: &[(&str, Duration)]) {
+    println!("batch {}", results.batch_id());
+    let Some(parameters) = results.parameters() else {
+        println!("(no Face Skin Analysis 3.0 results; applications: {:?})", results.applications().keys());
+        return;
+    };
+    println!("{:<22} {:<13} {:>7}", "parameter", "tag", "score");
+    println!("{:-<22} {:-<13} {:->7}", "", "", "");
+    for (name, parameter) in parameters.iter() {
+        let score = parameter.score().map_or("-".to_owned(), |s| format!("{s:.1}"));
+        println!("{name:<22} {:<13} {score:>7}", parameter.tag().unwrap_or("-"));
+    }
+    println!();
+    println!("{:<22} {:>9}", "step", "seconds");
+    println!("{:-<22} {:->9}", "", "");
+    let mut total = Duration::ZERO;
+    for (step, took) in timings {
+        total += *took;
+        println!("{step:<22} {:>9.2}", took.as_secs_f64());
+    }
+    println!("{:<22} {:>9.2}", "total", total.as_secs_f64());
+}

@@ -1,0 +1,97 @@
+//! A subject's parameters over time: one row per analysis, one column per parameter.
+//!
+//! ```text
+//! cargo run --example subject_history [SUBJECT_ID] [PARAMETER...]
+//! ```
+//!
+//! Without `HAUTAI_TOKEN` it runs against the offline emulator, after three analyses of its
+//! subject; with it, against the service `Session::from_env()` configures (the subject is
+//! the argument or `HAUTAI_SUBJECT_ID`).
+
+mod support;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use hautai::Uuid;
+use support::{FAILED, Target, USAGE};
+
+const DEFAULT_PARAMETERS: [&str; 5] = ["age", "redness", "pores", "lines", "pigmentation"];
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1).peekable();
+    let subject_arg = match args.peek().map(|a| a.parse::<Uuid>()) {
+        Some(Ok(subject)) => {
+            args.next();
+            Some(subject)
+        }
+        _ => None,
+    };
+    let mut parameters: Vec<String> = args.collect();
+    if parameters.iter().any(|p| p.starts_with('-')) {
+        eprintln!("usage: subject_history [SUBJECT_ID] [PARAMETER...]");
+        return ExitCode::from(USAGE);
+    }
+    if parameters.is_empty() {
+        parameters = DEFAULT_PARAMETERS.iter().map(|p| p.to_string()).collect();
+    }
+    let target = match Target::connect(Duration::from_secs(1)) {
+        Ok(target) => target,
+        Err(code) => return code,
+    };
+    let Some(subject) = subject_arg.or(target.session.subject_id()) else {
+        eprintln!("error: name a subject (argument or HAUTAI_SUBJECT_ID)");
+        return ExitCode::from(USAGE);
+    };
+    if target.is_emulator()
+        && let Err(e) = seed(&target.session)
+    {
+        eprintln!("error: seeding the emulator: {e}");
+        return ExitCode::from(FAILED);
+    }
+    let history = match target.session.subject_parameters(subject) {
+        Ok(history) => history,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(FAILED);
+        }
+    };
+    print!("{:<38}", "batch");
+    for name in &parameters {
+        print!(" {name:>13}");
+    }
+    println!();
+    for analysis in &history {
+        print!("{:<38}", analysis.image_batch_id.as_deref().unwrap_or("-"));
+        for name in &parameters {
+            let cell = match analysis.parameters.get(name) {
+                Some(p) => match (p.tag(), p.score()) {
+                    (Some(tag), Some(score)) => format!("{tag} {score:.0}"),
+                    (Some(tag), None) => tag.to_owned(),
+                    (None, Some(score)) => format!("{score:.1}"),
+                    (None, None) => "?".into(),
+                },
+                None => "-".into(),
+            };
+            print!(" {cell:>13}");
+        }
+        println!();
+    }
+    eprintln!("{} analyses", history.len());
+    ExitCode::SUCCESS
+}
+
+/// Three analyses of the emulator's subject, run at the same time from one session.
+fn seed(session: &hautai::Session) -> hautai::Result<()> {
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..3u8)
+            .map(|visit| {
+                scope.spawn(move || {
+                    let photo = |side: u8| vec![visit.wrapping_mul(31).wrapping_add(side); 50_000];
+                    session.run_full_analysis(photo(1), photo(2), photo(3)).map(drop)
+                })
+            })
+            .collect();
+        runs.into_iter().try_for_each(|run| run.join().expect("an analysis thread panicked"))
+    })
+}

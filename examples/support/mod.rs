@@ -1,0 +1,87 @@
+//! What the examples share: where the session comes from, and sample photos.
+#![allow(dead_code)] // Each example uses a different part.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use hautai::Session;
+use hautai::emulator::{Emulator, EmulatorConfig, Maturity};
+
+/// Exit code for a failed analysis.
+pub const FAILED: u8 = 1;
+/// Exit code for bad usage or configuration.
+pub const USAGE: u8 = 2;
+
+/// The service an example talks to: the real one when `HAUTAI_TOKEN` is set (configured
+/// by `Session::from_env`), else an emulator started here.
+pub struct Target {
+    pub session: Session,
+    /// Kept alive while the example runs; `None` against the real service.
+    pub emulator: Option<Emulator>,
+}
+
+impl Target {
+    /// Connects; an emulator started here makes results final `maturity` after compute.
+    pub fn connect(maturity: Duration) -> Result<Target, ExitCode> {
+        if std::env::var_os("HAUTAI_TOKEN").is_some() {
+            let session = Session::from_env().map_err(|e| {
+                eprintln!("error: {e}");
+                ExitCode::from(USAGE)
+            })?;
+            eprintln!("using the service at {}", session.base_url());
+            return Ok(Target { session, emulator: None });
+        }
+        let config = EmulatorConfig::new()
+            .latency(Duration::from_millis(20))
+            .upload_bandwidth(40_000_000)
+            .maturity(Maturity::After(maturity));
+        let emulator = Emulator::start(config).map_err(|e| {
+            eprintln!("error: cannot start the emulator: {e}");
+            ExitCode::from(FAILED)
+        })?;
+        eprintln!("HAUTAI_TOKEN is not set: using the offline emulator at {}", emulator.base_url());
+        Ok(Target { session: emulator.session(), emulator: Some(emulator) })
+    }
+
+    pub fn is_emulator(&self) -> bool {
+        self.emulator.is_some()
+    }
+}
+
+/// Writes three synthetic photos (JPEG markers around deterministic noise; not real faces:
+/// only the emulator accepts them) into `dir` and returns their paths.
+pub fn sample_photos(dir: &Path) -> std::io::Result<[PathBuf; 3]> {
+    std::fs::create_dir_all(dir)?;
+    let mut paths = Vec::new();
+    for (i, side) in ["front", "left", "right"].iter().enumerate() {
+        let len = 1_200_000 + i * 150_000;
+        let mut state = 0x2545_F491_4F6C_DD1D_u64 ^ i as u64;
+        let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
+        bytes.extend((0..len).map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        }));
+        bytes.extend([0xFF, 0xD9]);
+        let path = dir.join(format!("sample-{side}.jpg"));
+        std::fs::write(&path, bytes)?;
+        paths.push(path);
+    }
+    Ok([paths[0].clone(), paths[1].clone(), paths[2].clone()])
+}
+
+/// A directory for sample photos, unique to this process.
+pub fn scratch_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("hautai-samples-{}", std::process::id()))
+}
+
+/// Bytes as KiB or MiB.
+pub fn size(bytes: u64) -> String {
+    if bytes >= 1 << 20 {
+        format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
+    } else {
+        format!("{} KiB", bytes / 1024)
+    }
+}

@@ -1,0 +1,301 @@
+//! The v3 endpoints of the emulated API, with the documented rules: bearer auth, UUID
+//! path ids, side names of 1..=255 characters, compute only after every upload, DRF-style
+//! errors, page-number pagination with absolute `next` links.
+
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::config::Route;
+use super::data::{self, ResultsOptions, detail};
+use super::http::Reply;
+use super::{Incoming, Inner};
+use crate::model::Side;
+
+/// The longest side name accepted, in characters.
+const MAX_NAME_CHARS: usize = 255;
+/// Upload targets say this: 1 byte to 30 MiB.
+pub(crate) const CONTENT_LENGTH_RANGE: &str = "1,31457280";
+
+/// The route of an API path (`/api/v3/companies/{company}/...`, trailing slash included).
+pub(crate) fn route(method: &str, path: &str) -> Route {
+    let Some(rest) = path.strip_prefix("/api/v3/companies/").and_then(|r| r.strip_suffix('/')) else {
+        return Route::Other;
+    };
+    let parts: Vec<&str> = rest.split('/').collect();
+    match (method, parts.as_slice()) {
+        ("POST", [_, "subjects", _, "upload"]) => Route::Initiate,
+        ("GET", [_, "subjects", _, "parameters"]) => Route::SubjectParameters,
+        ("GET", [_, "batches"]) => Route::BatchList,
+        ("GET", [_, "batches", _]) => Route::BatchInfo,
+        ("POST", [_, "batches", _, "compute"]) => Route::Compute,
+        ("GET", [_, "batches", _, "results"]) => Route::Results,
+        _ => Route::Other,
+    }
+}
+
+/// Answers an API request whose body was read into `body`.
+pub(crate) fn handle(inner: &Inner, incoming: &Incoming, route: Route, body: &[u8]) -> Reply {
+    if route == Route::Other {
+        return Reply::json(404, &detail("Not found."));
+    }
+    let token = inner.lock().token.clone();
+    match incoming.header("authorization").map(|v| v.strip_prefix("Bearer ")) {
+        None => return Reply::json(401, &detail("Authentication credentials were not provided.")),
+        Some(Some(given)) if given == token => {}
+        Some(_) => return Reply::json(401, &detail("Invalid token.")),
+    }
+    // Path ids are UUIDs (Django's uuid converter: anything else does not match: 404).
+    let rest = incoming.path["/api/v3/companies/".len()..].trim_end_matches('/');
+    let parts: Vec<&str> = rest.split('/').collect();
+    let ids: Option<Vec<Uuid>> = parts.iter().step_by(2).map(|p| Uuid::parse_str(p).ok()).collect();
+    let Some(ids) = ids else { return Reply::json(404, &detail("Not found.")) };
+    if ids[0] != inner.lock().company_id {
+        return Reply::json(403, &detail("You do not have permission to perform this action."));
+    }
+    let id = ids.get(1).copied().unwrap_or_default();
+    match route {
+        Route::Initiate => initiate(inner, id, body),
+        Route::Compute => compute(inner, id, body),
+        Route::Results => results(inner, incoming, id),
+        Route::SubjectParameters => subject_parameters(inner, incoming, id),
+        Route::BatchInfo => batch_info(inner, id),
+        Route::BatchList => batch_list(inner, incoming),
+        Route::Upload | Route::Other => Reply::json(404, &detail("Not found.")),
+    }
+}
+
+fn parse_json(body: &[u8]) -> Result<Value, Reply> {
+    serde_json::from_slice(body).map_err(|e| Reply::json(400, &detail(&format!("JSON parse error - {e}"))))
+}
+
+fn field_errors(errors: Map<String, Value>) -> Reply {
+    Reply::json(400, &Value::Object(errors))
+}
+
+fn initiate(inner: &Inner, subject_id: Uuid, body: &[u8]) -> Reply {
+    let request = match parse_json(body) {
+        Ok(Value::Object(map)) => map,
+        Ok(_) => return Reply::json(400, &json!({"non_field_errors": ["Invalid data. Expected a dictionary."]})),
+        Err(reply) => return reply,
+    };
+    let mut errors = Map::new();
+    let mut names = Vec::new();
+    for side in Side::ALL {
+        match request.get(side.as_str()) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(name)) if name.is_empty() => {
+                errors.insert(side.to_string(), json!(["This field may not be blank."]));
+            }
+            Some(Value::String(name)) if name.chars().count() > MAX_NAME_CHARS => {
+                errors.insert(side.to_string(), json!(["Ensure this field has no more than 255 characters."]));
+            }
+            Some(Value::String(name)) => names.push((side, name.clone())),
+            Some(_) => {
+                errors.insert(side.to_string(), json!(["Not a valid string."]));
+            }
+        }
+    }
+    let creation_time = match request.get("creation_time") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(time)) => Some(time.clone()),
+        Some(_) => {
+            errors.insert("creation_time".into(), json!(["Datetime has wrong format."]));
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return field_errors(errors);
+    }
+    if names.is_empty() {
+        return Reply::json(400, &json!({"non_field_errors": ["At least one of front, left, right is required."]}));
+    }
+    let mut state = inner.lock();
+    if state.subject(subject_id).is_none() {
+        return Reply::json(404, &detail("Not found."));
+    }
+    let meta = request.get("meta").cloned().unwrap_or(Value::Null);
+    let batch = state.create_batch(subject_id, names, meta, creation_time);
+    let mut answer = Map::new();
+    for (side, image) in &batch.images {
+        let url = format!(
+            "{}/hautai-uploads/{}?X-Goog-Algorithm=GOOG4-RSA-SHA256\
+             &X-Goog-Credential=emulator%40hautai.iam.gserviceaccount.com%2F20261128%2Fauto%2Fstorage%2Fgoog4_request\
+             &X-Goog-Date=20261128T080000Z&X-Goog-Expires=3600\
+             &X-Goog-SignedHeaders=content-type%3Bhost%3Bx-goog-content-length-range&X-Goog-Signature={}",
+            inner.storage_url, image.key, image.signature
+        );
+        answer.insert(
+            side.to_string(),
+            json!({
+                "url": url,
+                "method": "PUT",
+                "headers": {
+                    "Content-Type": "application/octet-stream",
+                    "X-Goog-Content-Length-Range": CONTENT_LENGTH_RANGE,
+                    "Host": inner.storage_host,
+                },
+                "content_type": "application/octet-stream",
+                "id": image.id,
+            }),
+        );
+    }
+    answer.insert("image_batch_id".into(), json!(batch.id));
+    Reply::json(200, &Value::Object(answer))
+}
+
+fn compute(inner: &Inner, batch_id: Uuid, body: &[u8]) -> Reply {
+    if let Err(reply) = parse_json(body) {
+        return reply;
+    }
+    let mut state = inner.lock();
+    let Some(batch) = state.batch_mut(batch_id) else { return Reply::json(404, &detail("Not found.")) };
+    let missing: Vec<String> =
+        batch.images.iter().filter(|(_, image)| image.stored.is_none()).map(|(side, _)| side.to_string()).collect();
+    if !missing.is_empty() {
+        let message = format!("Upload every image of the batch before compute; missing: {}.", missing.join(", "));
+        return Reply::json(400, &detail(&message));
+    }
+    batch.computes += 1;
+    if batch.computed.is_none() {
+        batch.computed = Some(std::time::Instant::now());
+    }
+    Reply::empty(200)
+}
+
+/// Reads `expiration_seconds`, `with_masks` and `svg_masks` (defaults 3600, true, true).
+fn results_options(incoming: &Incoming) -> Result<ResultsOptions, Reply> {
+    let mut options = ResultsOptions { expiration_seconds: 3600, with_masks: true, svg_masks: true };
+    let mut errors = Map::new();
+    for (key, value) in incoming.query_pairs() {
+        let flag = || match value.to_ascii_lowercase().as_str() {
+            "true" | "1" => Some(true),
+            "false" | "0" => Some(false),
+            _ => None,
+        };
+        match key.as_str() {
+            "expiration_seconds" => match value.parse() {
+                Ok(seconds) => options.expiration_seconds = seconds,
+                Err(_) => {
+                    errors.insert(key, json!(["A valid integer is required."]));
+                }
+            },
+            "with_masks" | "svg_masks" => match flag() {
+                Some(on) if key == "with_masks" => options.with_masks = on,
+                Some(on) => options.svg_masks = on,
+                None => {
+                    errors.insert(key, json!(["Must be a valid boolean."]));
+                }
+            },
+            _ => {}
+        }
+    }
+    if errors.is_empty() { Ok(options) } else { Err(field_errors(errors)) }
+}
+
+fn results(inner: &Inner, incoming: &Incoming, batch_id: Uuid) -> Reply {
+    let options = match results_options(incoming) {
+        Ok(options) => options,
+        Err(reply) => return reply,
+    };
+    let mut state = inner.lock();
+    let Some(batch) = state.batch_mut(batch_id) else { return Reply::json(404, &detail("Not found.")) };
+    if batch.computed.is_some() {
+        batch.polls += 1;
+    }
+    let Some(batch) = state.batch(batch_id) else { return Reply::json(404, &detail("Not found.")) };
+    Reply::json(200, &data::results(&state, batch, &inner.storage_url, options))
+}
+
+fn subject_parameters(inner: &Inner, incoming: &Incoming, subject_id: Uuid) -> Reply {
+    let options = match results_options(incoming) {
+        Ok(options) => options,
+        Err(reply) => return reply,
+    };
+    let state = inner.lock();
+    if state.subject(subject_id).is_none() {
+        return Reply::json(404, &detail("Not found."));
+    }
+    let history: Vec<Value> = state
+        .batches
+        .iter()
+        .filter(|b| b.subject_id == subject_id && b.computed.is_some())
+        .map(|b| {
+            let done = state.progress(b) == super::state::Progress::Done;
+            data::analysis(&state, b, &inner.storage_url, options, done)
+        })
+        .collect();
+    Reply::json(200, &Value::Array(history))
+}
+
+fn batch_info(inner: &Inner, batch_id: Uuid) -> Reply {
+    let state = inner.lock();
+    match state.batch(batch_id) {
+        Some(batch) => Reply::json(200, &data::batch_info(&state, batch)),
+        None => Reply::json(404, &detail("Not found.")),
+    }
+}
+
+fn batch_list(inner: &Inner, incoming: &Incoming) -> Reply {
+    let mut errors = Map::new();
+    let (mut page, mut page_size) = (1usize, inner.config.page_size);
+    let (mut dataset, mut subject, mut q, mut newest_first) = (None, None, None, true);
+    for (key, value) in incoming.query_pairs() {
+        match key.as_str() {
+            "page" => match value.parse::<usize>() {
+                Ok(n) if n >= 1 => page = n,
+                _ => return Reply::json(404, &detail("Invalid page.")),
+            },
+            "page_size" => match value.parse::<usize>() {
+                Ok(n) if n >= 1 => page_size = n.min(100),
+                _ => {
+                    errors.insert(key, json!(["A valid integer is required."]));
+                }
+            },
+            "dataset_id" | "subject_id" => match Uuid::parse_str(&value) {
+                Ok(id) if key == "dataset_id" => dataset = Some(id),
+                Ok(id) => subject = Some(id),
+                Err(_) => {
+                    errors.insert(key, json!(["Must be a valid UUID."]));
+                }
+            },
+            "ordering" => newest_first = !matches!(value.as_str(), "creation_time" | "created_at"),
+            "q" => q = Some(value.to_lowercase()),
+            _ => {}
+        }
+    }
+    if !errors.is_empty() {
+        return field_errors(errors);
+    }
+    let state = inner.lock();
+    let mut matching: Vec<&super::state::Batch> = state
+        .batches
+        .iter()
+        .filter(|b| dataset.is_none_or(|d| b.dataset_id == d))
+        .filter(|b| subject.is_none_or(|s| b.subject_id == s))
+        .filter(|b| {
+            q.as_deref().is_none_or(|q| {
+                b.id.to_string().contains(q) || b.images.values().any(|i| i.name.to_lowercase().contains(q))
+            })
+        })
+        .collect();
+    if newest_first {
+        matching.reverse();
+    }
+    let count = matching.len();
+    let start = (page - 1) * page_size;
+    if start >= count && page > 1 {
+        return Reply::json(404, &detail("Invalid page."));
+    }
+    let results: Vec<Value> = matching.iter().skip(start).take(page_size).map(|b| data::batch_item(b)).collect();
+    let link = |to: usize| {
+        let mut pairs: Vec<(String, String)> =
+            incoming.query_pairs().into_iter().filter(|(k, _)| k != "page").collect();
+        pairs.push(("page".into(), to.to_string()));
+        let query: Vec<String> =
+            pairs.iter().map(|(k, v)| format!("{k}={}", crate::transport::percent_encode(v))).collect();
+        format!("{}{}?{}", inner.api_url, incoming.path, query.join("&"))
+    };
+    let next = (start + page_size < count).then(|| link(page + 1));
+    let previous = (page > 1).then(|| link(page - 1));
+    Reply::json(200, &json!({"count": count, "next": next, "previous": previous, "results": results}))
+}

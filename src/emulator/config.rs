@@ -1,0 +1,139 @@
+//! What an emulator is started with, and the faults it can be told to inject.
+
+use std::time::Duration;
+
+/// The routes of the emulated service, for faults and the request record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Route {
+    /// `POST .../subjects/{id}/upload/`
+    Initiate,
+    /// `PUT` of an image to its signed URL (the storage host).
+    Upload,
+    /// `POST .../batches/{id}/compute/`
+    Compute,
+    /// `GET .../batches/{id}/results/`
+    Results,
+    /// `GET .../subjects/{id}/parameters/`
+    SubjectParameters,
+    /// `GET .../batches/{id}/`
+    BatchInfo,
+    /// `GET .../batches/`
+    BatchList,
+    /// Anything else (an unknown path).
+    Other,
+}
+
+/// An answer the emulator gives instead of the real one.
+///
+/// ```
+/// use hautai::emulator::Fault;
+/// let busy = Fault::status(503).retry_after("1");
+/// let rejected = Fault::status(403).storage_code("SignatureDoesNotMatch");
+/// let moved = Fault::status(302).location("https://elsewhere.example/");
+/// let broken = Fault::status(200).body("<html>maintenance</html>");
+/// # let _ = (busy, rejected, moved, broken);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    pub(crate) status: u16,
+    pub(crate) retry_after: Option<String>,
+    pub(crate) storage_code: Option<String>,
+    pub(crate) location: Option<String>,
+    pub(crate) body: Option<String>,
+}
+
+impl Fault {
+    /// Answers `status`, with a DRF-style JSON body (or a storage XML body on uploads).
+    pub fn status(status: u16) -> Self {
+        Fault { status, retry_after: None, storage_code: None, location: None, body: None }
+    }
+    /// Adds `Retry-After: value` (seconds or an HTTP date).
+    pub fn retry_after(mut self, value: impl Into<String>) -> Self {
+        self.retry_after = Some(value.into());
+        self
+    }
+    /// On uploads: the storage error code in the XML body, e.g. `SignatureDoesNotMatch`.
+    pub fn storage_code(mut self, code: impl Into<String>) -> Self {
+        self.storage_code = Some(code.into());
+        self
+    }
+    /// Adds a `Location` header (for 3xx faults).
+    pub fn location(mut self, url: impl Into<String>) -> Self {
+        self.location = Some(url.into());
+        self
+    }
+    /// Answers exactly this body (HTML, truncated JSON, ...).
+    pub fn body(mut self, body: impl Into<String>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+}
+
+/// When computed results become final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Maturity {
+    /// This long after compute.
+    After(Duration),
+    /// After this many result requests following compute.
+    Polls(u32),
+}
+
+/// Settings of an [`Emulator`](super::Emulator), given to [`Emulator::start`](super::Emulator::start).
+///
+/// ```
+/// use std::time::Duration;
+/// use hautai::emulator::{EmulatorConfig, Maturity};
+///
+/// let config = EmulatorConfig::new()
+///     .latency(Duration::from_millis(50))
+///     .upload_bandwidth(10_000_000)
+///     .maturity(Maturity::Polls(2));
+/// # let _ = config;
+/// ```
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    pub(crate) latency: Duration,
+    pub(crate) upload_bandwidth: Option<u64>,
+    pub(crate) maturity: Maturity,
+    pub(crate) page_size: usize,
+}
+
+impl Default for EmulatorConfig {
+    /// No latency, unlimited bandwidth, results final 2 s after compute, 20 batches a page.
+    fn default() -> Self {
+        EmulatorConfig {
+            latency: Duration::ZERO,
+            upload_bandwidth: None,
+            maturity: Maturity::After(Duration::from_secs(2)),
+            page_size: 20,
+        }
+    }
+}
+
+impl EmulatorConfig {
+    /// The defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Waits this long before answering each request (API and storage).
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+    /// Limits all uploads together to this many bytes per second.
+    pub fn upload_bandwidth(mut self, bytes_per_second: u64) -> Self {
+        self.upload_bandwidth = Some(bytes_per_second.max(1));
+        self
+    }
+    /// When computed results become final.
+    pub fn maturity(mut self, maturity: Maturity) -> Self {
+        self.maturity = maturity;
+        self
+    }
+    /// The default page size of lists.
+    pub fn page_size(mut self, size: usize) -> Self {
+        self.page_size = size.max(1);
+        self
+    }
+}

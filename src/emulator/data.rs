@@ -1,0 +1,237 @@
+//! The emulator's answers, written from the documented shapes with `serde_json::json!`,
+//! never with the client's model types: a wrong model cannot pass by agreeing with itself.
+
+use serde_json::{Map, Value, json};
+
+use super::fnv1a;
+use super::state::{Batch, Progress, State};
+
+/// The 27 parameters of Face Skin Analysis 3.0 listed by the seed.
+pub const PARAMETERS: [&str; 27] = [
+    "puffiness",
+    "sagging",
+    "nasolabial_wrinkles",
+    "jowls",
+    "enlarged_pores",
+    "melasma",
+    "skintone",
+    "skin_type",
+    "freckles",
+    "dark_circles",
+    "ita",
+    "age",
+    "inflammation",
+    "moles",
+    "pimples",
+    "sun_spots",
+    "pigmentation",
+    "redness",
+    "deep_lines",
+    "lacrimal_grooves",
+    "breakouts",
+    "eyes_age",
+    "lines",
+    "irritation",
+    "fine_lines",
+    "marionette_lines",
+    "pores",
+];
+
+/// How many parameters an analysis that is still computing shows.
+const PARAMETERS_WHILE_COMPUTING: usize = 9;
+
+/// The options of a results request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ResultsOptions {
+    pub(crate) expiration_seconds: u64,
+    pub(crate) with_masks: bool,
+    pub(crate) svg_masks: bool,
+}
+
+/// A stable timestamp for the `seq`-th object (one minute apart from 2026-11-28 08:00 UTC).
+pub(crate) fn timestamp(seq: u64) -> String {
+    let minutes = 8 * 60 + seq;
+    let (day, hour, minute) = (28 + minutes / (24 * 60), minutes / 60 % 24, minutes % 60);
+    format!("2026-11-{day:02}T{hour:02}:{minute:02}:00.000Z")
+}
+
+/// A signed-looking URL on the storage host for `object` (never accepted for upload).
+fn signed(storage: &str, object: &str, expires: u64) -> String {
+    let signature = fnv1a(object.as_bytes());
+    format!(
+        "{storage}/hautai-results/{object}?X-Goog-Algorithm=GOOG4-RSA-SHA256\
+         &X-Goog-Credential=emulator%40hautai.iam.gserviceaccount.com%2F20261128%2Fauto%2Fstorage%2Fgoog4_request\
+         &X-Goog-Date=20261128T080000Z&X-Goog-Expires={expires}&X-Goog-SignedHeaders=host&X-Goog-Signature={signature:016x}"
+    )
+}
+
+/// The results endpoint's answer for `batch`.
+pub(crate) fn results(state: &State, batch: &Batch, storage: &str, options: ResultsOptions) -> Value {
+    let progress = state.progress(batch);
+    if progress == Progress::NotStarted {
+        return json!({});
+    }
+    json!({ crate::FACE_SKIN_METRICS_3: analysis(state, batch, storage, options, progress == Progress::Done) })
+}
+
+/// One application's analysis, the shape of one element of the subject-parameters list.
+pub(crate) fn analysis(state: &State, batch: &Batch, storage: &str, options: ResultsOptions, done: bool) -> Value {
+    let sides: Vec<String> = batch.images.keys().map(|s| s.to_string()).collect();
+    let shown = if done { PARAMETERS.len() } else { PARAMETERS_WHILE_COMPUTING };
+    let mut parameters = Map::new();
+    for name in &PARAMETERS[..shown] {
+        parameters.insert((*name).to_owned(), parameter(batch, name, &sides, storage, options));
+    }
+    let mut predicted = Map::new();
+    for side in &sides {
+        let object =
+            |kind: &str| signed(storage, &format!("{}/{side}/{kind}.jpg", batch.id), options.expiration_seconds);
+        predicted.insert(
+            side.clone(),
+            json!({"original": object("original"), "anonymised": object("anonymised"), "aligned_face": object("aligned_face")}),
+        );
+    }
+    let mut detection_errors = Map::new();
+    if let Some((side, message)) = &state.detection_error
+        && batch.images.contains_key(side)
+    {
+        detection_errors.insert(side.to_string(), json!(message));
+    }
+    json!({
+        "image_batch_id": batch.id.to_string(),
+        "subject_id": batch.subject_id.to_string(),
+        "parameters": parameters,
+        "survey_results": [],
+        "all_algorithms_calculated": done,
+        "sc_app_id": null,
+        "can_watch_predicted_images": true,
+        "predicted_images": predicted,
+        "detection_errors": detection_errors,
+    })
+}
+
+/// A plausible, deterministic value for parameter `name` of `batch`.
+fn parameter(batch: &Batch, name: &str, sides: &[String], storage: &str, options: ResultsOptions) -> Value {
+    // Derived from the batch, the parameter and the uploaded bytes: stable across polls.
+    let uploads: u64 = batch.images.values().filter_map(|i| i.stored.map(|(_, hash)| hash)).fold(0, |a, h| a ^ h);
+    let h = fnv1a(format!("{}/{name}/{uploads:x}", batch.id).as_bytes());
+    let score = (h % 1000) as f64 / 10.0;
+    let tag = match score {
+        s if s >= 70.0 => "Good",
+        s if s >= 40.0 => "Average",
+        _ => "Poor",
+    };
+    let mut value = json!({ "tag": tag, "score": score, "grade": 1 + (h >> 10) % 5 });
+    match name {
+        "age" | "eyes_age" => value[name] = json!(20 + (h >> 20) % 40),
+        "skintone" => value["tag"] = json!(["Light", "Medium", "Tan", "Dark"][(h >> 20) as usize % 4]),
+        "skin_type" => value["tag"] = json!(["Dry", "Normal", "Combination", "Oily"][(h >> 20) as usize % 4]),
+        "moles" | "pimples" | "freckles" | "sun_spots" => value["amount"] = json!((h >> 20) % 25),
+        "pores" | "enlarged_pores" => value["density"] = json!(((h >> 20) % 100) as f64 / 100.0),
+        _ => {}
+    }
+    if matches!(name, "redness" | "pores" | "lines" | "pigmentation") {
+        value["areas"] = json!({
+            "forehead": (h >> 24) % 100, "left_cheek": (h >> 32) % 100,
+            "right_cheek": (h >> 40) % 100, "chin": (h >> 48) % 100
+        });
+    }
+    if options.with_masks {
+        let ext = if options.svg_masks { "svg" } else { "png" };
+        let mut masks = Map::new();
+        for side in sides {
+            let object = |kind: &str| {
+                signed(storage, &format!("{}/masks/{name}/{side}/{kind}.{ext}", batch.id), options.expiration_seconds)
+            };
+            masks.insert(
+                side.clone(),
+                json!({"original": object("original"), "aligned_face": object("aligned_face"), "anonymised": object("anonymised")}),
+            );
+        }
+        value["masks"] = Value::Object(masks);
+    }
+    value
+}
+
+/// The batch-info endpoint's answer.
+pub(crate) fn batch_info(state: &State, batch: &Batch) -> Value {
+    let mut images = Map::new();
+    for (side, image) in &batch.images {
+        images.insert(
+            side.to_string(),
+            json!({
+                "id": image.id, "name": image.name, "created_at": timestamp(batch.seq),
+                "signed_url": null, "original_image_id": null, "meta": null
+            }),
+        );
+    }
+    let subject = state.subject(batch.subject_id);
+    let dataset = state.dataset(batch.dataset_id);
+    json!({
+        "id": batch.id,
+        "images": images,
+        "subject": subject.map(|s| json!({"id": s.id, "name": s.name})),
+        "dataset": dataset.map(|d| json!({"id": d.id, "name": d.name})),
+        "connected_applications": [crate::FACE_SKIN_METRICS_3],
+        "created_at": batch.creation_time.clone().unwrap_or_else(|| timestamp(batch.seq)),
+        "meta": batch.meta,
+    })
+}
+
+/// One element of the batch list.
+pub(crate) fn batch_item(batch: &Batch) -> Value {
+    let images: Vec<Value> = batch
+        .images
+        .iter()
+        .enumerate()
+        .map(|(i, (side, image))| {
+            json!({
+                "id": image.id,
+                "name": image.name,
+                "side": {"id": i + 1, "name": capitalised(side.as_str()), "tech_name": side.as_str()},
+                "light": "day",
+                "image_type": {"id": 1, "name": "Selfie", "tech_name": "selfie"},
+                "side_name": capitalised(side.as_str()),
+                "side_tech_name": side.as_str(),
+                "light_name": null,
+                "light_tech_name": null,
+                "image_type_name": "Selfie",
+                "image_type_tech_name": "selfie",
+                "creation_time": timestamp(batch.seq),
+                "quality_score": null,
+                "quality_feedback": null,
+                "quality_result": null,
+                "quality_issues": [],
+                "problems": [],
+                "stage_step_number": null,
+                "stage_number": null,
+                "urls": {},
+                "signed_url": null,
+                "original_image_id": null
+            })
+        })
+        .collect();
+    json!({
+        "id": batch.id,
+        "creation_time": batch.creation_time.clone().unwrap_or_else(|| timestamp(batch.seq)),
+        "subject_id": batch.subject_id,
+        "images": images,
+        "connected_applications": [crate::FACE_SKIN_METRICS_3],
+        "meta": batch.meta,
+    })
+}
+
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+}
+
+/// A DRF error body: `{"detail": message}`.
+pub(crate) fn detail(message: &str) -> Value {
+    json!({ "detail": message })
+}
+
+/// A storage error body.
+pub(crate) fn storage_error(code: &str, message: &str) -> String {
+    format!("<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code><Message>{message}</Message></Error>")
+}

@@ -1,0 +1,428 @@
+//! An in-process stand-in for the Haut.ai v3 API and its signed-URL storage, on loopback
+//! (feature `emulator`).
+//!
+//! It starts with a company, a dataset, a subject and a token, and hands back a ready
+//! [`Session`]. It follows the documented rules (bearer auth, UUID paths, side names of
+//! 1..=255 characters, signed headers with exactly their values, 1 byte to 30 MiB with
+//! `Content-Length`, no `Authorization` at storage, compute only after every upload,
+//! DRF-style errors, XML storage errors, page-number pagination) and answers with
+//! deterministic, plausible values for the 27 parameters of Face Skin Analysis 3.0.
+//! Knobs set latency, a shared upload bandwidth, when results mature, and faults; a TCP
+//! relay in front of each port cuts connections or never answers. Every request is
+//! recorded for assertions.
+//!
+//! Test your own program against it:
+//!
+//! ```
+//! use hautai::emulator::{Emulator, EmulatorConfig, Maturity, Route, Fault};
+//!
+//! let emulator = Emulator::start(EmulatorConfig::new().maturity(Maturity::Polls(1)))?;
+//! let session = emulator.session();
+//! // A transient 503 on the first upload: the client retries it.
+//! emulator.fail_next(Route::Upload, 1, Fault::status(503));
+//! let photo = vec![0xFF_u8; 4096];
+//! let results = session.run_full_analysis(&photo, &photo, &photo)?;
+//! assert!(results.is_complete());
+//! assert_eq!(results.parameters().unwrap().len(), 27);
+//! assert!(emulator.requests().iter().filter(|r| r.storage).all(|r| !r.authorization));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Threads: one per request (and per relayed connection). Dropping the emulator closes
+//! every connection, wakes every waiting handler and joins its threads.
+
+mod api;
+mod config;
+mod data;
+mod http;
+mod record;
+mod relay;
+mod state;
+mod storage;
+
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use uuid::Uuid;
+
+pub use config::{EmulatorConfig, Fault, Maturity, Route};
+pub use data::PARAMETERS;
+pub use record::RecordedRequest;
+pub use relay::Relay;
+
+use crate::model::Side;
+use crate::{Session, SessionBuilder};
+use http::{Gate, Reply, Throttle, read_body};
+use state::State;
+
+/// The largest API request body read (JSON bodies are small).
+const API_BODY_LIMIT: usize = 1 << 20;
+
+/// A running emulator. See the [module documentation](self).
+pub struct Emulator {
+    inner: Arc<Inner>,
+    api_relay: Relay,
+    storage_relay: Relay,
+    servers: Vec<(Arc<tiny_http::Server>, JoinHandle<()>)>,
+}
+
+/// What every handler shares.
+pub(crate) struct Inner {
+    state: Mutex<State>,
+    records: Mutex<Vec<RecordedRequest>>,
+    handlers: Mutex<Vec<JoinHandle<()>>>,
+    config: EmulatorConfig,
+    gate: Gate,
+    throttle: Option<Throttle>,
+    /// `http://127.0.0.1:PORT` of the API and storage relays.
+    api_url: String,
+    storage_url: String,
+    /// `127.0.0.1:PORT` of the storage relay, the `Host` its URLs sign.
+    storage_host: String,
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Emulator {
+    /// Starts an emulator on loopback ports with `config`.
+    pub fn start(config: EmulatorConfig) -> io::Result<Emulator> {
+        let to_io = |e: Box<dyn std::error::Error + Send + Sync>| io::Error::other(e.to_string());
+        let api_server = Arc::new(tiny_http::Server::http("127.0.0.1:0").map_err(to_io)?);
+        let storage_server = Arc::new(tiny_http::Server::http("127.0.0.1:0").map_err(to_io)?);
+        let addr = |s: &tiny_http::Server| s.server_addr().to_ip().ok_or_else(|| io::Error::other("no ip address"));
+        let api_relay = Relay::start(addr(&api_server)?)?;
+        let storage_relay = Relay::start(addr(&storage_server)?)?;
+        let seed =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(7, |d| d.as_nanos() as u64);
+        let inner = Arc::new(Inner {
+            state: Mutex::new(State::new(seed, config.maturity)),
+            records: Mutex::new(Vec::new()),
+            handlers: Mutex::new(Vec::new()),
+            throttle: config.upload_bandwidth.map(Throttle::new),
+            config,
+            gate: Gate::default(),
+            api_url: format!("http://{}", api_relay.addr()),
+            storage_url: format!("http://{}", storage_relay.addr()),
+            storage_host: storage_relay.addr().to_string(),
+        });
+        let servers = vec![
+            (api_server.clone(), spawn_dispatcher(&inner, api_server, false)?),
+            (storage_server.clone(), spawn_dispatcher(&inner, storage_server, true)?),
+        ];
+        Ok(Emulator { inner, api_relay, storage_relay, servers })
+    }
+
+    /// A session for the emulated company, with its token and default subject.
+    pub fn session(&self) -> Session {
+        self.session_builder().build().expect("the emulator's settings are valid")
+    }
+
+    /// A builder preset for the emulator, to change other settings first.
+    pub fn session_builder(&self) -> SessionBuilder {
+        let state = self.inner.lock();
+        let subject = state.subjects[0].id;
+        Session::builder(state.token.clone(), state.company_id).base_url(self.base_url()).subject_id(subject)
+    }
+
+    /// The API's base URL (`http://127.0.0.1:PORT`).
+    pub fn base_url(&self) -> &str {
+        &self.inner.api_url
+    }
+
+    /// The token the emulator accepts.
+    pub fn token(&self) -> String {
+        self.inner.lock().token.clone()
+    }
+
+    /// The emulated company.
+    pub fn company_id(&self) -> Uuid {
+        self.inner.lock().company_id
+    }
+
+    /// The built-in dataset.
+    pub fn dataset_id(&self) -> Uuid {
+        self.inner.lock().datasets[0].id
+    }
+
+    /// The built-in subject (the session's default).
+    pub fn subject_id(&self) -> Uuid {
+        self.inner.lock().subjects[0].id
+    }
+
+    /// Every request so far, in the order they were answered.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.inner.records.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Forgets the requests recorded so far.
+    pub fn clear_requests(&self) {
+        self.inner.records.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+
+    /// The batches created, oldest first.
+    pub fn batch_ids(&self) -> Vec<Uuid> {
+        self.inner.lock().batches.iter().map(|b| b.id).collect()
+    }
+
+    /// How many times compute was called for `batch_id`.
+    pub fn compute_calls(&self, batch_id: Uuid) -> u32 {
+        self.inner.lock().batch(batch_id).map_or(0, |b| b.computes)
+    }
+
+    /// The size and FNV-1a hash of the image stored for `side` of `batch_id`.
+    pub fn stored_image(&self, batch_id: Uuid, side: Side) -> Option<(u64, u64)> {
+        self.inner.lock().batch(batch_id)?.images.get(&side)?.stored
+    }
+
+    /// Answers the next `count` calls of `route` with `fault`.
+    pub fn fail_next(&self, route: Route, count: u32, fault: Fault) {
+        if count > 0 {
+            self.inner.lock().faults.entry(route).or_default().next.push_back((count, fault));
+        }
+    }
+
+    /// Answers every `nth` call of `route` (counting from now) with `fault`.
+    pub fn fail_every(&self, route: Route, nth: u32, fault: Fault) {
+        let mut state = self.inner.lock();
+        let rule = state.faults.entry(route).or_default();
+        rule.calls = 0;
+        rule.every = (nth > 0).then_some((nth, fault));
+    }
+
+    /// Removes every armed fault.
+    pub fn clear_faults(&self) {
+        self.inner.lock().faults.clear();
+    }
+
+    /// While `on`, results stay "computing" forever.
+    pub fn never_complete(&self, on: bool) {
+        self.inner.lock().never_complete = on;
+    }
+
+    /// Makes the results of every computed batch final now (and lifts `never_complete`).
+    pub fn complete_all(&self) {
+        let mut state = self.inner.lock();
+        state.never_complete = false;
+        state.batches.iter_mut().filter(|b| b.computed.is_some()).for_each(|b| b.forced = true);
+    }
+
+    /// Reports a detection error for `side` in the results of batches that have it
+    /// (`None` clears it).
+    pub fn detection_error(&self, error: Option<(Side, &str)>) {
+        self.inner.lock().detection_error = error.map(|(side, message)| (side, message.to_owned()));
+    }
+
+    /// The TCP relay in front of the API port (transport faults of API calls).
+    pub fn api_relay(&self) -> &Relay {
+        &self.api_relay
+    }
+
+    /// The TCP relay in front of the storage port (transport faults of uploads).
+    pub fn storage_relay(&self) -> &Relay {
+        &self.storage_relay
+    }
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("api", &self.inner.api_url)
+            .field("storage", &self.inner.storage_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        // Wake every waiting handler, close every connection, stop the dispatchers.
+        self.inner.gate.close();
+        self.api_relay.shutdown();
+        self.storage_relay.shutdown();
+        for (server, _) in &self.servers {
+            server.unblock();
+        }
+        for (_, dispatcher) in self.servers.drain(..) {
+            let _ = dispatcher.join();
+        }
+        let handlers = std::mem::take(&mut *self.inner.handlers.lock().unwrap_or_else(PoisonError::into_inner));
+        for handler in handlers {
+            let _ = handler.join();
+        }
+    }
+}
+
+/// Receives requests of one server and answers each on a thread of its own.
+fn spawn_dispatcher(inner: &Arc<Inner>, server: Arc<tiny_http::Server>, storage: bool) -> io::Result<JoinHandle<()>> {
+    let inner = inner.clone();
+    std::thread::Builder::new().name("hautai-emulator".into()).spawn(move || {
+        while let Ok(request) = server.recv() {
+            if inner.gate.is_closed() {
+                break;
+            }
+            let handler_inner = inner.clone();
+            let spawned = std::thread::Builder::new()
+                .name("hautai-emulator-handler".into())
+                .spawn(move || answer(&handler_inner, request, storage));
+            let mut handlers = inner.handlers.lock().unwrap_or_else(PoisonError::into_inner);
+            handlers.retain(|h| !h.is_finished());
+            if let Ok(handle) = spawned {
+                handlers.push(handle);
+            }
+        }
+    })
+}
+
+/// What a handler needs of a request besides its body.
+pub(crate) struct Incoming {
+    method: String,
+    path: String,
+    query: String,
+    /// Names lower-cased.
+    headers: Vec<(String, String)>,
+}
+
+impl Incoming {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    fn content_length(&self) -> Option<u64> {
+        self.header("content-length").and_then(|v| v.trim().parse().ok())
+    }
+
+    fn chunked(&self) -> bool {
+        self.header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
+    }
+
+    /// The query's pairs, percent-decoded.
+    fn query_pairs(&self) -> Vec<(String, String)> {
+        self.query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (decode(k), decode(v))
+            })
+            .collect()
+    }
+}
+
+/// Answers one request and records it.
+fn answer(inner: &Inner, mut request: tiny_http::Request, storage: bool) {
+    let time_in = Instant::now();
+    let url = request.url().to_owned();
+    let (path, query) = url.split_once('?').unwrap_or((&url, ""));
+    let incoming = Incoming {
+        method: request.method().as_str().to_owned(),
+        path: path.to_owned(),
+        query: query.to_owned(),
+        headers: request
+            .headers()
+            .iter()
+            .map(|h| (h.field.as_str().as_str().to_ascii_lowercase(), h.value.as_str().to_owned()))
+            .collect(),
+    };
+    let route = if storage { Route::Upload } else { api::route(&incoming.method, &incoming.path) };
+    if !inner.config.latency.is_zero() && !inner.gate.sleep(inner.config.latency) {
+        return;
+    }
+    let fault = inner.lock().take_fault(route);
+    let (reply, stats) = if storage {
+        storage::handle(inner, &incoming, request.as_reader(), fault)
+    } else {
+        let (body, stats) = read_body(request.as_reader(), API_BODY_LIMIT + 1, None, &inner.gate);
+        let reply = match fault {
+            Some(fault) => fault_reply(&fault, false),
+            None if body.len() > API_BODY_LIMIT => Reply::json(413, &data::detail("Request body too large.")),
+            None => api::handle(inner, &incoming, route, &body),
+        };
+        (reply, stats)
+    };
+    let status = reply.status;
+    let mut response = tiny_http::Response::from_data(reply.body).with_status_code(reply.status);
+    let headers = reply.content_type.map(|t| ("Content-Type", t.to_owned())).into_iter().chain(reply.headers);
+    for (name, value) in headers {
+        if let Ok(header) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+            response.add_header(header);
+        }
+    }
+    let _ = request.respond(response);
+    let record = RecordedRequest {
+        route,
+        method: incoming.method.clone(),
+        path: incoming.path.clone(),
+        storage,
+        authorization: incoming.header("authorization").is_some(),
+        content_length: incoming.content_length(),
+        chunked: incoming.chunked(),
+        content_type: incoming.header("content-type").map(str::to_owned),
+        body_size: stats.size,
+        body_hash: stats.hash,
+        status,
+        time_in,
+        time_out: Instant::now(),
+    };
+    inner.records.lock().unwrap_or_else(PoisonError::into_inner).push(record);
+}
+
+/// The answer of an armed fault.
+pub(crate) fn fault_reply(fault: &Fault, storage: bool) -> Reply {
+    let mut reply = match (&fault.body, storage) {
+        (Some(body), _) => Reply::raw(fault.status, body.clone()),
+        (None, true) => {
+            let code = fault.storage_code.as_deref().unwrap_or("InternalError");
+            Reply::xml(fault.status, data::storage_error(code, "Injected by the emulator."))
+        }
+        (None, false) if (300..400).contains(&fault.status) => Reply::empty(fault.status),
+        (None, false) => Reply::json(fault.status, &data::detail("Injected by the emulator.")),
+    };
+    if let Some(wait) = &fault.retry_after {
+        reply = reply.with_header("Retry-After", wait.clone());
+    }
+    if let Some(location) = &fault.location {
+        reply = reply.with_header("Location", location.clone());
+    }
+    reply
+}
+
+/// FNV-1a 64 of `bytes`: the hash the request record uses for bodies.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    fnv1a_update(None, bytes)
+}
+
+/// Continues an FNV-1a 64 hash (`None` starts one).
+pub(crate) fn fnv1a_update(hash: Option<u64>, bytes: &[u8]) -> u64 {
+    let mut hash = hash.unwrap_or(0xcbf2_9ce4_8422_2325);
+    for byte in bytes {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+/// Percent-decodes a query component (`+` is a space).
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+                continue;
+            }
+            (b'+', _) => out.push(b' '),
+            (byte, _) => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

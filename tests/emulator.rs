@@ -1,0 +1,337 @@
+//! The real pipeline against the emulator: happy paths, every fault, bad inputs,
+//! pagination, and the request record (no token at storage, overlapping uploads).
+
+mod common;
+
+use std::time::Duration;
+
+use common::files::{TempDir, photo};
+use hautai::emulator::{Emulator, EmulatorConfig, Fault, Maturity, PARAMETERS, Route, fnv1a};
+use hautai::{AnalysisOptions, BatchQuery, Error, Images, PollSchedule, RetryPolicy, Session, Side, Step};
+
+fn start(config: EmulatorConfig) -> Emulator {
+    Emulator::start(config).expect("the emulator starts")
+}
+
+/// A session that polls every 20 ms and backs off 10 ms: the suite stays fast.
+fn fast(emulator: &Emulator) -> Session {
+    emulator
+        .session_builder()
+        .poll_schedule(PollSchedule::fixed(Duration::from_millis(20)))
+        .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(10)))
+        .deadline(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+fn ready_after_one_poll() -> EmulatorConfig {
+    EmulatorConfig::new().maturity(Maturity::Polls(1))
+}
+
+fn uploads(emulator: &Emulator) -> Vec<hautai::emulator::RecordedRequest> {
+    emulator.requests().into_iter().filter(|r| r.route == Route::Upload).collect()
+}
+
+#[test]
+fn files_are_analysed_and_stored_exactly_without_the_token_at_storage() {
+    // A shared bandwidth makes each upload last long enough to see the overlap.
+    let emulator = start(ready_after_one_poll().upload_bandwidth(4_000_000));
+    let dir = TempDir::new("emulator-files");
+    let bytes = [photo(1, 400_000), photo(2, 450_000), photo(3, 500_000)];
+    let paths: Vec<_> = ["f.jpg", "l.jpg", "r.jpg"].iter().zip(&bytes).map(|(n, b)| dir.file(n, b)).collect();
+    let results = fast(&emulator).run_full_analysis(&paths[0], &paths[1], &paths[2]).unwrap();
+
+    assert!(results.is_complete());
+    assert_eq!(results.parameters().unwrap().len(), PARAMETERS.len());
+    for name in PARAMETERS {
+        let p = results.parameter(name).unwrap_or_else(|| panic!("{name} missing"));
+        assert!(p.tag().is_some() && p.score().is_some(), "{name}: {p:?}");
+    }
+    let batch = results.batch_id();
+    assert_eq!(emulator.batch_ids(), vec![batch]);
+    for (side, b) in Side::ALL.into_iter().zip(&bytes) {
+        assert_eq!(emulator.stored_image(batch, side), Some((b.len() as u64, fnv1a(b))), "{side}");
+    }
+    let puts = uploads(&emulator);
+    assert_eq!(puts.len(), 3);
+    assert!(puts.iter().all(|r| !r.authorization && !r.chunked && r.content_length == Some(r.body_size)));
+    assert!(emulator.requests().iter().filter(|r| !r.storage).all(|r| r.authorization));
+    // The three uploads were in the emulator at the same time.
+    assert!(puts[0].overlaps(&puts[1]) && puts[1].overlaps(&puts[2]) && puts[0].overlaps(&puts[2]), "{puts:#?}");
+    assert_eq!(emulator.compute_calls(batch), 1);
+    // Masks and predicted images honour the query: the final fetch used the defaults.
+    let redness = results.parameter("redness").unwrap();
+    let mask = redness.field("masks").unwrap()["front"]["original"].as_str().unwrap();
+    assert!(mask.contains(".svg?") && mask.contains("X-Goog-Expires=3600"), "{mask}");
+}
+
+#[test]
+fn bytes_and_a_single_side_work_with_options() {
+    let emulator = start(ready_after_one_poll());
+    let session = fast(&emulator);
+    let bytes = photo(7, 10_000);
+    let options = AnalysisOptions::new()
+        .results(hautai::ResultsQuery::new().svg_masks(false).expiration_seconds(60))
+        .meta(serde_json::json!({"visit": 1}));
+    let results = session.run_analysis(&Images::new().front(&bytes), &options).unwrap();
+    let mask = results.parameter("pores").unwrap().field("masks").unwrap()["front"]["aligned_face"].as_str().unwrap();
+    assert!(mask.contains(".png?") && mask.contains("X-Goog-Expires=60"), "{mask}");
+    let info = session.batch(results.batch_id()).unwrap();
+    assert_eq!(info.images.keys().collect::<Vec<_>>(), ["front"]);
+    assert_eq!(info.images["front"].name.as_deref(), Some("front.jpg"));
+    assert_eq!(info.meta, Some(serde_json::json!({"visit": 1})));
+    assert_eq!(info.subject.unwrap().id, emulator.subject_id());
+    assert_eq!(emulator.stored_image(results.batch_id(), Side::Front), Some((10_000, fnv1a(&bytes))));
+}
+
+#[test]
+fn a_503_on_the_first_call_of_every_route_is_retried_without_duplicates() {
+    let emulator = start(ready_after_one_poll());
+    for route in [Route::Initiate, Route::Upload, Route::Compute, Route::Results] {
+        emulator.fail_next(route, 1, Fault::status(503));
+    }
+    let bytes = photo(1, 5000);
+    let results = fast(&emulator).run_full_analysis(&bytes, &bytes, &bytes).unwrap();
+    assert_eq!(emulator.batch_ids(), vec![results.batch_id()], "one batch despite the retried initiate");
+    assert_eq!(emulator.compute_calls(results.batch_id()), 1);
+    let count = |route| emulator.requests().iter().filter(|r| r.route == route).count();
+    assert_eq!((count(Route::Initiate), count(Route::Compute), count(Route::Upload)), (2, 2, 4));
+}
+
+#[test]
+fn retry_after_on_a_poll_delays_the_next_poll() {
+    let emulator = start(EmulatorConfig::new().maturity(Maturity::Polls(2)));
+    emulator.fail_next(Route::Results, 1, Fault::status(429).retry_after("1"));
+    let bytes = photo(1, 5000);
+    fast(&emulator).run_analysis(&Images::new().front(&bytes), &AnalysisOptions::new()).unwrap();
+    let polls: Vec<_> = emulator.requests().into_iter().filter(|r| r.route == Route::Results).collect();
+    assert_eq!(polls[0].status, 429);
+    let gap = polls[1].time_in - polls[0].time_out;
+    assert!(gap >= Duration::from_secs(1), "the next poll came {gap:?} later");
+}
+
+#[test]
+fn a_connection_cut_mid_upload_is_sent_again_whole() {
+    let emulator = start(ready_after_one_poll());
+    emulator.storage_relay().cut_after(100_000);
+    let bytes = photo(5, 300_000);
+    let results = fast(&emulator).run_analysis(&Images::new().front(&bytes), &AnalysisOptions::new()).unwrap();
+    assert_eq!(emulator.stored_image(results.batch_id(), Side::Front), Some((300_000, fnv1a(&bytes))));
+    let puts = uploads(&emulator);
+    assert_eq!(puts.len(), 2, "{puts:#?}");
+    assert!(puts[0].body_size < 300_000 && puts[0].status != 200, "{:?}", puts[0]);
+    assert_eq!((puts[1].body_size, puts[1].status), (300_000, 200));
+}
+
+#[test]
+fn a_500_on_an_upload_is_retried() {
+    let emulator = start(ready_after_one_poll());
+    emulator.fail_next(Route::Upload, 1, Fault::status(500));
+    let bytes = photo(5, 3000);
+    fast(&emulator).run_analysis(&Images::new().front(&bytes), &AnalysisOptions::new()).unwrap();
+    let statuses: Vec<u16> = uploads(&emulator).iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [500, 200]);
+}
+
+#[test]
+fn rejected_and_expired_signed_urls_are_final() {
+    for (status, code, says) in [(403, "SignatureDoesNotMatch", "rejected"), (400, "ExpiredToken", "expired")] {
+        let emulator = start(ready_after_one_poll());
+        emulator.fail_next(Route::Upload, 1, Fault::status(status).storage_code(code));
+        let bytes = photo(5, 3000);
+        let err = fast(&emulator).run_analysis(&Images::new().front(&bytes), &AnalysisOptions::new()).unwrap_err();
+        assert_eq!((err.step(), err.status()), (Some(Step::Upload), Some(status)));
+        assert!(err.to_string().contains(says), "{err}");
+        assert_eq!(uploads(&emulator).len(), 1, "no retry storm");
+        let batch = emulator.batch_ids()[0];
+        assert_eq!(err.batch_id(), Some(batch));
+        assert_eq!(emulator.compute_calls(batch), 0);
+    }
+}
+
+#[test]
+fn redirects_on_upload_and_initiate_are_errors() {
+    let emulator = start(ready_after_one_poll());
+    let bytes = photo(5, 3000);
+    let session = fast(&emulator);
+    emulator.fail_next(Route::Upload, 1, Fault::status(302).location("http://127.0.0.1:9/elsewhere"));
+    let err = session.run_analysis(&Images::new().front(&bytes), &AnalysisOptions::new()).unwrap_err();
+    assert!(matches!(err.innermost(), Error::Redirect { status: 302, method: "PUT", .. }), "{err:?}");
+    emulator.fail_next(Route::Initiate, 1, Fault::status(302).location("/login/"));
+    let err = session.run_analysis(&Images::new().front(&bytes), &AnalysisOptions::new()).unwrap_err();
+    assert!(matches!(err.innermost(), Error::Redirect { status: 302, method: "POST", .. }), "{err:?}");
+    assert_eq!(err.step(), Some(Step::Initiate));
+}
+
+#[test]
+fn results_that_never_complete_end_at_the_deadline_and_resume_later() {
+    let emulator = start(ready_after_one_poll());
+    emulator.never_complete(true);
+    let session = fast(&emulator);
+    let bytes = photo(5, 3000);
+    let options = AnalysisOptions::new().deadline(Duration::from_millis(600));
+    let err = session.run_analysis(&Images::new().front(&bytes), &options).unwrap_err();
+    let Error::Deadline { step, batch_id: Some(batch), polls, .. } = err else { panic!("{err:?}") };
+    assert_eq!(step, Step::Results);
+    assert!(polls >= 2, "{polls}");
+    emulator.complete_all();
+    let results = session.wait_for_results(batch).unwrap();
+    assert!(results.is_complete());
+    assert_eq!(emulator.compute_calls(batch), 1);
+}
+
+#[test]
+fn a_detection_error_keeps_the_partial_results() {
+    let emulator = start(EmulatorConfig::new().maturity(Maturity::Polls(5)));
+    emulator.detection_error(Some((Side::Left, "no face found")));
+    let bytes = photo(5, 3000);
+    let err = fast(&emulator).run_full_analysis(&bytes, &bytes, &bytes).unwrap_err();
+    let Error::Detection(detection) = &err else { panic!("{err:?}") };
+    assert_eq!(detection.sides, [("left".to_owned(), "no face found".to_owned())]);
+    assert!(!detection.results.is_complete() && detection.results.parameters().is_some_and(|p| !p.is_empty()));
+}
+
+#[test]
+fn html_or_truncated_json_in_a_200_is_a_decode_error_naming_the_endpoint() {
+    for body in ["<html><body>maintenance</body></html>", r#"{"face_skin_metrics_3": {"parame"#] {
+        let emulator = start(ready_after_one_poll());
+        emulator.fail_every(Route::Results, 1, Fault::status(200).body(body));
+        let bytes = photo(5, 3000);
+        let err = fast(&emulator).run_analysis(&Images::new().front(&bytes), &AnalysisOptions::new()).unwrap_err();
+        assert!(matches!(err.innermost(), Error::Decode { endpoint: "GET batch results", .. }), "{err:?}");
+        assert_eq!((err.step(), err.batch_id()), (Some(Step::Results), emulator.batch_ids().first().copied()));
+    }
+}
+
+#[test]
+fn a_server_that_never_answers_times_out() {
+    let emulator = start(ready_after_one_poll());
+    emulator.api_relay().never_answer(true);
+    let session = emulator
+        .session_builder()
+        .request_timeout(Duration::from_millis(300))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = session.batch(hautai::Uuid::nil()).unwrap_err();
+    assert!(matches!(err, Error::Timeout { connecting: false, .. }), "{err:?}");
+    assert!(emulator.requests().is_empty(), "nothing reached the server");
+}
+
+#[test]
+fn every_nth_call_fails_deterministically() {
+    let emulator = start(ready_after_one_poll());
+    emulator.fail_every(Route::BatchInfo, 2, Fault::status(500));
+    let session = emulator.session_builder().retry(RetryPolicy::none()).build().unwrap();
+    let bytes = photo(5, 3000);
+    let targets = session
+        .initiate_upload(emulator.subject_id(), &hautai::InitiateUpload::new().name(Side::Front, "f.jpg"))
+        .unwrap();
+    session.upload_image(Side::Front, targets.get(Side::Front).unwrap(), &bytes).unwrap();
+    let outcomes: Vec<bool> = (0..6).map(|_| session.batch(targets.image_batch_id).is_ok()).collect();
+    assert_eq!(outcomes, [true, false, true, false, true, false]);
+}
+
+#[test]
+fn bad_inputs_reach_no_endpoint() {
+    let emulator = start(ready_after_one_poll());
+    let dir = TempDir::new("emulator-bad");
+    let missing = dir.path().join("nope.jpg");
+    let err = fast(&emulator).run_full_analysis(&missing, vec![1u8], vec![2u8]).unwrap_err();
+    assert!(matches!(err, Error::InvalidImage { side: Side::Front, .. }), "{err:?}");
+    let err = fast(&emulator).run_full_analysis(vec![1u8], Vec::new(), vec![2u8]).unwrap_err();
+    assert!(matches!(err, Error::InvalidImage { side: Side::Left, .. }), "{err:?}");
+    assert!(emulator.requests().is_empty());
+    assert!(emulator.batch_ids().is_empty());
+}
+
+#[test]
+fn pagination_walks_more_than_one_page_and_past_the_end_is_404() {
+    let emulator = start(ready_after_one_poll());
+    let session = fast(&emulator);
+    for i in 0..5 {
+        let name = format!("visit-{i}.jpg");
+        session.initiate_upload(emulator.subject_id(), &hautai::InitiateUpload::new().name(Side::Front, name)).unwrap();
+    }
+    let query = BatchQuery::new().page_size(2).subject_id(emulator.subject_id());
+    let listed: Vec<_> = session.batches(&query).map(|b| b.unwrap().id).collect();
+    let mut created = emulator.batch_ids();
+    created.reverse(); // Newest first by default.
+    assert_eq!(listed, created);
+    assert_eq!(emulator.requests().iter().filter(|r| r.route == Route::BatchList).count(), 3);
+    let page = session.list_batches(&query.clone().page(3)).unwrap();
+    assert_eq!((page.count, page.results.len(), page.next.as_deref()), (5, 1, None));
+    let past = session.list_batches(&query.page(4)).unwrap_err();
+    assert_eq!(past.status(), Some(404));
+    let other = BatchQuery::new().dataset_id(hautai::Uuid::nil());
+    assert!(session.list_batches(&other).unwrap().results.is_empty());
+}
+
+#[test]
+fn the_emulator_enforces_the_documented_rules() {
+    let emulator = start(ready_after_one_poll());
+    let session = fast(&emulator);
+    // Names of 256 characters are refused by the server too (sent raw, past the client).
+    let raw = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+    let upload = format!(
+        "{}/api/v3/companies/{}/subjects/{}/upload/",
+        emulator.base_url(),
+        emulator.company_id(),
+        emulator.subject_id()
+    );
+    let bearer = format!("Bearer {}", emulator.token());
+    let long = serde_json::json!({"front": "é".repeat(256)});
+    let mut answer = raw.post(&upload).header("authorization", &bearer).send_json(&long).unwrap();
+    assert_eq!(answer.status(), 400);
+    assert!(answer.body_mut().read_to_string().unwrap().contains("no more than 255 characters"));
+    let ok = serde_json::json!({"front": "é".repeat(255)});
+    assert_eq!(raw.post(&upload).header("authorization", &bearer).send_json(&ok).unwrap().status(), 200);
+    // No token, a wrong token, a non-uuid path id.
+    assert_eq!(raw.post(&upload).send_json(&ok).unwrap().status(), 401);
+    assert_eq!(raw.post(&upload).header("authorization", "Bearer nope").send_json(&ok).unwrap().status(), 401);
+    let bad_id = format!("{}/api/v3/companies/not-a-uuid/batches/", emulator.base_url());
+    assert_eq!(raw.get(&bad_id).header("authorization", &bearer).call().unwrap().status(), 404);
+    // Compute before the uploads.
+    let targets = session
+        .initiate_upload(emulator.subject_id(), &hautai::InitiateUpload::new().name(Side::Front, "f.jpg"))
+        .unwrap();
+    let err = session.compute(targets.image_batch_id, None).unwrap_err();
+    assert_eq!(err.status(), Some(400));
+    assert!(err.to_string().contains("missing: front"), "{err}");
+    // Storage: the token, a missing signed header, a chunked body, a wrong signature.
+    let target = targets.get(Side::Front).unwrap();
+    let put = |extra: &[(&str, &str)], url: &str| {
+        let mut request = raw
+            .put(url)
+            .header("content-type", "application/octet-stream")
+            .header("x-goog-content-length-range", "1,31457280");
+        for (k, v) in extra {
+            request = request.header(*k, *v);
+        }
+        request
+    };
+    let status = |r: Result<ureq::http::Response<ureq::Body>, ureq::Error>| r.unwrap().status().as_u16();
+    assert_eq!(status(put(&[("authorization", &bearer)], &target.url).send(&b"abc"[..])), 400);
+    assert_eq!(status(raw.put(&target.url).header("content-type", "application/octet-stream").send(&b"abc"[..])), 403);
+    let mut chunked_body: &[u8] = b"abc";
+    assert_eq!(status(put(&[], &target.url).send(ureq::SendBody::from_reader(&mut chunked_body))), 411);
+    let forged = target.url.replace("X-Goog-Signature=", "X-Goog-Signature=0");
+    assert_eq!(status(put(&[], &forged).send(&b"abc"[..])), 403);
+    assert_eq!(status(put(&[], &target.url).send(&b""[..])), 400);
+    assert_eq!(status(put(&[], &target.url).send(&b"abc"[..])), 200);
+    assert!(emulator.requests().iter().any(|r| r.storage && r.chunked));
+}
+
+#[test]
+fn dropping_the_emulator_closes_its_connections_and_wakes_its_handlers() {
+    let emulator = start(EmulatorConfig::new().latency(Duration::from_secs(60)));
+    let session = emulator.session_builder().retry(RetryPolicy::none()).build().unwrap();
+    // A request stuck in a 60 s latency when the emulator is dropped.
+    let stuck = std::thread::spawn(move || session.batch(hautai::Uuid::nil()));
+    std::thread::sleep(Duration::from_millis(200));
+    let dropped = std::time::Instant::now();
+    drop(emulator);
+    let answer = stuck.join().unwrap();
+    assert!(answer.is_err(), "{answer:?}");
+    assert!(dropped.elapsed() < Duration::from_secs(30), "the handler was not woken");
+}
