@@ -338,7 +338,7 @@ fn answer(inner: &Inner, mut request: tiny_http::Request, storage: bool) {
     } else {
         let (body, stats) = read_body(request.as_reader(), API_BODY_LIMIT + 1, None, &inner.gate);
         let reply = match fault {
-            Some(fault) => fault_reply(&fault, false),
+            Some(fault) => fault_reply(&fault, None),
             None if body.len() > API_BODY_LIMIT => Reply::json(413, &data::detail("Request body too large.")),
             None => api::handle(inner, &incoming, route, &body),
         };
@@ -371,16 +371,22 @@ fn answer(inner: &Inner, mut request: tiny_http::Request, storage: bool) {
     inner.records.lock().unwrap_or_else(PoisonError::into_inner).push(record);
 }
 
-/// The answer of an armed fault.
-pub(crate) fn fault_reply(fault: &Fault, storage: bool) -> Reply {
-    let mut reply = match (&fault.body, storage) {
+/// The answer of an armed fault; `upload` is the storage request it answers, if any.
+pub(crate) fn fault_reply(fault: &Fault, upload: Option<&Incoming>) -> Reply {
+    let mut reply = match (&fault.body, upload) {
         (Some(body), _) => Reply::raw(fault.status, body.clone()),
-        (None, true) => {
+        (None, Some(incoming)) => {
+            // Echoes the canonical request, signed query included, as Cloud Storage does.
             let code = fault.storage_code.as_deref().unwrap_or("InternalError");
-            Reply::xml(fault.status, data::storage_error(code, "Injected by the emulator."))
+            let canonical =
+                format!("<CanonicalRequest>PUT\n{}\n{}</CanonicalRequest></Error>", incoming.path, incoming.query);
+            Reply::xml(
+                fault.status,
+                data::storage_error(code, "Injected by the emulator.").replace("</Error>", &canonical),
+            )
         }
-        (None, false) if (300..400).contains(&fault.status) => Reply::empty(fault.status),
-        (None, false) => Reply::json(fault.status, &data::detail("Injected by the emulator.")),
+        (None, None) if (300..400).contains(&fault.status) => Reply::empty(fault.status),
+        (None, None) => Reply::json(fault.status, &data::detail("Injected by the emulator.")),
     };
     if let Some(wait) = &fault.retry_after {
         reply = reply.with_header("Retry-After", wait.clone());

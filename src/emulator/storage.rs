@@ -24,7 +24,7 @@ pub(crate) fn handle(
     let throttle = if verdict.is_ok() && fault.is_none() { inner.throttle.as_ref() } else { None };
     let (_, stats) = read_body(body, 0, throttle, &inner.gate);
     if let Some(fault) = fault {
-        return (super::fault_reply(&fault, true), stats);
+        return (super::fault_reply(&fault, Some(incoming)), stats);
     }
     let key = match verdict {
         Ok(key) => key,
@@ -48,7 +48,19 @@ pub(crate) fn handle(
 
 /// Everything that can be decided from the headers; `Ok` with the object key.
 fn check(inner: &Inner, incoming: &Incoming) -> Result<String, Reply> {
-    let denied = |message: &str| Reply::xml(403, storage_error("SignatureDoesNotMatch", message));
+    // Like Cloud Storage, a signature error echoes the canonical request, query included:
+    // clients must scrub what they keep of it.
+    let denied = |message: &str| {
+        let canonical = format!(
+            "PUT\n{}\n{}\ncontent-type:{}",
+            incoming.path,
+            incoming.query,
+            incoming.header("content-type").unwrap_or("")
+        );
+        let body = storage_error("SignatureDoesNotMatch", message)
+            .replace("</Error>", &format!("<CanonicalRequest>{canonical}</CanonicalRequest></Error>"));
+        Reply::xml(403, body)
+    };
     if incoming.method != "PUT" {
         return Err(Reply::xml(405, storage_error("MethodNotAllowed", "The signed url is for PUT.")));
     }

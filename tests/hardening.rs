@@ -1,0 +1,194 @@
+//! Faults that a retry cannot always fix, and secrets: every case ends in success or a
+//! clear typed error that names the step and batch, and no message shows a credential.
+
+mod common;
+
+use std::time::{Duration, SystemTime};
+
+use common::files::photo;
+use hautai::emulator::{Emulator, EmulatorConfig, Fault, Maturity, Route};
+use hautai::{AnalysisOptions, Error, Images, PollSchedule, RetryPolicy, Session, SessionBuilder, Side, Step};
+
+fn start() -> Emulator {
+    Emulator::start(EmulatorConfig::new().maturity(Maturity::Polls(1))).unwrap()
+}
+
+fn fast(builder: SessionBuilder) -> SessionBuilder {
+    builder
+        .poll_schedule(PollSchedule::fixed(Duration::from_millis(20)))
+        .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(10)))
+        .deadline(Duration::from_secs(20))
+}
+
+fn analyse(session: &Session) -> hautai::Result<hautai::BatchResults> {
+    session.run_analysis(&Images::new().front(photo(3, 40_000)).left(photo(4, 30_000)), &AnalysisOptions::new())
+}
+
+/// An IMF-fixdate `secs` seconds from now (whole seconds, as HTTP dates are).
+fn http_date_in(secs: u64) -> String {
+    let at = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() + secs;
+    let (days, rem) = (at / 86_400, at % 86_400);
+    let z = days as i64 + 719_468;
+    let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let (day, month) = (doy - (153 * mp + 2) / 5 + 1, if mp < 10 { mp + 3 } else { mp - 9 });
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
+    let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    format!("{weekday}, {day:02} {} {year} {h:02}:{m:02}:{s:02} GMT", months[month as usize - 1])
+}
+
+#[test]
+fn retry_after_as_an_http_date_delays_the_next_poll() {
+    let emulator = start();
+    emulator.fail_next(Route::Results, 1, Fault::status(503).retry_after(http_date_in(2)));
+    analyse(&fast(emulator.session_builder()).build().unwrap()).unwrap();
+    let polls: Vec<_> = emulator.requests().into_iter().filter(|r| r.route == Route::Results).collect();
+    assert_eq!(polls[0].status, 503);
+    let gap = polls[1].time_in - polls[0].time_out;
+    assert!(gap >= Duration::from_secs(1), "the date asked for at least 1 s more; the next poll came after {gap:?}");
+}
+
+#[test]
+fn retry_after_beyond_the_cap_fails_with_the_wait_and_the_batch() {
+    let emulator = start();
+    emulator.fail_next(Route::Results, 1, Fault::status(429).retry_after("3600"));
+    let err = analyse(&fast(emulator.session_builder()).build().unwrap()).unwrap_err();
+    assert_eq!((err.step(), err.batch_id()), (Some(Step::Results), Some(emulator.batch_ids()[0])));
+    let Error::RetryAfterTooLong { wait, .. } = err.innermost() else { panic!("{err:?}") };
+    assert_eq!(*wait, Duration::from_secs(3600));
+}
+
+#[test]
+fn an_answer_over_the_read_limit_is_a_clean_error() {
+    let emulator = start();
+    // Polls (no masks) fit in 20 kB; the final fetch with masks for 27 parameters does not.
+    let session = fast(emulator.session_builder()).max_response_bytes(20_000).build().unwrap();
+    let err = analyse(&session).unwrap_err();
+    assert_eq!((err.step(), err.batch_id()), (Some(Step::Results), Some(emulator.batch_ids()[0])));
+    assert!(matches!(err.innermost(), Error::ResponseTooLarge { limit: 20_000, .. }), "{err:?}");
+}
+
+#[test]
+fn storage_that_never_answers_times_out_with_the_step_and_batch() {
+    let emulator = start();
+    emulator.storage_relay().never_answer(true);
+    let session = fast(emulator.session_builder()).io_timeout(Duration::from_millis(300)).retry(RetryPolicy::none());
+    let err = analyse(&session.build().unwrap()).unwrap_err();
+    assert_eq!((err.step(), err.batch_id()), (Some(Step::Upload), Some(emulator.batch_ids()[0])));
+    assert!(matches!(err.innermost(), Error::Timeout { after, .. } if *after == Duration::from_millis(300)), "{err:?}");
+}
+
+/// A fault scenario: how to arm it, the step it must be reported in.
+type Scenario = (&'static str, fn(&Emulator), Step);
+
+fn scenarios() -> Vec<Scenario> {
+    vec![
+        (
+            "signature rejected",
+            |e| e.fail_next(Route::Upload, 1, Fault::status(403).storage_code("SignatureDoesNotMatch")),
+            Step::Upload,
+        ),
+        (
+            "url expired",
+            |e| e.fail_next(Route::Upload, 1, Fault::status(400).storage_code("ExpiredToken")),
+            Step::Upload,
+        ),
+        ("upload 500 for good", |e| e.fail_every(Route::Upload, 1, Fault::status(500)), Step::Upload),
+        (
+            "upload redirected",
+            |e| {
+                e.fail_next(
+                    Route::Upload,
+                    1,
+                    Fault::status(302).location("http://127.0.0.1:9/o?X-Goog-Signature=LOCSIG"),
+                )
+            },
+            Step::Upload,
+        ),
+        ("compute 500", |e| e.fail_next(Route::Compute, 1, Fault::status(500)), Step::Compute),
+        ("compute 503 for good", |e| e.fail_every(Route::Compute, 1, Fault::status(503)), Step::Compute),
+        (
+            "results html",
+            |e| {
+                let html =
+                    "<html>see https://storage.example/o?X-Goog-Signature=HTMLSIG&X-Goog-Credential=HTMLCRED</html>";
+                e.fail_every(Route::Results, 1, Fault::status(200).body(html))
+            },
+            Step::Results,
+        ),
+        (
+            "results 500 echoing secrets",
+            |e| {
+                let body = format!(r#"{{"detail": "boom {} X-Goog-Signature=APISIG"}}"#, e.token());
+                e.fail_every(Route::Results, 1, Fault::status(500).body(body))
+            },
+            Step::Results,
+        ),
+        ("results 404", |e| e.fail_every(Route::Results, 1, Fault::status(404)), Step::Results),
+        ("never complete", |e| e.never_complete(true), Step::Results),
+        ("detection error", |e| e.detection_error(Some((Side::Left, "no face found"))), Step::Results),
+    ]
+}
+
+#[test]
+fn after_initiate_every_failure_names_its_step_and_batch_and_no_secret() {
+    for (name, arm, step) in scenarios() {
+        let emulator = start();
+        arm(&emulator);
+        let session = fast(emulator.session_builder())
+            .retry(RetryPolicy::default().max_retries(1).initial_backoff(Duration::from_millis(5)))
+            .deadline(Duration::from_millis(1500))
+            .build()
+            .unwrap();
+        let Err(err) = analyse(&session) else { panic!("{name}: the analysis succeeded") };
+        let batch = emulator.batch_ids();
+        assert_eq!(batch.len(), 1, "{name}: exactly one batch");
+        assert_eq!(err.batch_id(), Some(batch[0]), "{name}: {err}");
+        assert_eq!(err.step(), Some(step), "{name}: {err}");
+        assert_no_secret(&emulator, &format!("{err}"), name);
+        assert_no_secret(&emulator, &format!("{err:?}"), name);
+        assert_no_secret(&emulator, &format!("{session:?}"), name);
+        assert!(emulator.requests().iter().filter(|r| r.storage).all(|r| !r.authorization), "{name}");
+        assert!(!format!("{err}").contains('\n'), "{name}: one line: {err}");
+    }
+}
+
+#[test]
+fn targets_sessions_and_builders_never_show_credentials() {
+    let emulator = start();
+    let session = emulator.session();
+    let targets = session
+        .initiate_upload(emulator.subject_id(), &hautai::InitiateUpload::new().name(Side::Front, "f.jpg"))
+        .unwrap();
+    let url = &targets.get(Side::Front).unwrap().url;
+    let signature = url.split("X-Goog-Signature=").nth(1).unwrap();
+    assert!(signature.len() >= 16);
+    for shown in [
+        format!("{targets:?}"),
+        format!("{targets:#?}"),
+        format!("{session:?}"),
+        format!("{:?}", emulator.session_builder()),
+    ] {
+        assert!(!shown.contains(signature), "{shown}");
+        assert_no_secret(&emulator, &shown, "debug");
+    }
+}
+
+/// No token, and every `X-Goog-Signature=` / `X-Goog-Credential=` followed by `<redacted>`.
+fn assert_no_secret(emulator: &Emulator, shown: &str, name: &str) {
+    assert!(!shown.contains(&emulator.token()), "{name}: token in {shown}");
+    let lower = shown.to_ascii_lowercase();
+    for key in ["x-goog-signature=", "x-goog-credential="] {
+        for (at, _) in lower.match_indices(key) {
+            let value = &shown[at + key.len()..];
+            assert!(value.starts_with("<redacted>"), "{name}: {key} not redacted in {shown}");
+        }
+    }
+    for secret in ["LOCSIG", "HTMLSIG", "HTMLCRED", "APISIG", "emulator%40hautai"] {
+        assert!(!shown.contains(secret), "{name}: {secret} in {shown}");
+    }
+}
