@@ -34,6 +34,25 @@ pub enum Error {
         problem: String,
     },
 
+    /// The login was rejected (401 or 403): wrong email or password, or an inactive account.
+    #[error("login failed: wrong email or password ({status}){}", message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
+    LoginRejected {
+        /// 401 or 403.
+        status: u16,
+        /// The server's message (never containing the password).
+        message: Option<String>,
+    },
+
+    /// The login was refused (400): the request was invalid, or the account uses
+    /// multi-factor authentication, which the API login does not support.
+    #[error("login refused ({status}){}; an account with multi-factor authentication cannot log in through the api: use a private token", message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
+    LoginRefused {
+        /// 400.
+        status: u16,
+        /// The server's message (never containing the password).
+        message: Option<String>,
+    },
+
     /// An argument was rejected before anything was sent.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
@@ -365,7 +384,10 @@ impl Error {
         match self.innermost() {
             Error::Api(e) => Some(e.status),
             Error::Storage(e) => Some(e.status),
-            Error::Redirect { status, .. } | Error::RetryAfterTooLong { status, .. } => Some(*status),
+            Error::Redirect { status, .. }
+            | Error::RetryAfterTooLong { status, .. }
+            | Error::LoginRejected { status, .. }
+            | Error::LoginRefused { status, .. } => Some(*status),
             _ => None,
         }
     }

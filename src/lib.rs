@@ -82,9 +82,9 @@ pub use api::{BatchQuery, Pages};
 pub use error::{ApiError, DetectionError, Error, Result, Step, StorageError, TransportKind};
 pub use image::{Image, Images, MAX_IMAGE_BYTES};
 pub use model::{
-    Analysis, BatchImage, BatchImageSummary, BatchInfo, BatchResults, BatchSummary, FACE_SKIN_METRICS_3,
-    InitiateUpload, Lookup, NamedRef, Page, Parameter, Parameters, PredictedImages, ResultsQuery, Side, SurveyResult,
-    UploadTarget, UploadTargets,
+    Analysis, BatchImage, BatchImageSummary, BatchInfo, BatchResults, BatchSummary, Dataset, FACE_SKIN_METRICS_3,
+    InitiateUpload, Lookup, NamedRef, NewSubject, Page, Parameter, Parameters, PredictedImages, PrivateToken,
+    ResultsQuery, Secret, Side, Subject, SurveyResult, UploadTarget, UploadTargets,
 };
 pub use observe::{Control, Event, Observer};
 pub use pipeline::AnalysisOptions;

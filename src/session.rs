@@ -35,7 +35,9 @@ pub const DEFAULT_BASE_URL: &str = "https://saas.haut.ai";
 #[derive(Clone)]
 pub struct Session {
     pub(crate) shared: Arc<Shared>,
+    /// Empty only inside [`SessionBuilder::login`], before the login answered.
     token: Arc<RwLock<Arc<str>>>,
+    company_id: Uuid,
     subject_id: Option<Uuid>,
 }
 
@@ -43,7 +45,6 @@ pub struct Session {
 pub(crate) struct Shared {
     pub(crate) agent: ureq::Agent,
     pub(crate) base_url: String,
-    pub(crate) company_id: Uuid,
     pub(crate) retry: RetryPolicy,
     pub(crate) connect_timeout: Duration,
     pub(crate) request_timeout: Duration,
@@ -72,7 +73,7 @@ impl Session {
 
     /// The company every call is made for.
     pub fn company_id(&self) -> Uuid {
-        self.shared.company_id
+        self.company_id
     }
 
     /// The default subject for uploads, if one was set.
@@ -106,6 +107,12 @@ impl Session {
         Ok(Session { token: Arc::new(RwLock::new(token)), ..self.clone() })
     }
 
+    /// The current token, to hand to another process (after a login, say). `Debug` of
+    /// the [`Secret`](crate::Secret) shows `<redacted>`; keep its value out of logs.
+    pub fn token_secret(&self) -> crate::Secret {
+        crate::Secret::new(self.token().to_string())
+    }
+
     /// The current token (never printed by this crate).
     pub(crate) fn token(&self) -> Arc<str> {
         self.token.read().unwrap_or_else(PoisonError::into_inner).clone()
@@ -113,7 +120,18 @@ impl Session {
 
     /// `/api/v3/companies/{company_id}` followed by `rest`.
     pub(crate) fn company_path(&self, rest: &str) -> String {
-        format!("/api/v3/companies/{}{rest}", self.shared.company_id)
+        format!("/api/v3/companies/{}{rest}", self.company_id)
+    }
+
+    /// `/api/v1/companies/{company_id}` followed by `rest` (datasets and subjects).
+    pub(crate) fn v1_company_path(&self, rest: &str) -> String {
+        format!("/api/v1/companies/{}{rest}", self.company_id)
+    }
+
+    /// This session, now authenticated as `company_id` with `token` (after a login).
+    pub(crate) fn logged_in(self, company_id: Uuid, token: String) -> Result<Session> {
+        let token = checked_token(token)?;
+        Ok(Session { token: Arc::new(RwLock::new(token)), company_id, ..self })
     }
 }
 
@@ -121,7 +139,7 @@ impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Session")
             .field("base_url", &self.shared.base_url)
-            .field("company_id", &self.shared.company_id)
+            .field("company_id", &self.company_id)
             .field("subject_id", &self.subject_id)
             .field("token", &"<redacted>")
             .field("retry", &self.shared.retry)
@@ -170,6 +188,13 @@ impl fmt::Debug for SessionBuilder {
             .field("company_id", &self.company_id)
             .field("token", &"<redacted>")
             .finish_non_exhaustive()
+    }
+}
+
+impl Default for SessionBuilder {
+    /// A builder without credentials, for [`login`](SessionBuilder::login).
+    fn default() -> Self {
+        SessionBuilder::new(String::new(), Uuid::nil())
     }
 }
 
@@ -309,7 +334,27 @@ impl SessionBuilder {
 
     /// Checks the settings and builds the session.
     pub fn build(self) -> Result<Session> {
-        let token = checked_token(self.token)?;
+        let token = checked_token(self.token.clone())?;
+        self.build_with(token)
+    }
+
+    /// Logs in with an email and a password and returns a session holding the access
+    /// token and the company of the answer, with this builder's other settings (its token
+    /// and company are ignored). See [`Session::login`].
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// let session = hautai::SessionBuilder::default()
+    ///     .base_url("https://saas.haut.ai")
+    ///     .deadline(Duration::from_secs(600))
+    ///     .login("me@clinic.example", "correct horse battery staple")?;
+    /// # Ok::<(), hautai::Error>(())
+    /// ```
+    pub fn login(self, email: &str, password: &str) -> Result<Session> {
+        self.build_with(Arc::from(""))?.log_in(email, password)
+    }
+
+    fn build_with(self, token: Arc<str>) -> Result<Session> {
         let base = parse_base_url(&self.base_url, self.allow_insecure_http).map_err(Error::Config)?;
         if self.user_agent.chars().any(char::is_control) {
             return Err(Error::Config("the user agent contains control characters".into()));
@@ -321,7 +366,6 @@ impl SessionBuilder {
         let shared = Shared {
             agent,
             base_url: base.url,
-            company_id: self.company_id,
             retry: self.retry,
             connect_timeout: self.connect_timeout,
             request_timeout: self.request_timeout,
@@ -331,7 +375,12 @@ impl SessionBuilder {
             deadline: self.deadline,
             clock: self.clock,
         };
-        Ok(Session { shared: Arc::new(shared), token: Arc::new(RwLock::new(token)), subject_id: self.subject_id })
+        Ok(Session {
+            shared: Arc::new(shared),
+            token: Arc::new(RwLock::new(token)),
+            company_id: self.company_id,
+            subject_id: self.subject_id,
+        })
     }
 }
 

@@ -132,9 +132,12 @@ impl Session {
             Dest::Api { path, query } => {
                 let sep = if query.is_empty() { "" } else { "?" };
                 let uri = format!("{}{path}{sep}{query}", shared.base_url);
-                let builder = http::Request::builder()
-                    .header("authorization", format!("Bearer {}", self.token()))
-                    .header("accept", "application/json");
+                let mut builder = http::Request::builder().header("accept", "application/json");
+                // Only a session that is logging in has no token yet.
+                let token = self.token();
+                if !token.is_empty() {
+                    builder = builder.header("authorization", format!("Bearer {token}"));
+                }
                 (uri, builder)
             }
             Dest::Storage { url, headers, .. } => {

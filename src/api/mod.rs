@@ -1,6 +1,7 @@
 //! The endpoints, one file per resource. Each method builds a [`Call`] and hands it to
 //! the one request path in `transport.rs`.
 
+mod account;
 mod batches;
 mod images;
 mod pages;
@@ -23,6 +24,12 @@ impl Session {
     /// GET `path?query` (an encoded query without `?`).
     pub(crate) fn get(&self, path: String, query: String, ctx: &CallContext<'_>) -> Result<Reply> {
         self.send(&Call { method: "GET", dest: Dest::Api { path, query }, payload: Payload::None }, ctx)
+    }
+
+    /// DELETE `path`.
+    pub(crate) fn delete(&self, path: String, ctx: &CallContext<'_>) -> Result<Reply> {
+        let dest = Dest::Api { path, query: String::new() };
+        self.send(&Call { method: "DELETE", dest, payload: Payload::None }, ctx)
     }
 
     /// GET `path?query` and decode the JSON answer.

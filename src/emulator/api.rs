@@ -16,8 +16,11 @@ const MAX_NAME_CHARS: usize = 255;
 /// Upload targets say this: 1 byte to 30 MiB.
 pub(crate) const CONTENT_LENGTH_RANGE: &str = "1,31457280";
 
-/// The route of an API path (`/api/v3/companies/{company}/...`, trailing slash included).
+/// The route of an API path (trailing slash included).
 pub(crate) fn route(method: &str, path: &str) -> Route {
+    if let Some(route) = super::account::route(method, path) {
+        return route;
+    }
     let Some(rest) = path.strip_prefix("/api/v3/companies/").and_then(|r| r.strip_suffix('/')) else {
         return Route::Other;
     };
@@ -35,17 +38,24 @@ pub(crate) fn route(method: &str, path: &str) -> Route {
 
 /// Answers an API request whose body was read into `body`.
 pub(crate) fn handle(inner: &Inner, incoming: &Incoming, route: Route, body: &[u8]) -> Reply {
-    if route == Route::Other {
-        return Reply::json(404, &detail("Not found."));
+    match route {
+        Route::Other => return Reply::json(404, &detail("Not found.")),
+        Route::Login => return super::account::login(inner, body),
+        _ => {}
     }
-    let token = inner.lock().token.clone();
-    match incoming.header("authorization").map(|v| v.strip_prefix("Bearer ")) {
+    let given = incoming.header("authorization").map(|v| v.strip_prefix("Bearer ").unwrap_or(""));
+    match given {
         None => return Reply::json(401, &detail("Authentication credentials were not provided.")),
-        Some(Some(given)) if given == token => {}
+        Some(token) if inner.lock().accepts(token) => {}
         Some(_) => return Reply::json(401, &detail("Invalid token.")),
     }
+    if matches!(route, Route::PrivateTokens) {
+        return super::account::private_tokens(inner, incoming, body);
+    }
     // Path ids are UUIDs (Django's uuid converter: anything else does not match: 404).
-    let rest = incoming.path["/api/v3/companies/".len()..].trim_end_matches('/');
+    let Some(rest) = incoming.path.split_once("/companies/").map(|(_, rest)| rest.trim_end_matches('/')) else {
+        return Reply::json(404, &detail("Not found."));
+    };
     let parts: Vec<&str> = rest.split('/').collect();
     let ids: Option<Vec<Uuid>> = parts.iter().step_by(2).map(|p| Uuid::parse_str(p).ok()).collect();
     let Some(ids) = ids else { return Reply::json(404, &detail("Not found.")) };
@@ -54,21 +64,23 @@ pub(crate) fn handle(inner: &Inner, incoming: &Incoming, route: Route, body: &[u
     }
     let id = ids.get(1).copied().unwrap_or_default();
     match route {
+        Route::Datasets => super::account::datasets(inner, incoming, body),
+        Route::Subjects => super::account::subjects(inner, incoming, id, body),
         Route::Initiate => initiate(inner, id, body),
         Route::Compute => compute(inner, id, body),
         Route::Results => results(inner, incoming, id),
         Route::SubjectParameters => subject_parameters(inner, incoming, id),
         Route::BatchInfo => batch_info(inner, id),
         Route::BatchList => batch_list(inner, incoming),
-        Route::Upload | Route::Other => Reply::json(404, &detail("Not found.")),
+        _ => Reply::json(404, &detail("Not found.")),
     }
 }
 
-fn parse_json(body: &[u8]) -> Result<Value, Reply> {
+pub(crate) fn parse_json(body: &[u8]) -> Result<Value, Reply> {
     serde_json::from_slice(body).map_err(|e| Reply::json(400, &detail(&format!("JSON parse error - {e}"))))
 }
 
-fn field_errors(errors: Map<String, Value>) -> Reply {
+pub(crate) fn field_errors(errors: Map<String, Value>) -> Reply {
     Reply::json(400, &Value::Object(errors))
 }
 
@@ -237,20 +249,9 @@ fn batch_info(inner: &Inner, batch_id: Uuid) -> Reply {
 
 fn batch_list(inner: &Inner, incoming: &Incoming) -> Reply {
     let mut errors = Map::new();
-    let (mut page, mut page_size) = (1usize, inner.config.page_size);
     let (mut dataset, mut subject, mut q, mut newest_first) = (None, None, None, true);
     for (key, value) in incoming.query_pairs() {
         match key.as_str() {
-            "page" => match value.parse::<usize>() {
-                Ok(n) if n >= 1 => page = n,
-                _ => return Reply::json(404, &detail("Invalid page.")),
-            },
-            "page_size" => match value.parse::<usize>() {
-                Ok(n) if n >= 1 => page_size = n.min(100),
-                _ => {
-                    errors.insert(key, json!(["A valid integer is required."]));
-                }
-            },
             "dataset_id" | "subject_id" => match Uuid::parse_str(&value) {
                 Ok(id) if key == "dataset_id" => dataset = Some(id),
                 Ok(id) => subject = Some(id),
@@ -267,7 +268,7 @@ fn batch_list(inner: &Inner, incoming: &Incoming) -> Reply {
         return field_errors(errors);
     }
     let state = inner.lock();
-    let mut matching: Vec<&super::state::Batch> = state
+    let mut matching: Vec<Value> = state
         .batches
         .iter()
         .filter(|b| dataset.is_none_or(|d| b.dataset_id == d))
@@ -277,16 +278,37 @@ fn batch_list(inner: &Inner, incoming: &Incoming) -> Reply {
                 b.id.to_string().contains(q) || b.images.values().any(|i| i.name.to_lowercase().contains(q))
             })
         })
+        .map(data::batch_item)
         .collect();
     if newest_first {
         matching.reverse();
     }
-    let count = matching.len();
-    let start = (page - 1) * page_size;
+    paginate(inner, incoming, matching)
+}
+
+/// One page of `items` (DRF's page-number pagination: `page`, `page_size`, absolute
+/// `next` and `previous` links, 404 past the end).
+pub(crate) fn paginate(inner: &Inner, incoming: &Incoming, items: Vec<Value>) -> Reply {
+    let (mut page, mut page_size) = (1usize, inner.config.page_size);
+    for (key, value) in incoming.query_pairs() {
+        match key.as_str() {
+            "page" => match value.parse::<usize>() {
+                Ok(n) if n >= 1 => page = n,
+                _ => return Reply::json(404, &detail("Invalid page.")),
+            },
+            "page_size" => match value.parse::<usize>() {
+                Ok(n) if n >= 1 => page_size = n.min(100),
+                _ => return field_errors(Map::from_iter([(key, json!(["A valid integer is required."]))])),
+            },
+            _ => {}
+        }
+    }
+    let count = items.len();
+    let start = (page - 1).saturating_mul(page_size);
     if start >= count && page > 1 {
         return Reply::json(404, &detail("Invalid page."));
     }
-    let results: Vec<Value> = matching.iter().skip(start).take(page_size).map(|b| data::batch_item(b)).collect();
+    let results: Vec<Value> = items.into_iter().skip(start).take(page_size).collect();
     let link = |to: usize| {
         let mut pairs: Vec<(String, String)> =
             incoming.query_pairs().into_iter().filter(|(k, _)| k != "page").collect();

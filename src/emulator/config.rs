@@ -20,6 +20,14 @@ pub enum Route {
     BatchInfo,
     /// `GET .../batches/`
     BatchList,
+    /// `POST /api/v1/auth/login/`
+    Login,
+    /// `/api/v1/auth/private_tokens/` (create, list, revoke).
+    PrivateTokens,
+    /// `/api/v1/companies/{id}/datasets/` (create, list).
+    Datasets,
+    /// `/api/v1/companies/{id}/datasets/{id}/subjects/` (create, list).
+    Subjects,
     /// Anything else (an unknown path).
     Other,
 }
@@ -97,6 +105,8 @@ pub struct EmulatorConfig {
     pub(crate) upload_bandwidth: Option<u64>,
     pub(crate) maturity: Maturity,
     pub(crate) page_size: usize,
+    pub(crate) user: (String, String),
+    pub(crate) mfa: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -107,6 +117,8 @@ impl Default for EmulatorConfig {
             upload_bandwidth: None,
             maturity: Maturity::After(Duration::from_secs(2)),
             page_size: 20,
+            user: ("demo@hautai.example".into(), "demo-password".into()),
+            mfa: false,
         }
     }
 }
@@ -129,6 +141,16 @@ impl EmulatorConfig {
     /// When computed results become final.
     pub fn maturity(mut self, maturity: Maturity) -> Self {
         self.maturity = maturity;
+        self
+    }
+    /// The user whose login succeeds (default `demo@hautai.example` / `demo-password`).
+    pub fn user(mut self, email: impl Into<String>, password: impl Into<String>) -> Self {
+        self.user = (email.into(), password.into());
+        self
+    }
+    /// Makes the user's login fail as for an account with multi-factor authentication.
+    pub fn mfa(mut self, on: bool) -> Self {
+        self.mfa = on;
         self
     }
     /// The default page size of lists.

@@ -31,6 +31,7 @@
 //! Threads: one per request (and per relayed connection). Dropping the emulator closes
 //! every connection, wakes every waiting handler and joins its threads.
 
+mod account;
 mod api;
 mod config;
 mod data;
@@ -148,6 +149,11 @@ impl Emulator {
     /// The built-in dataset.
     pub fn dataset_id(&self) -> Uuid {
         self.inner.lock().datasets[0].id
+    }
+
+    /// The email and password whose login succeeds.
+    pub fn user(&self) -> (String, String) {
+        self.inner.config.user.clone()
     }
 
     /// The built-in subject (the session's default).

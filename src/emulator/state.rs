@@ -22,9 +22,18 @@ pub(crate) struct State {
     pub(crate) never_complete: bool,
     pub(crate) detection_error: Option<(Side, String)>,
     pub(crate) faults: HashMap<Route, FaultRule>,
+    pub(crate) private_tokens: Vec<PrivateToken>,
     /// Source of ids and of the signing secret: everything is deterministic per seed.
     seed: u64,
     counter: u64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PrivateToken {
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) expiration_time: String,
+    pub(crate) data: String,
 }
 
 #[derive(Debug, Clone)]
@@ -100,6 +109,7 @@ impl State {
             never_complete: false,
             detection_error: None,
             faults: HashMap::new(),
+            private_tokens: Vec::new(),
             seed,
             counter: 0,
         };
@@ -127,6 +137,11 @@ impl State {
         bytes[..8].copy_from_slice(&self.next_u64().to_le_bytes());
         bytes[8..].copy_from_slice(&self.next_u64().to_le_bytes());
         uuid::Builder::from_random_bytes(bytes).into_uuid()
+    }
+
+    /// Whether `token` authenticates: the login token or an unrevoked private token.
+    pub(crate) fn accepts(&self, token: &str) -> bool {
+        token == self.token || self.private_tokens.iter().any(|t| t.data == token)
     }
 
     pub(crate) fn subject(&self, id: Uuid) -> Option<&Subject> {

@@ -5,12 +5,15 @@
 //! nullable may be `null` or absent, and lists and maps that arrive as `null` decode as
 //! empty. Every type implements `Deserialize`, so tests can build them from JSON.
 
+mod account;
 mod batch;
 mod page;
 mod results;
 mod side;
 mod upload;
 
+pub(crate) use account::LoginAnswer;
+pub use account::{Dataset, NewSubject, PrivateToken, Secret, Subject};
 pub use batch::{BatchImage, BatchImageSummary, BatchInfo, BatchSummary, Lookup, NamedRef};
 pub use page::Page;
 pub use results::{

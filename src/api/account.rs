@@ -1,0 +1,152 @@
+//! The account: login, private tokens, datasets and subjects (the v1 endpoints a new
+//! user needs before the first upload).
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{Pages, decode};
+use crate::error::{Error, Result};
+use crate::model::{Dataset, LoginAnswer, NewSubject, PrivateToken, Subject};
+use crate::observe::CallContext;
+use crate::redact::REDACTED;
+use crate::session::{Session, SessionBuilder};
+
+/// The longest dataset or subject name, in characters.
+const MAX_NAME_CHARS: usize = 512;
+
+impl Session {
+    /// Logs in with an email and a password (`POST /api/v1/auth/login/`) and returns a
+    /// session holding the access token and the company of the answer, with the default
+    /// settings; use [`SessionBuilder::login`] to change them.
+    ///
+    /// Login tokens live about an hour and logins are rate limited: a server should log
+    /// in once and create a [private token](Session::create_private_token) instead of
+    /// logging in per run. Wrong credentials give [`Error::LoginRejected`]; a refused
+    /// login (invalid request, or an account with multi-factor authentication) gives
+    /// [`Error::LoginRefused`]. The password never appears in any error or `Debug`.
+    ///
+    /// ```no_run
+    /// let session = hautai::Session::login("me@clinic.example", "correct horse battery staple")?;
+    /// println!("logged in for company {}", session.company_id());
+    /// # Ok::<(), hautai::Error>(())
+    /// ```
+    pub fn login(email: &str, password: &str) -> Result<Session> {
+        SessionBuilder::default().login(email, password)
+    }
+
+    /// Logs this (token-less) session in; see [`SessionBuilder::login`].
+    pub(crate) fn log_in(self, email: &str, password: &str) -> Result<Session> {
+        if email.trim().is_empty() || password.is_empty() {
+            return Err(Error::InvalidArgument("login needs an email and a password".into()));
+        }
+        let body = json!({ "username": email, "password": password });
+        let reply = self
+            .post_json("POST login", "/api/v1/auth/login/".into(), &body, &CallContext::plain())
+            .map_err(|e| login_error(e, password))?;
+        let answer: LoginAnswer = decode("POST login", &reply.body)?;
+        let token = answer.access_token.or(answer.token_access).ok_or_else(|| Error::Decode {
+            endpoint: "POST login",
+            reason: "the answer has no access_token".into(),
+            excerpt: String::new(),
+        })?;
+        self.logged_in(answer.company_id, token)
+    }
+
+    /// Creates a private token (`POST /api/v1/auth/private_tokens/`) named `name` that
+    /// expires at `expiration_time` (RFC 3339, e.g. `2027-06-01T00:00:00Z`). Its value is
+    /// in [`PrivateToken::data`], only in this answer: store it safely, and give it to a
+    /// running session with [`Session::set_token`].
+    ///
+    /// ```no_run
+    /// # let session = hautai::Session::from_env()?;
+    /// let token = session.create_private_token("intake-server", "2027-06-01T00:00:00Z")?;
+    /// let secret = token.data.expect("the value comes with the creation");
+    /// session.set_token(secret.expose())?;
+    /// # Ok::<(), hautai::Error>(())
+    /// ```
+    pub fn create_private_token(&self, name: &str, expiration_time: &str) -> Result<PrivateToken> {
+        check_name("the token name", name)?;
+        if expiration_time.trim().is_empty() {
+            return Err(Error::InvalidArgument("a private token needs an expiration time (RFC 3339)".into()));
+        }
+        let body = json!({ "name": name, "expiration_time": expiration_time });
+        let path = "/api/v1/auth/private_tokens/".to_owned();
+        let reply = self.post_json("POST private token", path, &body, &CallContext::plain())?;
+        decode("POST private token", &reply.body)
+    }
+
+    /// Every private token of the account, page after page (without their values).
+    pub fn private_tokens(&self) -> Pages<PrivateToken> {
+        Pages::new(self.clone(), "GET private tokens", "/api/v1/auth/private_tokens/".into(), Ok(String::new()))
+    }
+
+    /// Revokes the private token `id` (`DELETE /api/v1/auth/private_tokens/{id}/`).
+    pub fn revoke_private_token(&self, id: i64) -> Result<()> {
+        self.delete(format!("/api/v1/auth/private_tokens/{id}/"), &CallContext::plain())?;
+        Ok(())
+    }
+
+    /// Creates a dataset (`POST /api/v1/companies/{company_id}/datasets/`). Datasets are
+    /// meant to last: create one per study or site, not one per analysis.
+    ///
+    /// ```no_run
+    /// use hautai::NewSubject;
+    /// # let session = hautai::Session::from_env()?;
+    /// let dataset = session.create_dataset("intake 2026")?;
+    /// let subject = session.create_subject(dataset.id, &NewSubject::new("patient-0042"))?;
+    /// let session = session.with_subject(subject.id);
+    /// # Ok::<(), hautai::Error>(())
+    /// ```
+    pub fn create_dataset(&self, name: &str) -> Result<Dataset> {
+        check_name("the dataset name", name)?;
+        let body = json!({ "name": name, "image_type_id": null });
+        let reply = self.post_json("POST dataset", self.v1_company_path("/datasets/"), &body, &CallContext::plain())?;
+        decode("POST dataset", &reply.body)
+    }
+
+    /// Every dataset of the company, page after page.
+    pub fn datasets(&self) -> Pages<Dataset> {
+        Pages::new(self.clone(), "GET datasets", self.v1_company_path("/datasets/"), Ok(String::new()))
+    }
+
+    /// Creates a subject in a dataset
+    /// (`POST /api/v1/companies/{company_id}/datasets/{dataset_id}/subjects/`).
+    pub fn create_subject(&self, dataset_id: Uuid, subject: &NewSubject) -> Result<Subject> {
+        check_name("the subject name", &subject.name)?;
+        let path = self.v1_company_path(&format!("/datasets/{dataset_id}/subjects/"));
+        let reply = self.post_json("POST subject", path, subject, &CallContext::plain())?;
+        decode("POST subject", &reply.body)
+    }
+
+    /// Every subject of a dataset, page after page.
+    pub fn subjects(&self, dataset_id: Uuid) -> Pages<Subject> {
+        let path = self.v1_company_path(&format!("/datasets/{dataset_id}/subjects/"));
+        Pages::new(self.clone(), "GET subjects", path, Ok(String::new()))
+    }
+}
+
+fn check_name(what: &str, name: &str) -> Result<()> {
+    let chars = name.chars().count();
+    if (1..=MAX_NAME_CHARS).contains(&chars) {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(format!("{what} has {chars} characters; the api accepts 1 to {MAX_NAME_CHARS}")))
+    }
+}
+
+/// Login answers get errors of their own, scrubbed of the password.
+fn login_error(error: Error, password: &str) -> Error {
+    let hide = |text: &str| if password.len() >= 3 { text.replace(password, REDACTED) } else { text.to_owned() };
+    match error {
+        Error::Api(mut api) => {
+            api.message = api.message.as_deref().map(hide);
+            api.body_excerpt = hide(&api.body_excerpt);
+            match api.status {
+                401 | 403 => Error::LoginRejected { status: api.status, message: api.message },
+                400 => Error::LoginRefused { status: api.status, message: api.message },
+                _ => Error::Api(api),
+            }
+        }
+        other => other,
+    }
+}
