@@ -15,7 +15,7 @@ pub const MAX_IMAGE_BYTES: u64 = 30 * 1024 * 1024;
 /// for a retry) or bytes already in memory.
 ///
 /// Paths and bytes convert with `into()`: `&str`, `String`, `&Path` and `PathBuf` are
-/// paths; `Vec<u8>`, `&[u8]` and `&Vec<u8>` are bytes.
+/// paths (as is `&String`); `Vec<u8>`, `&[u8]` and `&Vec<u8>` are bytes.
 ///
 /// ```
 /// use hautai::Image;
@@ -148,6 +148,11 @@ impl<'a> From<PathBuf> for Image<'a> {
 impl<'a> From<&'a str> for Image<'a> {
     fn from(path: &'a str) -> Self {
         Image::from_path(Path::new(path))
+    }
+}
+impl<'a> From<&'a String> for Image<'a> {
+    fn from(path: &'a String) -> Self {
+        Image::from_path(Path::new(path.as_str()))
     }
 }
 impl<'a> From<String> for Image<'a> {

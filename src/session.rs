@@ -293,9 +293,11 @@ impl SessionBuilder {
         self
     }
 
-    /// The longest one API request may take, answer included (default 60 s). Uploads are
-    /// bounded by [`io_timeout`](Self::io_timeout) and the deadline instead, since their
-    /// duration grows with the image size.
+    /// The longest each phase of an API request may take: sending it, waiting for the
+    /// answer, reading the answer (default 60 s). Uploads are bounded by
+    /// [`io_timeout`](Self::io_timeout) and the deadline instead, since their duration
+    /// grows with the image size. Under a pipeline's deadline, the time left also caps each
+    /// whole request.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self

@@ -150,13 +150,18 @@ impl Session {
             }
         };
         builder = builder.method(call.method).uri(uri.as_str());
-        // A whole-request timeout suits API calls; an upload's duration grows with its
-        // size, so it is bounded by the stall timeout and the deadline instead.
-        let total = match call.dest {
-            Dest::Api { .. } => Some(cap(shared.request_timeout)),
-            Dest::Storage { .. } => left,
+        // API exchanges are bounded phase by phase; an upload's duration grows with its
+        // size, so it is bounded by the stall timeout (and the deadline) instead. A
+        // deadline caps the whole attempt.
+        let timeouts = Timeouts {
+            total: left.map(|l| match call.dest {
+                Dest::Api { .. } => l.min(shared.request_timeout),
+                Dest::Storage { .. } => l,
+            }),
+            phase: matches!(call.dest, Dest::Api { .. }).then(|| cap(shared.request_timeout)),
+            connect: cap(shared.connect_timeout),
+            io: cap(shared.io_timeout),
         };
-        let timeouts = Timeouts { total, connect: cap(shared.connect_timeout), io: cap(shared.io_timeout) };
 
         let request_error = |e: http::Error| Failure {
             error: Error::Transport {
@@ -233,14 +238,22 @@ impl Session {
         timeouts: &Timeouts,
     ) -> Result<http::Response<ureq::Body>, ureq::Error> {
         let agent = &self.shared.agent;
-        let request = agent
+        let mut config = agent
             .configure_request(request)
-            .timeout_global(timeouts.total)
             .timeout_connect(Some(timeouts.connect))
             .timeout_per_read(Some(timeouts.io))
-            .timeout_per_write(Some(timeouts.io))
-            .build();
-        agent.run(request)
+            .timeout_per_write(Some(timeouts.io));
+        if let Some(total) = timeouts.total {
+            config = config.timeout_global(Some(total));
+        }
+        if let Some(phase) = timeouts.phase {
+            config = config
+                .timeout_send_request(Some(phase))
+                .timeout_send_body(Some(phase))
+                .timeout_recv_response(Some(phase))
+                .timeout_recv_body(Some(phase));
+        }
+        agent.run(config.build())
     }
 
     /// Maps an error status to a failure: an API error or a storage error.
@@ -282,7 +295,8 @@ impl Session {
                 let after = match which {
                     T::Resolve | T::Connect => timeouts.connect,
                     T::PerRead | T::PerWrite => timeouts.io,
-                    _ => timeouts.total.unwrap_or(timeouts.io),
+                    T::Global | T::PerCall => timeouts.total.unwrap_or(timeouts.io),
+                    _ => timeouts.phase.or(timeouts.total).unwrap_or(timeouts.io),
                 };
                 let attempt = if connecting { Attempt::NotSent } else { Attempt::Ambiguous };
                 return Failure {
@@ -322,7 +336,12 @@ fn cancelled() -> Error {
 
 /// Timeouts of one attempt, after capping by the deadline.
 struct Timeouts {
+    /// A hard cap on the whole attempt, set only under a deadline: ureq enforces a
+    /// whole-request timeout by resolving the host on a thread of its own, a cost (tens of
+    /// microseconds a call) worth paying for a deadline but not for every plain call.
     total: Option<Duration>,
+    /// The bound of each phase of an API exchange: sending, awaiting and reading the answer.
+    phase: Option<Duration>,
     connect: Duration,
     io: Duration,
 }

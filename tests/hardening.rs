@@ -24,21 +24,9 @@ fn analyse(session: &Session) -> hautai::Result<hautai::BatchResults> {
     session.run_analysis(&Images::new().front(photo(3, 40_000)).left(photo(4, 30_000)), &AnalysisOptions::new())
 }
 
-/// An IMF-fixdate `secs` seconds from now (whole seconds, as HTTP dates are).
+/// An HTTP date `secs` seconds from now.
 fn http_date_in(secs: u64) -> String {
-    let at = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() + secs;
-    let (days, rem) = (at / 86_400, at % 86_400);
-    let z = days as i64 + 719_468;
-    let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let (day, month) = (doy - (153 * mp + 2) / 5 + 1, if mp < 10 { mp + 3 } else { mp - 9 });
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
-    let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
-    format!("{weekday}, {day:02} {} {year} {h:02}:{m:02}:{s:02} GMT", months[month as usize - 1])
+    common::http_date(SystemTime::now() + Duration::from_secs(secs))
 }
 
 #[test]

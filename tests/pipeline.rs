@@ -566,3 +566,42 @@ fn without_a_subject_nothing_is_sent() {
     let err = session.run_full_analysis(vec![1u8], vec![2u8], vec![3u8]).unwrap_err();
     assert!(err.to_string().contains("no subject"), "{err}");
 }
+
+#[test]
+fn the_size_range_of_a_target_is_honoured_before_uploading() {
+    let mut api = Api::new();
+    let upload = path(&format!("/subjects/{SUBJECT}/upload/"));
+    let answer = json!({"image_batch_id": BATCH, "front": {
+        "url": api.storage_url("front"), "method": "PUT",
+        "headers": {"Content-Type": "application/octet-stream", "X-Goog-Content-Length-Range": "1,1000"}
+    }});
+    api.logged("POST", &upload, "initiate", 200, answer.to_string()).create();
+    let put = api.storage("front", &photo(1, 5000), 200, "").expect(0);
+    let compute = api.compute(204).expect(0);
+    let (session, _) = session(&api.server.url());
+    let err = session.run_analysis(&Images::new().front(photo(1, 5000)), &AnalysisOptions::new()).unwrap_err();
+    assert_eq!((err.step(), err.batch_id()), (Some(Step::Upload), Some(batch())));
+    let Error::InvalidImage { side, reason, .. } = err.innermost() else { panic!("{err:?}") };
+    assert_eq!(*side, Side::Front);
+    assert!(reason.contains("accepts 1 to 1000"), "{reason}");
+    put.assert();
+    compute.assert();
+}
+
+#[test]
+fn retries_inside_the_call_are_reported_to_the_observer() {
+    let mut api = Api::new();
+    let p = photos("retry-events");
+    api.initiate(&["front"]).create();
+    api.storage("front", &p.bytes[0], 503, "<Error><Code>SlowDown</Code></Error>").expect(1);
+    api.storage("front", &p.bytes[0], 200, "").expect(1);
+    api.compute(204);
+    api.polls(complete(), 0);
+    api.final_fetch();
+    let (session, _) = session(&api.server.url());
+    let recorder = Recorder::default();
+    let options = AnalysisOptions::new().observer(&recorder);
+    session.run_analysis(&Images::new().front(&p.front), &options).unwrap();
+    let retries: Vec<String> = recorder.events().into_iter().filter(|e| e.starts_with("retry")).collect();
+    assert_eq!(retries, ["retry 1 PUT /storage/front"]);
+}

@@ -181,6 +181,16 @@ impl Emulator {
         self.inner.lock().batch(batch_id).map_or(0, |b| b.computes)
     }
 
+    /// When the results of `batch_id` become final: compute time plus the delay of
+    /// [`Maturity::After`] (`None` before compute or with [`Maturity::Polls`]).
+    pub fn ready_at(&self, batch_id: Uuid) -> Option<Instant> {
+        let state = self.inner.lock();
+        match state.maturity {
+            Maturity::After(delay) => state.batch(batch_id)?.computed.map(|at| at + delay),
+            Maturity::Polls(_) => None,
+        }
+    }
+
     /// The size and FNV-1a hash of the image stored for `side` of `batch_id`.
     pub fn stored_image(&self, batch_id: Uuid, side: Side) -> Option<(u64, u64)> {
         self.inner.lock().batch(batch_id)?.images.get(&side)?.stored
