@@ -47,8 +47,22 @@
 //!   [`results`](Session::results),
 //!   [`subject_parameters`](Session::subject_parameters), [`batch`](Session::batch),
 //!   [`list_batches`](Session::list_batches) and [`batches`](Session::batches).
-//! * [`Error`]: one enum for everything; [`RetryPolicy`] and [`PollSchedule`] for timing.
+//! * The account, for a first analysis from an email and a password:
+//!   [`login`](Session::login), [`create_private_token`](Session::create_private_token),
+//!   [`create_dataset`](Session::create_dataset), [`create_subject`](Session::create_subject)
+//!   and their lists.
+//! * [`Error`]: one enum for everything; [`RetryPolicy`] and [`PollSchedule`] for timing;
+//!   [`clock`] for tests that should not wait.
 //! * The models: [`BatchResults`], [`Analysis`], [`Parameter`], [`UploadTargets`], ...
+//! * `emulator` (feature `emulator`): an offline stand-in for the service, to try the
+//!   crate without an account and to test programs that use it.
+//!
+//! # Features
+//!
+//! * `rustls` (default): TLS through rustls with Mozilla's roots.
+//! * `native-tls`: the platform's TLS library and root store (TLS-inspecting proxies).
+//! * `platform-verifier`: rustls with the operating system's certificate verifier.
+//! * `emulator`: `hautai::emulator`, adding `tiny_http` (a small synchronous server).
 //!
 //! # What leaves the machine
 //!

@@ -53,6 +53,12 @@ impl Call<'_> {
         if self.method == "POST" { Idempotency::NotIdempotent } else { Idempotency::Idempotent }
     }
 
+    /// The request could not be built or its body not read: final.
+    fn request_error(&self, detail: String) -> Failure {
+        let kind = TransportKind::Request;
+        Failure::fatal(Error::Transport { method: self.method, path: self.shown_path(), kind, detail })
+    }
+
     /// The path shown in errors and events: never a query (signatures live there).
     fn shown_path(&self) -> String {
         match &self.dest {
@@ -72,6 +78,13 @@ struct Failure {
     error: Error,
     attempt: Attempt,
     retry_after: Option<Duration>,
+}
+
+impl Failure {
+    /// A failure that another try cannot fix.
+    fn fatal(error: Error) -> Failure {
+        Failure { error, attempt: Attempt::Final, retry_after: None }
+    }
 }
 
 impl Session {
@@ -120,59 +133,19 @@ impl Session {
 
     /// One try: build, send, read.
     fn attempt(&self, call: &Call<'_>, ctx: &CallContext<'_>) -> Result<Reply, Failure> {
-        let shared = &*self.shared;
-        let left = ctx.remaining(&*shared.clock);
+        let left = ctx.remaining(&*self.shared.clock);
         if left.is_some_and(|l| l.is_zero()) {
-            let after = Duration::ZERO;
-            let error = Error::Timeout { method: call.method, path: call.shown_path(), after, connecting: true };
-            return Err(Failure { error, attempt: Attempt::Final, retry_after: None });
-        }
-        let cap = |d: Duration| left.map_or(d, |l| d.min(l));
-        let (uri, mut builder) = match &call.dest {
-            Dest::Api { path, query } => {
-                let sep = if query.is_empty() { "" } else { "?" };
-                let uri = format!("{}{path}{sep}{query}", shared.base_url);
-                let mut builder = http::Request::builder().header("accept", "application/json");
-                // Only a session that is logging in has no token yet.
-                let token = self.token();
-                if !token.is_empty() {
-                    builder = builder.header("authorization", format!("Bearer {token}"));
-                }
-                (uri, builder)
-            }
-            Dest::Storage { url, headers, .. } => {
-                let mut builder = http::Request::builder();
-                // The URL fixes the host; every other signed header goes out verbatim.
-                for (name, value) in headers.iter().filter(|(n, _)| !n.eq_ignore_ascii_case("host")) {
-                    builder = builder.header(name.as_str(), value.as_str());
-                }
-                (url.to_string(), builder)
-            }
-        };
-        builder = builder.method(call.method).uri(uri.as_str());
-        // API exchanges are bounded phase by phase; an upload's duration grows with its
-        // size, so it is bounded by the stall timeout (and the deadline) instead. A
-        // deadline caps the whole attempt.
-        let timeouts = Timeouts {
-            total: left.map(|l| match call.dest {
-                Dest::Api { .. } => l.min(shared.request_timeout),
-                Dest::Storage { .. } => l,
-            }),
-            phase: matches!(call.dest, Dest::Api { .. }).then(|| cap(shared.request_timeout)),
-            connect: cap(shared.connect_timeout),
-            io: cap(shared.io_timeout),
-        };
-
-        let request_error = |e: http::Error| Failure {
-            error: Error::Transport {
+            let error = Error::Timeout {
                 method: call.method,
                 path: call.shown_path(),
-                kind: TransportKind::Request,
-                detail: redact::scrub(&e.to_string()),
-            },
-            attempt: Attempt::Final,
-            retry_after: None,
-        };
+                after: Duration::ZERO,
+                connecting: true,
+            };
+            return Err(Failure::fatal(error));
+        }
+        let timeouts = self.timeouts(call, left);
+        let mut builder = self.request_head(call);
+        let request_error = |e: http::Error| call.request_error(redact::scrub(&e.to_string()));
         let sent = match &call.payload {
             Payload::None => self.run(builder.body(()).map_err(request_error)?, &timeouts),
             Payload::Json(bytes) => {
@@ -184,40 +157,79 @@ impl Session {
             Payload::Stream { len, open } => {
                 // An explicit length: signed uploads must not be chunked.
                 builder = builder.header("content-length", *len);
-                let source = open().map_err(|e| Failure {
-                    error: Error::Transport {
-                        method: call.method,
-                        path: call.shown_path(),
-                        kind: TransportKind::Request,
-                        detail: format!("cannot read the image: {e}"),
-                    },
-                    attempt: Attempt::Final,
-                    retry_after: None,
-                })?;
+                let source = open().map_err(|e| call.request_error(format!("cannot read the image: {e}")))?;
                 let mut reader = ExactLength { inner: source, left: *len };
                 let body = ureq::SendBody::from_reader(&mut reader);
                 self.run(builder.body(body).map_err(request_error)?, &timeouts)
             }
         };
-        let mut response = sent.map_err(|e| self.transport_failure(call, e, &timeouts))?;
+        let response = sent.map_err(|e| self.transport_failure(call, e, &timeouts))?;
+        self.read_answer(call, response, &timeouts)
+    }
+
+    /// Method, URL and headers: the token for the API, the signed headers for storage.
+    fn request_head(&self, call: &Call<'_>) -> http::request::Builder {
+        let builder = http::Request::builder().method(call.method);
+        match &call.dest {
+            Dest::Api { path, query } => {
+                let sep = if query.is_empty() { "" } else { "?" };
+                let mut builder = builder
+                    .uri(format!("{}{path}{sep}{query}", self.shared.base_url))
+                    .header("accept", "application/json");
+                // Only a session that is logging in has no token yet.
+                let token = self.token();
+                if !token.is_empty() {
+                    builder = builder.header("authorization", format!("Bearer {token}"));
+                }
+                builder
+            }
+            Dest::Storage { url, headers, .. } => {
+                // The URL fixes the host; every other signed header goes out verbatim.
+                headers
+                    .iter()
+                    .filter(|(name, _)| !name.eq_ignore_ascii_case("host"))
+                    .fold(builder.uri(*url), |b, (name, value)| b.header(name.as_str(), value.as_str()))
+            }
+        }
+    }
+
+    /// The timeouts of one attempt with `left` before the deadline.
+    fn timeouts(&self, call: &Call<'_>, left: Option<Duration>) -> Timeouts {
+        let shared = &*self.shared;
+        let cap = |d: Duration| left.map_or(d, |l| d.min(l));
+        let api = matches!(call.dest, Dest::Api { .. });
+        // API exchanges are bounded phase by phase; an upload's duration grows with its
+        // size, so it is bounded by the stall timeout instead. A deadline caps it all.
+        Timeouts {
+            total: left.map(|l| if api { l.min(shared.request_timeout) } else { l }),
+            phase: api.then(|| cap(shared.request_timeout)),
+            connect: cap(shared.connect_timeout),
+            io: cap(shared.io_timeout),
+        }
+    }
+
+    /// Reads a 2xx body with the read limit, or turns any other status into a failure.
+    fn read_answer(
+        &self,
+        call: &Call<'_>,
+        mut response: http::Response<ureq::Body>,
+        timeouts: &Timeouts,
+    ) -> Result<Reply, Failure> {
         let status = response.status().as_u16();
         match status {
             200..=299 => {
-                let limit = shared.max_response_bytes;
+                let limit = self.shared.max_response_bytes;
                 let body = response.body_mut().with_config().limit(limit).read_to_vec().map_err(|e| match e {
-                    ureq::Error::BodyExceedsLimit(_) => Failure {
-                        error: Error::ResponseTooLarge { method: call.method, path: call.shown_path(), limit },
-                        attempt: Attempt::Final,
-                        retry_after: None,
-                    },
-                    other => self.transport_failure(call, other, &timeouts),
+                    ureq::Error::BodyExceedsLimit(_) => {
+                        Failure::fatal(Error::ResponseTooLarge { method: call.method, path: call.shown_path(), limit })
+                    }
+                    other => self.transport_failure(call, other, timeouts),
                 })?;
                 Ok(Reply { body })
             }
             300..=399 => {
                 let location = header(&response, "location").map(|l| redact::scrub(&l)).unwrap_or_default();
-                let error = Error::Redirect { method: call.method, path: call.shown_path(), status, location };
-                Err(Failure { error, attempt: Attempt::Final, retry_after: None })
+                Err(Failure::fatal(Error::Redirect { method: call.method, path: call.shown_path(), status, location }))
             }
             _ => {
                 let retry_after =
