@@ -337,7 +337,19 @@ impl Session {
             #[allow(unreachable_patterns)] // TLS variants exist only with some features.
             _ => (TransportKind::Broken, Attempt::Ambiguous),
         };
+        // When nothing could connect, the host says more than the system's error text.
+        let detail = if kind.not_sent() && kind != TransportKind::Request { self.host_of(call) } else { detail };
         Failure { error: Error::Transport { method, path, kind, detail }, attempt, retry_after: None }
+    }
+
+    /// `host:port` a call goes to (never a path or query).
+    fn host_of(&self, call: &Call<'_>) -> String {
+        let url = match &call.dest {
+            Dest::Api { .. } => self.shared.base_url.as_str(),
+            Dest::Storage { url, .. } => url,
+        };
+        let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+        rest.split(['/', '?', '#']).next().unwrap_or_default().to_owned()
     }
 }
 

@@ -153,7 +153,10 @@ fn a_refused_connection_is_a_transport_error() {
     let session = session_without_retries(&format!("http://127.0.0.1:{port}"));
     let err = session.batch(batch()).unwrap_err();
     assert!(matches!(err, Error::Transport { kind: TransportKind::ConnectionRefused, .. }), "{err:?}");
-    assert!(err.to_string().contains("connection refused"), "{err}");
+    assert_eq!(
+        err.to_string(),
+        format!("GET {} failed: connection refused (127.0.0.1:{port})", path(&format!("/batches/{BATCH}/")))
+    );
     assert!(err.is_retryable());
 }
 

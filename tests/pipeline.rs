@@ -605,3 +605,22 @@ fn retries_inside_the_call_are_reported_to_the_observer() {
     let retries: Vec<String> = recorder.events().into_iter().filter(|e| e.starts_with("retry")).collect();
     assert_eq!(retries, ["retry 1 PUT /storage/front"]);
 }
+
+#[test]
+fn a_refused_compute_suggests_another_try_only_when_the_server_did_not_take_it() {
+    for (status, hint) in [(503, Some("call compute for this batch again later")), (400, None)] {
+        let mut api = Api::new();
+        let p = photos(&format!("compute-{status}"));
+        api.initiate(&["front"]).create();
+        api.storage("front", &p.bytes[0], 200, "");
+        api.compute(status);
+        let session = session_without_retries(&api.server.url());
+        let err = session.run_analysis(&Images::new().front(&p.front), &AnalysisOptions::new()).unwrap_err();
+        let text = err.to_string();
+        assert_eq!(err.step(), Some(Step::Compute));
+        match hint {
+            Some(hint) => assert!(text.contains(hint), "{text}"),
+            None => assert!(!text.contains("compute for this batch again") && !text.contains(';'), "{text}"),
+        }
+    }
+}

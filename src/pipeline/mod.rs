@@ -305,7 +305,10 @@ fn hint(step: Step, error: &Error) -> Option<&'static str> {
         Step::Compute if ambiguous => {
             Some("the server may have started computing: check with wait_for_results before calling compute again")
         }
-        Step::Compute => Some("the images are uploaded: call compute for this batch again, then wait_for_results"),
+        // The server said it did not take the request (429, 503, refused): try again later.
+        Step::Compute if error.is_retryable() => {
+            Some("the images are uploaded: call compute for this batch again later, then wait_for_results")
+        }
         Step::Results => Some("the batch goes on on the server: resume with wait_for_results"),
         _ => None,
     }
