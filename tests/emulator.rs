@@ -335,3 +335,19 @@ fn dropping_the_emulator_closes_its_connections_and_wakes_its_handlers() {
     assert!(answer.is_err(), "{answer:?}");
     assert!(dropped.elapsed() < Duration::from_secs(30), "the handler was not woken");
 }
+
+#[test]
+fn the_same_photos_get_the_same_values_and_a_seed_fixes_the_ids() {
+    let run = |seed: u64| {
+        let emulator = start(ready_after_one_poll().seed(seed));
+        let bytes = photo(9, 4000);
+        let results = fast(&emulator).run_analysis(&Images::new().front(&bytes), &AnalysisOptions::new()).unwrap();
+        let values: Vec<(String, Option<f64>)> =
+            results.parameters().unwrap().iter().map(|(name, p)| (name.to_owned(), p.score())).collect();
+        (emulator.company_id(), results.batch_id(), values)
+    };
+    let (first, second, other_seed) = (run(42), run(42), run(43));
+    assert_eq!(first, second, "same seed, same photos: the same run");
+    assert_ne!(first.1, other_seed.1, "another seed, other ids");
+    assert_eq!(first.2, other_seed.2, "the values depend only on the photos");
+}

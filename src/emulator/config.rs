@@ -107,6 +107,7 @@ pub struct EmulatorConfig {
     pub(crate) page_size: usize,
     pub(crate) user: (String, String),
     pub(crate) mfa: bool,
+    pub(crate) seed: Option<u64>,
 }
 
 impl Default for EmulatorConfig {
@@ -119,6 +120,7 @@ impl Default for EmulatorConfig {
             page_size: 20,
             user: ("demo@hautai.example".into(), "demo-password".into()),
             mfa: false,
+            seed: None,
         }
     }
 }
@@ -151,6 +153,13 @@ impl EmulatorConfig {
     /// Makes the user's login fail as for an account with multi-factor authentication.
     pub fn mfa(mut self, on: bool) -> Self {
         self.mfa = on;
+        self
+    }
+    /// Fixes the seed of ids and tokens, for runs that must be identical (snapshot tests).
+    /// By default each emulator draws its own. Parameter values depend only on the
+    /// uploaded photos, seed or not.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
         self
     }
     /// The default page size of lists.

@@ -112,9 +112,15 @@ pub(crate) fn analysis(state: &State, batch: &Batch, storage: &str, options: Res
 
 /// A plausible, deterministic value for parameter `name` of `batch`.
 fn parameter(batch: &Batch, name: &str, sides: &[String], storage: &str, options: ResultsOptions) -> Value {
-    // Derived from the batch, the parameter and the uploaded bytes: stable across polls.
-    let uploads: u64 = batch.images.values().filter_map(|i| i.stored.map(|(_, hash)| hash)).fold(0, |a, h| a ^ h);
-    let h = fnv1a(format!("{}/{name}/{uploads:x}", batch.id).as_bytes());
+    // Derived from the uploaded photos and the parameter only: the same photos get the same
+    // values in every run, whatever the batch id.
+    let uploads = batch
+        .images
+        .iter()
+        .filter_map(|(side, i)| i.stored.map(|(_, hash)| format!("{side}:{hash:x}")))
+        .collect::<Vec<_>>()
+        .join(",");
+    let h = fnv1a(format!("{uploads}/{name}").as_bytes());
     let score = (h % 1000) as f64 / 10.0;
     let tag = match score {
         s if s >= 70.0 => "Good",

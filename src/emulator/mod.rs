@@ -99,8 +99,9 @@ impl Emulator {
         let addr = |s: &tiny_http::Server| s.server_addr().to_ip().ok_or_else(|| io::Error::other("no ip address"));
         let api_relay = Relay::start(addr(&api_server)?)?;
         let storage_relay = Relay::start(addr(&storage_server)?)?;
-        let seed =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(7, |d| d.as_nanos() as u64);
+        let seed = config.seed.unwrap_or_else(|| {
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(7, |d| d.as_nanos() as u64)
+        });
         let inner = Arc::new(Inner {
             state: Mutex::new(State::new(seed, config.maturity)),
             records: Mutex::new(Vec::new()),
