@@ -451,6 +451,10 @@ pub(crate) struct BaseUrl {
 
 /// Checks `raw` as a base URL: `http(s)://host[:port][/prefix]`, nothing else.
 pub(crate) fn parse_base_url(raw: &str, allow_insecure_http: bool) -> Result<BaseUrl, String> {
+    // Checked first, so that no message below repeats a URL holding a password.
+    if raw.contains('@') {
+        return Err("the base url must not contain credentials (user:password@)".into());
+    }
     let (scheme, rest) = raw.split_once("://").ok_or_else(|| format!("{raw:?} is not an absolute url"))?;
     let scheme = scheme.to_ascii_lowercase();
     if scheme != "http" && scheme != "https" {
@@ -460,9 +464,6 @@ pub(crate) fn parse_base_url(raw: &str, allow_insecure_http: bool) -> Result<Bas
         return Err(format!("{raw:?} must not contain a query, a fragment or spaces"));
     }
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    if authority.contains('@') {
-        return Err("the base url must not contain credentials".into());
-    }
     let host = host_of(authority).ok_or_else(|| format!("{raw:?} has no host"))?;
     let loopback = host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
     if scheme == "http" && !loopback && !allow_insecure_http {
@@ -508,6 +509,8 @@ mod tests {
         for bad in ["saas.haut.ai", "ftp://x", "https://", "https://u:p@host", "https://h/?q=1", "https://h /x"] {
             assert!(parse_base_url(bad, false).is_err(), "{bad}");
         }
+        let err = parse_base_url("ftp://user:hunter2@host", false).unwrap_err();
+        assert!(!err.contains("hunter2"), "{err}");
     }
 
     #[test]
