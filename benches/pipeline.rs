@@ -36,32 +36,63 @@ fn main() {
     let overhead = overhead(if quick { 500 } else { 3000 });
     let _ = std::fs::remove_dir_all(&dir);
 
+    // (row of the table, unit, ours, the other, machine-readable names of both)
+    let figures = [
+        (
+            "1. pipeline wall time / lower bound (mean)",
+            "",
+            pipeline.ours_ratio,
+            pipeline.naive_ratio,
+            ["pipeline_ratio_ours", "pipeline_ratio_naive"],
+        ),
+        (
+            "1. pipeline poll requests (mean)",
+            "",
+            pipeline.ours_polls,
+            pipeline.naive_polls,
+            ["pipeline_polls_ours", "pipeline_polls_naive"],
+        ),
+        (
+            "2. polling requests, readiness 2..60 s (mean)",
+            "",
+            polling.ours_polls,
+            polling.naive_polls,
+            ["polling_requests_ours", "polling_requests_fixed2s"],
+        ),
+        (
+            "2. delay from readiness to return (mean)",
+            " s",
+            polling.ours_delay,
+            polling.naive_delay,
+            ["polling_delay_ours_s", "polling_delay_fixed2s_s"],
+        ),
+        (
+            "3. peak RSS, three 30 MiB uploads / idle (MiB)",
+            "",
+            memory.busy_mib,
+            memory.idle_mib,
+            ["memory_peak_busy_mib", "memory_peak_idle_mib"],
+        ),
+        (
+            "4. batch-info GETs per second, Session / raw ureq",
+            "",
+            overhead.session_rps,
+            overhead.raw_rps,
+            ["overhead_session_rps", "overhead_raw_rps"],
+        ),
+    ];
     println!();
     println!("{:<58} {:>10} {:>10}", "figure", "ours", "naive/raw");
     println!("{:-<58} {:->10} {:->10}", "", "", "");
-    let row = |name: &str, ours: f64, other: f64, unit: &str| {
-        println!("{:<58} {:>10} {:>10}", name, format!("{ours:.3}{unit}"), format!("{other:.3}{unit}"));
-    };
-    row("1. pipeline wall time / lower bound (mean)", pipeline.ours_ratio, pipeline.naive_ratio, "");
-    row("1. pipeline poll requests (mean)", pipeline.ours_polls, pipeline.naive_polls, "");
-    row("2. polling requests, readiness 2..60 s (mean)", polling.ours_polls, polling.naive_polls, "");
-    row("2. delay from readiness to return (mean)", polling.ours_delay, polling.naive_delay, " s");
-    row("3. peak RSS, three 30 MiB uploads / idle (MiB)", memory.busy_mib, memory.idle_mib, "");
-    row("4. batch-info GETs per second, Session / raw ureq", overhead.session_rps, overhead.raw_rps, "");
+    for (row, unit, ours, other, _) in &figures {
+        println!("{row:<58} {:>10} {:>10}", format!("{ours:.3}{unit}"), format!("{other:.3}{unit}"));
+    }
     println!();
-    println!("BENCH pipeline_ratio_ours={:.4}", pipeline.ours_ratio);
-    println!("BENCH pipeline_ratio_naive={:.4}", pipeline.naive_ratio);
-    println!("BENCH pipeline_polls_ours={:.2}", pipeline.ours_polls);
-    println!("BENCH pipeline_polls_naive={:.2}", pipeline.naive_polls);
-    println!("BENCH polling_requests_ours={:.2}", polling.ours_polls);
-    println!("BENCH polling_requests_fixed2s={:.2}", polling.naive_polls);
-    println!("BENCH polling_delay_ours_s={:.3}", polling.ours_delay);
-    println!("BENCH polling_delay_fixed2s_s={:.3}", polling.naive_delay);
-    println!("BENCH memory_peak_busy_mib={:.2}", memory.busy_mib);
-    println!("BENCH memory_peak_idle_mib={:.2}", memory.idle_mib);
-    println!("BENCH overhead_session_rps={:.0}", overhead.session_rps);
-    println!("BENCH overhead_raw_rps={:.0}", overhead.raw_rps);
-    println!("BENCH overhead_ratio={:.3}", overhead.session_rps / overhead.raw_rps);
+    for (_, _, ours, other, [ours_name, other_name]) in &figures {
+        println!("BENCH {ours_name}={ours:.4}");
+        println!("BENCH {other_name}={other:.4}");
+    }
+    println!("BENCH overhead_ratio={:.4}", overhead.session_rps / overhead.raw_rps);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -171,6 +171,13 @@ pub(crate) struct CallContext<'a> {
 #[derive(Debug)]
 pub(crate) struct Stopped;
 
+impl From<Stopped> for Error {
+    /// A cancellation; the pipeline's `Session::step` fills in where it happened.
+    fn from(_: Stopped) -> Error {
+        Error::Cancelled { step: crate::error::Step::Validate, batch_id: None }
+    }
+}
+
 impl<'a> CallContext<'a> {
     /// No deadline, no observer: a plain endpoint call.
     pub(crate) fn plain() -> CallContext<'static> {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use ureq::http;
 
-use crate::error::{ApiError, Error, Result, Step, StorageError, TransportKind};
+use crate::error::{ApiError, Error, Result, StorageError, TransportKind};
 use crate::model::Side;
 use crate::observe::{CallContext, Event};
 use crate::redact;
@@ -94,13 +94,13 @@ impl Session {
         let clock = &*self.shared.clock;
         let mut retry = 0;
         loop {
-            ctx.check().map_err(|_| cancelled())?;
+            ctx.check().map_err(Error::from)?;
             let failure = match self.attempt(call, ctx) {
                 Ok(reply) => return Ok(reply),
                 Err(failure) => failure,
             };
             // A stop request may be why the attempt failed (an upload aborts its read).
-            ctx.check().map_err(|_| cancelled())?;
+            ctx.check().map_err(Error::from)?;
             if retry >= policy.retries() || !should_retry(failure.attempt, call.idempotency()) {
                 return Err(failure.error);
             }
@@ -126,8 +126,8 @@ impl Session {
             retry += 1;
             let what = format!("{} {}", call.method, call.shown_path());
             let event = Event::Retrying { what: &what, cause: &failure.error, retry, delay };
-            ctx.emit(event).map_err(|_| cancelled())?;
-            ctx.sleep(clock, delay).map_err(|_| cancelled())?;
+            ctx.emit(event).map_err(Error::from)?;
+            ctx.sleep(clock, delay).map_err(Error::from)?;
         }
     }
 
@@ -351,11 +351,6 @@ impl Session {
         let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
         rest.split(['/', '?', '#']).next().unwrap_or_default().to_owned()
     }
-}
-
-/// The transport's stand-in for a cancellation; the pipeline fills in step and batch.
-fn cancelled() -> Error {
-    Error::Cancelled { step: Step::Validate, batch_id: None }
 }
 
 /// Timeouts of one attempt, after capping by the deadline.

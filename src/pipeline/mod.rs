@@ -174,19 +174,19 @@ impl Session {
         })?;
         let (prepared, request) = prepare(images, options)?;
         let sizes: Vec<(Side, u64)> = prepared.iter().map(|p| (p.side, p.len)).collect();
-        self.step(Step::Validate, None, span, 0, ctx.emit(Event::Validated { sides: &sizes }).map_err(|_| cancel()))?;
+        self.step(Step::Validate, None, span, 0, ctx.emit(Event::Validated { sides: &sizes }).map_err(Error::from))?;
 
         // 2. Initiate: from here on the batch exists, and every error names it.
         let targets = self.step(Step::Initiate, None, span, 0, self.initiate_upload_in(subject_id, &request, &ctx))?;
         let batch_id = targets.image_batch_id;
-        let created = ctx.emit(Event::BatchCreated { batch_id }).map_err(|_| cancel());
+        let created = ctx.emit(Event::BatchCreated { batch_id }).map_err(Error::from);
         self.step(Step::Initiate, Some(batch_id), span, 0, created)?;
 
         // 3. Upload every side at once.
         self.step(Step::Upload, Some(batch_id), span, 0, self.upload_all(&prepared, &targets, &ctx))?;
 
         // 4. Compute, once.
-        let computing = ctx.emit(Event::Computing { batch_id }).map_err(|_| cancel());
+        let computing = ctx.emit(Event::Computing { batch_id }).map_err(Error::from);
         self.step(Step::Compute, Some(batch_id), span, 0, computing)?;
         self.step(Step::Compute, Some(batch_id), span, 0, self.compute_in(batch_id, options.app_args.clone(), &ctx))?;
 
@@ -285,11 +285,6 @@ fn prepare<'i>(images: &'i Images<'i>, options: &AnalysisOptions<'_>) -> Result<
         return Err(Error::InvalidArgument("an analysis needs at least one of front, left, right".into()));
     }
     Ok((prepared, request))
-}
-
-/// The transport's cancellation, before the step fills in where it happened.
-fn cancel() -> Error {
-    Error::Cancelled { step: Step::Validate, batch_id: None }
 }
 
 /// What to tell the caller when a step failed in a way that leaves the batch in doubt.

@@ -42,7 +42,7 @@ impl Session {
                         match outcome {
                             Ok(bytes) => {
                                 let elapsed = clock.now() - started;
-                                group.emit(Event::Uploaded { side: p.side, bytes, elapsed }).map_err(|_| cancelled())
+                                group.emit(Event::Uploaded { side: p.side, bytes, elapsed }).map_err(Error::from)
                             }
                             Err(error) => {
                                 group.stop();
@@ -65,8 +65,4 @@ impl Session {
         }
         cancelled_error.map_or(Ok(()), Err)
     }
-}
-
-fn cancelled() -> Error {
-    Error::Cancelled { step: crate::error::Step::Upload, batch_id: None }
 }

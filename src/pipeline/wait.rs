@@ -9,7 +9,7 @@ use crate::model::{BatchResults, ResultsQuery};
 use crate::observe::{CallContext, Event};
 use crate::session::Session;
 
-use super::{AnalysisOptions, Span, cancel};
+use super::{AnalysisOptions, Span};
 
 /// Time kept free before the deadline for the last check to complete: twice the last
 /// poll's round trip, within these bounds.
@@ -44,7 +44,7 @@ impl Session {
                     polls,
                 });
             };
-            let slept = ctx.sleep(clock, wait).map_err(|_| cancel());
+            let slept = ctx.sleep(clock, wait).map_err(Error::from);
             self.step(Step::Results, Some(batch_id), span, polls, slept)?;
 
             polls += 1;
@@ -60,7 +60,7 @@ impl Session {
             let complete = results.is_complete();
             next = if complete || last { None } else { self.plan(waits.next().unwrap_or(wait), span, margin) };
             let polled = ctx.emit(Event::Polled { attempt: polls, complete, next_delay: next.map(|(w, _)| w) });
-            self.step(Step::Results, Some(batch_id), span, polls, polled.map_err(|_| cancel()))?;
+            self.step(Step::Results, Some(batch_id), span, polls, polled.map_err(Error::from))?;
             if complete {
                 let results = if poll_query == options.results {
                     results
@@ -69,7 +69,7 @@ impl Session {
                     self.step(Step::Results, Some(batch_id), span, polls, fetched)?
                 };
                 let elapsed = clock.now() - span.start;
-                let done = ctx.emit(Event::Done { batch_id, elapsed }).map_err(|_| cancel());
+                let done = ctx.emit(Event::Done { batch_id, elapsed }).map_err(Error::from);
                 self.step(Step::Results, Some(batch_id), span, polls, done)?;
                 return Ok(results);
             }
