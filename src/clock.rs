@@ -18,6 +18,25 @@ pub trait Clock: Send + Sync + fmt::Debug {
     fn wall(&self) -> SystemTime;
     /// Waits for `duration`.
     fn sleep(&self, duration: Duration);
+
+    /// Waits for `duration`, or less once `stop` returns `true`; `stop` is asked at least
+    /// every `check`. Returns whether the wait was cut short. Every wait of a call goes
+    /// through here, so a stop request (an observer, or a sibling upload that failed)
+    /// ends it within `check`.
+    ///
+    /// The default sleeps in slices of `check`; a virtual clock may jump instead.
+    fn sleep_unless(&self, duration: Duration, check: Duration, stop: &dyn Fn() -> bool) -> bool {
+        let mut left = duration;
+        while !left.is_zero() {
+            if stop() {
+                return true;
+            }
+            let slice = left.min(check.max(Duration::from_millis(1)));
+            self.sleep(slice);
+            left -= slice;
+        }
+        stop()
+    }
 }
 
 /// Real time: `Instant::now()` and `std::thread::sleep`.
@@ -106,5 +125,15 @@ impl Clock for VirtualClock {
         let mut state = self.lock();
         state.elapsed += duration;
         state.sleeps.push(duration);
+    }
+
+    /// Virtual waits take no time, so there is nothing to cut short: a stop already
+    /// requested skips the wait, otherwise it is one recorded sleep.
+    fn sleep_unless(&self, duration: Duration, _check: Duration, stop: &dyn Fn() -> bool) -> bool {
+        if stop() {
+            return true;
+        }
+        self.sleep(duration);
+        stop()
     }
 }

@@ -162,15 +162,19 @@ pub enum Error {
         step: Step,
         /// The batch, once it exists.
         batch_id: Option<Uuid>,
-        /// What went wrong.
+        /// What went wrong (also the error's [`source`](std::error::Error::source)).
+        #[source]
         error: Box<Error>,
         /// What the caller can do about it, when there is something specific.
         hint: Option<&'static str>,
     },
 
-    /// The pipeline's deadline ran out. The batch (when it exists) goes on on the server:
-    /// resume with [`Session::wait_for_results`](crate::Session::wait_for_results).
-    #[error("deadline of {} reached during {step}{} after {} and {polls} poll{}{}", secs(*deadline), batch_suffix(batch_id), secs(*elapsed), if *polls == 1 { "" } else { "s" }, if batch_id.is_some() { "; resume with wait_for_results" } else { "" })]
+    /// The pipeline's deadline ran out. When compute was sent (`compute_sent`), the batch
+    /// goes on on the server: resume with
+    /// [`Session::wait_for_results`](crate::Session::wait_for_results). Before that,
+    /// nothing was computed: run the analysis again.
+    #[error("deadline of {} reached during {step}{} after {} and {polls} poll{}; {}", secs(*deadline), batch_suffix(batch_id), secs(*elapsed), if *polls == 1 { "" } else { "s" }, deadline_advice(batch_id, *compute_sent))]
+    #[non_exhaustive]
     Deadline {
         /// The step that was running.
         step: Step,
@@ -182,6 +186,9 @@ pub enum Error {
         elapsed: Duration,
         /// Result polls made.
         polls: u32,
+        /// Whether compute was sent (or may have been): only then can
+        /// [`wait_for_results`](crate::Session::wait_for_results) resume the batch.
+        compute_sent: bool,
     },
 
     /// The service could not use the photo of one or more sides (no face found, say).
@@ -242,6 +249,8 @@ pub enum TransportKind {
     Protocol,
     /// The request could not be built (a bad header value, say).
     Request,
+    /// The server's TLS certificate was not trusted (the request was not sent).
+    Certificate,
 }
 
 impl TransportKind {
@@ -253,6 +262,7 @@ impl TransportKind {
                 | TransportKind::HostNotFound
                 | TransportKind::Connect
                 | TransportKind::Request
+                | TransportKind::Certificate
         )
     }
 }
@@ -266,6 +276,11 @@ impl fmt::Display for TransportKind {
             TransportKind::Broken => "connection broken",
             TransportKind::Protocol => "invalid http answer",
             TransportKind::Request => "cannot build the request",
+            TransportKind::Certificate => {
+                "the server's tls certificate is not trusted (self-signed, or replaced by a tls-inspecting \
+                 proxy: then build hautai with the feature native-tls or platform-verifier to use the \
+                 system's root store)"
+            }
         })
     }
 }
@@ -286,21 +301,34 @@ pub struct ApiError {
     pub body_excerpt: String,
     /// The wait the server asked for with `Retry-After`, if any.
     pub retry_after: Option<Duration>,
+    /// How many times the request was sent (1 when it was not retried).
+    pub attempts: u32,
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {} answered {}", self.method, self.path, self.status)?;
+        // Server messages end with a period; ours follow after a semicolon.
         match (&self.message, self.body_excerpt.is_empty()) {
-            (Some(message), _) => write!(f, ": {message}")?,
+            (Some(message), _) => write!(f, ": {}", message.trim_end_matches('.'))?,
             (None, false) => write!(f, ": {}", self.body_excerpt)?,
             (None, true) => {}
         }
         match self.status {
             401 => f.write_str("; the token is invalid or expired: log in again or use a valid private token"),
             403 => f.write_str("; the token has no access to this company or resource"),
+            404 => f.write_str("; check the ids in the request (company, subject or batch)"),
+            status if is_transient_status(status) => give_up_advice(f, self.attempts),
             _ => Ok(()),
         }
+    }
+}
+
+/// What to say when a transient failure outlasted the retries.
+fn give_up_advice(f: &mut fmt::Formatter<'_>, attempts: u32) -> fmt::Result {
+    match attempts {
+        0 | 1 => f.write_str("; the service is busy or unavailable: try again later"),
+        n => write!(f, "; still failing after {n} tries: the service is busy or unavailable, try again later"),
     }
 }
 
@@ -318,6 +346,8 @@ pub struct StorageError {
     pub code: Option<String>,
     /// The storage's message, scrubbed of secrets.
     pub message: Option<String>,
+    /// How many times the upload was sent (1 when it was not retried).
+    pub attempts: u32,
 }
 
 impl StorageError {
@@ -348,6 +378,7 @@ impl fmt::Display for StorageError {
                 "; the signed url was rejected (headers or body differ from what was signed): start a new batch",
             ),
             Some("ExpiredToken") => f.write_str("; the signed url has expired: start a new batch"),
+            _ if is_transient_status(self.status) => give_up_advice(f, self.attempts),
             _ => Ok(()),
         }
     }
@@ -427,16 +458,37 @@ impl Error {
         match self.innermost() {
             Error::Api(e) => is_transient_status(e.status),
             Error::Storage(e) => is_transient_status(e.status) && !e.url_unusable(),
-            Error::Transport { kind, .. } => *kind != TransportKind::Request,
+            Error::Transport { kind, .. } => !matches!(kind, TransportKind::Request | TransportKind::Certificate),
             Error::Timeout { .. } | Error::RetryAfterTooLong { .. } => true,
             _ => false,
         }
     }
 }
 
+impl Error {
+    /// This error, noting that its request was sent `attempts` times.
+    pub(crate) fn after_attempts(mut self, attempts: u32) -> Error {
+        match &mut self {
+            Error::Api(e) => e.attempts = attempts,
+            Error::Storage(e) => e.attempts = attempts,
+            _ => {}
+        }
+        self
+    }
+}
+
 /// Statuses that say "try again": the server or a proxy was momentarily unable.
 pub(crate) fn is_transient_status(status: u16) -> bool {
     matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+/// What to do after a deadline: resume only a batch whose compute was sent.
+fn deadline_advice(batch_id: &Option<Uuid>, compute_sent: bool) -> &'static str {
+    match (batch_id, compute_sent) {
+        (Some(_), true) => "the batch goes on on the server: resume with wait_for_results",
+        (Some(_), false) => "nothing was computed: run the analysis again (the unused batch costs nothing)",
+        (None, _) => "nothing was created: run the analysis again",
+    }
 }
 
 fn batch_suffix(batch_id: &Option<Uuid>) -> String {

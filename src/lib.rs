@@ -83,6 +83,7 @@ pub mod clock;
 pub mod emulator;
 mod error;
 mod image;
+mod limits;
 mod model;
 mod observe;
 mod pipeline;
@@ -95,13 +96,14 @@ mod transport;
 pub use api::{BatchQuery, Pages};
 pub use error::{ApiError, DetectionError, Error, Result, Step, StorageError, TransportKind};
 pub use image::{Image, Images, MAX_IMAGE_BYTES};
+pub use limits::{MAX_DURATION, MIN_POLL_INTERVAL};
 pub use model::{
     Analysis, BatchImage, BatchImageSummary, BatchInfo, BatchResults, BatchSummary, Dataset, FACE_SKIN_METRICS_3,
     InitiateUpload, Lookup, NamedRef, NewSubject, Page, Parameter, Parameters, PredictedImages, PrivateToken,
     ResultsQuery, Secret, Side, Subject, SurveyResult, UploadTarget, UploadTargets,
 };
 pub use observe::{Control, Event, Observer};
-pub use pipeline::AnalysisOptions;
+pub use pipeline::{AnalysisOptions, COMPUTE_CONFIRMATION};
 pub use poll::PollSchedule;
 pub use retry::RetryPolicy;
 pub use session::{DEFAULT_BASE_URL, Session, SessionBuilder};

@@ -109,7 +109,10 @@ impl fmt::Display for Event<'_> {
                 (false, None) => write!(f, "poll {attempt}: not ready"),
             },
             Event::Retrying { what, cause, retry, delay } => {
-                write!(f, "retry {retry} of {what} in {:.2}s after: {cause}", delay.as_secs_f64())
+                // The cause usually starts with the request it names: say it once.
+                let cause = cause.to_string();
+                let cause = cause.strip_prefix(*what).map_or(cause.as_str(), str::trim_start);
+                write!(f, "retry {retry} of {what} in {:.2}s: {cause}", delay.as_secs_f64())
             }
             Event::Done { batch_id, elapsed } => {
                 write!(f, "batch {batch_id} done in {:.2}s", elapsed.as_secs_f64())
@@ -219,21 +222,12 @@ impl<'a> CallContext<'a> {
         }
     }
 
-    /// Waits `duration` on `clock`, in slices so that a stop request ends the wait early.
+    /// Waits `duration` on `clock`; a stop request (the observer's, or [`stop`](Self::stop)
+    /// from a sibling) ends the wait within 50 ms.
     pub(crate) fn sleep(&self, clock: &dyn Clock, duration: Duration) -> Result<(), Stopped> {
         self.check()?;
-        if self.observer.is_none() {
-            clock.sleep(duration);
-            return Ok(());
-        }
-        let mut left = duration;
-        while !left.is_zero() {
-            let slice = left.min(STOP_CHECK);
-            clock.sleep(slice);
-            left -= slice;
-            self.check()?;
-        }
-        Ok(())
+        clock.sleep_unless(duration, STOP_CHECK, &|| self.check().is_err());
+        self.check()
     }
 
     /// Time left before the deadline (`None`: no deadline).

@@ -2,6 +2,11 @@
 
 use std::time::Duration;
 
+use crate::limits;
+
+/// The largest growth factor of [`PollSchedule::backoff`].
+const MAX_GROWTH: f64 = 10.0;
+
 /// The waits between result polls.
 ///
 /// The default looks 1 s after compute, then every second for the first minute, then
@@ -10,6 +15,14 @@ use std::time::Duration;
 /// polling every 2 s returns after 1.0 s, and it spends 1.85× the requests of such polling
 /// (31.5 against 17); both figures are checked by a test of this module. Analyses that
 /// take minutes get polled gently.
+///
+/// Intervals are at least [`MIN_POLL_INTERVAL`](crate::MIN_POLL_INTERVAL) (100 ms; shorter
+/// ones are raised to it, so a schedule never polls in a tight loop) and every duration is
+/// at most [`MAX_DURATION`](crate::MAX_DURATION).
+///
+/// When a poll shows a detection error (the service could not use a photo), the wait goes
+/// on while the results still change, until they are complete or nothing changed for
+/// [`detection_grace`](Self::detection_grace) (default 10 s).
 ///
 /// ```
 /// use std::time::Duration;
@@ -26,6 +39,7 @@ pub struct PollSchedule {
     steady_for: Duration,
     growth: f64,
     max_interval: Duration,
+    detection_grace: Duration,
 }
 
 impl Default for PollSchedule {
@@ -36,26 +50,35 @@ impl Default for PollSchedule {
             steady_for: Duration::from_secs(60),
             growth: 1.5,
             max_interval: Duration::from_secs(5),
+            detection_grace: Duration::from_secs(10),
         }
     }
 }
 
 impl PollSchedule {
-    /// Polls every `interval`, starting `interval` after compute, forever.
+    /// Polls every `interval` (at least 100 ms), starting `interval` after compute, forever.
     pub fn fixed(interval: Duration) -> Self {
-        PollSchedule { first: interval, interval, steady_for: Duration::MAX, growth: 1.0, max_interval: interval }
+        let interval = limits::poll_interval(interval);
+        PollSchedule {
+            first: interval,
+            interval,
+            steady_for: Duration::MAX,
+            growth: 1.0,
+            max_interval: interval,
+            ..PollSchedule::default()
+        }
     }
 
-    /// The wait between compute and the first poll.
+    /// The wait between compute and the first poll (zero polls at once).
     pub fn first(mut self, wait: Duration) -> Self {
-        self.first = wait;
+        self.first = limits::clamped(wait);
         self
     }
 
-    /// The wait between polls during the steady phase.
+    /// The wait between polls during the steady phase (at least 100 ms).
     pub fn interval(mut self, wait: Duration) -> Self {
-        self.interval = wait;
-        self.max_interval = self.max_interval.max(wait);
+        self.interval = limits::poll_interval(wait);
+        self.max_interval = self.max_interval.max(self.interval);
         self
     }
 
@@ -65,11 +88,24 @@ impl PollSchedule {
         self
     }
 
-    /// The factor each wait grows by after the steady phase (at least 1), and the cap.
+    /// The factor each wait grows by after the steady phase (between 1 and 10; anything
+    /// else, `NaN` included, is brought into that range), and the cap.
     pub fn backoff(mut self, growth: f64, max_interval: Duration) -> Self {
-        self.growth = if growth.is_finite() { growth.max(1.0) } else { 1.0 };
-        self.max_interval = max_interval.max(self.interval);
+        self.growth = if growth.is_nan() { 1.0 } else { growth.clamp(1.0, MAX_GROWTH) };
+        self.max_interval = limits::poll_interval(max_interval).max(self.interval);
         self
+    }
+
+    /// After a detection error shows, how long the results may stay unchanged before the
+    /// wait ends with [`Error::Detection`](crate::Error::Detection) (default 10 s).
+    pub fn detection_grace(mut self, grace: Duration) -> Self {
+        self.detection_grace = limits::clamped(grace);
+        self
+    }
+
+    /// See [`detection_grace`](Self::detection_grace).
+    pub(crate) fn grace(&self) -> Duration {
+        self.detection_grace
     }
 
     /// The waits of this schedule, one per poll: the first is the wait before poll 1.
@@ -145,6 +181,25 @@ mod tests {
         assert!(waits[..60].iter().all(|w| *w == 1.0));
         assert_eq!(&waits[60..64], &[1.5, 2.25, 3.375, 5.0]);
         assert_eq!(waits[69], 5.0);
+    }
+
+    #[test]
+    fn intervals_have_a_floor_and_growth_a_range() {
+        let zero = PollSchedule::fixed(Duration::ZERO);
+        assert!(zero.waits().take(5).all(|w| w == limits::MIN_POLL_INTERVAL));
+        let eager = PollSchedule::default().first(Duration::ZERO).interval(Duration::ZERO).steady_for(Duration::ZERO);
+        let waits: Vec<Duration> = eager.waits().take(3).collect();
+        assert_eq!(waits[0], Duration::ZERO, "the first poll may come at once");
+        assert!(waits[1..].iter().all(|w| *w >= limits::MIN_POLL_INTERVAL), "{waits:?}");
+        // Absurd growth factors neither panic nor exceed the cap.
+        for growth in [1e300, f64::INFINITY, f64::NAN, -5.0] {
+            let s = PollSchedule::default().steady_for(Duration::ZERO).backoff(growth, Duration::MAX);
+            let waits: Vec<Duration> = s.waits().take(40).collect();
+            assert!(waits.iter().all(|w| *w <= limits::MAX_DURATION), "{growth}: {waits:?}");
+        }
+        let steep = PollSchedule::default().steady_for(Duration::ZERO).backoff(1e300, Duration::from_secs(100));
+        let grown: Vec<Duration> = steep.waits().take(3).collect();
+        assert_eq!(grown, [1, 10, 100].map(Duration::from_secs), "growth is capped at 10");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::is_transient_status;
+use crate::limits;
 
 /// How failed requests are retried.
 ///
@@ -61,21 +62,24 @@ impl RetryPolicy {
         self
     }
 
-    /// The wait before the first retry (before jitter); it doubles with each retry.
+    /// The wait before the first retry (before jitter); it doubles with each retry, up to
+    /// [`max_backoff`](Self::max_backoff). Clamped to [`MAX_DURATION`](crate::MAX_DURATION).
     pub fn initial_backoff(mut self, wait: Duration) -> Self {
-        self.initial_backoff = wait;
+        self.initial_backoff = limits::clamped(wait);
         self
     }
 
-    /// The longest wait between two tries (before jitter), however many retries came before.
+    /// The longest wait between two tries (before jitter), however many retries came
+    /// before. Clamped to [`MAX_DURATION`](crate::MAX_DURATION).
     pub fn max_backoff(mut self, wait: Duration) -> Self {
-        self.max_backoff = wait;
+        self.max_backoff = limits::clamped(wait);
         self
     }
 
     /// The longest `Retry-After` honoured; a server asking for more gets an error instead.
+    /// Clamped to [`MAX_DURATION`](crate::MAX_DURATION).
     pub fn max_retry_after(mut self, wait: Duration) -> Self {
-        self.max_retry_after = wait;
+        self.max_retry_after = limits::clamped(wait);
         self
     }
 
@@ -165,6 +169,11 @@ fn parse_http_date(s: &str) -> Option<SystemTime> {
         .position(|m| *m == month)? as u32
         + 1;
     let mut year: i64 = year.parse().ok()?;
+    // HTTP dates have four-digit years; a bound keeps the arithmetic below far from
+    // overflow whatever a server sends.
+    if !(0..=MAX_YEAR).contains(&year) {
+        return None;
+    }
     if year < 100 {
         // RFC 850 two-digit years: RFC 9110 says read them as the nearest century.
         year += if year < 70 { 2000 } else { 1900 };
@@ -175,9 +184,12 @@ fn parse_http_date(s: &str) -> Option<SystemTime> {
         return None;
     }
     let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + i64::from(h * 3600 + m * 60 + sec);
-    u64::try_from(secs).ok().map(|s| UNIX_EPOCH + Duration::from_secs(s))
+    let secs = days.checked_mul(86_400)?.checked_add(i64::from(h * 3600 + m * 60 + sec))?;
+    UNIX_EPOCH.checked_add(Duration::from_secs(u64::try_from(secs).ok()?))
 }
+
+/// The latest year read from an HTTP date.
+const MAX_YEAR: i64 = 9999;
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
@@ -246,6 +258,12 @@ mod tests {
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("Sun, 06 Foo 1994 08:49:37 GMT", now), None);
         assert_eq!(parse_retry_after("-3", now), None);
+        // Absurd dates are no date at all, never an overflow.
+        assert_eq!(parse_retry_after("Sun, 06 Nov 99999999999999 08:49:37 GMT", now), None);
+        assert_eq!(parse_retry_after("Sun, 06 Nov 10000 08:49:37 GMT", now), None);
+        let far = parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now).unwrap();
+        assert!(far > Duration::from_secs(250_000_000_000), "{far:?}");
+        assert_eq!(parse_retry_after("18446744073709551615", now), Some(Duration::from_secs(u64::MAX)));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
+use crate::limits;
 use crate::poll::PollSchedule;
 use crate::retry::RetryPolicy;
 
@@ -287,7 +288,9 @@ impl SessionBuilder {
         self
     }
 
-    /// The longest wait for a connection to open (default 10 s).
+    /// The longest wait for a connection to open (default 10 s). Every duration setting
+    /// must be longer than zero ([`build`](Self::build) names the one that is not) and is
+    /// clamped to [`MAX_DURATION`](crate::MAX_DURATION) (a day).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -321,7 +324,8 @@ impl SessionBuilder {
         self
     }
 
-    /// The default time limit of a whole pipeline call (default 5 minutes).
+    /// The default time limit of a whole pipeline call (default 5 minutes; longer than zero,
+    /// at most [`MAX_DURATION`](crate::MAX_DURATION)).
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
         self
@@ -361,20 +365,21 @@ impl SessionBuilder {
         if self.user_agent.chars().any(char::is_control) {
             return Err(Error::Config("the user agent contains control characters".into()));
         }
-        if self.connect_timeout.is_zero() || self.request_timeout.is_zero() || self.io_timeout.is_zero() {
-            return Err(Error::Config("timeouts must be longer than zero".into()));
-        }
+        let connect_timeout = limits::positive("SessionBuilder::connect_timeout", self.connect_timeout)?;
+        let request_timeout = limits::positive("SessionBuilder::request_timeout", self.request_timeout)?;
+        let io_timeout = limits::positive("SessionBuilder::io_timeout", self.io_timeout)?;
+        let deadline = limits::positive("SessionBuilder::deadline", self.deadline)?;
         let agent = build_agent(&self.user_agent, base.loopback);
         let shared = Shared {
             agent,
             base_url: base.url,
             retry: self.retry,
-            connect_timeout: self.connect_timeout,
-            request_timeout: self.request_timeout,
-            io_timeout: self.io_timeout,
+            connect_timeout,
+            request_timeout,
+            io_timeout,
             max_response_bytes: self.max_response_bytes,
             poll: self.poll,
-            deadline: self.deadline,
+            deadline,
             clock: self.clock,
         };
         Ok(Session {

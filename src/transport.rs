@@ -24,8 +24,9 @@ const EXCERPT_CHARS: usize = 300;
 /// Where a request goes.
 pub(crate) enum Dest<'a> {
     /// The API: a path below the base URL and an encoded query (without `?`); carries the
-    /// bearer token.
-    Api { path: String, query: String },
+    /// bearer token. `secret_answer`: the answer holds credentials, so no excerpt of its
+    /// body goes into an error.
+    Api { path: String, query: String, secret_answer: bool },
     /// A signed storage URL with the headers that were signed; never carries the token.
     Storage { url: &'a str, headers: &'a BTreeMap<String, String>, side: Option<Side> },
 }
@@ -101,8 +102,9 @@ impl Session {
             };
             // A stop request may be why the attempt failed (an upload aborts its read).
             ctx.check().map_err(Error::from)?;
+            let attempts = retry + 1;
             if retry >= policy.retries() || !should_retry(failure.attempt, call.idempotency()) {
-                return Err(failure.error);
+                return Err(failure.error.after_attempts(attempts));
             }
             let mut delay = policy.backoff(retry, jitter_unit());
             if let Some(wait) = failure.retry_after {
@@ -121,7 +123,7 @@ impl Session {
             }
             if ctx.remaining(clock).is_some_and(|left| delay >= left) {
                 // Waiting would run past the deadline: the failure is the answer.
-                return Err(failure.error);
+                return Err(failure.error.after_attempts(attempts));
             }
             retry += 1;
             let what = format!("{} {}", call.method, call.shown_path());
@@ -145,7 +147,7 @@ impl Session {
         }
         let timeouts = self.timeouts(call, left);
         let mut builder = self.request_head(call);
-        let request_error = |e: http::Error| call.request_error(redact::scrub(&e.to_string()));
+        let request_error = |e: http::Error| call.request_error(self.scrubbed(&e.to_string()));
         let sent = match &call.payload {
             Payload::None => self.run(builder.body(()).map_err(request_error)?, &timeouts),
             Payload::Json(bytes) => {
@@ -171,7 +173,7 @@ impl Session {
     fn request_head(&self, call: &Call<'_>) -> http::request::Builder {
         let builder = http::Request::builder().method(call.method);
         match &call.dest {
-            Dest::Api { path, query } => {
+            Dest::Api { path, query, .. } => {
                 let sep = if query.is_empty() { "" } else { "?" };
                 let mut builder = builder
                     .uri(format!("{}{path}{sep}{query}", self.shared.base_url))
@@ -228,7 +230,7 @@ impl Session {
                 Ok(Reply { body })
             }
             300..=399 => {
-                let location = header(&response, "location").map(|l| redact::scrub(&l)).unwrap_or_default();
+                let location = header(&response, "location").map(|l| self.scrubbed(&l)).unwrap_or_default();
                 Err(Failure::fatal(Error::Redirect { method: call.method, path: call.shown_path(), status, location }))
             }
             _ => {
@@ -237,8 +239,7 @@ impl Session {
                 let mut raw = Vec::new();
                 // A broken error body still leaves a status worth reporting.
                 let _ = response.body_mut().as_reader().take(ERROR_BODY_LIMIT).read_to_end(&mut raw);
-                let text = redact::scrub_with_token(&String::from_utf8_lossy(&raw), &self.token());
-                Err(self.status_failure(call, status, &text, retry_after))
+                Err(self.status_failure(call, status, &String::from_utf8_lossy(&raw), retry_after))
             }
         }
     }
@@ -269,16 +270,22 @@ impl Session {
     }
 
     /// Maps an error status to a failure: an API error or a storage error.
-    fn status_failure(&self, call: &Call<'_>, status: u16, text: &str, retry_after: Option<Duration>) -> Failure {
+    fn status_failure(&self, call: &Call<'_>, status: u16, raw: &str, retry_after: Option<Duration>) -> Failure {
+        let text = &self.scrubbed(raw);
         match &call.dest {
-            Dest::Api { .. } => {
+            Dest::Api { secret_answer, .. } => {
                 let error = ApiError {
                     method: call.method,
                     path: call.shown_path(),
                     status,
                     message: api_message(text),
-                    body_excerpt: redact::excerpt(text, EXCERPT_CHARS),
+                    body_excerpt: if *secret_answer {
+                        String::new()
+                    } else {
+                        redact::scrubbed_excerpt(raw, &self.token(), EXCERPT_CHARS)
+                    },
                     retry_after,
+                    attempts: 1,
                 };
                 Failure { error: Error::Api(Box::new(error)), attempt: Attempt::Status(status), retry_after }
             }
@@ -286,8 +293,9 @@ impl Session {
                 let error = StorageError {
                     side: *side,
                     status,
-                    code: xml_element(text, "Code"),
+                    code: xml_element(text, "Code").map(|c| redact::excerpt(&c, 64)),
                     message: xml_element(text, "Message").map(|m| redact::excerpt(&m, EXCERPT_CHARS)),
+                    attempts: 1,
                 };
                 let attempt = if error.url_unusable() { Attempt::Final } else { Attempt::Status(status) };
                 Failure { error: Error::Storage(Box::new(error)), attempt, retry_after }
@@ -300,7 +308,7 @@ impl Session {
         use ureq::Timeout as T;
         let method = call.method;
         let path = call.shown_path();
-        let detail = redact::scrub_with_token(&error.to_string(), &self.token());
+        let detail = self.scrubbed(&error.to_string());
         let (kind, attempt) = match error {
             ureq::Error::Timeout(which) => {
                 let connecting = matches!(which, T::Resolve | T::Connect);
@@ -317,6 +325,11 @@ impl Session {
                     retry_after: None,
                 };
             }
+            // rustls reports an untrusted certificate as an I/O error: it is final.
+            ureq::Error::Io(ref e) if is_certificate_error(&e.to_string()) => {
+                (TransportKind::Certificate, Attempt::Final)
+            }
+            ureq::Error::Tls(e) if is_certificate_error(e) => (TransportKind::Certificate, Attempt::Final),
             ureq::Error::Io(e) => match e.kind() {
                 io::ErrorKind::ConnectionRefused => (TransportKind::ConnectionRefused, Attempt::NotSent),
                 io::ErrorKind::AddrNotAvailable
@@ -331,6 +344,11 @@ impl Session {
             },
             ureq::Error::HostNotFound => (TransportKind::HostNotFound, Attempt::NotSent),
             ureq::Error::ConnectionFailed => (TransportKind::Connect, Attempt::NotSent),
+            // Some protocol errors come from building our own request: another try
+            // would build the same one.
+            ureq::Error::Protocol(ref p) if is_request_side(&format!("{p:?}")) => {
+                (TransportKind::Request, Attempt::Final)
+            }
             ureq::Error::Protocol(_) => (TransportKind::Protocol, Attempt::Ambiguous),
             ureq::Error::Tls(_) => (TransportKind::Connect, Attempt::Final),
             ureq::Error::Http(_) | ureq::Error::BadUri(_) => (TransportKind::Request, Attempt::Final),
@@ -338,8 +356,17 @@ impl Session {
             _ => (TransportKind::Broken, Attempt::Ambiguous),
         };
         // When nothing could connect, the host says more than the system's error text.
-        let detail = if kind.not_sent() && kind != TransportKind::Request { self.host_of(call) } else { detail };
+        let detail = match kind {
+            TransportKind::Request | TransportKind::Certificate => detail,
+            kind if kind.not_sent() => self.host_of(call),
+            _ => detail,
+        };
         Failure { error: Error::Transport { method, path, kind, detail }, attempt, retry_after: None }
+    }
+
+    /// `text` without any secret: signatures, secret fields, this session's token.
+    pub(crate) fn scrubbed(&self, text: &str) -> String {
+        redact::scrub_with_token(text, &self.token())
     }
 
     /// `host:port` a call goes to (never a path or query).
@@ -385,6 +412,31 @@ impl<R: Read> Read for ExactLength<R> {
         self.left -= n as u64;
         Ok(n)
     }
+}
+
+/// Whether a TLS failure says the server's certificate was not trusted.
+fn is_certificate_error(text: &str) -> bool {
+    let text = text.to_ascii_lowercase();
+    text.contains("certificate") || text.contains("unknownissuer") || text.contains("self-signed")
+}
+
+/// Whether a ureq protocol error (by its `Debug` name: ureq does not export the type) is
+/// about the request we were building rather than the server's answer.
+fn is_request_side(debug: &str) -> bool {
+    const REQUEST_SIDE: [&str; 11] = [
+        "BadHeader",
+        "UnsupportedVersion",
+        "MethodVersionMismatch",
+        "TooManyHostHeaders",
+        "TooManyContentLengthHeaders",
+        "BadHostHeader",
+        "BadAuthorizationHeader",
+        "BadContentLengthHeader",
+        "ConflictingBodyHeaders",
+        "BodyNotAllowed",
+        "OutputOverflow",
+    ];
+    REQUEST_SIDE.iter().any(|name| debug.starts_with(name))
 }
 
 fn header<B>(response: &http::Response<B>, name: &str) -> Option<String> {

@@ -181,14 +181,21 @@ fn results_that_never_complete_end_at_the_deadline_and_resume_later() {
 }
 
 #[test]
-fn a_detection_error_keeps_the_partial_results() {
+fn a_detection_error_waits_for_the_other_sides_and_keeps_their_results() {
     let emulator = start(EmulatorConfig::new().maturity(Maturity::Polls(5)));
     emulator.detection_error(Some((Side::Left, "no face found")));
     let bytes = photo(5, 3000);
     let err = fast(&emulator).run_full_analysis(&bytes, &bytes, &bytes).unwrap_err();
     let Error::Detection(detection) = &err else { panic!("{err:?}") };
     assert_eq!(detection.sides, [("left".to_owned(), "no face found".to_owned())]);
-    assert!(!detection.results.is_complete() && detection.results.parameters().is_some_and(|p| !p.is_empty()));
+    // The service went on with the other sides: the error holds the finished work, fetched
+    // with the caller's options (masks included by default).
+    assert!(detection.results.is_complete(), "{:?}", detection.results);
+    let parameters = detection.results.parameters().unwrap();
+    assert_eq!(parameters.len(), 27);
+    assert!(parameters.get("redness").and_then(|p| p.field("masks")).is_some());
+    let polls = emulator.requests().iter().filter(|r| r.route == Route::Results).count();
+    assert_eq!(polls, 6, "five polls until complete, then the final fetch");
 }
 
 #[test]

@@ -37,7 +37,7 @@ fn a_400_with_field_errors_shows_them() {
     let text = err.to_string();
     assert_eq!(
         text,
-        format!("POST {} answered 400: front: Ensure this field has no more than 255 characters.", upload_path())
+        format!("POST {} answered 400: front: Ensure this field has no more than 255 characters", upload_path())
     );
     assert_eq!(err.status(), Some(400));
     assert!(!err.is_retryable());
@@ -81,7 +81,12 @@ fn a_403_and_a_404_keep_the_detail() {
     assert!(forbidden.contains("no access"), "{forbidden}");
     let missing = session.subject_parameters(subject()).unwrap_err();
     assert_eq!(missing.status(), Some(404));
-    assert!(missing.to_string().ends_with("answered 404: Not found."), "{missing}");
+    assert!(
+        missing
+            .to_string()
+            .ends_with("answered 404: Not found; check the ids in the request (company, subject or batch)"),
+        "{missing}"
+    );
 }
 
 #[test]
@@ -92,7 +97,10 @@ fn a_500_with_an_html_body_is_summarised_in_one_line() {
     let session = session_without_retries(&server.url());
     let err = session.batch(batch()).unwrap_err();
     let text = err.to_string();
-    assert!(text.ends_with("answered 500: 500 Internal Server Error"), "{text}");
+    assert!(
+        text.ends_with("answered 500: 500 Internal Server Error; the service is busy or unavailable: try again later"),
+        "{text}"
+    );
     assert!(!text.contains('\n'));
     let Error::Api(api) = &err else { panic!() };
     assert!(api.body_excerpt.starts_with("<html> <head>"), "{}", api.body_excerpt);

@@ -13,7 +13,8 @@ use hautai::{AnalysisOptions, Control, Error, Event, Images, ResultsQuery, Side,
 use mockito::{Matcher, Mock, Server, ServerGuard};
 use serde_json::json;
 
-/// A mockito API whose mocks log the requests they answer, in order.
+/// A mockito API whose mocks log the requests they answer, in order. Every helper returns
+/// a mock that is not created yet: add matchers and expectations, then `create()` it once.
 struct Api {
     server: ServerGuard,
     log: Arc<Mutex<Vec<String>>>,
@@ -59,7 +60,7 @@ impl Api {
             });
         }
         let upload = path(&format!("/subjects/{SUBJECT}/upload/"));
-        self.logged("POST", &upload, "initiate", 200, answer.to_string()).create()
+        self.logged("POST", &upload, "initiate", 200, answer.to_string())
     }
 
     /// A storage PUT for `side` that checks what a signed upload must carry.
@@ -72,24 +73,20 @@ impl Api {
             .match_header("authorization", Matcher::Missing)
             .match_header("transfer-encoding", Matcher::Missing)
             .match_body(bytes.to_vec())
-            .create()
     }
 
     fn compute(&mut self, status: usize) -> Mock {
         let compute = path(&format!("/batches/{BATCH}/compute/"));
         self.logged("POST", &compute, "compute", status, String::new())
-            .match_header("authorization", "Bearer tok_secret_1234567890")
+            .match_header("authorization", format!("Bearer {TOKEN}").as_str())
             .match_body(Matcher::Json(json!({"app_args": {}})))
-            .create()
     }
 
-    /// Results answering `body` to polls (`with_masks=false`), `times` times (0: forever).
-    fn polls(&mut self, body: serde_json::Value, times: usize) -> Mock {
+    /// Results answering `body` to polls (`with_masks=false`).
+    fn polls(&mut self, body: serde_json::Value) -> Mock {
         let results = path(&format!("/batches/{BATCH}/results/"));
-        let mock = self
-            .logged("GET", &results, "poll", 200, body.to_string())
-            .match_query(Matcher::Exact("with_masks=false".into()));
-        if times > 0 { mock.expect(times).create() } else { mock.create() }
+        self.logged("GET", &results, "poll", 200, body.to_string())
+            .match_query(Matcher::Exact("with_masks=false".into()))
     }
 
     /// The final fetch, with the server's default options (no query).
@@ -98,7 +95,6 @@ impl Api {
         self.logged("GET", &results, "fetch", 200, complete().to_string())
             .match_query(Matcher::Exact(String::new()))
             .expect(1)
-            .create()
     }
 }
 
@@ -175,12 +171,12 @@ fn the_full_analysis_runs_the_steps_in_order_with_proper_uploads() {
     let puts: Vec<Mock> = ["front", "left", "right"]
         .iter()
         .zip(&p.bytes)
-        .map(|(side, bytes)| api.storage(side, bytes, 200, "").expect(1))
+        .map(|(side, bytes)| api.storage(side, bytes, 200, "").expect(1).create())
         .collect();
-    let compute = api.compute(204).expect(1);
-    let polls = api.polls(not_ready(), 2);
-    let _ready = api.polls(complete(), 0);
-    let fetch = api.final_fetch();
+    let compute = api.compute(204).expect(1).create();
+    let polls = api.polls(not_ready()).expect(2).create();
+    let _ready = api.polls(complete()).create();
+    let fetch = api.final_fetch().create();
     let (session, clock) = session(&api.server.url());
 
     let results = session.run_full_analysis(&p.front, &p.left, &p.right).unwrap();
@@ -210,10 +206,10 @@ fn bytes_and_a_subset_of_sides_work_and_real_names_are_opt_in() {
         .initiate(&["front", "right"])
         .match_body(Matcher::Json(json!({"front": "Jane Doe front.JPG", "right": "right.jpg"})))
         .create();
-    let front = api.storage("front", &p.bytes[0], 200, "").expect(1);
-    let right = api.storage("right", &p.bytes[2], 200, "").expect(1);
-    api.compute(204);
-    api.polls(complete(), 0);
+    let front = api.storage("front", &p.bytes[0], 200, "").expect(1).create();
+    let right = api.storage("right", &p.bytes[2], 200, "").expect(1).create();
+    api.compute(204).create();
+    api.polls(complete()).create();
     let (session, _) = session(&api.server.url());
     let images = Images::new().front(&p.front).right(&p.bytes[2]);
     let results = session
@@ -277,11 +273,12 @@ fn a_put_failing_once_is_sent_again_whole() {
     let mut api = Api::new();
     let p = photos("put-retry");
     api.initiate(&["front"]).create();
-    let failing = api.storage("front", &p.bytes[0], 500, "<Error><Code>InternalError</Code></Error>").expect(1);
-    let ok = api.storage("front", &p.bytes[0], 200, "").expect(1);
-    api.compute(204);
-    api.polls(complete(), 0);
-    api.final_fetch();
+    let failing =
+        api.storage("front", &p.bytes[0], 500, "<Error><Code>InternalError</Code></Error>").expect(1).create();
+    let ok = api.storage("front", &p.bytes[0], 200, "").expect(1).create();
+    api.compute(204).create();
+    api.polls(complete()).create();
+    api.final_fetch().create();
     let (session, clock) = session(&api.server.url());
     session.run_analysis(&Images::new().front(&p.front), &AnalysisOptions::new()).unwrap();
     failing.assert();
@@ -295,10 +292,10 @@ fn a_rejected_signature_is_final_and_compute_is_never_called() {
     let p = photos("signature");
     api.initiate(&["front", "left", "right"]).create();
     let xml = "<?xml version='1.0' encoding='UTF-8'?><Error><Code>SignatureDoesNotMatch</Code><Message>Access denied.</Message><StringToSign>GOOG4-RSA-SHA256 X-Goog-Credential=cred-left</StringToSign></Error>";
-    let rejected = api.storage("left", &p.bytes[1], 403, xml).expect(1);
-    api.storage("front", &p.bytes[0], 200, "");
-    api.storage("right", &p.bytes[2], 200, "");
-    let compute = api.compute(204).expect(0);
+    let rejected = api.storage("left", &p.bytes[1], 403, xml).expect(1).create();
+    api.storage("front", &p.bytes[0], 200, "").create();
+    api.storage("right", &p.bytes[2], 200, "").create();
+    let compute = api.compute(204).expect(0).create();
     let (session, clock) = session(&api.server.url());
     let err = session.run_full_analysis(&p.front, &p.left, &p.right).unwrap_err();
     rejected.assert();
@@ -324,7 +321,7 @@ fn a_redirected_put_is_an_error_not_a_success() {
         .expect(1)
         .create();
     let elsewhere = api.server.mock("GET", "/elsewhere").expect(0).create();
-    let compute = api.compute(204).expect(0);
+    let compute = api.compute(204).expect(0).create();
     let (session, _) = session(&api.server.url());
     let err = session.run_analysis(&Images::new().front(&p.front), &AnalysisOptions::new()).unwrap_err();
     assert!(matches!(err.innermost(), Error::Redirect { status: 302, method: "PUT", .. }), "{err:?}");
@@ -339,11 +336,11 @@ fn empty_results_mean_not_started_then_ready() {
     let mut api = Api::new();
     let p = photos("empty-then-ready");
     api.initiate(&["front"]).create();
-    api.storage("front", &p.bytes[0], 200, "");
-    api.compute(204);
-    let empty = api.polls(json!({}), 2);
-    api.polls(complete(), 0);
-    let fetch = api.final_fetch();
+    api.storage("front", &p.bytes[0], 200, "").create();
+    api.compute(204).create();
+    let empty = api.polls(json!({})).expect(2).create();
+    api.polls(complete()).create();
+    let fetch = api.final_fetch().create();
     let (session, _) = session(&api.server.url());
     let results = session.run_analysis(&Images::new().front(&p.bytes[0]), &AnalysisOptions::new()).unwrap();
     assert!(results.is_complete());
@@ -352,26 +349,60 @@ fn empty_results_mean_not_started_then_ready() {
 }
 
 #[test]
-fn detection_errors_end_the_wait_with_the_partial_results() {
+fn a_detection_error_waits_while_results_change_then_keeps_the_fullest_results() {
     let mut api = Api::new();
     let p = photos("detection");
     api.initiate(&["front", "left"]).create();
-    api.storage("front", &p.bytes[0], 200, "");
-    api.storage("left", &p.bytes[1], 200, "");
-    api.compute(204);
+    api.storage("front", &p.bytes[0], 200, "").create();
+    api.storage("left", &p.bytes[1], 200, "").create();
+    api.compute(204).create();
     let mut partial = not_ready();
     partial["face_skin_metrics_3"]["detection_errors"] = json!({"left": "no face found", "front": null});
-    let polls = api.polls(not_ready(), 1);
-    let detected = api.polls(partial, 1);
+    let mut fuller = partial.clone();
+    fuller["face_skin_metrics_3"]["parameters"]["pores"] = json!({"tag": "Good", "score": 70});
+    let mut done = fuller.clone();
+    done["face_skin_metrics_3"]["all_algorithms_calculated"] = json!(true);
+    let polls = api.polls(not_ready()).expect(1).create();
+    let detected = api.polls(partial).expect(2).create();
+    let more = api.polls(fuller).expect(1).create();
+    let finished = api.polls(done.clone()).expect(1).create();
+    // The final fetch uses the caller's options (here: the server's defaults).
+    let results = path(&format!("/batches/{BATCH}/results/"));
+    let fetch = api.logged("GET", &results, "fetch", 200, done.to_string()).match_query("").expect(1).create();
     let (session, _) = session(&api.server.url());
     let err = session.run_analysis(&Images::new().front(&p.front).left(&p.left), &AnalysisOptions::new()).unwrap_err();
-    polls.assert();
-    detected.assert();
+    for mock in [polls, detected, more, finished, fetch] {
+        mock.assert();
+    }
     let Error::Detection(detection) = &err else { panic!("{err:?}") };
     assert_eq!(detection.sides, vec![("left".to_owned(), "no face found".to_owned())]);
-    assert_eq!(detection.results.parameter("age").unwrap().tag(), Some("Good"));
+    assert!(detection.results.is_complete());
+    assert_eq!(detection.results.parameter("pores").unwrap().score(), Some(70.0));
     assert_eq!(err.batch_id(), Some(batch()));
     assert!(err.to_string().contains("left: no face found"), "{err}");
+}
+
+#[test]
+fn a_detection_error_that_never_completes_ends_after_the_grace_not_the_deadline() {
+    let mut api = Api::new();
+    let mut stuck = not_ready();
+    stuck["face_skin_metrics_3"]["detection_errors"] = json!({"front": "no face found"});
+    let polls = api.polls(stuck.clone()).create();
+    let results = path(&format!("/batches/{BATCH}/results/"));
+    let masks = ResultsQuery::new().with_masks(true);
+    let fetch =
+        api.logged("GET", &results, "fetch", 200, stuck.to_string()).match_query("with_masks=true").expect(1).create();
+    let clock = Arc::new(VirtualClock::new());
+    let schedule = hautai::PollSchedule::fixed(Duration::from_secs(2)).detection_grace(Duration::from_secs(5));
+    let session = builder(&api.server.url(), &clock).poll_schedule(schedule).build().unwrap();
+    let options = AnalysisOptions::new().results(masks).deadline(Duration::from_secs(600));
+    let err = session.wait_for_results_with(batch(), &options).unwrap_err();
+    let Error::Detection(detection) = &err else { panic!("{err:?}") };
+    assert_eq!(detection.sides, vec![("front".to_owned(), "no face found".to_owned())]);
+    // Polls at 0, 2, 4 and, when the 5 s grace runs out, 5 s: then the final fetch.
+    assert_eq!(clock.sleeps(), [0, 2000, 2000, 1000].map(Duration::from_millis));
+    polls.expect(4).assert();
+    fetch.assert();
 }
 
 #[test]
@@ -379,14 +410,17 @@ fn the_deadline_caps_polling_with_a_last_check_at_the_deadline() {
     let mut api = Api::new();
     let p = photos("deadline-poll");
     api.initiate(&["front"]).create();
-    api.storage("front", &p.bytes[0], 200, "");
-    api.compute(204);
-    let polls = api.polls(not_ready(), 0);
+    api.storage("front", &p.bytes[0], 200, "").create();
+    api.compute(204).create();
+    let polls = api.polls(not_ready()).create();
     let (session, clock) = session(&api.server.url());
     let options = AnalysisOptions::new().deadline(Duration::from_secs(10));
     let err = session.run_analysis(&Images::new().front(&p.front), &options).unwrap_err();
-    let Error::Deadline { step, batch_id, polls: count, elapsed, deadline } = err else { panic!("{err:?}") };
+    let Error::Deadline { step, batch_id, polls: count, elapsed, deadline, compute_sent, .. } = err else {
+        panic!("{err:?}")
+    };
     assert_eq!((step, batch_id, deadline), (Step::Results, Some(batch()), Duration::from_secs(10)));
+    assert!(compute_sent);
     // Polls at 1, 2, ..., 9 s, and a last check 50 ms before the deadline.
     assert_eq!(count, 10);
     assert_eq!(elapsed, Duration::from_millis(9950));
@@ -420,9 +454,13 @@ fn the_deadline_is_a_hard_cap_during_upload() {
     let started = std::time::Instant::now();
     let err = session.run_analysis(&Images::new().front(photo(9, 1000)), &AnalysisOptions::new()).unwrap_err();
     let took = started.elapsed();
-    let Error::Deadline { step, batch_id, .. } = &err else { panic!("{err:?}") };
-    assert_eq!((*step, *batch_id), (Step::Upload, Some(batch())));
-    assert!(err.to_string().contains("resume with wait_for_results"), "{err}");
+    let Error::Deadline { step, batch_id, compute_sent, .. } = &err else { panic!("{err:?}") };
+    assert_eq!((*step, *batch_id, *compute_sent), (Step::Upload, Some(batch()), false));
+    // Resuming a batch that was never computed would wait for nothing.
+    assert!(
+        err.to_string().ends_with("nothing was computed: run the analysis again (the unused batch costs nothing)"),
+        "{err}"
+    );
     assert!(took < Duration::from_millis(1400), "the upload outlived the deadline: {took:?}");
     compute.assert();
     hold.join().unwrap();
@@ -431,9 +469,9 @@ fn the_deadline_is_a_hard_cap_during_upload() {
 #[test]
 fn wait_for_results_resumes_an_existing_batch_polling_at_once() {
     let mut api = Api::new();
-    let not_yet = api.polls(not_ready(), 1);
-    api.polls(complete(), 0);
-    let fetch = api.final_fetch();
+    let not_yet = api.polls(not_ready()).expect(1).create();
+    api.polls(complete()).create();
+    let fetch = api.final_fetch().create();
     let (session, clock) = session(&api.server.url());
     let results = session.wait_for_results(batch()).unwrap();
     assert!(results.is_complete());
@@ -454,8 +492,8 @@ fn retry_after_on_a_poll_delays_the_next_poll() {
         .with_header("retry-after", "3")
         .expect(1)
         .create();
-    api.polls(complete(), 0);
-    api.final_fetch();
+    api.polls(complete()).create();
+    api.final_fetch().create();
     let (session, clock) = session(&api.server.url());
     session.wait_for_results(batch()).unwrap();
     limited.assert();
@@ -467,7 +505,7 @@ fn the_observer_can_cancel_and_the_error_names_the_batch() {
     let mut api = Api::new();
     let p = photos("cancel");
     api.initiate(&["front"]).create();
-    let put = api.storage("front", &p.bytes[0], 200, "").expect(0);
+    let put = api.storage("front", &p.bytes[0], 200, "").expect(0).create();
     let stop_when_created = |event: &Event| match event {
         Event::BatchCreated { .. } => Control::Stop,
         _ => Control::Continue,
@@ -494,7 +532,7 @@ fn should_stop_cancels_a_wait_promptly() {
         }
     }
     let mut api = Api::new();
-    let polls = api.polls(not_ready(), 2);
+    let polls = api.polls(not_ready()).expect(2).create();
     let clock = Arc::new(VirtualClock::new());
     let session = builder(&api.server.url(), &clock).build().unwrap();
     let observer = StopAfterPolls(Default::default());
@@ -511,12 +549,12 @@ fn progress_events_arrive_in_order() {
     let p = photos("progress");
     api.initiate(&["front", "left", "right"]).create();
     for (side, bytes) in ["front", "left", "right"].iter().zip(&p.bytes) {
-        api.storage(side, bytes, 200, "");
+        api.storage(side, bytes, 200, "").create();
     }
-    api.compute(204);
-    api.polls(not_ready(), 1);
-    api.polls(complete(), 0);
-    api.final_fetch();
+    api.compute(204).create();
+    api.polls(not_ready()).expect(1).create();
+    api.polls(complete()).create();
+    api.final_fetch().create();
     let (session, _) = session(&api.server.url());
     let recorder = Recorder::default();
     let images = Images::new().front(&p.front).left(&p.left).right(&p.right);
@@ -546,17 +584,39 @@ fn progress_events_arrive_in_order() {
 }
 
 #[test]
-fn an_ambiguous_compute_failure_names_the_batch_and_says_how_to_resume() {
+fn a_compute_whose_answer_is_lost_is_confirmed_by_polling_never_sent_again() {
+    let mut api = Api::new();
+    let p = photos("compute-500-then-work");
+    api.initiate(&["front"]).create();
+    api.storage("front", &p.bytes[0], 200, "").create();
+    let compute = api.compute(500).expect(1).create();
+    let empty = api.polls(json!({})).expect(1).create();
+    api.polls(complete()).create();
+    api.final_fetch().create();
+    let (session, _) = session(&api.server.url());
+    let results = session.run_analysis(&Images::new().front(&p.front), &AnalysisOptions::new()).unwrap();
+    assert!(results.is_complete());
+    compute.assert();
+    empty.assert();
+}
+
+#[test]
+fn a_compute_whose_answer_is_lost_and_shows_no_work_fails_with_advice_after_a_minute() {
     let mut api = Api::new();
     let p = photos("compute-500");
     api.initiate(&["front"]).create();
-    api.storage("front", &p.bytes[0], 200, "");
-    let compute = api.compute(500).expect(1);
-    let (session, _) = session(&api.server.url());
+    api.storage("front", &p.bytes[0], 200, "").create();
+    let compute = api.compute(500).expect(1).create();
+    let empty = api.polls(json!({})).create();
+    let (session, clock) = session(&api.server.url());
     let err = session.run_analysis(&Images::new().front(&p.front), &AnalysisOptions::new()).unwrap_err();
     compute.assert();
     assert_eq!((err.step(), err.batch_id()), (Some(Step::Compute), Some(batch())));
+    assert_eq!(err.status(), Some(500));
     assert!(err.to_string().contains("check with wait_for_results before calling compute again"), "{err}");
+    // One poll a second for COMPUTE_CONFIRMATION, well before the five-minute deadline.
+    assert_eq!(clock.elapsed(), hautai::COMPUTE_CONFIRMATION);
+    empty.expect(60).assert();
 }
 
 #[test]
@@ -576,8 +636,8 @@ fn the_size_range_of_a_target_is_honoured_before_uploading() {
         "headers": {"Content-Type": "application/octet-stream", "X-Goog-Content-Length-Range": "1,1000"}
     }});
     api.logged("POST", &upload, "initiate", 200, answer.to_string()).create();
-    let put = api.storage("front", &photo(1, 5000), 200, "").expect(0);
-    let compute = api.compute(204).expect(0);
+    let put = api.storage("front", &photo(1, 5000), 200, "").expect(0).create();
+    let compute = api.compute(204).expect(0).create();
     let (session, _) = session(&api.server.url());
     let err = session.run_analysis(&Images::new().front(photo(1, 5000)), &AnalysisOptions::new()).unwrap_err();
     assert_eq!((err.step(), err.batch_id()), (Some(Step::Upload), Some(batch())));
@@ -593,11 +653,11 @@ fn retries_inside_the_call_are_reported_to_the_observer() {
     let mut api = Api::new();
     let p = photos("retry-events");
     api.initiate(&["front"]).create();
-    api.storage("front", &p.bytes[0], 503, "<Error><Code>SlowDown</Code></Error>").expect(1);
-    api.storage("front", &p.bytes[0], 200, "").expect(1);
-    api.compute(204);
-    api.polls(complete(), 0);
-    api.final_fetch();
+    api.storage("front", &p.bytes[0], 503, "<Error><Code>SlowDown</Code></Error>").expect(1).create();
+    api.storage("front", &p.bytes[0], 200, "").expect(1).create();
+    api.compute(204).create();
+    api.polls(complete()).create();
+    api.final_fetch().create();
     let (session, _) = session(&api.server.url());
     let recorder = Recorder::default();
     let options = AnalysisOptions::new().observer(&recorder);
@@ -612,8 +672,8 @@ fn a_refused_compute_suggests_another_try_only_when_the_server_did_not_take_it()
         let mut api = Api::new();
         let p = photos(&format!("compute-{status}"));
         api.initiate(&["front"]).create();
-        api.storage("front", &p.bytes[0], 200, "");
-        api.compute(status);
+        api.storage("front", &p.bytes[0], 200, "").create();
+        api.compute(status).create();
         let session = session_without_retries(&api.server.url());
         let err = session.run_analysis(&Images::new().front(&p.front), &AnalysisOptions::new()).unwrap_err();
         let text = err.to_string();

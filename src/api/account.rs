@@ -4,7 +4,7 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Pages, decode};
+use super::Pages;
 use crate::error::{Error, Result};
 use crate::model::{Dataset, LoginAnswer, NewSubject, PrivateToken, Subject};
 use crate::observe::CallContext;
@@ -43,7 +43,7 @@ impl Session {
         let reply = self
             .post_json("POST login", "/api/v1/auth/login/".into(), &body, &CallContext::plain())
             .map_err(|e| login_error(e, password))?;
-        let answer: LoginAnswer = decode("POST login", &reply.body)?;
+        let answer: LoginAnswer = self.decode("POST login", &reply.body)?;
         let token = answer.access_token.or(answer.token_access).ok_or_else(|| Error::Decode {
             endpoint: "POST login",
             reason: "the answer has no access_token".into(),
@@ -72,7 +72,7 @@ impl Session {
         let body = json!({ "name": name, "expiration_time": expiration_time });
         let path = "/api/v1/auth/private_tokens/".to_owned();
         let reply = self.post_json("POST private token", path, &body, &CallContext::plain())?;
-        decode("POST private token", &reply.body)
+        self.decode("POST private token", &reply.body)
     }
 
     /// Every private token of the account, page after page (without their values).
@@ -101,7 +101,7 @@ impl Session {
         check_name("the dataset name", name)?;
         let body = json!({ "name": name, "image_type_id": null });
         let reply = self.post_json("POST dataset", self.v1_company_path("/datasets/"), &body, &CallContext::plain())?;
-        decode("POST dataset", &reply.body)
+        self.decode("POST dataset", &reply.body)
     }
 
     /// Every dataset of the company, page after page.
@@ -115,7 +115,7 @@ impl Session {
         check_name("the subject name", &subject.name)?;
         let path = self.v1_company_path(&format!("/datasets/{dataset_id}/subjects/"));
         let reply = self.post_json("POST subject", path, subject, &CallContext::plain())?;
-        decode("POST subject", &reply.body)
+        self.decode("POST subject", &reply.body)
     }
 
     /// Every subject of a dataset, page after page.

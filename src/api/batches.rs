@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::Pages;
 use crate::error::{Error, Result};
-use crate::model::{Analysis, BatchInfo, BatchResults, BatchSummary, Page, ResultsQuery};
+use crate::model::{BatchInfo, BatchResults, BatchSummary, Page, ResultsQuery};
 use crate::observe::CallContext;
 use crate::session::Session;
 use crate::transport::query_string;
@@ -80,8 +80,8 @@ impl Session {
         if reply.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(BatchResults::new(batch_id, BTreeMap::new()));
         }
-        let applications: Option<BTreeMap<String, Analysis>> = super::decode("GET batch results", &reply.body)?;
-        Ok(BatchResults::new(batch_id, applications.unwrap_or_default()))
+        let results: BatchResults = self.decode("GET batch results", &reply.body)?;
+        Ok(results.for_batch(batch_id))
     }
 
     /// A batch's images, subject and dataset

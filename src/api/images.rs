@@ -8,8 +8,9 @@ use crate::error::{Error, Result, Step};
 use crate::image::Image;
 use crate::model::{InitiateUpload, Side, UploadTarget, UploadTargets};
 use crate::observe::{CallContext, Event, Observer};
+use crate::redact;
 use crate::session::Session;
-use crate::transport::{Call, Dest, Payload};
+use crate::transport::{Call, Dest, Payload, Reply};
 
 /// The longest side name the API accepts, in characters.
 pub(crate) const MAX_NAME_CHARS: usize = 255;
@@ -33,18 +34,32 @@ impl Session {
         self.initiate_upload_in(subject_id, request, &CallContext::plain())
     }
 
-    pub(crate) fn initiate_upload_in(
+    fn initiate_upload_in(
         &self,
         subject_id: Uuid,
         request: &InitiateUpload,
         ctx: &CallContext<'_>,
     ) -> Result<UploadTargets> {
+        let reply = self.initiate_reply(subject_id, request, ctx)?;
+        self.decode(INITIATE, &reply.body)
+    }
+
+    /// Initiate's answer, not yet decoded (the pipeline names the batch of an answer that
+    /// does not decode).
+    pub(crate) fn initiate_reply(
+        &self,
+        subject_id: Uuid,
+        request: &InitiateUpload,
+        ctx: &CallContext<'_>,
+    ) -> Result<Reply> {
         check_names(request)?;
         let path = self.company_path(&format!("/subjects/{subject_id}/upload/"));
-        let reply = self.post_json("POST initiate upload", path, request, ctx)?;
-        super::decode("POST initiate upload", &reply.body)
+        self.post_json(INITIATE, path, request, ctx)
     }
 }
+
+/// The endpoint label of initiate upload, in errors.
+pub(crate) const INITIATE: &str = "POST initiate upload";
 
 /// At least one side, every name 1..=255 characters (characters, as the server counts).
 pub(crate) fn check_names(request: &InitiateUpload) -> Result<()> {
@@ -120,12 +135,25 @@ impl Session {
             let reason = format!("is {len} bytes; the upload target accepts {min} to {max}");
             return Err(Error::InvalidImage { side, path, reason });
         }
-        let method = match target.method.to_ascii_uppercase().as_str() {
-            "PUT" => "PUT",
-            "POST" => "POST",
-            other => return Err(Error::Config(format!("unsupported upload method {other:?} in the upload target"))),
-        };
+        // The API documents PUT; any other method would "succeed" without storing the image.
+        if !target.method.eq_ignore_ascii_case("PUT") {
+            return Err(Error::InvalidArgument(format!(
+                "the upload target of the {side} image asks for method {:?}; the api uploads with PUT only, \
+                 so nothing was sent",
+                redact::excerpt(&target.method, 20)
+            )));
+        }
         let mut headers = target.headers.clone();
+        // We send the length ourselves; a signed one must agree with it.
+        if let Some(name) = headers.keys().find(|k| k.eq_ignore_ascii_case("content-length")).cloned() {
+            let signed = headers.remove(&name).unwrap_or_default();
+            if signed.trim().parse::<u64>().ok() != Some(len) {
+                let path = image.path().map(Into::into);
+                let signed = redact::excerpt(&signed, 24);
+                let reason = format!("is {len} bytes but its upload target was signed for Content-Length {signed:?}");
+                return Err(Error::InvalidImage { side, path, reason });
+            }
+        }
         if let Some(content_type) = &target.content_type
             && target.header("content-type").is_none()
         {
@@ -135,7 +163,7 @@ impl Session {
             Ok(Box::new(ProgressReader::new(image.open(len)?, side, len, ctx)))
         };
         let call = Call {
-            method,
+            method: "PUT",
             dest: Dest::Storage { url: &target.url, headers: &headers, side: Some(side) },
             payload: Payload::Stream { len, open: &open },
         };

@@ -8,7 +8,7 @@ mod pages;
 mod subjects;
 
 pub use batches::BatchQuery;
-pub(crate) use images::MAX_NAME_CHARS;
+pub(crate) use images::{INITIATE, MAX_NAME_CHARS};
 pub use pages::Pages;
 
 use serde::Serialize;
@@ -23,12 +23,13 @@ use crate::transport::{Call, Dest, Payload, Reply};
 impl Session {
     /// GET `path?query` (an encoded query without `?`).
     pub(crate) fn get(&self, path: String, query: String, ctx: &CallContext<'_>) -> Result<Reply> {
-        self.send(&Call { method: "GET", dest: Dest::Api { path, query }, payload: Payload::None }, ctx)
+        let dest = Dest::Api { path, query, secret_answer: false };
+        self.send(&Call { method: "GET", dest, payload: Payload::None }, ctx)
     }
 
     /// DELETE `path`.
     pub(crate) fn delete(&self, path: String, ctx: &CallContext<'_>) -> Result<Reply> {
-        let dest = Dest::Api { path, query: String::new() };
+        let dest = Dest::Api { path, query: String::new(), secret_answer: false };
         self.send(&Call { method: "DELETE", dest, payload: Payload::None }, ctx)
     }
 
@@ -40,7 +41,9 @@ impl Session {
         query: String,
         ctx: &CallContext<'_>,
     ) -> Result<T> {
-        decode(endpoint, &self.get(path, query, ctx)?.body)
+        let dest = Dest::Api { path, query, secret_answer: carries_secrets(endpoint) };
+        let reply = self.send(&Call { method: "GET", dest, payload: Payload::None }, ctx)?;
+        self.decode(endpoint, &reply.body)
     }
 
     /// POST `body` as JSON to `path`.
@@ -53,16 +56,43 @@ impl Session {
     ) -> Result<Reply> {
         let json =
             serde_json::to_vec(body).map_err(|e| Error::InvalidArgument(format!("cannot encode {endpoint}: {e}")))?;
-        let dest = Dest::Api { path, query: String::new() };
+        let dest = Dest::Api { path, query: String::new(), secret_answer: carries_secrets(endpoint) };
         self.send(&Call { method: "POST", dest, payload: Payload::Json(json) }, ctx)
+    }
+
+    /// Decodes a JSON answer, naming the endpoint when it does not fit. Nothing of the body
+    /// reaches the error unscrubbed, and nothing at all of an answer that carries secrets.
+    pub(crate) fn decode<T: DeserializeOwned>(&self, endpoint: &'static str, body: &[u8]) -> Result<T> {
+        serde_json::from_slice(body).map_err(|e| {
+            if carries_secrets(endpoint) {
+                // serde quotes the offending value ("invalid type: string \"...\""): keep
+                // only where it went wrong.
+                let reason = format!("{} at line {} column {}", what_failed(&e), e.line(), e.column());
+                return Error::Decode { endpoint, reason, excerpt: String::new() };
+            }
+            let token = self.token();
+            let head = String::from_utf8_lossy(&body[..body.len().min(16 * 1024)]);
+            Error::Decode {
+                endpoint,
+                reason: redact::scrubbed_excerpt(&e.to_string(), &token, 300),
+                excerpt: redact::scrubbed_excerpt(&head, &token, 200),
+            }
+        })
     }
 }
 
-/// Decodes a JSON answer, naming the endpoint when it does not fit.
-pub(crate) fn decode<T: DeserializeOwned>(endpoint: &'static str, body: &[u8]) -> Result<T> {
-    serde_json::from_slice(body).map_err(|e| Error::Decode {
-        endpoint,
-        reason: e.to_string(),
-        excerpt: redact::excerpt(&redact::scrub(&String::from_utf8_lossy(&body[..body.len().min(2048)])), 200),
-    })
+/// The endpoints whose answers hold credentials (the login's tokens, a private token's
+/// value): their bodies are never quoted in an error.
+pub(crate) fn carries_secrets(endpoint: &str) -> bool {
+    matches!(endpoint, "POST login" | "POST private token" | "GET private tokens")
+}
+
+/// serde's category of a decoding failure, without the value it quotes.
+fn what_failed(error: &serde_json::Error) -> &'static str {
+    match error.classify() {
+        serde_json::error::Category::Syntax => "the answer is not valid json",
+        serde_json::error::Category::Eof => "the answer ends early",
+        serde_json::error::Category::Data => "a field has an unexpected type or value",
+        serde_json::error::Category::Io => "the answer could not be read",
+    }
 }

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::debug_scrubbed;
-use super::lenient::{null_as_default, text_map};
+use super::lenient::{map_without_nulls, null_as_default, text_map, uuid_or_none};
 
 /// The answer of "get batch info": the batch, its images by side, subject and dataset.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -14,7 +14,7 @@ pub struct BatchInfo {
     /// The batch id.
     pub id: Uuid,
     /// The images, keyed by side name (`front`, `left`, `right`).
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "map_without_nulls")]
     pub images: BTreeMap<String, BatchImage>,
     /// The subject the batch belongs to.
     #[serde(default)]
@@ -52,7 +52,7 @@ pub struct BatchImage {
     #[serde(default)]
     pub signed_url: Option<String>,
     /// The original image, for derived images.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "uuid_or_none")]
     pub original_image_id: Option<Uuid>,
     /// Metadata.
     #[serde(default)]
@@ -80,7 +80,7 @@ pub struct BatchSummary {
     #[serde(default)]
     pub creation_time: Option<String>,
     /// The subject, if any.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "uuid_or_none")]
     pub subject_id: Option<Uuid>,
     /// Its images.
     #[serde(default, deserialize_with = "null_as_default")]
@@ -160,7 +160,7 @@ pub struct BatchImageSummary {
     #[serde(default)]
     pub signed_url: Option<String>,
     /// The original image, for derived images.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "uuid_or_none")]
     pub original_image_id: Option<Uuid>,
 }
 

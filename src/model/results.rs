@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::debug_scrubbed;
-use super::lenient::{null_as_default, text_map};
+use super::lenient::{applications, map_without_nulls, null_as_default, text, text_map};
 
 /// The tech name of Face Skin Analysis 3.0, the application whose parameters most callers want.
 pub const FACE_SKIN_METRICS_3: &str = "face_skin_metrics_3";
@@ -38,6 +38,11 @@ impl BatchResults {
     /// Results of `batch_id` made of these analyses.
     pub fn new(batch_id: Uuid, applications: BTreeMap<String, Analysis>) -> Self {
         BatchResults { batch_id, applications }
+    }
+
+    /// These results, for `batch_id` (the id of the request, which an empty answer lacks).
+    pub(crate) fn for_batch(self, batch_id: Uuid) -> Self {
+        BatchResults { batch_id, ..self }
     }
 
     /// The batch these results belong to.
@@ -103,7 +108,7 @@ impl Serialize for BatchResults {
 impl<'de> Deserialize<'de> for BatchResults {
     /// Reads the API's object; the batch id is taken from the analyses' `image_batch_id`.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let applications: BTreeMap<String, Analysis> = Option::deserialize(deserializer)?.unwrap_or_default();
+        let applications = applications(deserializer)?;
         let batch_id = applications
             .values()
             .find_map(|a| a.image_batch_id.as_deref().and_then(|id| Uuid::parse_str(id).ok()))
@@ -117,10 +122,10 @@ impl<'de> Deserialize<'de> for BatchResults {
 #[non_exhaustive]
 pub struct Analysis {
     /// The batch (typed "text" by the API; see [`Analysis::batch_uuid`]).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text")]
     pub image_batch_id: Option<String>,
     /// The subject (typed "text" by the API).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text")]
     pub subject_id: Option<String>,
     /// The computed parameters, by name.
     #[serde(default, deserialize_with = "null_as_default")]
@@ -132,13 +137,13 @@ pub struct Analysis {
     #[serde(default, deserialize_with = "null_as_default")]
     pub all_algorithms_calculated: bool,
     /// The application's id.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text")]
     pub sc_app_id: Option<String>,
     /// Whether predicted images may be shown.
     #[serde(default, deserialize_with = "null_as_default")]
     pub can_watch_predicted_images: bool,
     /// Processed photos per side (signed URLs that expire).
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "map_without_nulls")]
     pub predicted_images: BTreeMap<String, PredictedImages>,
     /// Photos the service could not use: side → explanation. Empty when all were usable.
     #[serde(default, deserialize_with = "text_map")]

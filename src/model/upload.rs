@@ -6,7 +6,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::Side;
-use super::lenient::text_map;
+use super::lenient::{text_map, uuid_or_none};
 use crate::redact;
 
 /// The body of "initiate upload": a name per side to upload, plus optional metadata.
@@ -139,8 +139,8 @@ pub struct UploadTarget {
     /// The content type the upload must declare.
     #[serde(default)]
     pub content_type: Option<String>,
-    /// The id of the image this upload creates.
-    #[serde(default)]
+    /// The id of the image this upload creates (`None` when absent or not a UUID).
+    #[serde(default, deserialize_with = "uuid_or_none")]
     pub id: Option<Uuid>,
 }
 

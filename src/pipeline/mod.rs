@@ -2,19 +2,22 @@
 //!
 //! Read [`Session::run_analysis`] top to bottom: it is the API's four steps in order.
 
+mod run;
 mod upload;
 mod wait;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::error::{Error, Result, Step, TransportKind};
+use crate::api::INITIATE;
+use crate::error::{Error, Result, Step};
 use crate::image::{Image, Images};
-use crate::model::{BatchResults, InitiateUpload, ResultsQuery, Side};
-use crate::observe::{CallContext, Event, Observer};
+use crate::model::{BatchResults, InitiateUpload, ResultsQuery, Side, UploadTargets};
+use crate::observe::{Event, Observer};
 use crate::session::Session;
+use run::Run;
 
 /// Options of a pipeline call. The defaults: the session's subject and deadline, the
 /// server's default result options, `front.jpg`-style names, no metadata, no observer.
@@ -110,13 +113,6 @@ pub(crate) struct Prepared<'i> {
     pub(crate) len: u64,
 }
 
-/// The clock readings of one pipeline call, to name a deadline error.
-#[derive(Clone, Copy)]
-pub(crate) struct Span {
-    pub(crate) start: Instant,
-    pub(crate) deadline: Instant,
-}
-
 impl Session {
     /// Analyses three photos: initiate → three concurrent uploads → compute → wait for
     /// results, under the session's deadline. Each argument is a path (streamed from disk)
@@ -148,10 +144,15 @@ impl Session {
     ///
     /// 1. **Validate** every image (a readable regular file or bytes, 1 byte to 30 MiB) and
     ///    name; a bad input fails here and creates nothing.
-    /// 2. **Initiate**: create the batch and its signed upload targets.
+    /// 2. **Initiate**: create the batch and its signed upload targets. When the answer is
+    ///    lost (the connection broke or timed out after sending, or a 5xx other than 503),
+    ///    initiate is sent once more: a batch made by the lost request stays unused, which
+    ///    costs nothing. Not with [`RetryPolicy::none`](crate::RetryPolicy::none).
     /// 3. **Upload** all sides at the same time, streaming; if a side fails for good, its
-    ///    error names it and the batch, and compute is not called.
-    /// 4. **Compute**, once.
+    ///    error names it and the batch, the other uploads stop, and compute is not called.
+    /// 4. **Compute**, once, never again: when its answer is lost, the call goes on polling
+    ///    and succeeds if the batch shows work within [`COMPUTE_CONFIRMATION`] (60 s, and
+    ///    the deadline); otherwise it fails with the compute error and advice.
     /// 5. **Wait** for the results (see [`wait_for_results`](Self::wait_for_results)).
     ///
     /// One deadline covers all of it. The observer sees each step and may cancel.
@@ -165,8 +166,7 @@ impl Session {
     /// # Ok::<(), hautai::Error>(())
     /// ```
     pub fn run_analysis(&self, images: &Images<'_>, options: &AnalysisOptions<'_>) -> Result<BatchResults> {
-        let span = self.span(options);
-        let ctx = CallContext::new(Some(span.deadline), options.observer);
+        let mut run = Run::start(self, options)?;
 
         // 1. Validate: nothing is sent before every input passed.
         let subject_id = options.subject_id.or(self.subject_id()).ok_or_else(|| {
@@ -174,25 +174,22 @@ impl Session {
         })?;
         let (prepared, request) = prepare(images, options)?;
         let sizes: Vec<(Side, u64)> = prepared.iter().map(|p| (p.side, p.len)).collect();
-        self.step(Step::Validate, None, span, 0, ctx.emit(Event::Validated { sides: &sizes }).map_err(Error::from))?;
+        run.emit(Step::Validate, Event::Validated { sides: &sizes })?;
 
         // 2. Initiate: from here on the batch exists, and every error names it.
-        let targets = self.step(Step::Initiate, None, span, 0, self.initiate_upload_in(subject_id, &request, &ctx))?;
-        let batch_id = targets.image_batch_id;
-        let created = ctx.emit(Event::BatchCreated { batch_id }).map_err(Error::from);
-        self.step(Step::Initiate, Some(batch_id), span, 0, created)?;
+        let targets = run.initiate(subject_id, &request)?;
+        run.emit(Step::Initiate, Event::BatchCreated { batch_id: targets.image_batch_id })?;
 
         // 3. Upload every side at once.
-        self.step(Step::Upload, Some(batch_id), span, 0, self.upload_all(&prepared, &targets, &ctx))?;
+        run.stamp(Step::Upload, self.upload_all(&prepared, &targets, &run.ctx))?;
 
-        // 4. Compute, once.
-        let computing = ctx.emit(Event::Computing { batch_id }).map_err(Error::from);
-        self.step(Step::Compute, Some(batch_id), span, 0, computing)?;
-        self.step(Step::Compute, Some(batch_id), span, 0, self.compute_in(batch_id, options.app_args.clone(), &ctx))?;
+        // 4. Compute, once. An answer lost on the way is confirmed by polling instead.
+        run.emit(Step::Compute, Event::Computing { batch_id: targets.image_batch_id })?;
+        let doubt = run.compute(options.app_args.clone())?;
 
         // 5. Wait for the results.
         let first = self.shared.poll.waits().next().unwrap_or_default();
-        self.wait(batch_id, options, &ctx, span, first)
+        run.wait(options, first, doubt)
     }
 
     /// Waits for the results of a batch started earlier (by this process or another, or
@@ -200,12 +197,18 @@ impl Session {
     ///
     /// Polls at once, then per the session's [`PollSchedule`](crate::PollSchedule), asking
     /// without masks; when every application reports `all_algorithms_calculated`, fetches
-    /// the results once more with the server's default options (masks included). Detection
-    /// errors end the wait with [`Error::Detection`], which keeps the partial results.
+    /// the results once more with the server's default options (masks included). If that
+    /// last fetch cannot finish before the deadline, the complete results of the last poll
+    /// are returned (without masks) rather than thrown away.
+    ///
+    /// A detection error (the service could not use a photo) does not end the wait at
+    /// once: polling goes on while the results still change, until they are complete or
+    /// stay unchanged for [`PollSchedule::detection_grace`](crate::PollSchedule::detection_grace);
+    /// then [`Error::Detection`] keeps the most complete results, fetched with your options.
     ///
     /// ```no_run
     /// # let session = hautai::Session::from_env()?;
-    /// # let batch_id = uuid::Uuid::nil();
+    /// # let batch_id = hautai::Uuid::nil();
     /// match session.wait_for_results(batch_id) {
     ///     Ok(results) => println!("{:?}", results.parameter("age")),
     ///     Err(hautai::Error::Deadline { polls, .. }) => eprintln!("not ready after {polls} polls; try later"),
@@ -218,49 +221,63 @@ impl Session {
     }
 
     /// [`wait_for_results`](Self::wait_for_results) with options: the deadline, the final
-    /// fetch's [`ResultsQuery`], and an observer.
+    /// fetch's [`ResultsQuery`](crate::ResultsQuery), and an observer.
     pub fn wait_for_results_with(&self, batch_id: Uuid, options: &AnalysisOptions<'_>) -> Result<BatchResults> {
-        let span = self.span(options);
-        let ctx = CallContext::new(Some(span.deadline), options.observer);
-        self.wait(batch_id, options, &ctx, span, Duration::ZERO)
+        let mut run = Run::start(self, options)?;
+        run.batch_id = Some(batch_id);
+        run.compute_sent = true;
+        run.wait(options, Duration::ZERO, None)
+    }
+}
+
+/// How long polling may show nothing at all after a compute whose answer was lost, before
+/// the call gives up with the compute error: 60 seconds (and never past the deadline).
+pub const COMPUTE_CONFIRMATION: Duration = Duration::from_secs(60);
+
+impl Run<'_, '_> {
+    /// Step 2: initiate, sent once more when its answer was lost. Names the batch even
+    /// when the answer does not decode.
+    fn initiate(&mut self, subject_id: Uuid, request: &InitiateUpload) -> Result<UploadTargets> {
+        let session = self.session;
+        let mut reply = session.initiate_reply(subject_id, request, &self.ctx);
+        if let Err(error) = &reply
+            && run::in_doubt(error)
+            && session.shared.retry.retries() > 0
+            && !self.out_of_time()
+        {
+            let what = "POST initiate upload";
+            self.emit(Step::Initiate, Event::Retrying { what, cause: error, retry: 1, delay: Duration::ZERO })?;
+            reply = session.initiate_reply(subject_id, request, &self.ctx);
+        }
+        let reply = self.stamp(Step::Initiate, reply)?;
+        let decoded = session.decode::<UploadTargets>(INITIATE, &reply.body);
+        // An answer that does not fit may still name the batch it created.
+        self.batch_id = decoded.as_ref().map(|t| t.image_batch_id).ok().or_else(|| batch_id_in(&reply.body));
+        self.stamp(Step::Initiate, decoded)
     }
 
-    fn span(&self, options: &AnalysisOptions<'_>) -> Span {
-        let start = self.shared.clock.now();
-        Span { start, deadline: start + options.deadline.unwrap_or(self.shared.deadline) }
-    }
-
-    /// Gives a step's failure its context: the step and batch, or the deadline, or the
-    /// cancellation.
-    pub(crate) fn step<T>(
-        &self,
-        step: Step,
-        batch_id: Option<Uuid>,
-        span: Span,
-        polls: u32,
-        r: Result<T>,
-    ) -> Result<T> {
-        r.map_err(|error| {
-            let now = self.shared.clock.now();
-            match error {
-                Error::Cancelled { .. } => Error::Cancelled { step, batch_id },
-                // These say everything already (a bad input before any batch exists).
-                Error::Detection(_) => error,
-                Error::InvalidImage { .. } if batch_id.is_none() => error,
-                _ if now >= span.deadline => Error::Deadline {
-                    step,
-                    batch_id,
-                    deadline: span.deadline - span.start,
-                    elapsed: now - span.start,
-                    polls,
-                },
-                error => {
-                    let hint = hint(step, &error);
-                    Error::Step { step, batch_id, error: Box::new(error), hint }
-                }
+    /// Step 4: compute, sent once. `Ok(Some(error))`: the answer was lost, so the server
+    /// may or may not be computing; the wait confirms it.
+    fn compute(&mut self, app_args: Option<serde_json::Value>) -> Result<Option<Error>> {
+        let sent = self.session.compute_in(self.batch_id.unwrap_or_default(), app_args, &self.ctx);
+        match sent {
+            Ok(()) => {
+                self.compute_sent = true;
+                Ok(None)
             }
-        })
+            Err(error) if run::in_doubt(&error) => {
+                self.compute_sent = true;
+                Ok(Some(error))
+            }
+            Err(error) => self.stamp(Step::Compute, Err(error)),
+        }
     }
+}
+
+/// The `image_batch_id` of an initiate answer that did not decode as a whole.
+fn batch_id_in(body: &[u8]) -> Option<Uuid> {
+    let json: Value = serde_json::from_slice(body).ok()?;
+    Uuid::parse_str(json.get("image_batch_id")?.as_str()?).ok()
 }
 
 /// Checks every image and builds the initiate request; nothing is sent.
@@ -285,26 +302,4 @@ fn prepare<'i>(images: &'i Images<'i>, options: &AnalysisOptions<'_>) -> Result<
         return Err(Error::InvalidArgument("an analysis needs at least one of front, left, right".into()));
     }
     Ok((prepared, request))
-}
-
-/// What to tell the caller when a step failed in a way that leaves the batch in doubt.
-fn hint(step: Step, error: &Error) -> Option<&'static str> {
-    let ambiguous = match error.innermost() {
-        Error::Transport { kind, .. } => !kind.not_sent() && *kind != TransportKind::Request,
-        Error::Timeout { connecting, .. } => !connecting,
-        Error::Api(api) => api.status >= 500 && api.status != 503,
-        _ => false,
-    };
-    match step {
-        Step::Initiate if ambiguous => Some("a batch may have been created anyway; it is harmless if unused"),
-        Step::Compute if ambiguous => {
-            Some("the server may have started computing: check with wait_for_results before calling compute again")
-        }
-        // The server said it did not take the request (429, 503, refused): try again later.
-        Step::Compute if error.is_retryable() => {
-            Some("the images are uploaded: call compute for this batch again later, then wait_for_results")
-        }
-        Step::Results => Some("the batch goes on on the server: resume with wait_for_results"),
-        _ => None,
-    }
 }

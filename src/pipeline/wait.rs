@@ -1,76 +1,100 @@
 //! Step 5: polling for results under the deadline.
 
-use std::time::Duration;
-
-use uuid::Uuid;
+use std::time::{Duration, Instant};
 
 use crate::error::{DetectionError, Error, Result, Step};
 use crate::model::{BatchResults, ResultsQuery};
-use crate::observe::{CallContext, Event};
-use crate::session::Session;
+use crate::observe::Event;
 
-use super::{AnalysisOptions, Span};
+use super::run::Run;
+use super::{AnalysisOptions, COMPUTE_CONFIRMATION};
 
 /// Time kept free before the deadline for the last check to complete: twice the last
 /// poll's round trip, within these bounds.
 const LAST_CHECK_MARGIN: (Duration, Duration) = (Duration::from_millis(50), Duration::from_secs(2));
 
-impl Session {
-    /// Polls `batch_id` until its results are complete, a detection error appears, the
-    /// observer stops it, or the deadline comes. The first poll comes after `first`.
+/// A detection error seen while polling: the wait goes on while the results change.
+struct Detected {
+    /// When the results last changed.
+    since: Instant,
+    /// What changed last: applications, whether each is complete, its parameters and
+    /// detection errors (signed URLs are left out: they change with every answer).
+    progress: Vec<String>,
+}
+
+impl Run<'_, '_> {
+    /// Polls the run's batch until its results are complete, a detection error settles,
+    /// the observer stops it, or the deadline comes. The first poll comes after `first`.
+    /// `doubt`: compute's answer was lost, so the batch must show work within
+    /// [`COMPUTE_CONFIRMATION`] or the call ends with that error.
     pub(crate) fn wait(
-        &self,
-        batch_id: Uuid,
+        &mut self,
         options: &AnalysisOptions<'_>,
-        ctx: &CallContext<'_>,
-        span: Span,
         first: Duration,
+        mut doubt: Option<Error>,
     ) -> Result<BatchResults> {
-        let clock = &*self.shared.clock;
+        let clock = &*self.session.shared.clock;
+        let schedule = self.session.shared.poll;
+        let batch_id = self.batch_id.unwrap_or_default();
         // Polls never ask for masks: small answers. The caller's options apply once, at the end.
         let poll_query = ResultsQuery { with_masks: Some(false), ..options.results };
-        let mut waits = self.shared.poll.waits().skip(1);
+        let waiting_since = clock.now();
+        let mut waits = schedule.waits().skip(1);
         let mut margin = LAST_CHECK_MARGIN.0;
-        let mut polls = 0;
-        let mut next = self.plan(first, span, margin);
+        let mut detected: Option<Detected> = None;
+        let mut latest: Option<BatchResults> = None;
+        let mut next = self.plan(first, margin);
         loop {
             let Some((wait, last)) = next else {
-                let (deadline, elapsed) = (span.deadline - span.start, clock.now() - span.start);
-                return Err(Error::Deadline {
-                    step: Step::Results,
-                    batch_id: Some(batch_id),
-                    deadline,
-                    elapsed,
-                    polls,
-                });
+                return Err(self.gave_up(options, latest, doubt));
             };
-            let slept = ctx.sleep(clock, wait).map_err(Error::from);
-            self.step(Step::Results, Some(batch_id), span, polls, slept)?;
+            self.sleep(Step::Results, wait)?;
 
-            polls += 1;
+            self.polls += 1;
             let sent = clock.now();
-            let results = self.results_in(batch_id, &poll_query, ctx);
-            let results = self.step(Step::Results, Some(batch_id), span, polls, results)?;
+            let polled = self.session.results_in(batch_id, &poll_query, &self.ctx);
+            let results = match polled {
+                Ok(results) => results,
+                // Compute's own error says more than a poll's.
+                Err(error) if doubt.is_some() && !self.out_of_time() && error.is_retryable() => {
+                    next = if last { None } else { self.plan(waits.next().unwrap_or(wait), margin) };
+                    continue;
+                }
+                Err(error) => return self.stamp(Step::Results, Err(error)),
+            };
             margin = (clock.now() - sent).saturating_mul(2).clamp(LAST_CHECK_MARGIN.0, LAST_CHECK_MARGIN.1);
+            let now = clock.now();
 
-            let sides = results.detection_errors();
-            if !sides.is_empty() {
-                return Err(Error::Detection(Box::new(DetectionError { batch_id, sides, results })));
+            if !results.is_empty() {
+                doubt = None; // The batch shows work: compute was taken.
+            } else if doubt.is_some() && now - waiting_since >= COMPUTE_CONFIRMATION {
+                return Err(self.gave_up(options, None, doubt));
             }
+
             let complete = results.is_complete();
-            next = if complete || last { None } else { self.plan(waits.next().unwrap_or(wait), span, margin) };
-            let polled = ctx.emit(Event::Polled { attempt: polls, complete, next_delay: next.map(|(w, _)| w) });
-            self.step(Step::Results, Some(batch_id), span, polls, polled.map_err(Error::from))?;
+            let mut wait = waits.next().unwrap_or(wait);
+            if !results.detection_errors().is_empty() {
+                let progress = progress(&results);
+                if detected.as_ref().is_none_or(|d| d.progress != progress) {
+                    detected = Some(Detected { since: now, progress });
+                }
+                let unchanged = now - detected.as_ref().map_or(now, |d| d.since);
+                let grace = schedule.grace();
+                if complete || unchanged >= grace {
+                    return Err(self.detection_error(options, results));
+                }
+                // Look again when the grace runs out at the latest.
+                wait = wait.min(grace - unchanged);
+            }
+            latest = Some(results);
+            next = if complete || last { None } else { self.plan(wait, margin) };
+            let polled = Event::Polled { attempt: self.polls, complete, next_delay: next.map(|(w, _)| w) };
+            self.emit(Step::Results, polled)?;
             if complete {
-                let results = if poll_query == options.results {
-                    results
-                } else {
-                    let fetched = self.results_in(batch_id, &options.results, ctx);
-                    self.step(Step::Results, Some(batch_id), span, polls, fetched)?
-                };
-                let elapsed = clock.now() - span.start;
-                let done = ctx.emit(Event::Done { batch_id, elapsed }).map_err(Error::from);
-                self.step(Step::Results, Some(batch_id), span, polls, done)?;
+                let results = latest.take().unwrap_or_default();
+                let results = self.final_fetch(options, &poll_query, results)?;
+                let elapsed = clock.now() - self.start;
+                self.emit(Step::Results, Event::Done { batch_id, elapsed })?;
                 return Ok(results);
             }
         }
@@ -78,11 +102,74 @@ impl Session {
 
     /// When to poll next: after `wait`, or, when that would leave less than `margin`
     /// before the deadline, one last time `margin` before it. `None` once past it.
-    fn plan(&self, wait: Duration, span: Span, margin: Duration) -> Option<(Duration, bool)> {
-        let left = span.deadline.checked_duration_since(self.shared.clock.now())?;
+    fn plan(&self, wait: Duration, margin: Duration) -> Option<(Duration, bool)> {
+        let left = self.deadline.checked_duration_since(self.session.shared.clock.now())?;
         if left.is_zero() {
             return None;
         }
         if wait.saturating_add(margin) < left { Some((wait, false)) } else { Some((left.saturating_sub(margin), true)) }
     }
+
+    /// The complete results with the caller's options. When that fetch cannot finish
+    /// before the deadline, the complete results of the last poll are the answer: complete
+    /// results are never thrown away (their masks may be missing).
+    fn final_fetch(
+        &self,
+        options: &AnalysisOptions<'_>,
+        poll_query: &ResultsQuery,
+        polled: BatchResults,
+    ) -> Result<BatchResults> {
+        if *poll_query == options.results {
+            return Ok(polled);
+        }
+        let batch_id = self.batch_id.unwrap_or_default();
+        match self.session.results_in(batch_id, &options.results, &self.ctx) {
+            Ok(fetched) => Ok(fetched),
+            Err(Error::Timeout { .. }) => Ok(polled),
+            Err(_) if self.out_of_time() => Ok(polled),
+            Err(error) => self.stamp(Step::Results, Err(error)),
+        }
+    }
+
+    /// The detection error, holding the most complete results with the caller's options.
+    fn detection_error(&self, options: &AnalysisOptions<'_>, polled: BatchResults) -> Error {
+        let poll_query = ResultsQuery { with_masks: Some(false), ..options.results };
+        // A failure here keeps what the last poll showed.
+        let results = match self.final_fetch(options, &poll_query, polled.clone()) {
+            Ok(fetched) if !fetched.detection_errors().is_empty() => fetched,
+            _ => polled,
+        };
+        let sides = results.detection_errors();
+        let batch_id = self.batch_id.unwrap_or_default();
+        Error::Detection(Box::new(DetectionError { batch_id, sides, results }))
+    }
+
+    /// The error when the wait ends without complete results: compute's error when it
+    /// was never confirmed, a settled detection error, or the deadline.
+    fn gave_up(&self, options: &AnalysisOptions<'_>, latest: Option<BatchResults>, doubt: Option<Error>) -> Error {
+        if let Some(error) = doubt {
+            let hint = Some(
+                "compute's answer was lost and the batch showed no work: check with wait_for_results \
+                 before calling compute again",
+            );
+            return Error::Step { step: Step::Compute, batch_id: self.batch_id, error: Box::new(error), hint };
+        }
+        match latest {
+            Some(results) if !results.detection_errors().is_empty() => self.detection_error(options, results),
+            _ => self.deadline_error(Step::Results),
+        }
+    }
+}
+
+/// What a poll shows of the work's progress, without the signed URLs that change with
+/// every answer.
+fn progress(results: &BatchResults) -> Vec<String> {
+    results
+        .applications()
+        .iter()
+        .map(|(name, a)| {
+            let parameters: Vec<&str> = a.parameters.names().collect();
+            format!("{name} {} {parameters:?} {:?}", a.all_algorithms_calculated, a.detection_errors)
+        })
+        .collect()
 }

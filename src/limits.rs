@@ -1,0 +1,52 @@
+//! The bounds of every duration setting, in one place.
+//!
+//! Zero is refused where it cannot work (a timeout, a deadline), huge values are clamped
+//! to [`MAX_DURATION`] ("no practical limit"), and poll intervals have a floor so that a
+//! schedule can never poll in a tight loop. Every setter and `SessionBuilder::build` goes
+//! through these functions, so no `Instant + Duration` and no timer in ureq can overflow.
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// The longest duration any setting takes: one day. Longer values are clamped to it.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The shortest wait between two result polls: 100 ms. Shorter intervals are raised to it.
+pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// A duration that must be positive: zero is an error naming `setting`, huge values are
+/// clamped to [`MAX_DURATION`].
+pub(crate) fn positive(setting: &'static str, value: Duration) -> Result<Duration> {
+    if value.is_zero() {
+        return Err(Error::Config(format!("{setting} must be longer than zero")));
+    }
+    Ok(clamped(value))
+}
+
+/// `value`, at most [`MAX_DURATION`].
+pub(crate) fn clamped(value: Duration) -> Duration {
+    value.min(MAX_DURATION)
+}
+
+/// A poll interval: between [`MIN_POLL_INTERVAL`] and [`MAX_DURATION`].
+pub(crate) fn poll_interval(value: Duration) -> Duration {
+    value.clamp(MIN_POLL_INTERVAL, MAX_DURATION)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_is_refused_by_name_and_huge_values_are_clamped() {
+        let err = positive("SessionBuilder::connect_timeout", Duration::ZERO).unwrap_err().to_string();
+        assert_eq!(err, "invalid configuration: SessionBuilder::connect_timeout must be longer than zero");
+        assert_eq!(positive("x", Duration::MAX).unwrap(), MAX_DURATION);
+        assert_eq!(positive("x", Duration::from_nanos(1)).unwrap(), Duration::from_nanos(1));
+        assert_eq!(clamped(MAX_DURATION + Duration::from_nanos(1)), MAX_DURATION);
+        assert_eq!(poll_interval(Duration::ZERO), MIN_POLL_INTERVAL);
+        assert_eq!(poll_interval(Duration::MAX), MAX_DURATION);
+        assert_eq!(poll_interval(Duration::from_secs(3)), Duration::from_secs(3));
+    }
+}

@@ -1,0 +1,124 @@
+//! One pipeline call: its context, its deadline and what is known so far. Every error of
+//! the call gets its step, its batch and its advice here, in [`Run::stamp`].
+
+use std::time::{Duration, Instant};
+
+use uuid::Uuid;
+
+use crate::error::{Error, Result, Step, TransportKind};
+use crate::limits;
+use crate::observe::{CallContext, Event};
+use crate::session::Session;
+
+use super::AnalysisOptions;
+
+/// The state of one `run_analysis` or `wait_for_results` call.
+pub(crate) struct Run<'s, 'o> {
+    pub(crate) session: &'s Session,
+    pub(crate) ctx: CallContext<'o>,
+    pub(crate) start: Instant,
+    pub(crate) deadline: Instant,
+    /// The batch, once initiate answered.
+    pub(crate) batch_id: Option<Uuid>,
+    /// Result polls made.
+    pub(crate) polls: u32,
+    /// Whether compute was sent (or may have been): from then on, the batch can be resumed.
+    pub(crate) compute_sent: bool,
+}
+
+impl<'s, 'o> Run<'s, 'o> {
+    /// Starts the call's clock; the deadline is the options' or the session's.
+    pub(crate) fn start(session: &'s Session, options: &AnalysisOptions<'o>) -> Result<Self> {
+        let deadline = match options.deadline {
+            Some(deadline) => limits::positive("AnalysisOptions::deadline", deadline)?,
+            None => session.shared.deadline,
+        };
+        let start = session.shared.clock.now();
+        Ok(Run {
+            session,
+            ctx: CallContext::new(Some(start + deadline), options.observer),
+            start,
+            deadline: start + deadline,
+            batch_id: None,
+            polls: 0,
+            compute_sent: false,
+        })
+    }
+
+    /// Tells the observer, as part of `step`.
+    pub(crate) fn emit(&self, step: Step, event: Event<'_>) -> Result<()> {
+        self.stamp(step, self.ctx.emit(event).map_err(Error::from))
+    }
+
+    /// Waits `wait`, as part of `step` (a stop request ends the wait).
+    pub(crate) fn sleep(&self, step: Step, wait: Duration) -> Result<()> {
+        self.stamp(step, self.ctx.sleep(&*self.session.shared.clock, wait).map_err(Error::from))
+    }
+
+    /// Whether the deadline has come.
+    pub(crate) fn out_of_time(&self) -> bool {
+        self.session.shared.clock.now() >= self.deadline
+    }
+
+    /// The deadline error for `step`.
+    pub(crate) fn deadline_error(&self, step: Step) -> Error {
+        let now = self.session.shared.clock.now();
+        Error::Deadline {
+            step,
+            batch_id: self.batch_id,
+            deadline: self.deadline - self.start,
+            elapsed: now.saturating_duration_since(self.start),
+            polls: self.polls,
+            compute_sent: self.compute_sent,
+        }
+    }
+
+    /// Gives a failure of `step` its context: the step and batch with advice, or the
+    /// deadline, or the cancellation.
+    pub(crate) fn stamp<T>(&self, step: Step, result: Result<T>) -> Result<T> {
+        result.map_err(|error| match error {
+            Error::Cancelled { .. } => Error::Cancelled { step, batch_id: self.batch_id },
+            // These say everything already (a bad input before any batch exists).
+            Error::Detection(_) => error,
+            Error::InvalidImage { .. } | Error::Config(_) | Error::InvalidArgument(_) if self.batch_id.is_none() => {
+                error
+            }
+            _ if self.out_of_time() => self.deadline_error(step),
+            error => {
+                let hint = hint(step, &error);
+                Error::Step { step, batch_id: self.batch_id, error: Box::new(error), hint }
+            }
+        })
+    }
+}
+
+/// Whether a failed request may have been carried out by the server all the same: the
+/// connection broke or timed out after sending, or a 5xx other than 503 came back.
+pub(crate) fn in_doubt(error: &Error) -> bool {
+    match error.innermost() {
+        Error::Transport { kind, .. } => !kind.not_sent() && *kind != TransportKind::Request,
+        Error::Timeout { connecting, .. } => !connecting,
+        Error::Api(api) => api.status >= 500 && api.status != 503,
+        _ => false,
+    }
+}
+
+/// What the caller can do after `step` failed with `error`, when resuming or retrying
+/// can help; `None` when it cannot (a 401, a 404, an answer that does not decode, ...).
+fn hint(step: Step, error: &Error) -> Option<&'static str> {
+    let doubt = in_doubt(error);
+    let transient = error.is_retryable();
+    match step {
+        Step::Initiate if doubt => Some("a batch may have been created anyway; it is harmless if unused"),
+        Step::Upload if transient => Some("nothing was computed: run the analysis again later"),
+        Step::Compute if doubt => {
+            Some("the server may have started computing: check with wait_for_results before calling compute again")
+        }
+        // The server said it did not take the request (429, 503, refused): try again later.
+        Step::Compute if transient => {
+            Some("the images are uploaded: call compute for this batch again later, then wait_for_results")
+        }
+        Step::Results if transient => Some("the batch goes on on the server: resume with wait_for_results later"),
+        _ => None,
+    }
+}
