@@ -28,8 +28,8 @@ struct Args {
     deadline: Option<Duration>,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut args = std::env::args().skip(1);
+/// The command line, without the program name.
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let (mut paths, mut json, mut deadline) = (Vec::new(), false, None);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -37,10 +37,11 @@ fn parse_args() -> Result<Args, String> {
             "--deadline" => {
                 let value = args.next().ok_or("--deadline needs a number of seconds")?;
                 let seconds: f64 = value.parse().map_err(|_| format!("--deadline {value:?} is not a number"))?;
-                if !(seconds.is_finite() && seconds > 0.0) {
-                    return Err(format!("--deadline {value} must be more than zero"));
+                if seconds.is_nan() || seconds <= 0.0 {
+                    return Err(format!("--deadline {value} must be a number of seconds above zero"));
                 }
-                deadline = Some(Duration::from_secs_f64(seconds));
+                // Huge values mean "no practical limit": the library clamps them to a day.
+                deadline = Some(Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX));
             }
             "-h" | "--help" => return Err(String::new()),
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
@@ -112,7 +113,7 @@ impl hautai::Observer for Progress {
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
+    let args = match parse_args(std::env::args().skip(1)) {
         Ok(args) => args,
         Err(message) => {
             if !message.is_empty() {
@@ -198,4 +199,33 @@ fn print_table(results: &BatchResults, timings: &[(&str, Duration)]) {
         println!("{step:<22} {:>9.2}", took.as_secs_f64());
     }
     println!("{:<22} {:>9.2}", "total", total.as_secs_f64());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> Result<Args, String> {
+        parse_args(line.split_whitespace().map(str::to_owned))
+    }
+
+    #[test]
+    fn huge_deadlines_mean_no_practical_limit_and_bad_ones_are_usage_errors() {
+        for huge in ["1e300", "18446744073709551615", "inf"] {
+            assert_eq!(parse(&format!("--deadline {huge}")).unwrap().deadline, Some(Duration::MAX), "{huge}");
+        }
+        assert_eq!(parse("--deadline 1.5").unwrap().deadline, Some(Duration::from_millis(1500)));
+        for bad in ["0", "-1", "nan", "soon"] {
+            assert!(parse(&format!("--deadline {bad}")).is_err(), "{bad}");
+        }
+        assert!(parse("--deadline").is_err());
+    }
+
+    #[test]
+    fn photos_come_in_threes() {
+        assert!(parse("").unwrap().photos.is_none());
+        assert!(parse("a b c --json").unwrap().json);
+        assert!(parse("a b").is_err());
+        assert!(parse("--colour").is_err());
+    }
 }

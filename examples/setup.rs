@@ -28,9 +28,9 @@ struct Args {
     days: u64,
 }
 
-fn parse_args() -> Result<Args, String> {
+/// The command line, without the program name.
+fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut args = Args { dataset: "hautai".into(), subject: "subject-1".into(), private_token: None, days: 90 };
-    let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
         match flag.as_str() {
@@ -38,7 +38,11 @@ fn parse_args() -> Result<Args, String> {
             "--subject" => args.subject = value()?,
             "--private-token" => args.private_token = Some(value()?),
             "--days" => {
-                args.days = value()?.parse().ok().filter(|d| *d > 0).ok_or("--days needs a whole number above 0")?
+                args.days = value()?
+                    .parse()
+                    .ok()
+                    .filter(|d| (1..=MAX_DAYS).contains(d))
+                    .ok_or(format!("--days needs a whole number from 1 to {MAX_DAYS}"))?
             }
             other => return Err(format!("unknown argument {other}")),
         }
@@ -47,7 +51,7 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
+    let args = match parse_args(std::env::args().skip(1)) {
         Ok(args) => args,
         Err(message) => {
             eprintln!("error: {message}\n{USAGE_TEXT}");
@@ -153,6 +157,9 @@ fn run(builder: SessionBuilder, email: &str, password: &str, args: &Args) -> hau
     Ok(exports)
 }
 
+/// The longest lifetime asked of a private token: ten years.
+const MAX_DAYS: u64 = 3650;
+
 /// `now + days` as an RFC 3339 UTC time (midnight), computed without a date crate.
 fn rfc3339_days_from_now(days: u64) -> String {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
@@ -164,4 +171,24 @@ fn rfc3339_days_from_now(days: u64) -> String {
     let (day, month) = (doy - (153 * mp + 2) / 5 + 1, if mp < 10 { mp + 3 } else { mp - 9 });
     let year = yoe + era * 400 + i64::from(month <= 2);
     format!("{year:04}-{month:02}-{day:02}T00:00:00Z")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> Result<Args, String> {
+        parse_args(line.split_whitespace().map(str::to_owned))
+    }
+
+    #[test]
+    fn days_are_bounded_and_never_overflow_the_date() {
+        for bad in ["0", "3651", "18446744073709551615", "-1", "x"] {
+            let err = parse(&format!("--private-token t --days {bad}")).err().unwrap();
+            assert!(err.contains("1 to 3650"), "{bad}: {err}");
+        }
+        assert_eq!(parse("--private-token t --days 3650").unwrap().days, 3650);
+        let latest = rfc3339_days_from_now(MAX_DAYS);
+        assert!(latest.ends_with("T00:00:00Z") && latest.len() == 20, "{latest}");
+    }
 }

@@ -227,3 +227,20 @@ impl<'a> Images<'a> {
             .filter_map(|(side, image)| image.as_ref().map(|i| (side, i)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upload_names_are_side_names_unless_real_names_are_asked_for() {
+        let path = Image::from("photos/Jane Doe front.JPEG");
+        assert_eq!(path.upload_name(Side::Front, false), "front.jpeg");
+        assert_eq!(path.upload_name(Side::Front, true), "Jane Doe front.JPEG");
+        // No extension, an odd one or bytes: `.jpg`.
+        assert_eq!(Image::from("scan").upload_name(Side::Left, false), "left.jpg");
+        assert_eq!(Image::from("a.tar.gz-x").upload_name(Side::Left, false), "left.jpg");
+        assert_eq!(Image::from("a.toolong").upload_name(Side::Right, false), "right.jpg");
+        assert_eq!(Image::from(vec![1u8]).upload_name(Side::Right, true), "right.jpg");
+    }
+}
