@@ -227,7 +227,7 @@ impl Session {
                     }
                     other => self.transport_failure(call, other, timeouts),
                 })?;
-                Ok(Reply { body })
+                Ok(Reply { body: self.without_token(body) })
             }
             300..=399 => {
                 let location = header(&response, "location").map(|l| self.scrubbed(&l)).unwrap_or_default();
@@ -362,6 +362,18 @@ impl Session {
             _ => detail,
         };
         Failure { error: Error::Transport { method, path, kind, detail }, attempt, retry_after: None }
+    }
+
+    /// An answer's body with every echo of the session's token replaced: a server that
+    /// echoes credentials never puts them into the models (and their `Debug`) we return.
+    fn without_token(&self, body: Vec<u8>) -> Vec<u8> {
+        let token = self.token();
+        match std::str::from_utf8(&body) {
+            Ok(text) if token.len() >= 4 && text.contains(&*token) => {
+                text.replace(&*token, redact::REDACTED).into_bytes()
+            }
+            _ => body,
+        }
     }
 
     /// `text` without any secret: signatures, secret fields, this session's token.

@@ -4,6 +4,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::debug_scrubbed;
+use crate::redact;
+
 /// A secret (a token's value): `Debug` shows `<redacted>`; read it with
 /// [`expose`](Secret::expose) when you mean to.
 ///
@@ -46,8 +49,9 @@ impl Serialize for Secret {
     }
 }
 
-/// A private token: the long-lived credential meant for servers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A private token: the long-lived credential meant for servers. `Debug` never shows its
+/// value.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PrivateToken {
     /// The token's id (to revoke it).
@@ -64,7 +68,7 @@ pub struct PrivateToken {
 }
 
 /// A dataset: the container of subjects.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Dataset {
     /// The dataset id.
@@ -78,7 +82,7 @@ pub struct Dataset {
 }
 
 /// A subject: one real person, whose photos are analysed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Subject {
     /// The subject id (the `subject_id` of uploads).
@@ -108,6 +112,20 @@ pub struct Subject {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+impl fmt::Debug for PrivateToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Not the JSON form, which would write the secret's value.
+        f.debug_struct("PrivateToken")
+            .field("id", &self.id)
+            .field("name", &self.name.as_deref().map(redact::scrub))
+            .field("expiration_time", &self.expiration_time.as_deref().map(redact::scrub))
+            .field("data", &self.data)
+            .finish()
+    }
+}
+
+debug_scrubbed!(Dataset, Subject);
 
 impl Subject {
     /// The dataset's id, whether the API gave an id or an object with one.

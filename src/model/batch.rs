@@ -60,7 +60,7 @@ pub struct BatchImage {
 }
 
 /// A reference to a subject or dataset: its id and name.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct NamedRef {
     /// The id.
@@ -165,7 +165,7 @@ pub struct BatchImageSummary {
 }
 
 /// An entry of one of the service's lookup tables (sides, image types).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Lookup {
     /// The entry's numeric id.
@@ -179,4 +179,4 @@ pub struct Lookup {
     pub tech_name: Option<String>,
 }
 
-debug_scrubbed!(BatchInfo, BatchImage, BatchSummary, BatchImageSummary);
+debug_scrubbed!(BatchInfo, BatchImage, BatchSummary, BatchImageSummary, NamedRef, Lookup);

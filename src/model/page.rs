@@ -6,7 +6,7 @@ use super::lenient::null_as_default;
 ///
 /// To walk every page, use the iterators such as
 /// [`Session::batches`](crate::Session::batches), which follow `next` safely.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(bound(deserialize = "T: Deserialize<'de>"))]
 #[non_exhaustive]
 pub struct Page<T> {
@@ -22,4 +22,16 @@ pub struct Page<T> {
     /// The items of this page.
     #[serde(default = "Vec::new", deserialize_with = "null_as_default")]
     pub results: Vec<T>,
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Page<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Links may carry signed queries.
+        f.debug_struct("Page")
+            .field("count", &self.count)
+            .field("next", &self.next.as_deref().map(crate::redact::scrub))
+            .field("previous", &self.previous.as_deref().map(crate::redact::scrub))
+            .field("results", &self.results)
+            .finish()
+    }
 }

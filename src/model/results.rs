@@ -166,7 +166,7 @@ impl Analysis {
 }
 
 /// One answer of a survey.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SurveyResult {
     /// The question.
@@ -287,7 +287,7 @@ impl Parameter {
     }
 }
 
-debug_scrubbed!(BatchResults, Analysis, PredictedImages, Parameters, Parameter);
+debug_scrubbed!(BatchResults, Analysis, PredictedImages, Parameters, Parameter, SurveyResult);
 
 /// Options of the results endpoint. Unset options are not sent, so the server's defaults
 /// apply: signed URLs valid 3600 s, masks included, as SVG.

@@ -1,13 +1,11 @@
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::Side;
 use super::lenient::{text_map, uuid_or_none};
-use crate::redact;
+use super::{Side, debug_scrubbed};
 
 /// The body of "initiate upload": a name per side to upload, plus optional metadata.
 ///
@@ -88,7 +86,7 @@ impl InitiateUpload {
 
 /// The answer of "initiate upload": a signed upload target per requested side and the id
 /// of the new batch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct UploadTargets {
     /// The target for the front image.
@@ -123,8 +121,7 @@ impl UploadTargets {
 /// Where and how to upload one image: a signed URL, its method and the headers that were
 /// signed with it. Give it to [`Session::upload_image`](crate::Session::upload_image).
 ///
-/// The URL is a bearer credential: `Debug` hides its `X-Goog-Signature` and
-/// `X-Goog-Credential` values.
+/// The URL is a bearer credential: `Debug` hides its signature and credential values.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct UploadTarget {
@@ -165,14 +162,4 @@ impl UploadTarget {
     }
 }
 
-impl fmt::Debug for UploadTarget {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UploadTarget")
-            .field("url", &redact::scrub(&self.url))
-            .field("method", &self.method)
-            .field("headers", &self.headers)
-            .field("content_type", &self.content_type)
-            .field("id", &self.id)
-            .finish()
-    }
-}
+debug_scrubbed!(UploadTargets, UploadTarget);

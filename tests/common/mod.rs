@@ -2,6 +2,7 @@
 #![allow(dead_code)] // Each test file uses a different part.
 
 pub mod files;
+pub mod hostile;
 pub mod tls;
 
 use std::sync::Arc;
