@@ -72,6 +72,7 @@ impl Clock for SystemClock {
 pub struct VirtualClock {
     start: Instant,
     wall_start: SystemTime,
+    limit: Option<(Duration, usize)>,
     state: Mutex<VirtualState>,
 }
 
@@ -84,7 +85,23 @@ struct VirtualState {
 impl VirtualClock {
     /// A clock that starts now and advances only when slept on (or [`advance`](Self::advance)d).
     pub fn new() -> Self {
-        VirtualClock { start: Instant::now(), wall_start: SystemTime::now(), state: Mutex::default() }
+        VirtualClock { start: Instant::now(), wall_start: SystemTime::now(), limit: None, state: Mutex::default() }
+    }
+
+    /// A clock that panics when virtual time passes `time` or more than `sleeps` waits
+    /// were made: a test whose wait loop is broken then fails at once instead of hanging.
+    ///
+    /// ```should_panic
+    /// use std::time::Duration;
+    /// use hautai::clock::{Clock, VirtualClock};
+    ///
+    /// let clock = VirtualClock::with_limit(Duration::from_secs(60), 1000);
+    /// loop {
+    ///     clock.sleep(Duration::from_secs(1)); // panics after a virtual minute
+    /// }
+    /// ```
+    pub fn with_limit(time: Duration, sleeps: usize) -> Self {
+        VirtualClock { limit: Some((time, sleeps)), ..VirtualClock::new() }
     }
 
     /// Moves time forward without recording a sleep (time spent "elsewhere").
@@ -125,6 +142,13 @@ impl Clock for VirtualClock {
         let mut state = self.lock();
         state.elapsed += duration;
         state.sleeps.push(duration);
+        if let Some((time, sleeps)) = self.limit
+            && (state.elapsed > time || state.sleeps.len() > sleeps)
+        {
+            let (elapsed, count) = (state.elapsed, state.sleeps.len());
+            drop(state);
+            panic!("the virtual clock's limit was passed ({elapsed:?} in {count} waits): a wait loop does not end");
+        }
     }
 
     /// Virtual waits take no time, so there is nothing to cut short: a stop already

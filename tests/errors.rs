@@ -179,7 +179,7 @@ fn a_server_that_never_answers_times_out_within_the_request_timeout() {
         let _ = conn.read(&mut buf);
         std::thread::sleep(Duration::from_millis(600));
     });
-    let clock = std::sync::Arc::new(hautai::clock::VirtualClock::new());
+    let clock = common::clock();
     let session = builder(&url, &clock)
         .retry(hautai::RetryPolicy::none())
         .request_timeout(Duration::from_millis(300))
@@ -197,7 +197,7 @@ fn a_server_that_never_answers_times_out_within_the_request_timeout() {
 fn an_answer_over_the_read_limit_is_a_clean_error() {
     let mut server = mockito::Server::new();
     server.mock("GET", Matcher::Any).with_body(vec![b' '; 5000]).create();
-    let clock = std::sync::Arc::new(hautai::clock::VirtualClock::new());
+    let clock = common::clock();
     let session = builder(&server.url(), &clock).max_response_bytes(1000).build().unwrap();
     let err = session.batch(batch()).unwrap_err();
     assert!(matches!(err, Error::ResponseTooLarge { limit: 1000, .. }), "{err:?}");

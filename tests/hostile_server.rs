@@ -8,13 +8,11 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
 use common::hostile::{Answer, HostileServer};
 use common::{BATCH, TOKEN, builder, company, subject};
-use hautai::clock::VirtualClock;
 use hautai::{AnalysisOptions, BatchQuery, Images, InitiateUpload, ResultsQuery, Side, UploadTarget};
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -202,7 +200,7 @@ const CALLS: [Call; 12] = [
 /// Runs `call` against `url` and returns everything a user could print of its outcome,
 /// and the virtual time it waited.
 fn run(call: Call, url: &str) -> (Vec<String>, Duration) {
-    let clock = Arc::new(VirtualClock::new());
+    let clock = common::clock();
     let session = builder(url, &clock)
         .request_timeout(Duration::from_secs(3))
         .io_timeout(Duration::from_secs(3))

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use common::files::{TempDir, photo};
 use common::*;
-use hautai::clock::VirtualClock;
 use hautai::{AnalysisOptions, Control, Error, Event, Images, ResultsQuery, Side, Step};
 use mockito::{Matcher, Mock, Server, ServerGuard};
 use serde_json::json;
@@ -392,7 +391,7 @@ fn a_detection_error_that_never_completes_ends_after_the_grace_not_the_deadline(
     let masks = ResultsQuery::new().with_masks(true);
     let fetch =
         api.logged("GET", &results, "fetch", 200, stuck.to_string()).match_query("with_masks=true").expect(1).create();
-    let clock = Arc::new(VirtualClock::new());
+    let clock = common::clock();
     let schedule = hautai::PollSchedule::fixed(Duration::from_secs(2)).detection_grace(Duration::from_secs(5));
     let session = builder(&api.server.url(), &clock).poll_schedule(schedule).build().unwrap();
     let options = AnalysisOptions::new().results(masks).deadline(Duration::from_secs(600));
@@ -533,7 +532,7 @@ fn should_stop_cancels_a_wait_promptly() {
     }
     let mut api = Api::new();
     let polls = api.polls(not_ready()).expect(2).create();
-    let clock = Arc::new(VirtualClock::new());
+    let clock = common::clock();
     let session = builder(&api.server.url(), &clock).build().unwrap();
     let observer = StopAfterPolls(Default::default());
     let err = session.wait_for_results_with(batch(), &AnalysisOptions::new().observer(&observer)).unwrap_err();

@@ -5,11 +5,9 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use hautai::clock::VirtualClock;
 use hautai::{
     AnalysisOptions, Control, Error, Event, Images, PollSchedule, ResultsQuery, RetryPolicy, Session, Side, Step,
     UploadTarget,
@@ -130,7 +128,7 @@ fn error_bodies_lose_v2_and_s3_signatures_secret_fields_and_the_token() {
 fn huge_deadlines_mean_no_practical_limit() {
     let mut server = mockito::Server::new();
     let _mocks = happy_path(&mut server);
-    let clock = Arc::new(VirtualClock::new());
+    let clock = common::clock();
     let session = builder(&server.url(), &clock).deadline(Duration::MAX).build().unwrap();
     let options = AnalysisOptions::new().deadline(Duration::MAX);
     assert!(session.run_analysis(&Images::new().front(vec![1u8; 10]), &options).unwrap().is_complete());
@@ -194,7 +192,7 @@ fn maximal_backoffs_stay_within_the_policy_and_huge_retry_afters_fail_at_once() 
     let info = path(&format!("/batches/{BATCH}/"));
     server.mock("GET", info.as_str()).with_status(503).expect(1).create();
     server.mock("GET", info.as_str()).with_body(json!({"id": BATCH}).to_string()).create();
-    let clock = Arc::new(VirtualClock::new());
+    let clock = common::clock();
     let policy = RetryPolicy::default().initial_backoff(Duration::MAX);
     let session = builder(&server.url(), &clock).retry(policy).build().unwrap();
     session.batch(batch()).unwrap();
@@ -203,7 +201,7 @@ fn maximal_backoffs_stay_within_the_policy_and_huge_retry_afters_fail_at_once() 
 
     let mut server = mockito::Server::new();
     server.mock("GET", Matcher::Any).with_status(429).with_header("retry-after", "18446744073709551615").create();
-    let clock = Arc::new(VirtualClock::new());
+    let clock = common::clock();
     let policy = RetryPolicy::default().max_retry_after(Duration::MAX);
     let session = builder(&server.url(), &clock).retry(policy).build().unwrap();
     let err = session.batch(batch()).unwrap_err();
@@ -217,7 +215,7 @@ fn maximal_backoffs_stay_within_the_policy_and_huge_retry_afters_fail_at_once() 
 #[test]
 fn complete_results_survive_a_final_fetch_that_misses_the_deadline() {
     let mut server = mockito::Server::new();
-    let clock = Arc::new(VirtualClock::new());
+    let clock = common::clock();
     let polls = server
         .mock("GET", results_path().as_str())
         .match_query("with_masks=false")
@@ -357,7 +355,7 @@ fn a_zero_poll_interval_is_raised_to_the_floor() {
     let not_ready = json!({"face_skin_metrics_3": {"all_algorithms_calculated": false}});
     let polls = server.mock("GET", results_path().as_str()).match_query(Matcher::Any).with_body(not_ready.to_string());
     let polls = polls.create();
-    let clock = Arc::new(VirtualClock::new());
+    let clock = common::clock();
     let session = builder(&server.url(), &clock).poll_schedule(PollSchedule::fixed(Duration::ZERO)).build().unwrap();
     let options = AnalysisOptions::new().deadline(Duration::from_secs(1));
     let err = session.wait_for_results_with(batch(), &options).unwrap_err();
@@ -471,7 +469,7 @@ fn a_retry_event_names_the_request_once() {
 #[test]
 fn an_untrusted_certificate_is_final_and_says_what_to_do() {
     let server = common::tls::SelfSignedServer::start();
-    let clock = Arc::new(VirtualClock::new());
+    let clock = common::clock();
     let session = builder(&server.url(), &clock).build().unwrap();
     let err = session.batch(batch()).unwrap_err();
     let Error::Transport { kind, .. } = &err else { panic!("{err:?}") };

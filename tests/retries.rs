@@ -116,7 +116,7 @@ fn a_post_whose_connection_is_refused_is_retried() {
 fn retries_stop_at_the_configured_limit() {
     let mut server = mockito::Server::new();
     let mock = server.mock("GET", info_path().as_str()).with_status(502).expect(3).create();
-    let clock = std::sync::Arc::new(hautai::clock::VirtualClock::new());
+    let clock = common::clock();
     let session = builder(&server.url(), &clock).retry(RetryPolicy::default().max_retries(2)).build().unwrap();
     let err = session.batch(batch()).unwrap_err();
     assert_eq!(err.status(), Some(502));

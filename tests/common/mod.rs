@@ -43,15 +43,21 @@ pub fn builder(url: &str, clock: &Arc<VirtualClock>) -> SessionBuilder {
         .io_timeout(Duration::from_secs(5))
 }
 
+/// A virtual clock that fails the test once a wait loop runs away (more than two virtual
+/// hours or ten thousand waits), instead of letting it hang.
+pub fn clock() -> Arc<VirtualClock> {
+    Arc::new(VirtualClock::with_limit(Duration::from_secs(2 * 3600), 10_000))
+}
+
 /// A session on `url` with a fresh virtual clock.
 pub fn session(url: &str) -> (Session, Arc<VirtualClock>) {
-    let clock = Arc::new(VirtualClock::new());
+    let clock = clock();
     (builder(url, &clock).build().unwrap(), clock)
 }
 
 /// A session on `url` that never retries.
 pub fn session_without_retries(url: &str) -> Session {
-    let clock = Arc::new(VirtualClock::new());
+    let clock = clock();
     builder(url, &clock).retry(RetryPolicy::none()).build().unwrap()
 }
 
