@@ -42,6 +42,8 @@ mod tests {
     fn zero_is_refused_by_name_and_huge_values_are_clamped() {
         let err = positive("SessionBuilder::connect_timeout", Duration::ZERO).unwrap_err().to_string();
         assert_eq!(err, "invalid configuration: SessionBuilder::connect_timeout must be longer than zero");
+        assert_eq!(MAX_DURATION, Duration::from_secs(86_400), "documented as one day");
+        assert_eq!(MIN_POLL_INTERVAL, Duration::from_millis(100), "documented as 100 ms");
         assert_eq!(positive("x", Duration::MAX).unwrap(), MAX_DURATION);
         assert_eq!(positive("x", Duration::from_nanos(1)).unwrap(), Duration::from_nanos(1));
         assert_eq!(clamped(MAX_DURATION + Duration::from_nanos(1)), MAX_DURATION);

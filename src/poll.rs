@@ -151,7 +151,8 @@ mod tests {
         for i in 0..n {
             let ready = from + (to - from) * (i as f64 + 0.5) / n as f64;
             let mut t = 0.0;
-            for wait in schedule.waits() {
+            // Bounded: a schedule that stops growing fails here instead of looping forever.
+            for wait in schedule.waits().take(1000) {
                 t += wait.as_secs_f64();
                 requests += 1.0;
                 if t >= ready {
@@ -159,6 +160,7 @@ mod tests {
                     break;
                 }
             }
+            assert!(t >= ready, "the schedule never reached {ready} s");
         }
         (requests / n as f64, delay / n as f64)
     }
@@ -206,5 +208,8 @@ mod tests {
     fn fixed_is_fixed() {
         let waits: Vec<Duration> = PollSchedule::fixed(Duration::from_millis(300)).waits().take(500).collect();
         assert!(waits.iter().all(|w| *w == Duration::from_millis(300)));
+        // Even without a steady phase, a fixed schedule does not grow.
+        let no_steady_phase = PollSchedule::fixed(Duration::from_millis(300)).steady_for(Duration::ZERO);
+        assert!(no_steady_phase.waits().take(50).all(|w| w == Duration::from_millis(300)));
     }
 }

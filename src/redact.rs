@@ -41,13 +41,15 @@ fn scrub_url_secrets(text: &str) -> String {
     let lower = text.to_ascii_lowercase();
     let mut out = String::with_capacity(text.len());
     let mut pos = 0;
-    while let Some(value_start) = next_url_secret(&lower, pos) {
+    // Each value starts past the last one: the loop cannot turn in place.
+    while let Some(value_start) = next_url_secret(&lower, pos).filter(|start| *start > pos) {
         let value_end = text[value_start..]
             .find(|c: char| matches!(c, '&' | '"' | '\'' | '<' | '>' | '#' | '\\' | ',' | ';') || c.is_whitespace())
             .map_or(text.len(), |i| value_start + i);
         out.push_str(&text[pos..value_start]);
         out.push_str(REDACTED);
-        pos = value_end;
+        // Never backwards: every turn of the loop moves on.
+        pos = value_end.max(value_start);
     }
     out.push_str(&text[pos..]);
     out
@@ -64,7 +66,7 @@ fn scrub_secret_fields(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pos = 0;
     let mut search = 0;
-    while let Some((value_start, value_end)) = next_secret_field(text, search) {
+    while let Some((value_start, value_end)) = next_secret_field(text, search).filter(|(start, _)| *start > search) {
         out.push_str(&text[pos..value_start]);
         // A bare scalar becomes a string, so that JSON stays JSON.
         let bare = text.as_bytes()[value_start - 1] != b'"';
@@ -75,8 +77,8 @@ fn scrub_secret_fields(text: &str) -> String {
         if bare {
             out.push('"');
         }
-        pos = value_end;
-        search = value_end;
+        pos = value_end.max(value_start);
+        search = pos;
     }
     out.push_str(&text[pos..]);
     out
@@ -106,30 +108,27 @@ fn next_secret_field(text: &str, from: usize) -> Option<(usize, usize)> {
                 }
             }
         }
-        // The closing quote may open the next key (`"a","b":`), so look again from it.
-        at = close;
+        // The closing quote may open the next key (`"a","b":`), so look again from it
+        // (and never from further back: every turn moves on).
+        at = close.max(at + 1);
     }
 }
 
-fn skip_spaces(bytes: &[u8], mut i: usize) -> usize {
-    while i < bytes.len() && bytes[i].is_ascii_whitespace() {
-        i += 1;
-    }
-    i
+/// The index of the first byte at or after `from` that is not whitespace.
+fn skip_spaces(bytes: &[u8], from: usize) -> usize {
+    bytes[from.min(bytes.len())..].iter().position(|b| !b.is_ascii_whitespace()).map_or(bytes.len(), |n| from + n)
 }
 
 /// The index of the unescaped closing quote of a JSON string whose content starts at
 /// `start` (the end of the text when it is cut off).
 fn string_end(bytes: &[u8], start: usize) -> usize {
-    let mut i = start;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b'"' => return i,
-            _ => i += 1,
-        }
-    }
-    bytes.len()
+    let mut escaped = false;
+    let closing = |b: &u8| {
+        let quote = !escaped && *b == b'"';
+        escaped = !escaped && *b == b'\\';
+        quote
+    };
+    bytes[start.min(bytes.len())..].iter().position(closing).map_or(bytes.len(), |n| start + n)
 }
 
 /// A one-line excerpt of at most `max` characters of `text`, scrubbed. The text is cut

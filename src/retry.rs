@@ -258,6 +258,20 @@ mod tests {
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("Sun, 06 Foo 1994 08:49:37 GMT", now), None);
         assert_eq!(parse_retry_after("-3", now), None);
+        // RFC 850 two-digit years are the nearest century: 69 is 2069, 70 is 1970.
+        assert!(
+            parse_retry_after("Thursday, 06-Nov-69 08:49:37 GMT", now).unwrap() > Duration::from_secs(2_300_000_000)
+        );
+        assert_eq!(parse_retry_after("Friday, 06-Nov-70 08:49:37 GMT", now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("Sat, 06 Nov 0100 08:49:37 GMT", now), None, "year 100 is no two-digit year");
+        for time in ["24:00:00", "08:60:00", "08:49:61", "08:49", "08:49:37:01"] {
+            assert_eq!(parse_retry_after(&format!("Sun, 06 Nov 1994 {time} GMT"), now), None, "{time}");
+        }
+        let leap_second = parse_retry_after("Sun, 06 Nov 1994 08:49:60 GMT", now);
+        assert_eq!(leap_second, Some(Duration::from_secs(33)), "a leap second is a time");
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 23:59:59 GMT", now), Some(Duration::from_secs(54_632)));
+        assert_eq!(parse_retry_after("Sun, 00 Nov 1994 08:49:37 GMT", now), None);
+        assert_eq!(parse_retry_after("Sun, 32 Nov 1994 08:49:37 GMT", now), None);
         // Absurd dates are no date at all, never an overflow.
         assert_eq!(parse_retry_after("Sun, 06 Nov 99999999999999 08:49:37 GMT", now), None);
         assert_eq!(parse_retry_after("Sun, 06 Nov 10000 08:49:37 GMT", now), None);
