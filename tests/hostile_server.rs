@@ -248,8 +248,13 @@ fn run(call: Call, url: &str) -> (Vec<String>, Duration) {
     (shown, clock.elapsed())
 }
 
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
+    // 1000 cases in `cargo test`; PROPTEST_CASES=50000 for a longer hunt.
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn no_panic_no_hang_no_secret(call in prop::sample::select(CALLS.to_vec()), answers in prop::collection::vec(answer(), 1..8)) {

@@ -122,6 +122,17 @@ fn error_bodies_lose_v2_and_s3_signatures_secret_fields_and_the_token() {
     assert_hidden(&err, &["gsa@x", "V2SECRET", "AMZSECRET", "CLIENTSECRET", TOKEN]);
 }
 
+#[test]
+fn a_detection_errors_explanation_is_scrubbed() {
+    let mut server = mockito::Server::new();
+    let why = format!("see {}", signed_url("https://s.example"));
+    let body = json!({"face_skin_metrics_3": {"all_algorithms_calculated": true, "detection_errors": {"left": why}}});
+    server.mock("GET", results_path().as_str()).match_query(Matcher::Any).with_body(body.to_string()).create();
+    let err = session(&server.url()).0.wait_for_results(batch()).unwrap_err();
+    assert!(matches!(err, Error::Detection(_)), "{err:?}");
+    assert_hidden(&err, &[SIGNATURE, CREDENTIAL]);
+}
+
 // 2, 3 and 13. Absurd values never panic or hang.
 
 #[test]

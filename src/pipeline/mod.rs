@@ -198,8 +198,8 @@ impl Session {
     /// Polls at once, then per the session's [`PollSchedule`](crate::PollSchedule), asking
     /// without masks; when every application reports `all_algorithms_calculated`, fetches
     /// the results once more with the server's default options (masks included). If that
-    /// last fetch cannot finish before the deadline, the complete results of the last poll
-    /// are returned (without masks) rather than thrown away.
+    /// last fetch times out or cannot finish before the deadline, the complete results of
+    /// the last poll are returned (without masks) rather than thrown away.
     ///
     /// A detection error (the service could not use a photo) does not end the wait at
     /// once: polling goes on while the results still change, until they are complete or

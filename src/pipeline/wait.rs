@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use crate::error::{DetectionError, Error, Result, Step};
 use crate::model::{BatchResults, ResultsQuery};
 use crate::observe::Event;
+use crate::redact;
 
 use super::run::Run;
 use super::{AnalysisOptions, COMPUTE_CONFIRMATION};
@@ -139,7 +140,8 @@ impl Run<'_, '_> {
             Ok(fetched) if !fetched.detection_errors().is_empty() => fetched,
             _ => polled,
         };
-        let sides = results.detection_errors();
+        // The service's explanations are text from a body: scrubbed like every other.
+        let sides = results.detection_errors().into_iter().map(|(side, why)| (side, redact::scrub(&why))).collect();
         let batch_id = self.batch_id.unwrap_or_default();
         Error::Detection(Box::new(DetectionError { batch_id, sides, results }))
     }
