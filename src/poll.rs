@@ -59,14 +59,8 @@ impl PollSchedule {
     /// Polls every `interval` (at least 100 ms), starting `interval` after compute, forever.
     pub fn fixed(interval: Duration) -> Self {
         let interval = limits::poll_interval(interval);
-        PollSchedule {
-            first: interval,
-            interval,
-            steady_for: Duration::MAX,
-            growth: 1.0,
-            max_interval: interval,
-            ..PollSchedule::default()
-        }
+        // Backing off between `interval` and `interval` keeps it fixed.
+        PollSchedule { first: interval, interval, max_interval: interval, ..PollSchedule::default() }
     }
 
     /// The wait between compute and the first poll (zero polls at once).

@@ -26,6 +26,8 @@ fn sixteen_threads_share_one_session_through_deterministic_faults() {
         .session_builder()
         .poll_schedule(PollSchedule::fixed(Duration::from_millis(5)))
         .retry(RetryPolicy::default().max_retries(5).initial_backoff(Duration::from_millis(5)))
+        // A bound of its own: a broken pipeline fails here in seconds, not minutes.
+        .deadline(Duration::from_secs(30))
         .build()
         .unwrap();
 

@@ -7,21 +7,15 @@ use std::time::Duration;
 
 use common::files::{TempDir, photo};
 use hautai::emulator::{Emulator, EmulatorConfig, Fault, Maturity, PARAMETERS, Route, fnv1a};
-use hautai::{AnalysisOptions, BatchQuery, Error, Images, PollSchedule, RetryPolicy, Session, Side, Step};
+use hautai::{AnalysisOptions, BatchQuery, Error, Images, RetryPolicy, Session, Side, Step};
 
 fn start(config: EmulatorConfig) -> Emulator {
     Emulator::start(config).expect("the emulator starts")
 }
 
-/// A session that polls every 20 ms and backs off 10 ms: the suite stays fast.
+/// A session with the suite's fast settings.
 fn fast(emulator: &Emulator) -> Session {
-    emulator
-        .session_builder()
-        .poll_schedule(PollSchedule::fixed(Duration::from_millis(20)))
-        .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(10)))
-        .deadline(Duration::from_secs(20))
-        .build()
-        .unwrap()
+    common::fast(emulator.session_builder()).build().unwrap()
 }
 
 fn ready_after_one_poll() -> EmulatorConfig {

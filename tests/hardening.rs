@@ -5,19 +5,13 @@ mod common;
 
 use std::time::{Duration, SystemTime};
 
+use common::fast;
 use common::files::photo;
 use hautai::emulator::{Emulator, EmulatorConfig, Fault, Maturity, Route};
-use hautai::{AnalysisOptions, Error, Images, PollSchedule, RetryPolicy, Session, SessionBuilder, Side, Step};
+use hautai::{AnalysisOptions, Error, Images, RetryPolicy, Session, Side, Step};
 
 fn start() -> Emulator {
     Emulator::start(EmulatorConfig::new().maturity(Maturity::Polls(1))).unwrap()
-}
-
-fn fast(builder: SessionBuilder) -> SessionBuilder {
-    builder
-        .poll_schedule(PollSchedule::fixed(Duration::from_millis(20)))
-        .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(10)))
-        .deadline(Duration::from_secs(20))
 }
 
 fn analyse(session: &Session) -> hautai::Result<hautai::BatchResults> {

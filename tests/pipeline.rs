@@ -683,3 +683,39 @@ fn a_refused_compute_suggests_another_try_only_when_the_server_did_not_take_it()
         }
     }
 }
+
+#[test]
+fn options_reach_the_requests_they_name() {
+    let mut api = Api::new();
+    let other: hautai::Uuid = "11111111-2222-4333-8444-555555555555".parse().unwrap();
+    let target = json!({"url": api.storage_url("front"), "method": "PUT", "headers": {}});
+    let initiate = api
+        .server
+        .mock("POST", path(&format!("/subjects/{other}/upload/")).as_str())
+        .match_body(Matcher::Json(json!({
+            "front": "front.jpg", "creation_time": "2026-11-28T10:00:00Z", "meta": {"visit": 3}
+        })))
+        .with_body(json!({"image_batch_id": BATCH, "front": target}).to_string())
+        .expect(1)
+        .create();
+    api.server.mock("PUT", "/storage/front").match_query(Matcher::Any).create();
+    let compute = api
+        .server
+        .mock("POST", path(&format!("/batches/{BATCH}/compute/")).as_str())
+        .match_body(Matcher::Json(json!({"app_args": {"skin": true}})))
+        .expect(1)
+        .create();
+    api.polls(complete()).create();
+    api.final_fetch().create();
+    let (session, _) = session(&api.server.url());
+    let options = AnalysisOptions::new()
+        .subject_id(other)
+        .creation_time("2026-11-28T10:00:00Z")
+        .meta(json!({"visit": 3}))
+        .app_args(json!({"skin": true}));
+    session.run_analysis(&Images::new().front(vec![1u8; 10]), &options).unwrap();
+    initiate.assert();
+    compute.assert();
+    let shown = format!("{:?}", options.deadline(Duration::from_secs(7)));
+    assert!(shown.starts_with("AnalysisOptions {") && shown.contains("deadline: Some(7s)"), "{shown}");
+}

@@ -62,6 +62,16 @@ pub fn session_without_retries(url: &str) -> Session {
     builder(url, &clock).retry(RetryPolicy::none()).build().unwrap()
 }
 
+/// Settings for sessions against the emulator: polls at the floor (100 ms), quick retries,
+/// and a deadline of 3 s, long enough for every analysis here and short enough that a
+/// broken pipeline fails its test in seconds.
+pub fn fast(builder: SessionBuilder) -> SessionBuilder {
+    builder
+        .poll_schedule(hautai::PollSchedule::fixed(hautai::MIN_POLL_INTERVAL))
+        .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(10)))
+        .deadline(Duration::from_secs(3))
+}
+
 /// A fixture file's text.
 pub fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
