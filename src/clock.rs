@@ -80,6 +80,7 @@ pub struct VirtualClock {
 struct VirtualState {
     elapsed: Duration,
     sleeps: Vec<Duration>,
+    readings: usize,
 }
 
 impl VirtualClock {
@@ -88,8 +89,9 @@ impl VirtualClock {
         VirtualClock { start: Instant::now(), wall_start: SystemTime::now(), limit: None, state: Mutex::default() }
     }
 
-    /// A clock that panics when virtual time passes `time` or more than `sleeps` waits
-    /// were made: a test whose wait loop is broken then fails at once instead of hanging.
+    /// A clock that panics when virtual time passes `time`, or more than `sleeps` waits
+    /// were made, or the time was read more than a hundred times that often (a loop that
+    /// never waits): a test whose wait loop is broken then fails at once instead of hanging.
     ///
     /// ```should_panic
     /// use std::time::Duration;
@@ -133,7 +135,16 @@ impl Default for VirtualClock {
 
 impl Clock for VirtualClock {
     fn now(&self) -> Instant {
-        self.start + self.lock().elapsed
+        let mut state = self.lock();
+        state.readings += 1;
+        if let Some((_, sleeps)) = self.limit
+            && state.readings > sleeps.saturating_mul(100)
+        {
+            let readings = state.readings;
+            drop(state);
+            panic!("the virtual clock was read {readings} times: a loop does not wait and does not end");
+        }
+        self.start + state.elapsed
     }
     fn wall(&self) -> SystemTime {
         self.wall_start + self.lock().elapsed

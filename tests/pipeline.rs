@@ -719,3 +719,74 @@ fn options_reach_the_requests_they_name() {
     let shown = format!("{:?}", options.deadline(Duration::from_secs(7)));
     assert!(shown.starts_with("AnalysisOptions {") && shown.contains("deadline: Some(7s)"), "{shown}");
 }
+
+/// A session on `api` whose clock is returned, with a fixed `every` poll schedule and a
+/// detection grace of `grace`.
+fn session_polling(api: &Api, every: u64, grace: u64) -> (hautai::Session, Arc<hautai::clock::VirtualClock>) {
+    let clock = common::clock();
+    let schedule = hautai::PollSchedule::fixed(Duration::from_secs(every)).detection_grace(Duration::from_secs(grace));
+    (builder(&api.server.url(), &clock).poll_schedule(schedule).build().unwrap(), clock)
+}
+
+fn with_detection_error(mut results: serde_json::Value) -> serde_json::Value {
+    results["face_skin_metrics_3"]["detection_errors"] = json!({"left": "no face found"});
+    results
+}
+
+#[test]
+fn a_poll_that_lands_exactly_on_the_last_check_is_the_last() {
+    let mut api = Api::new();
+    let polls = api.polls(not_ready()).create();
+    let (session, clock) = session_polling(&api, 1, 10);
+    // Polls at 0 and 1 s; the poll at 2 s leaves exactly the 50 ms margin: it is the last
+    // check, and no other comes after it.
+    let options = AnalysisOptions::new().deadline(Duration::from_millis(2050));
+    let err = session.wait_for_results_with(batch(), &options).unwrap_err();
+    assert!(matches!(err, Error::Deadline { polls: 3, .. }), "{err:?}");
+    assert_eq!(clock.sleeps(), [0, 1, 1].map(Duration::from_secs));
+    polls.expect(3).assert();
+}
+
+#[test]
+fn a_final_fetch_that_fails_in_time_is_an_error_not_a_silent_fallback() {
+    let mut api = Api::new();
+    api.polls(complete()).create();
+    let results = path(&format!("/batches/{BATCH}/results/"));
+    api.logged("GET", &results, "fetch", 400, r#"{"detail": "bad option"}"#.into()).match_query("").create();
+    let (session, _) = session(&api.server.url());
+    let err = session.wait_for_results(batch()).unwrap_err();
+    assert_eq!(err.step(), Some(Step::Results));
+    assert_eq!(err.status(), Some(400));
+}
+
+#[test]
+fn a_detection_error_still_settling_at_the_deadline_is_reported_as_such() {
+    let mut api = Api::new();
+    api.polls(with_detection_error(not_ready())).create();
+    let results = path(&format!("/batches/{BATCH}/results/"));
+    api.logged("GET", &results, "fetch", 200, with_detection_error(not_ready()).to_string()).match_query("").create();
+    let (session, _) = session_polling(&api, 1, 60);
+    let options = AnalysisOptions::new().deadline(Duration::from_secs(5));
+    let err = session.wait_for_results_with(batch(), &options).unwrap_err();
+    let Error::Detection(detection) = &err else { panic!("{err:?}") };
+    assert_eq!(detection.sides, [("left".to_owned(), "no face found".to_owned())]);
+}
+
+#[test]
+fn the_detection_grace_counts_from_the_last_change() {
+    let mut api = Api::new();
+    let mut fuller = not_ready();
+    fuller["face_skin_metrics_3"]["parameters"]["pores"] = json!({"tag": "Good", "score": 70});
+    let first = api.polls(with_detection_error(not_ready())).expect(2).create();
+    let then = api.polls(with_detection_error(fuller.clone())).create();
+    let results = path(&format!("/batches/{BATCH}/results/"));
+    api.logged("GET", &results, "fetch", 200, with_detection_error(fuller).to_string()).match_query("").create();
+    let (session, clock) = session_polling(&api, 2, 5);
+    let err = session.wait_for_results(batch()).unwrap_err();
+    assert!(matches!(err, Error::Detection(_)), "{err:?}");
+    // Polls at 0 and 2 s (unchanged), 4 s (changed), 6 and 8 s, and 9 s when 5 s passed
+    // without a change.
+    assert_eq!(clock.sleeps(), [0, 2, 2, 2, 2, 1].map(Duration::from_secs));
+    first.assert();
+    then.expect(4).assert();
+}

@@ -279,6 +279,30 @@ fn errors_where_resuming_cannot_help_do_not_advise_it() {
 }
 
 #[test]
+fn advice_fits_the_step_and_the_failure() {
+    let analyse = |server: &ServerGuard| {
+        let session = session_without_retries(&server.url());
+        session.run_analysis(&Images::new().front(vec![1u8]), &AnalysisOptions::new()).unwrap_err().to_string()
+    };
+    // A refused initiate created nothing: no advice about a batch.
+    let mut server = mockito::Server::new();
+    server.mock("POST", upload_path().as_str()).with_status(400).with_body(r#"{"detail": "bad"}"#).create();
+    assert!(analyse(&server).ends_with("answered 400: bad"), "{}", analyse(&server));
+    // An upload that failed for now: nothing was computed, so run it again.
+    for (status, body, advice) in [
+        (503, "<Error><Code>SlowDown</Code></Error>", true),
+        (403, "<Error><Code>SignatureDoesNotMatch</Code></Error>", false),
+    ] {
+        let mut server = mockito::Server::new();
+        let target = json!({"url": format!("{}/storage/front", server.url()), "method": "PUT", "headers": {}});
+        server.mock("POST", upload_path().as_str()).with_body(initiate_answer(&[("front", target)])).create();
+        server.mock("PUT", "/storage/front").with_status(status).with_body(body).create();
+        let text = analyse(&server);
+        assert_eq!(text.ends_with("; nothing was computed: run the analysis again later"), advice, "{text}");
+    }
+}
+
+#[test]
 fn a_transient_failure_while_waiting_advises_resuming() {
     let mut server = mockito::Server::new();
     server.mock("GET", results_path().as_str()).match_query(Matcher::Any).with_status(502).create();

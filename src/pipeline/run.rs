@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
-use crate::error::{Error, Result, Step, TransportKind};
+use crate::error::{Error, Result, Step};
 use crate::limits;
 use crate::observe::{CallContext, Event};
 use crate::session::Session;
@@ -96,7 +96,7 @@ impl<'s, 'o> Run<'s, 'o> {
 /// connection broke or timed out after sending, or a 5xx other than 503 came back.
 pub(crate) fn in_doubt(error: &Error) -> bool {
     match error.innermost() {
-        Error::Transport { kind, .. } => !kind.not_sent() && *kind != TransportKind::Request,
+        Error::Transport { kind, .. } => !kind.not_sent(),
         Error::Timeout { connecting, .. } => !connecting,
         Error::Api(api) => api.status >= 500 && api.status != 503,
         _ => false,
@@ -120,5 +120,57 @@ fn hint(step: Step, error: &Error) -> Option<&'static str> {
         }
         Step::Results if transient => Some("the batch goes on on the server: resume with wait_for_results later"),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::TransportKind;
+
+    fn transport(kind: TransportKind) -> Error {
+        Error::Transport { method: "POST", path: "/p".into(), kind, detail: String::new() }
+    }
+
+    fn timeout(connecting: bool) -> Error {
+        Error::Timeout { method: "POST", path: "/p".into(), after: std::time::Duration::from_secs(1), connecting }
+    }
+
+    fn status(status: u16) -> Error {
+        let api = crate::error::ApiError {
+            method: "POST",
+            path: "/p".into(),
+            status,
+            message: None,
+            body_excerpt: String::new(),
+            retry_after: None,
+            attempts: 1,
+        };
+        Error::Api(Box::new(api))
+    }
+
+    #[test]
+    fn a_request_is_in_doubt_only_when_the_server_may_have_taken_it() {
+        for doubtful in [transport(TransportKind::Broken), transport(TransportKind::Protocol), timeout(false)] {
+            assert!(in_doubt(&doubtful), "{doubtful}");
+        }
+        for answer in [500, 502, 504] {
+            assert!(in_doubt(&status(answer)), "{answer}");
+        }
+        let certain = [
+            transport(TransportKind::ConnectionRefused),
+            transport(TransportKind::Request),
+            transport(TransportKind::Certificate),
+            timeout(true),
+            status(503),
+            status(429),
+            status(400),
+            Error::Config("x".into()),
+        ];
+        for error in certain {
+            assert!(!in_doubt(&error), "{error}");
+        }
+        let wrapped = Error::Step { step: Step::Compute, batch_id: None, error: Box::new(timeout(false)), hint: None };
+        assert!(in_doubt(&wrapped));
     }
 }

@@ -54,15 +54,7 @@ impl Run<'_, '_> {
             self.polls += 1;
             let sent = clock.now();
             let polled = self.session.results_in(batch_id, &poll_query, &self.ctx);
-            let results = match polled {
-                Ok(results) => results,
-                // Compute's own error says more than a poll's.
-                Err(error) if doubt.is_some() && !self.out_of_time() && error.is_retryable() => {
-                    next = if last { None } else { self.plan(waits.next().unwrap_or(wait), margin) };
-                    continue;
-                }
-                Err(error) => return self.stamp(Step::Results, Err(error)),
-            };
+            let results = self.stamp(Step::Results, polled)?;
             margin = (clock.now() - sent).saturating_mul(2).clamp(LAST_CHECK_MARGIN.0, LAST_CHECK_MARGIN.1);
             let now = clock.now();
 
