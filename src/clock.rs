@@ -90,7 +90,7 @@ impl VirtualClock {
     }
 
     /// A clock that panics when virtual time passes `time`, or more than `sleeps` waits
-    /// were made, or the time was read more than a hundred times that often (a loop that
+    /// were made, or the time was read more than twenty times that often (a loop that
     /// never waits): a test whose wait loop is broken then fails at once instead of hanging.
     ///
     /// ```should_panic
@@ -138,7 +138,7 @@ impl Clock for VirtualClock {
         let mut state = self.lock();
         state.readings += 1;
         if let Some((_, sleeps)) = self.limit
-            && state.readings > sleeps.saturating_mul(100)
+            && state.readings > sleeps.saturating_mul(20)
         {
             let readings = state.readings;
             drop(state);

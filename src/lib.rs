@@ -51,8 +51,9 @@
 //!   [`login`](Session::login), [`create_private_token`](Session::create_private_token),
 //!   [`create_dataset`](Session::create_dataset), [`create_subject`](Session::create_subject)
 //!   and their lists.
-//! * [`Error`]: one enum for everything; [`RetryPolicy`] and [`PollSchedule`] for timing;
-//!   [`clock`] for tests that should not wait.
+//! * [`Error`]: one enum for everything; [`RetryPolicy`] and [`PollSchedule`] for timing,
+//!   within [`MAX_DURATION`] and [`MIN_POLL_INTERVAL`]; [`clock`] for tests that should not
+//!   wait.
 //! * The models: [`BatchResults`], [`Analysis`], [`Parameter`], [`UploadTargets`], ...
 //! * `emulator` (feature `emulator`): an offline stand-in for the service, to try the
 //!   crate without an account and to test programs that use it.

@@ -790,3 +790,14 @@ fn the_detection_grace_counts_from_the_last_change() {
     first.assert();
     then.expect(4).assert();
 }
+
+#[test]
+fn a_final_fetch_without_the_detection_error_keeps_the_polled_one() {
+    let mut api = Api::new();
+    api.polls(with_detection_error(complete())).create();
+    api.final_fetch().create();
+    let (session, _) = session(&api.server.url());
+    let err = session.wait_for_results(batch()).unwrap_err();
+    let Error::Detection(detection) = &err else { panic!("{err:?}") };
+    assert_eq!(detection.sides, [("left".to_owned(), "no face found".to_owned())]);
+}

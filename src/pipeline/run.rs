@@ -78,11 +78,6 @@ impl<'s, 'o> Run<'s, 'o> {
     pub(crate) fn stamp<T>(&self, step: Step, result: Result<T>) -> Result<T> {
         result.map_err(|error| match error {
             Error::Cancelled { .. } => Error::Cancelled { step, batch_id: self.batch_id },
-            // These say everything already (a bad input before any batch exists).
-            Error::Detection(_) => error,
-            Error::InvalidImage { .. } | Error::Config(_) | Error::InvalidArgument(_) if self.batch_id.is_none() => {
-                error
-            }
             _ if self.out_of_time() => self.deadline_error(step),
             error => {
                 let hint = hint(step, &error);
