@@ -82,7 +82,7 @@ impl Session {
 
     /// Revokes the private token `id` (`DELETE /api/v1/auth/private_tokens/{id}/`).
     pub fn revoke_private_token(&self, id: i64) -> Result<()> {
-        self.delete(format!("/api/v1/auth/private_tokens/{id}/"), &CallContext::plain())?;
+        self.delete("DELETE private token", format!("/api/v1/auth/private_tokens/{id}/"), &CallContext::plain())?;
         Ok(())
     }
 

@@ -75,7 +75,7 @@ impl Session {
         if let Some(svg) = query.svg_masks {
             pairs.push(("svg_masks", svg.to_string()));
         }
-        let reply = self.get(path, query_string(&pairs), ctx)?;
+        let reply = self.get("GET batch results", path, query_string(&pairs), ctx)?;
         // The seed documents the answer as possibly empty: that means "not started".
         if reply.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(BatchResults::new(batch_id, BTreeMap::new()));

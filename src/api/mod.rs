@@ -21,16 +21,29 @@ use crate::session::Session;
 use crate::transport::{Call, Dest, Payload, Reply};
 
 impl Session {
+    /// One API request for `endpoint` (its label in errors, which also says whether its
+    /// answer carries secrets), through the one request path.
+    fn api_call(
+        &self,
+        method: &'static str,
+        endpoint: &str,
+        path: String,
+        query: String,
+        payload: Payload<'_>,
+        ctx: &CallContext<'_>,
+    ) -> Result<Reply> {
+        let dest = Dest::Api { path, query, secret_answer: carries_secrets(endpoint) };
+        self.send(&Call { method, dest, payload }, ctx)
+    }
+
     /// GET `path?query` (an encoded query without `?`).
-    pub(crate) fn get(&self, path: String, query: String, ctx: &CallContext<'_>) -> Result<Reply> {
-        let dest = Dest::Api { path, query, secret_answer: false };
-        self.send(&Call { method: "GET", dest, payload: Payload::None }, ctx)
+    pub(crate) fn get(&self, endpoint: &str, path: String, query: String, ctx: &CallContext<'_>) -> Result<Reply> {
+        self.api_call("GET", endpoint, path, query, Payload::None, ctx)
     }
 
     /// DELETE `path`.
-    pub(crate) fn delete(&self, path: String, ctx: &CallContext<'_>) -> Result<Reply> {
-        let dest = Dest::Api { path, query: String::new(), secret_answer: false };
-        self.send(&Call { method: "DELETE", dest, payload: Payload::None }, ctx)
+    pub(crate) fn delete(&self, endpoint: &str, path: String, ctx: &CallContext<'_>) -> Result<Reply> {
+        self.api_call("DELETE", endpoint, path, String::new(), Payload::None, ctx)
     }
 
     /// GET `path?query` and decode the JSON answer.
@@ -41,8 +54,7 @@ impl Session {
         query: String,
         ctx: &CallContext<'_>,
     ) -> Result<T> {
-        let dest = Dest::Api { path, query, secret_answer: carries_secrets(endpoint) };
-        let reply = self.send(&Call { method: "GET", dest, payload: Payload::None }, ctx)?;
+        let reply = self.get(endpoint, path, query, ctx)?;
         self.decode(endpoint, &reply.body)
     }
 
@@ -56,8 +68,7 @@ impl Session {
     ) -> Result<Reply> {
         let json =
             serde_json::to_vec(body).map_err(|e| Error::InvalidArgument(format!("cannot encode {endpoint}: {e}")))?;
-        let dest = Dest::Api { path, query: String::new(), secret_answer: carries_secrets(endpoint) };
-        self.send(&Call { method: "POST", dest, payload: Payload::Json(json) }, ctx)
+        self.api_call("POST", endpoint, path, String::new(), Payload::Json(json), ctx)
     }
 
     /// Decodes a JSON answer, naming the endpoint when it does not fit. Nothing of the body

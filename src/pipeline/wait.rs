@@ -37,8 +37,7 @@ impl Run<'_, '_> {
         let clock = &*self.session.shared.clock;
         let schedule = self.session.shared.poll;
         let batch_id = self.batch_id.unwrap_or_default();
-        // Polls never ask for masks: small answers. The caller's options apply once, at the end.
-        let poll_query = ResultsQuery { with_masks: Some(false), ..options.results };
+        let poll_query = poll_query(options);
         let waiting_since = clock.now();
         let mut waits = schedule.waits().skip(1);
         let mut margin = LAST_CHECK_MARGIN.0;
@@ -85,7 +84,7 @@ impl Run<'_, '_> {
             self.emit(Step::Results, polled)?;
             if complete {
                 let results = latest.take().unwrap_or_default();
-                let results = self.final_fetch(options, &poll_query, results)?;
+                let results = self.final_fetch(options, results)?;
                 let elapsed = clock.now() - self.start;
                 self.emit(Step::Results, Event::Done { batch_id, elapsed })?;
                 return Ok(results);
@@ -106,13 +105,8 @@ impl Run<'_, '_> {
     /// The complete results with the caller's options. When that fetch cannot finish
     /// before the deadline, the complete results of the last poll are the answer: complete
     /// results are never thrown away (their masks may be missing).
-    fn final_fetch(
-        &self,
-        options: &AnalysisOptions<'_>,
-        poll_query: &ResultsQuery,
-        polled: BatchResults,
-    ) -> Result<BatchResults> {
-        if *poll_query == options.results {
+    fn final_fetch(&self, options: &AnalysisOptions<'_>, polled: BatchResults) -> Result<BatchResults> {
+        if poll_query(options) == options.results {
             return Ok(polled);
         }
         let batch_id = self.batch_id.unwrap_or_default();
@@ -126,9 +120,8 @@ impl Run<'_, '_> {
 
     /// The detection error, holding the most complete results with the caller's options.
     fn detection_error(&self, options: &AnalysisOptions<'_>, polled: BatchResults) -> Error {
-        let poll_query = ResultsQuery { with_masks: Some(false), ..options.results };
         // A failure here keeps what the last poll showed.
-        let results = match self.final_fetch(options, &poll_query, polled.clone()) {
+        let results = match self.final_fetch(options, polled.clone()) {
             Ok(fetched) if !fetched.detection_errors().is_empty() => fetched,
             _ => polled,
         };
@@ -153,6 +146,12 @@ impl Run<'_, '_> {
             _ => self.deadline_error(Step::Results),
         }
     }
+}
+
+/// The query of every poll: the caller's options without masks (small answers); the
+/// caller's own query applies once, to the final fetch.
+fn poll_query(options: &AnalysisOptions<'_>) -> ResultsQuery {
+    ResultsQuery { with_masks: Some(false), ..options.results }
 }
 
 /// What a poll shows of the work's progress, without the signed URLs that change with
