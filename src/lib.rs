@@ -79,6 +79,8 @@
 #![deny(missing_docs)]
 
 mod api;
+mod builder;
+mod call;
 pub mod clock;
 #[cfg(feature = "emulator")]
 pub mod emulator;
@@ -93,21 +95,23 @@ mod redact;
 mod retry;
 mod session;
 mod transport;
+mod url;
 
-pub use api::{BatchQuery, Pages};
-pub use error::{ApiError, DetectionError, Error, Result, Step, StorageError, TransportKind};
+pub use api::Pages;
+pub use builder::{DEFAULT_BASE_URL, SessionBuilder};
+pub use error::{ApiError, DetectionError, Error, Request, Result, Step, StorageError, TransportKind};
 pub use image::{Image, Images, MAX_IMAGE_BYTES};
 pub use limits::{MAX_DURATION, MIN_POLL_INTERVAL};
 pub use model::{
-    Analysis, BatchImage, BatchImageSummary, BatchInfo, BatchResults, BatchSummary, Dataset, FACE_SKIN_METRICS_3,
-    InitiateUpload, Lookup, NamedRef, NewSubject, Page, Parameter, Parameters, PredictedImages, PrivateToken,
-    ResultsQuery, Secret, Side, Subject, SurveyResult, UploadTarget, UploadTargets,
+    Analysis, BatchImage, BatchImageSummary, BatchInfo, BatchQuery, BatchResults, BatchSummary, Dataset,
+    FACE_SKIN_METRICS_3, InitiateUpload, Lookup, NamedRef, NewSubject, Page, Parameter, Parameters, PredictedImages,
+    PrivateToken, ResultsQuery, Secret, Side, Subject, SurveyResult, UploadTarget, UploadTargets,
 };
 pub use observe::{Control, Event, Observer};
 pub use pipeline::{AnalysisOptions, COMPUTE_CONFIRMATION};
 pub use poll::PollSchedule;
 pub use retry::RetryPolicy;
-pub use session::{DEFAULT_BASE_URL, Session, SessionBuilder};
+pub use session::Session;
 pub use uuid::Uuid;
 
 /// A `Session` is shared between threads and its errors cross them.

@@ -1,4 +1,4 @@
-//! The bounds of every duration setting, in one place.
+//! The bounds of every duration setting and every name, in one place.
 //!
 //! Zero is refused where it cannot work (a timeout, a deadline), huge values are clamped
 //! to [`MAX_DURATION`] ("no practical limit"), and poll intervals have a floor so that a
@@ -34,6 +34,22 @@ pub(crate) fn poll_interval(value: Duration) -> Duration {
     value.clamp(MIN_POLL_INTERVAL, MAX_DURATION)
 }
 
+/// The longest image name sent at initiate, in characters.
+pub(crate) const MAX_IMAGE_NAME_CHARS: usize = 255;
+/// The longest dataset, subject or private-token name, in characters.
+pub(crate) const MAX_ACCOUNT_NAME_CHARS: usize = 512;
+
+/// The one name rule: 1 to `max` characters (characters, not bytes, as the server counts).
+/// The error says what is wrong, starting with `what`.
+pub(crate) fn check_name(what: &str, name: &str, max: usize) -> std::result::Result<(), String> {
+    let chars = name.chars().count();
+    if (1..=max).contains(&chars) {
+        Ok(())
+    } else {
+        Err(format!("{what} has {chars} characters; the api accepts 1 to {max}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +66,14 @@ mod tests {
         assert_eq!(poll_interval(Duration::ZERO), MIN_POLL_INTERVAL);
         assert_eq!(poll_interval(Duration::MAX), MAX_DURATION);
         assert_eq!(poll_interval(Duration::from_secs(3)), Duration::from_secs(3));
+    }
+
+    #[test]
+    fn names_count_characters_not_bytes() {
+        assert!(check_name("the name", &"é".repeat(255), MAX_IMAGE_NAME_CHARS).is_ok());
+        let long = check_name("the name", &"é".repeat(256), MAX_IMAGE_NAME_CHARS).unwrap_err();
+        assert_eq!(long, "the name has 256 characters; the api accepts 1 to 255");
+        assert!(check_name("the name", "", MAX_ACCOUNT_NAME_CHARS).is_err());
+        assert!(check_name("the name", &"x".repeat(512), MAX_ACCOUNT_NAME_CHARS).is_ok());
     }
 }

@@ -1,18 +1,25 @@
-//! The account: login, private tokens, datasets and subjects (the v1 endpoints a new
-//! user needs before the first upload).
+//! The account: login, private tokens and datasets (the v1 endpoints a new user needs
+//! before the first upload; subjects are in `subjects.rs`).
 
 use serde_json::json;
 use uuid::Uuid;
 
-use super::Pages;
+use super::{Endpoint, Pages, decode, endpoint, json, send};
+use crate::builder::SessionBuilder;
+use crate::call::CallContext;
 use crate::error::{Error, Result};
-use crate::model::{Dataset, LoginAnswer, NewSubject, PrivateToken, Subject};
-use crate::observe::CallContext;
+use crate::limits::{MAX_ACCOUNT_NAME_CHARS, check_name};
+use crate::model::{Dataset, LoginAnswer, PrivateToken};
 use crate::redact::REDACTED;
-use crate::session::{Session, SessionBuilder};
+use crate::session::Session;
+use crate::transport::{Payload, Transport};
 
-/// The longest dataset or subject name, in characters.
-const MAX_NAME_CHARS: usize = 512;
+const LOGIN: Endpoint = endpoint!(POST "login", secret);
+const CREATE_TOKEN: Endpoint = endpoint!(POST "private token", secret);
+const TOKENS: Endpoint = endpoint!(GET "private tokens", secret);
+const REVOKE_TOKEN: Endpoint = endpoint!(DELETE "private token");
+const CREATE_DATASET: Endpoint = endpoint!(POST "dataset");
+const DATASETS: Endpoint = endpoint!(GET "datasets");
 
 impl Session {
     /// Logs in with an email and a password (`POST /api/v1/auth/login/`) and returns a
@@ -34,24 +41,6 @@ impl Session {
         SessionBuilder::default().login(email, password)
     }
 
-    /// Logs this (token-less) session in; see [`SessionBuilder::login`].
-    pub(crate) fn log_in(self, email: &str, password: &str) -> Result<Session> {
-        if email.trim().is_empty() || password.is_empty() {
-            return Err(Error::InvalidArgument("login needs an email and a password".into()));
-        }
-        let body = json!({ "username": email, "password": password });
-        let reply = self
-            .post_json("POST login", "/api/v1/auth/login/".into(), &body, &CallContext::plain())
-            .map_err(|e| login_error(e, password))?;
-        let answer: LoginAnswer = self.decode("POST login", &reply.body)?;
-        let token = answer.access_token.or(answer.token_access).ok_or_else(|| Error::Decode {
-            endpoint: "POST login",
-            reason: "the answer has no access_token".into(),
-            excerpt: String::new(),
-        })?;
-        self.logged_in(answer.company_id, token)
-    }
-
     /// Creates a private token (`POST /api/v1/auth/private_tokens/`) named `name` that
     /// expires at `expiration_time` (RFC 3339, e.g. `2027-06-01T00:00:00Z`). Its value is
     /// in [`PrivateToken::data`], only in this answer: store it safely, and give it to a
@@ -65,24 +54,25 @@ impl Session {
     /// # Ok::<(), hautai::Error>(())
     /// ```
     pub fn create_private_token(&self, name: &str, expiration_time: &str) -> Result<PrivateToken> {
-        check_name("the token name", name)?;
+        check_name("the token name", name, MAX_ACCOUNT_NAME_CHARS).map_err(Error::InvalidArgument)?;
         if expiration_time.trim().is_empty() {
             return Err(Error::InvalidArgument("a private token needs an expiration time (RFC 3339)".into()));
         }
         let body = json!({ "name": name, "expiration_time": expiration_time });
         let path = "/api/v1/auth/private_tokens/".to_owned();
-        let reply = self.post_json("POST private token", path, &body, &CallContext::plain())?;
-        self.decode("POST private token", &reply.body)
+        let reply = self.post_json(&CREATE_TOKEN, path, &body, &CallContext::plain())?;
+        decode(&CREATE_TOKEN, &reply.body)
     }
 
     /// Every private token of the account, page after page (without their values).
     pub fn private_tokens(&self) -> Pages<PrivateToken> {
-        Pages::new(self.clone(), "GET private tokens", "/api/v1/auth/private_tokens/".into(), Ok(String::new()))
+        Pages::new(self.clone(), &TOKENS, "/api/v1/auth/private_tokens/".into(), Ok(String::new()))
     }
 
     /// Revokes the private token `id` (`DELETE /api/v1/auth/private_tokens/{id}/`).
     pub fn revoke_private_token(&self, id: i64) -> Result<()> {
-        self.delete("DELETE private token", format!("/api/v1/auth/private_tokens/{id}/"), &CallContext::plain())?;
+        let path = format!("/api/v1/auth/private_tokens/{id}/");
+        self.call(&REVOKE_TOKEN, path, String::new(), Payload::None, &CallContext::plain())?;
         Ok(())
     }
 
@@ -98,40 +88,36 @@ impl Session {
     /// # Ok::<(), hautai::Error>(())
     /// ```
     pub fn create_dataset(&self, name: &str) -> Result<Dataset> {
-        check_name("the dataset name", name)?;
+        check_name("the dataset name", name, MAX_ACCOUNT_NAME_CHARS).map_err(Error::InvalidArgument)?;
         let body = json!({ "name": name, "image_type_id": null });
-        let reply = self.post_json("POST dataset", self.v1_company_path("/datasets/"), &body, &CallContext::plain())?;
-        self.decode("POST dataset", &reply.body)
+        let reply =
+            self.post_json(&CREATE_DATASET, self.v1_company_path("/datasets/"), &body, &CallContext::plain())?;
+        decode(&CREATE_DATASET, &reply.body)
     }
 
     /// Every dataset of the company, page after page.
     pub fn datasets(&self) -> Pages<Dataset> {
-        Pages::new(self.clone(), "GET datasets", self.v1_company_path("/datasets/"), Ok(String::new()))
-    }
-
-    /// Creates a subject in a dataset
-    /// (`POST /api/v1/companies/{company_id}/datasets/{dataset_id}/subjects/`).
-    pub fn create_subject(&self, dataset_id: Uuid, subject: &NewSubject) -> Result<Subject> {
-        check_name("the subject name", &subject.name)?;
-        let path = self.v1_company_path(&format!("/datasets/{dataset_id}/subjects/"));
-        let reply = self.post_json("POST subject", path, subject, &CallContext::plain())?;
-        self.decode("POST subject", &reply.body)
-    }
-
-    /// Every subject of a dataset, page after page.
-    pub fn subjects(&self, dataset_id: Uuid) -> Pages<Subject> {
-        let path = self.v1_company_path(&format!("/datasets/{dataset_id}/subjects/"));
-        Pages::new(self.clone(), "GET subjects", path, Ok(String::new()))
+        Pages::new(self.clone(), &DATASETS, self.v1_company_path("/datasets/"), Ok(String::new()))
     }
 }
 
-fn check_name(what: &str, name: &str) -> Result<()> {
-    let chars = name.chars().count();
-    if (1..=MAX_NAME_CHARS).contains(&chars) {
-        Ok(())
-    } else {
-        Err(Error::InvalidArgument(format!("{what} has {chars} characters; the api accepts 1 to {MAX_NAME_CHARS}")))
+/// Logs in on `transport` (no token yet) and returns the company and the access token of
+/// the answer; see [`SessionBuilder::login`].
+pub(crate) fn log_in(transport: &Transport, email: &str, password: &str) -> Result<(Uuid, String)> {
+    if email.trim().is_empty() || password.is_empty() {
+        return Err(Error::InvalidArgument("login needs an email and a password".into()));
     }
+    let body = json(&LOGIN, &json!({ "username": email, "password": password }))?;
+    let path = "/api/v1/auth/login/".to_owned();
+    let reply = send(transport, None, &LOGIN, path, String::new(), body, &CallContext::plain())
+        .map_err(|e| login_error(e, password))?;
+    let answer: LoginAnswer = decode(&LOGIN, &reply.body)?;
+    let token = answer.access_token.or(answer.token_access).ok_or_else(|| Error::Decode {
+        endpoint: LOGIN.label,
+        reason: "the answer has no access_token".into(),
+        excerpt: String::new(),
+    })?;
+    Ok((answer.company_id, token))
 }
 
 /// Login answers get errors of their own, scrubbed of the password.

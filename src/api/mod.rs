@@ -1,101 +1,146 @@
-//! The endpoints, one file per resource. Each method builds a [`Call`] and hands it to
-//! the one request path in `transport.rs`.
+//! The endpoints, one file per resource, as `Session` methods a few lines each. Each names
+//! its [`Endpoint`] (a constant beside it) and goes through [`Session::call`], the one way
+//! to the one request path in `transport/`.
+//!
+//! * `uploads.rs`: initiate an upload, upload an image to its signed URL.
+//! * `batches.rs`: compute, results, batch info, the batch list.
+//! * `subjects.rs`: create and list subjects, a subject's parameters.
+//! * `account.rs`: login, private tokens, datasets.
+//! * `pages.rs`: walking a paginated list.
+//!
+//! To add an endpoint: declare its `Endpoint` with [`endpoint!`], write a `Session` method
+//! in the resource's file that builds the path and calls `get_json`, `post_json` or `call`,
+//! document it with an example, and test it against mockito in `tests/endpoints.rs`.
 
 mod account;
 mod batches;
-mod images;
 mod pages;
 mod subjects;
+mod uploads;
 
-pub use batches::BatchQuery;
-pub(crate) use images::{INITIATE, MAX_NAME_CHARS};
+pub(crate) use account::log_in;
 pub use pages::Pages;
+pub(crate) use uploads::INITIATE;
+
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::call::CallContext;
 use crate::error::{Error, Result};
-use crate::observe::CallContext;
 use crate::redact;
 use crate::session::Session;
-use crate::transport::{Call, Dest, Payload, Reply};
+use crate::transport::{Call, Dest, Payload, Reply, Transport};
+
+/// An endpoint: its method, and the label errors and events name it by.
+pub(crate) struct Endpoint {
+    pub(crate) method: &'static str,
+    /// `METHOD what`, e.g. `POST compute`.
+    pub(crate) label: &'static str,
+    /// The answer holds credentials (a login's tokens, a private token's value): no
+    /// excerpt of its body ever goes into an error.
+    pub(crate) secret_answer: bool,
+}
+
+/// `endpoint!(POST "compute")`, or `endpoint!(POST "login", secret)` for an answer that
+/// holds credentials.
+macro_rules! endpoint {
+    ($method:ident $what:literal) => {
+        $crate::api::Endpoint {
+            method: stringify!($method),
+            label: concat!(stringify!($method), " ", $what),
+            secret_answer: false,
+        }
+    };
+    ($method:ident $what:literal, secret) => {
+        $crate::api::Endpoint {
+            method: stringify!($method),
+            label: concat!(stringify!($method), " ", $what),
+            secret_answer: true,
+        }
+    };
+}
+pub(crate) use endpoint;
+
+/// One request for `endpoint` on `transport`, with the bearer `token` when there is one.
+fn send(
+    transport: &Transport,
+    token: Option<Arc<str>>,
+    endpoint: &Endpoint,
+    path: String,
+    query: String,
+    payload: Payload<'_>,
+    ctx: &CallContext<'_>,
+) -> Result<Reply> {
+    let dest = Dest::Api { path, query, token, secret_answer: endpoint.secret_answer };
+    transport.send(&Call { method: endpoint.method, dest, payload }, ctx)
+}
 
 impl Session {
-    /// One API request for `endpoint` (its label in errors, which also says whether its
-    /// answer carries secrets), through the one request path.
-    fn api_call(
+    /// One request for `endpoint` with this session's token: `path` below the base URL,
+    /// `query` encoded (without `?`).
+    pub(crate) fn call(
         &self,
-        method: &'static str,
-        endpoint: &str,
+        endpoint: &Endpoint,
         path: String,
         query: String,
         payload: Payload<'_>,
         ctx: &CallContext<'_>,
     ) -> Result<Reply> {
-        let dest = Dest::Api { path, query, secret_answer: carries_secrets(endpoint) };
-        self.send(&Call { method, dest, payload }, ctx)
-    }
-
-    /// GET `path?query` (an encoded query without `?`).
-    pub(crate) fn get(&self, endpoint: &str, path: String, query: String, ctx: &CallContext<'_>) -> Result<Reply> {
-        self.api_call("GET", endpoint, path, query, Payload::None, ctx)
-    }
-
-    /// DELETE `path`.
-    pub(crate) fn delete(&self, endpoint: &str, path: String, ctx: &CallContext<'_>) -> Result<Reply> {
-        self.api_call("DELETE", endpoint, path, String::new(), Payload::None, ctx)
+        send(&self.shared.transport, Some(self.token()), endpoint, path, query, payload, ctx)
     }
 
     /// GET `path?query` and decode the JSON answer.
     pub(crate) fn get_json<T: DeserializeOwned>(
         &self,
-        endpoint: &'static str,
+        endpoint: &'static Endpoint,
         path: String,
         query: String,
         ctx: &CallContext<'_>,
     ) -> Result<T> {
-        let reply = self.get(endpoint, path, query, ctx)?;
-        self.decode(endpoint, &reply.body)
+        let reply = self.call(endpoint, path, query, Payload::None, ctx)?;
+        decode(endpoint, &reply.body)
     }
 
     /// POST `body` as JSON to `path`.
     pub(crate) fn post_json(
         &self,
-        endpoint: &'static str,
+        endpoint: &'static Endpoint,
         path: String,
         body: &impl Serialize,
         ctx: &CallContext<'_>,
     ) -> Result<Reply> {
-        let json =
-            serde_json::to_vec(body).map_err(|e| Error::InvalidArgument(format!("cannot encode {endpoint}: {e}")))?;
-        self.api_call("POST", endpoint, path, String::new(), Payload::Json(json), ctx)
-    }
-
-    /// Decodes a JSON answer, naming the endpoint when it does not fit. Nothing of the body
-    /// reaches the error unscrubbed, and nothing at all of an answer that carries secrets.
-    pub(crate) fn decode<T: DeserializeOwned>(&self, endpoint: &'static str, body: &[u8]) -> Result<T> {
-        serde_json::from_slice(body).map_err(|e| {
-            if carries_secrets(endpoint) {
-                // serde quotes the offending value ("invalid type: string \"...\""): keep
-                // only where it went wrong.
-                let reason = format!("{} at line {} column {}", what_failed(&e), e.line(), e.column());
-                return Error::Decode { endpoint, reason, excerpt: String::new() };
-            }
-            let token = self.token();
-            let head = String::from_utf8_lossy(&body[..body.len().min(16 * 1024)]);
-            Error::Decode {
-                endpoint,
-                reason: redact::scrubbed_excerpt(&e.to_string(), &token, 300),
-                excerpt: redact::scrubbed_excerpt(&head, &token, 200),
-            }
-        })
+        self.call(endpoint, path, String::new(), json(endpoint, body)?, ctx)
     }
 }
 
-/// The endpoints whose answers hold credentials (the login's tokens, a private token's
-/// value): their bodies are never quoted in an error.
-pub(crate) fn carries_secrets(endpoint: &str) -> bool {
-    matches!(endpoint, "POST login" | "POST private token" | "GET private tokens")
+/// `body` as a JSON payload.
+fn json(endpoint: &'static Endpoint, body: &impl Serialize) -> Result<Payload<'static>> {
+    let bytes = serde_json::to_vec(body)
+        .map_err(|e| Error::InvalidArgument(format!("cannot encode {}: {e}", endpoint.label)))?;
+    Ok(Payload::Json(bytes))
+}
+
+/// Decodes a JSON answer, naming the endpoint when it does not fit. Nothing of the body
+/// reaches the error unscrubbed (the transport already replaced an echoed token), and
+/// nothing at all of an answer that carries secrets.
+pub(crate) fn decode<T: DeserializeOwned>(endpoint: &'static Endpoint, body: &[u8]) -> Result<T> {
+    serde_json::from_slice(body).map_err(|e| {
+        let label = endpoint.label;
+        if endpoint.secret_answer {
+            // serde quotes the offending value ("invalid type: string \"...\""): keep
+            // only where it went wrong.
+            let reason = format!("{} at line {} column {}", what_failed(&e), e.line(), e.column());
+            return Error::Decode { endpoint: label, reason, excerpt: String::new() };
+        }
+        let head = String::from_utf8_lossy(&body[..body.len().min(16 * 1024)]);
+        Error::Decode {
+            endpoint: label,
+            reason: redact::scrubbed_excerpt(&e.to_string(), "", 300),
+            excerpt: redact::scrubbed_excerpt(&head, "", 200),
+        }
+    })
 }
 
 /// serde's category of a decoding failure, without the value it quotes.

@@ -4,10 +4,12 @@ use std::collections::HashSet;
 
 use serde::de::DeserializeOwned;
 
+use super::Endpoint;
+use crate::call::CallContext;
 use crate::error::Result;
 use crate::model::Page;
-use crate::observe::CallContext;
 use crate::session::Session;
+use crate::url::query_of;
 
 /// An iterator over every item of a paginated list, fetching pages as it goes.
 ///
@@ -18,7 +20,7 @@ use crate::session::Session;
 #[must_use = "iterators do nothing unless consumed"]
 pub struct Pages<T> {
     session: Session,
-    endpoint: &'static str,
+    endpoint: &'static Endpoint,
     path: String,
     /// The query of the next page to fetch; `None` when the walk is over.
     next: Option<Result<String>>,
@@ -27,7 +29,7 @@ pub struct Pages<T> {
 }
 
 impl<T> Pages<T> {
-    pub(crate) fn new(session: Session, endpoint: &'static str, path: String, first: Result<String>) -> Self {
+    pub(crate) fn new(session: Session, endpoint: &'static Endpoint, path: String, first: Result<String>) -> Self {
         Pages { session, endpoint, path, next: Some(first), visited: HashSet::new(), items: Vec::new().into_iter() }
     }
 }
@@ -62,25 +64,5 @@ impl<T: DeserializeOwned> Iterator for Pages<T> {
             self.next = page.next.as_deref().and_then(query_of).filter(|q| !self.visited.contains(q)).map(Ok);
             self.items = page.results.into_iter();
         }
-    }
-}
-
-/// The query of a `next` link (without `?` or fragment), if it has a usable one.
-fn query_of(link: &str) -> Option<String> {
-    let query = link.split_once('?')?.1.split('#').next()?;
-    let usable = !query.is_empty() && query.chars().all(|c| c.is_ascii_graphic());
-    usable.then(|| query.to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::query_of;
-
-    #[test]
-    fn next_links_give_only_their_query() {
-        assert_eq!(query_of("http://api.example.org/accounts/?page=4").as_deref(), Some("page=4"));
-        assert_eq!(query_of("https://evil.example/x?page=2&page_size=5#frag").as_deref(), Some("page=2&page_size=5"));
-        assert_eq!(query_of("https://evil.example/x"), None);
-        assert_eq!(query_of("https://h/x?page=2 3"), None);
     }
 }

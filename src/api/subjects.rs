@@ -1,13 +1,34 @@
-//! Subjects: the history of computed parameters.
+//! Subjects: create and list them (v1), and the history of their computed parameters.
 
 use uuid::Uuid;
 
-use crate::error::Result;
-use crate::model::Analysis;
-use crate::observe::CallContext;
+use super::{Endpoint, Pages, decode, endpoint};
+use crate::call::CallContext;
+use crate::error::{Error, Result};
+use crate::limits::{MAX_ACCOUNT_NAME_CHARS, check_name};
+use crate::model::{Analysis, NewSubject, Subject};
 use crate::session::Session;
 
+const CREATE_SUBJECT: Endpoint = endpoint!(POST "subject");
+const SUBJECTS: Endpoint = endpoint!(GET "subjects");
+const SUBJECT_PARAMETERS: Endpoint = endpoint!(GET "subject parameters");
+
 impl Session {
+    /// Creates a subject in a dataset
+    /// (`POST /api/v1/companies/{company_id}/datasets/{dataset_id}/subjects/`).
+    pub fn create_subject(&self, dataset_id: Uuid, subject: &NewSubject) -> Result<Subject> {
+        check_name("the subject name", &subject.name, MAX_ACCOUNT_NAME_CHARS).map_err(Error::InvalidArgument)?;
+        let path = self.v1_company_path(&format!("/datasets/{dataset_id}/subjects/"));
+        let reply = self.post_json(&CREATE_SUBJECT, path, subject, &CallContext::plain())?;
+        decode(&CREATE_SUBJECT, &reply.body)
+    }
+
+    /// Every subject of a dataset, page after page.
+    pub fn subjects(&self, dataset_id: Uuid) -> Pages<Subject> {
+        let path = self.v1_company_path(&format!("/datasets/{dataset_id}/subjects/"));
+        Pages::new(self.clone(), &SUBJECTS, path, Ok(String::new()))
+    }
+
     /// Every analysis of a subject, one element per batch
     /// (`GET /api/v3/companies/{company_id}/subjects/{subject_id}/parameters/`).
     ///
@@ -23,7 +44,7 @@ impl Session {
     pub fn subject_parameters(&self, subject_id: Uuid) -> Result<Vec<Analysis>> {
         let path = self.company_path(&format!("/subjects/{subject_id}/parameters/"));
         let history: Option<Vec<Analysis>> =
-            self.get_json("GET subject parameters", path, String::new(), &CallContext::plain())?;
+            self.get_json(&SUBJECT_PARAMETERS, path, String::new(), &CallContext::plain())?;
         Ok(history.unwrap_or_default())
     }
 }

@@ -8,6 +8,7 @@
 mod account;
 mod batch;
 mod page;
+mod query;
 mod results;
 mod side;
 mod upload;
@@ -16,9 +17,8 @@ pub(crate) use account::LoginAnswer;
 pub use account::{Dataset, NewSubject, PrivateToken, Secret, Subject};
 pub use batch::{BatchImage, BatchImageSummary, BatchInfo, BatchSummary, Lookup, NamedRef};
 pub use page::Page;
-pub use results::{
-    Analysis, BatchResults, FACE_SKIN_METRICS_3, Parameter, Parameters, PredictedImages, ResultsQuery, SurveyResult,
-};
+pub use query::{BatchQuery, ResultsQuery};
+pub use results::{Analysis, BatchResults, FACE_SKIN_METRICS_3, Parameter, Parameters, PredictedImages, SurveyResult};
 pub use side::Side;
 pub use upload::{InitiateUpload, UploadTarget, UploadTargets};
 

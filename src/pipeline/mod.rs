@@ -11,9 +11,10 @@ use std::time::Duration;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::api::INITIATE;
+use crate::api::{INITIATE, decode};
 use crate::error::{Error, Result, Step};
 use crate::image::{Image, Images};
+use crate::limits::{MAX_IMAGE_NAME_CHARS, check_name};
 use crate::model::{BatchResults, InitiateUpload, ResultsQuery, Side, UploadTargets};
 use crate::observe::{Event, Observer};
 use crate::session::Session;
@@ -40,8 +41,8 @@ pub struct AnalysisOptions<'a> {
     deadline: Option<Duration>,
     results: ResultsQuery,
     real_file_names: bool,
-    meta: Option<Value>,
-    creation_time: Option<String>,
+    /// Metadata and creation time for initiate (the names are added per call).
+    upload: InitiateUpload,
     app_args: Option<Value>,
     observer: Option<&'a dyn Observer>,
 }
@@ -86,12 +87,12 @@ impl<'a> AnalysisOptions<'a> {
     }
     /// Metadata stored with the batch.
     pub fn meta(mut self, meta: Value) -> Self {
-        self.meta = Some(meta);
+        self.upload = self.upload.meta(meta);
         self
     }
     /// When the photos were taken (ISO 8601).
     pub fn creation_time(mut self, time: impl Into<String>) -> Self {
-        self.creation_time = Some(time.into());
+        self.upload = self.upload.creation_time(time);
         self
     }
     /// The `app_args` sent to compute (default `{}`).
@@ -181,7 +182,8 @@ impl Session {
         run.emit(Step::Initiate, Event::BatchCreated { batch_id: targets.image_batch_id })?;
 
         // 3. Upload every side at once.
-        run.stamp(Step::Upload, self.upload_all(&prepared, &targets, &run.ctx))?;
+        let uploaded = run.upload_all(&prepared, &targets);
+        run.stamp(Step::Upload, uploaded)?;
 
         // 4. Compute, once. An answer lost on the way is confirmed by polling instead.
         run.emit(Step::Compute, Event::Computing { batch_id: targets.image_batch_id })?;
@@ -242,15 +244,15 @@ impl Run<'_, '_> {
         let mut reply = session.initiate_reply(subject_id, request, &self.ctx);
         if let Err(error) = &reply
             && run::in_doubt(error)
-            && session.shared.retry.retries() > 0
+            && session.shared.transport.retry.retries() > 0
             && !self.out_of_time()
         {
-            let what = "POST initiate upload";
+            let what = INITIATE.label;
             self.emit(Step::Initiate, Event::Retrying { what, cause: error, retry: 1, delay: Duration::ZERO })?;
             reply = session.initiate_reply(subject_id, request, &self.ctx);
         }
         let reply = self.stamp(Step::Initiate, reply)?;
-        let decoded = session.decode::<UploadTargets>(INITIATE, &reply.body);
+        let decoded = decode::<UploadTargets>(&INITIATE, &reply.body);
         // An answer that does not fit may still name the batch it created.
         self.batch_id = decoded.as_ref().map(|t| t.image_batch_id).ok().or_else(|| batch_id_in(&reply.body));
         self.stamp(Step::Initiate, decoded)
@@ -282,18 +284,13 @@ fn batch_id_in(body: &[u8]) -> Option<Uuid> {
 
 /// Checks every image and builds the initiate request; nothing is sent.
 fn prepare<'i>(images: &'i Images<'i>, options: &AnalysisOptions<'_>) -> Result<(Vec<Prepared<'i>>, InitiateUpload)> {
-    let mut request = InitiateUpload::new();
-    request.meta = options.meta.clone();
-    request.creation_time = options.creation_time.clone();
+    let mut request = options.upload.clone();
     let mut prepared = Vec::new();
     for (side, image) in images.sides() {
         let len = image.check(side)?;
         let name = image.upload_name(side, options.real_file_names);
-        let chars = name.chars().count();
-        if !(1..=crate::api::MAX_NAME_CHARS).contains(&chars) {
-            let path = image.path().map(Into::into);
-            let reason = format!("its file name has {chars} characters; the api accepts 1 to 255");
-            return Err(Error::InvalidImage { side, path, reason });
+        if let Err(reason) = check_name("its file name", &name, MAX_IMAGE_NAME_CHARS) {
+            return Err(Error::InvalidImage { side, path: image.path().map(Into::into), reason });
         }
         request = request.name(side, name);
         prepared.push(Prepared { side, image, len });

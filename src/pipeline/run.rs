@@ -5,9 +5,10 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
+use crate::call::CallContext;
 use crate::error::{Error, Result, Step};
 use crate::limits;
-use crate::observe::{CallContext, Event};
+use crate::observe::Event;
 use crate::session::Session;
 
 use super::AnalysisOptions;
@@ -33,7 +34,7 @@ impl<'s, 'o> Run<'s, 'o> {
             Some(deadline) => limits::positive("AnalysisOptions::deadline", deadline)?,
             None => session.shared.deadline,
         };
-        let start = session.shared.clock.now();
+        let start = session.clock().now();
         Ok(Run {
             session,
             ctx: CallContext::new(Some(start + deadline), options.observer),
@@ -52,17 +53,17 @@ impl<'s, 'o> Run<'s, 'o> {
 
     /// Waits `wait`, as part of `step` (a stop request ends the wait).
     pub(crate) fn sleep(&self, step: Step, wait: Duration) -> Result<()> {
-        self.stamp(step, self.ctx.sleep(&*self.session.shared.clock, wait).map_err(Error::from))
+        self.stamp(step, self.ctx.sleep(self.session.clock(), wait).map_err(Error::from))
     }
 
     /// Whether the deadline has come.
     pub(crate) fn out_of_time(&self) -> bool {
-        self.session.shared.clock.now() >= self.deadline
+        self.session.clock().now() >= self.deadline
     }
 
     /// The deadline error for `step`.
     pub(crate) fn deadline_error(&self, step: Step) -> Error {
-        let now = self.session.shared.clock.now();
+        let now = self.session.clock().now();
         Error::Deadline {
             step,
             batch_id: self.batch_id,
@@ -123,18 +124,21 @@ mod tests {
     use super::*;
     use crate::error::TransportKind;
 
+    fn post() -> crate::error::Request {
+        crate::error::Request { method: "POST", path: "/p".into() }
+    }
+
     fn transport(kind: TransportKind) -> Error {
-        Error::Transport { method: "POST", path: "/p".into(), kind, detail: String::new() }
+        Error::Transport { request: post(), kind, detail: String::new() }
     }
 
     fn timeout(connecting: bool) -> Error {
-        Error::Timeout { method: "POST", path: "/p".into(), after: std::time::Duration::from_secs(1), connecting }
+        Error::Timeout { request: post(), after: std::time::Duration::from_secs(1), connecting }
     }
 
     fn status(status: u16) -> Error {
         let api = crate::error::ApiError {
-            method: "POST",
-            path: "/p".into(),
+            request: post(),
             status,
             message: None,
             body_excerpt: String::new(),

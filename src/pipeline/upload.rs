@@ -1,27 +1,25 @@
 //! Step 3: every side uploaded at the same time, on scoped threads sharing one pool.
 
+use crate::api::INITIATE;
+use crate::call::CallContext;
 use crate::error::{Error, Result};
 use crate::model::UploadTargets;
-use crate::observe::{CallContext, Event};
-use crate::session::Session;
+use crate::observe::Event;
 
 use super::Prepared;
+use super::run::Run;
 
-impl Session {
+impl Run<'_, '_> {
     /// Uploads every prepared side to its target concurrently. When one side fails for
     /// good, the others are stopped and its error is returned; when all succeed, each
     /// reported [`Event::Uploaded`].
-    pub(crate) fn upload_all(
-        &self,
-        prepared: &[Prepared<'_>],
-        targets: &UploadTargets,
-        ctx: &CallContext<'_>,
-    ) -> Result<()> {
+    pub(crate) fn upload_all(&self, prepared: &[Prepared<'_>], targets: &UploadTargets) -> Result<()> {
+        let session = self.session;
         // Every side needs a target before any upload starts.
         let mut jobs = Vec::with_capacity(prepared.len());
         for p in prepared {
             let target = targets.get(p.side).ok_or_else(|| Error::Decode {
-                endpoint: "POST initiate upload",
+                endpoint: INITIATE.label,
                 reason: format!("the answer has no upload target for the {} image", p.side),
                 excerpt: String::new(),
             })?;
@@ -29,8 +27,8 @@ impl Session {
         }
         // The group's own context: a failed side stops its siblings without cancelling
         // the caller's observer.
-        let group = CallContext::new(ctx.deadline, ctx.observer());
-        let clock = &*self.shared.clock;
+        let group = CallContext::new(self.ctx.deadline, self.ctx.observer());
+        let clock = session.clock();
         let results: Vec<Result<()>> = std::thread::scope(|scope| {
             let handles: Vec<_> = jobs
                 .iter()
@@ -38,7 +36,7 @@ impl Session {
                     let group = &group;
                     scope.spawn(move || {
                         let started = clock.now();
-                        let outcome = self.upload_image_in(p.side, target, p.image, group);
+                        let outcome = session.upload_image_in(p.side, target, p.image, group);
                         match outcome {
                             Ok(bytes) => {
                                 let elapsed = clock.now() - started;

@@ -34,7 +34,7 @@ impl Run<'_, '_> {
         first: Duration,
         mut doubt: Option<Error>,
     ) -> Result<BatchResults> {
-        let clock = &*self.session.shared.clock;
+        let clock = self.session.clock();
         let schedule = self.session.shared.poll;
         let batch_id = self.batch_id.unwrap_or_default();
         let poll_query = poll_query(options);
@@ -95,7 +95,7 @@ impl Run<'_, '_> {
     /// When to poll next: after `wait`, or, when that would leave less than `margin`
     /// before the deadline, one last time `margin` before it. `None` once past it.
     fn plan(&self, wait: Duration, margin: Duration) -> Option<(Duration, bool)> {
-        let left = self.deadline.checked_duration_since(self.session.shared.clock.now())?;
+        let left = self.deadline.checked_duration_since(self.session.clock().now())?;
         if left.is_zero() {
             return None;
         }

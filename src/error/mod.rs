@@ -4,13 +4,18 @@
 //! act, what to do. No message or `Debug` output contains the token or a URL signature:
 //! URLs and body excerpts are scrubbed before they are stored here.
 
-use std::fmt;
+mod details;
+mod kinds;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
 use uuid::Uuid;
 
-use crate::model::{BatchResults, Side};
+use crate::model::Side;
+
+pub use details::{ApiError, DetectionError, StorageError};
+pub use kinds::{Request, Step, TransportKind};
 
 /// Everything that can go wrong, from configuration to a finished analysis.
 ///
@@ -75,13 +80,11 @@ pub enum Error {
     /// The server answered with a redirect. Redirects are never followed: a followed
     /// redirect turns a POST or PUT into a GET and drops the `Authorization` header.
     #[error(
-        "{method} {path} was answered with a redirect ({status}) to {location}; redirects are not followed, check the base url"
+        "{request} was answered with a redirect ({status}) to {location}; redirects are not followed, check the base url"
     )]
     Redirect {
-        /// The request's method.
-        method: &'static str,
-        /// The request's path (without query).
-        path: String,
+        /// The request.
+        request: Request,
         /// The 3xx status.
         status: u16,
         /// The `Location` header, scrubbed of signatures.
@@ -93,12 +96,10 @@ pub enum Error {
     Storage(Box<StorageError>),
 
     /// The connection failed before an answer arrived.
-    #[error("{method} {path} failed: {kind}{}", if detail.is_empty() { String::new() } else { format!(" ({detail})") })]
+    #[error("{request} failed: {kind}{}", if detail.is_empty() { String::new() } else { format!(" ({detail})") })]
     Transport {
-        /// The request's method.
-        method: &'static str,
-        /// The request's path (without query).
-        path: String,
+        /// The request.
+        request: Request,
         /// What kind of failure it was.
         kind: TransportKind,
         /// The underlying error's text, scrubbed of secrets.
@@ -106,12 +107,10 @@ pub enum Error {
     },
 
     /// A request took longer than its timeout (or the time left before the deadline).
-    #[error("{method} {path} timed out after {}", secs(*after))]
+    #[error("{request} timed out after {}", secs(*after))]
     Timeout {
-        /// The request's method.
-        method: &'static str,
-        /// The request's path (without query).
-        path: String,
+        /// The request.
+        request: Request,
         /// The timeout that expired.
         after: Duration,
         /// Whether the timeout hit while connecting (the request was certainly not sent).
@@ -130,23 +129,19 @@ pub enum Error {
     },
 
     /// An answer was larger than the configured read limit and was not read further.
-    #[error("{method} {path}: the answer exceeds the read limit of {limit} bytes")]
+    #[error("{request}: the answer exceeds the read limit of {limit} bytes")]
     ResponseTooLarge {
-        /// The request's method.
-        method: &'static str,
-        /// The request's path (without query).
-        path: String,
+        /// The request.
+        request: Request,
         /// The limit in bytes (see [`SessionBuilder::max_response_bytes`](crate::SessionBuilder::max_response_bytes)).
         limit: u64,
     },
 
     /// The server asked to wait longer than the retry policy's cap or the time left.
-    #[error("{method} {path} answered {status} and asked to retry after {}, more than the allowed {}", secs(*wait), secs(*limit))]
+    #[error("{request} answered {status} and asked to retry after {}, more than the allowed {}", secs(*wait), secs(*limit))]
     RetryAfterTooLong {
-        /// The request's method.
-        method: &'static str,
-        /// The request's path (without query).
-        path: String,
+        /// The request.
+        request: Request,
         /// The status that came with `Retry-After` (429 or 503, usually).
         status: u16,
         /// The wait the server asked for.
@@ -205,210 +200,6 @@ pub enum Error {
     },
 }
 
-/// The steps of the pipeline, as named in errors and progress events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Step {
-    /// Checking the inputs (nothing sent yet).
-    Validate,
-    /// Creating the batch and its upload targets.
-    Initiate,
-    /// Uploading the images to their signed URLs.
-    Upload,
-    /// Starting the computation.
-    Compute,
-    /// Waiting for (polling) the results.
-    Results,
-}
-
-impl fmt::Display for Step {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Step::Validate => "validation",
-            Step::Initiate => "initiate upload",
-            Step::Upload => "upload",
-            Step::Compute => "compute",
-            Step::Results => "polling for results",
-        })
-    }
-}
-
-/// Kinds of connection failure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TransportKind {
-    /// Nothing listens at the address (the request was not sent).
-    ConnectionRefused,
-    /// The host name did not resolve (the request was not sent).
-    HostNotFound,
-    /// Another failure while connecting, TLS included (the request was not sent).
-    Connect,
-    /// The connection broke after the request was (perhaps partly) sent.
-    Broken,
-    /// The server spoke something that is not HTTP/1.1.
-    Protocol,
-    /// The request could not be built (a bad header value, say).
-    Request,
-    /// The server's TLS certificate was not trusted (the request was not sent).
-    Certificate,
-}
-
-impl TransportKind {
-    /// Whether the request certainly never reached the server.
-    pub fn not_sent(self) -> bool {
-        matches!(
-            self,
-            TransportKind::ConnectionRefused
-                | TransportKind::HostNotFound
-                | TransportKind::Connect
-                | TransportKind::Request
-                | TransportKind::Certificate
-        )
-    }
-}
-
-impl fmt::Display for TransportKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            TransportKind::ConnectionRefused => "connection refused",
-            TransportKind::HostNotFound => "host not found",
-            TransportKind::Connect => "cannot connect",
-            TransportKind::Broken => "connection broken",
-            TransportKind::Protocol => "invalid http answer",
-            TransportKind::Request => "cannot build the request",
-            TransportKind::Certificate => {
-                "the server's tls certificate is not trusted (self-signed, or replaced by a tls-inspecting \
-                 proxy: then build hautai with the feature native-tls or platform-verifier to use the \
-                 system's root store)"
-            }
-        })
-    }
-}
-
-/// An error status from the API, with what the server said.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct ApiError {
-    /// The request's method.
-    pub method: &'static str,
-    /// The request's path (without query).
-    pub path: String,
-    /// The HTTP status.
-    pub status: u16,
-    /// The server's message: DRF's `detail`, or its field errors as `field: message; ...`.
-    pub message: Option<String>,
-    /// The start of the body (one line, scrubbed of secrets).
-    pub body_excerpt: String,
-    /// The wait the server asked for with `Retry-After`, if any.
-    pub retry_after: Option<Duration>,
-    /// How many times the request was sent (1 when it was not retried).
-    pub attempts: u32,
-}
-
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} answered {}", self.method, self.path, self.status)?;
-        // Server messages end with a period; ours follow after a semicolon.
-        match (&self.message, self.body_excerpt.is_empty()) {
-            (Some(message), _) => write!(f, ": {}", message.trim_end_matches('.'))?,
-            (None, false) => write!(f, ": {}", self.body_excerpt)?,
-            (None, true) => {}
-        }
-        match self.status {
-            401 => f.write_str("; the token is invalid or expired: log in again or use a valid private token"),
-            403 => f.write_str("; the token has no access to this company or resource"),
-            404 => f.write_str("; check the ids in the request (company, subject or batch)"),
-            status if is_transient_status(status) => give_up_advice(f, self.attempts),
-            _ => Ok(()),
-        }
-    }
-}
-
-/// What to say when a transient failure outlasted the retries.
-fn give_up_advice(f: &mut fmt::Formatter<'_>, attempts: u32) -> fmt::Result {
-    match attempts {
-        0 | 1 => f.write_str("; the service is busy or unavailable: try again later"),
-        n => write!(f, "; still failing after {n} tries: the service is busy or unavailable, try again later"),
-    }
-}
-
-impl std::error::Error for ApiError {}
-
-/// An upload refused by the signed-URL storage.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct StorageError {
-    /// The side being uploaded, when known.
-    pub side: Option<Side>,
-    /// The HTTP status.
-    pub status: u16,
-    /// The storage error code from the XML body, e.g. `SignatureDoesNotMatch`.
-    pub code: Option<String>,
-    /// The storage's message, scrubbed of secrets.
-    pub message: Option<String>,
-    /// How many times the upload was sent (1 when it was not retried).
-    pub attempts: u32,
-}
-
-impl StorageError {
-    /// Whether the code says the signed URL itself is unusable: a retry cannot help,
-    /// only a new batch with fresh URLs.
-    pub fn url_unusable(&self) -> bool {
-        matches!(
-            self.code.as_deref(),
-            Some("SignatureDoesNotMatch" | "ExpiredToken" | "AccessDenied" | "InvalidToken" | "AuthenticationRequired")
-        )
-    }
-}
-
-impl fmt::Display for StorageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.side {
-            Some(side) => write!(f, "upload of the {side} image was refused by storage with {}", self.status)?,
-            None => write!(f, "upload was refused by storage with {}", self.status)?,
-        }
-        if let Some(code) = &self.code {
-            write!(f, " {code}")?;
-        }
-        if let Some(message) = &self.message {
-            write!(f, ": {message}")?;
-        }
-        match self.code.as_deref() {
-            Some("SignatureDoesNotMatch") => f.write_str(
-                "; the signed url was rejected (headers or body differ from what was signed): start a new batch",
-            ),
-            Some("ExpiredToken") => f.write_str("; the signed url has expired: start a new batch"),
-            _ if is_transient_status(self.status) => give_up_advice(f, self.attempts),
-            _ => Ok(()),
-        }
-    }
-}
-
-impl std::error::Error for StorageError {}
-
-/// Detection errors: the service could not use some photos. Keeps the partial results.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct DetectionError {
-    /// The batch.
-    pub batch_id: Uuid,
-    /// Side name → the service's explanation.
-    pub sides: Vec<(String, String)>,
-    /// What the service returned, complete or not.
-    pub results: BatchResults,
-}
-
-impl fmt::Display for DetectionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the service could not use the photo of batch {}: ", self.batch_id)?;
-        for (i, (side, why)) in self.sides.iter().enumerate() {
-            let sep = if i == 0 { "" } else { "; " };
-            write!(f, "{sep}{side}: {why}")?;
-        }
-        Ok(())
-    }
-}
-
 impl Error {
     /// The HTTP status of an API or storage error.
     pub fn status(&self) -> Option<u16> {
@@ -419,6 +210,19 @@ impl Error {
             | Error::RetryAfterTooLong { status, .. }
             | Error::LoginRejected { status, .. }
             | Error::LoginRefused { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The request the error concerns (its method and path), when one was sent.
+    pub fn request(&self) -> Option<&Request> {
+        match self.innermost() {
+            Error::Api(e) => Some(&e.request),
+            Error::Redirect { request, .. }
+            | Error::Transport { request, .. }
+            | Error::Timeout { request, .. }
+            | Error::ResponseTooLarge { request, .. }
+            | Error::RetryAfterTooLong { request, .. } => Some(request),
             _ => None,
         }
     }
@@ -501,5 +305,3 @@ fn secs(d: Duration) -> String {
 
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-impl std::error::Error for DetectionError {}

@@ -1,19 +1,22 @@
-//! Images: initiate an upload, and upload an image to its signed URL.
+//! Uploads: initiate an upload (a batch and its signed targets), and upload an image to
+//! its signed URL.
 
 use std::io::Read;
 
 use uuid::Uuid;
 
+use super::{Endpoint, decode, endpoint};
+use crate::call::CallContext;
 use crate::error::{Error, Result, Step};
 use crate::image::Image;
+use crate::limits::{MAX_IMAGE_NAME_CHARS, check_name};
 use crate::model::{InitiateUpload, Side, UploadTarget, UploadTargets};
-use crate::observe::{CallContext, Event, Observer};
+use crate::observe::{Event, Observer};
 use crate::redact;
 use crate::session::Session;
 use crate::transport::{Call, Dest, Payload, Reply};
 
-/// The longest side name the API accepts, in characters.
-pub(crate) const MAX_NAME_CHARS: usize = 255;
+pub(crate) const INITIATE: Endpoint = endpoint!(POST "initiate upload");
 
 impl Session {
     /// Creates a batch for `subject_id` and returns a signed upload target per requested side
@@ -31,17 +34,8 @@ impl Session {
     /// # Ok::<(), hautai::Error>(())
     /// ```
     pub fn initiate_upload(&self, subject_id: Uuid, request: &InitiateUpload) -> Result<UploadTargets> {
-        self.initiate_upload_in(subject_id, request, &CallContext::plain())
-    }
-
-    fn initiate_upload_in(
-        &self,
-        subject_id: Uuid,
-        request: &InitiateUpload,
-        ctx: &CallContext<'_>,
-    ) -> Result<UploadTargets> {
-        let reply = self.initiate_reply(subject_id, request, ctx)?;
-        self.decode(INITIATE, &reply.body)
+        let reply = self.initiate_reply(subject_id, request, &CallContext::plain())?;
+        decode(&INITIATE, &reply.body)
     }
 
     /// Initiate's answer, not yet decoded (the pipeline names the batch of an answer that
@@ -54,26 +48,19 @@ impl Session {
     ) -> Result<Reply> {
         check_names(request)?;
         let path = self.company_path(&format!("/subjects/{subject_id}/upload/"));
-        self.post_json(INITIATE, path, request, ctx)
+        self.post_json(&INITIATE, path, request, ctx)
     }
 }
 
-/// The endpoint label of initiate upload, in errors.
-pub(crate) const INITIATE: &str = "POST initiate upload";
-
 /// At least one side, every name 1..=255 characters (characters, as the server counts).
-pub(crate) fn check_names(request: &InitiateUpload) -> Result<()> {
+fn check_names(request: &InitiateUpload) -> Result<()> {
     let sides = request.sides();
     if sides.is_empty() {
         return Err(Error::InvalidArgument("initiate upload needs at least one of front, left, right".into()));
     }
     for side in sides {
-        let chars = request.get(side).map_or(0, |n| n.chars().count());
-        if !(1..=MAX_NAME_CHARS).contains(&chars) {
-            return Err(Error::InvalidArgument(format!(
-                "the {side} name has {chars} characters; the api accepts 1 to {MAX_NAME_CHARS}"
-            )));
-        }
+        let name = request.get(side).unwrap_or_default();
+        check_name(&format!("the {side} name"), name, MAX_IMAGE_NAME_CHARS).map_err(Error::InvalidArgument)?;
     }
     Ok(())
 }
@@ -167,7 +154,7 @@ impl Session {
             dest: Dest::Storage { url: &target.url, headers: &headers, side: Some(side) },
             payload: Payload::Stream { len, open: &open },
         };
-        self.send(&call, ctx)?;
+        self.shared.transport.send(&call, ctx)?;
         Ok(len)
     }
 }

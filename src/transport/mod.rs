@@ -1,0 +1,105 @@
+//! The one request path. Every API call and every upload is a [`Call`] handed to
+//! [`Transport::send`]: it adds the token (API calls that have one), applies timeouts and
+//! the deadline, never follows redirects, retries per the [`RetryPolicy`], reads bodies
+//! with a limit, and maps every failure to [`Error`](crate::Error).
+//!
+//! In the style of ureq's `run()`: the transport owns no user-facing state. The token
+//! comes with each call, so a session can change it and a login can run before any exists.
+//!
+//! * `send.rs`: the retry loop around attempts, within the call's deadline.
+//! * `attempt.rs`: one attempt: build the request, run it, read the answer.
+//! * `failure.rs`: what a failed attempt means: the error, and whether to retry.
+//! * `error_body.rs`: the server's message in a JSON, HTML or XML error body.
+//! * `retry_after.rs`: the `Retry-After` header.
+//! * `agent.rs`: the ureq agent (one connection pool) and its TLS.
+
+mod agent;
+mod attempt;
+mod error_body;
+mod failure;
+mod retry_after;
+mod send;
+
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::model::Side;
+use crate::redact;
+use crate::retry::RetryPolicy;
+use crate::url;
+
+pub(crate) use agent::build_agent;
+
+/// The request path's settings and its connection pool, shared by every clone of a session.
+pub(crate) struct Transport {
+    pub(crate) agent: ureq::Agent,
+    /// Scheme, host and path prefix, without a trailing slash.
+    pub(crate) base_url: String,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) request_timeout: Duration,
+    pub(crate) io_timeout: Duration,
+    pub(crate) max_response_bytes: u64,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+/// Where a request goes.
+pub(crate) enum Dest<'a> {
+    /// The API: a path below the base URL and an encoded query (without `?`), with the
+    /// bearer token when there is one (a login has none). `secret_answer`: the answer holds
+    /// credentials, so no excerpt of its body goes into an error.
+    Api { path: String, query: String, token: Option<Arc<str>>, secret_answer: bool },
+    /// A signed storage URL with the headers that were signed; never carries the token.
+    Storage { url: &'a str, headers: &'a BTreeMap<String, String>, side: Option<Side> },
+}
+
+/// What a request sends.
+pub(crate) enum Payload<'a> {
+    None,
+    Json(Vec<u8>),
+    /// `len` bytes from a reader opened anew for every attempt (retries re-send it all).
+    Stream {
+        len: u64,
+        open: &'a (dyn Fn() -> io::Result<Box<dyn Read + Send + 'a>> + Sync),
+    },
+}
+
+/// One request, as the endpoint methods describe it.
+pub(crate) struct Call<'a> {
+    pub(crate) method: &'static str,
+    pub(crate) dest: Dest<'a>,
+    pub(crate) payload: Payload<'a>,
+}
+
+impl Call<'_> {
+    /// What errors and events name: the method and the path, never a query (signatures
+    /// live there).
+    fn request(&self) -> crate::error::Request {
+        let path = match &self.dest {
+            Dest::Api { path, .. } => path.clone(),
+            Dest::Storage { url, .. } => url::path_of(url),
+        };
+        crate::error::Request { method: self.method, path }
+    }
+
+    /// The token this call carries, if any.
+    fn token(&self) -> &str {
+        match &self.dest {
+            Dest::Api { token: Some(token), .. } => token,
+            _ => "",
+        }
+    }
+
+    /// `text` without any secret: signatures, secret fields, the call's token.
+    fn scrubbed(&self, text: &str) -> String {
+        redact::scrub_with_token(text, self.token())
+    }
+}
+
+/// A successful (2xx) answer.
+pub(crate) struct Reply {
+    pub(crate) body: Vec<u8>,
+}
