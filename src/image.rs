@@ -6,7 +6,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::model::Side;
+use crate::model::{BySide, Side};
 
 /// The largest image the API accepts: 30 MiB (`X-Goog-Content-Length-Range: 1,31457280`).
 pub const MAX_IMAGE_BYTES: u64 = 30 * 1024 * 1024;
@@ -187,9 +187,7 @@ impl<'a> From<Vec<u8>> for Image<'a> {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Images<'a> {
-    front: Option<Image<'a>>,
-    left: Option<Image<'a>>,
-    right: Option<Image<'a>>,
+    images: BySide<Image<'a>>,
 }
 
 impl<'a> Images<'a> {
@@ -198,33 +196,25 @@ impl<'a> Images<'a> {
         Self::default()
     }
     /// Sets the front photo.
-    pub fn front(mut self, image: impl Into<Image<'a>>) -> Self {
-        self.front = Some(image.into());
-        self
+    pub fn front(self, image: impl Into<Image<'a>>) -> Self {
+        self.side(Side::Front, image)
     }
     /// Sets the left photo.
-    pub fn left(mut self, image: impl Into<Image<'a>>) -> Self {
-        self.left = Some(image.into());
-        self
+    pub fn left(self, image: impl Into<Image<'a>>) -> Self {
+        self.side(Side::Left, image)
     }
     /// Sets the right photo.
-    pub fn right(mut self, image: impl Into<Image<'a>>) -> Self {
-        self.right = Some(image.into());
-        self
+    pub fn right(self, image: impl Into<Image<'a>>) -> Self {
+        self.side(Side::Right, image)
     }
     /// Sets the photo of `side`.
-    pub fn side(self, side: Side, image: impl Into<Image<'a>>) -> Self {
-        match side {
-            Side::Front => self.front(image),
-            Side::Left => self.left(image),
-            Side::Right => self.right(image),
-        }
+    pub fn side(mut self, side: Side, image: impl Into<Image<'a>>) -> Self {
+        self.images.set(side, image.into());
+        self
     }
     /// The sides given, with their photos, in API order.
     pub fn sides(&self) -> impl Iterator<Item = (Side, &Image<'a>)> {
-        [(Side::Front, &self.front), (Side::Left, &self.left), (Side::Right, &self.right)]
-            .into_iter()
-            .filter_map(|(side, image)| image.as_ref().map(|i| (side, i)))
+        self.images.iter()
     }
 }
 

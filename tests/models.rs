@@ -3,7 +3,7 @@
 mod common;
 
 use common::fixture;
-use hautai::{Analysis, BatchInfo, BatchResults, BatchSummary, Page, Parameter, UploadTargets};
+use hautai::{Analysis, BatchInfo, BatchResults, BatchSummary, Page, Parameter, Side, UploadTargets};
 use serde_json::{Value, json};
 
 /// Adds an unknown field to every object in `value`, recursively (but not to the batch
@@ -53,7 +53,7 @@ fn the_seed_examples_decode() {
     let page: Page<BatchSummary> = serde_json::from_str(&fixture("batch_list.json")).unwrap();
     assert_eq!(page.next.as_deref(), Some("http://api.example.org/accounts/?page=4"));
     let targets: UploadTargets = serde_json::from_str(&fixture("initiate_upload.json")).unwrap();
-    assert_eq!(targets.front.unwrap().header("host"), Some("storage.googleapis.com"));
+    assert_eq!(targets.get(Side::Front).unwrap().header("host"), Some("storage.googleapis.com"));
 }
 
 #[test]

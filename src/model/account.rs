@@ -57,13 +57,10 @@ pub struct PrivateToken {
     /// The token's id (to revoke it).
     pub id: i64,
     /// Its name.
-    #[serde(default)]
     pub name: Option<String>,
     /// When it expires (RFC 3339).
-    #[serde(default)]
     pub expiration_time: Option<String>,
     /// The token itself: only in the answer of its creation, never in lists.
-    #[serde(default)]
     pub data: Option<Secret>,
 }
 
@@ -74,7 +71,6 @@ pub struct Dataset {
     /// The dataset id.
     pub id: Uuid,
     /// Its name.
-    #[serde(default)]
     pub name: Option<String>,
     /// Fields this version of the crate does not know.
     #[serde(flatten)]
@@ -88,25 +84,18 @@ pub struct Subject {
     /// The subject id (the `subject_id` of uploads).
     pub id: Uuid,
     /// Its name.
-    #[serde(default)]
     pub name: Option<String>,
     /// When it was created (ISO 8601).
-    #[serde(default)]
     pub creation_time: Option<String>,
     /// The company, as the API gives it (an id, or an object with one).
-    #[serde(default)]
     pub company: Option<Value>,
     /// The dataset, as the API gives it (an id, or an object with one).
-    #[serde(default)]
     pub dataset: Option<Value>,
     /// The birth date, if recorded (ISO 8601 date).
-    #[serde(default)]
     pub birth_date: Option<String>,
     /// The biological sex, if recorded.
-    #[serde(default)]
     pub biological_sex: Option<String>,
     /// Metadata.
-    #[serde(default)]
     pub meta: Option<Value>,
     /// Fields this version of the crate does not know.
     #[serde(flatten)]
@@ -181,8 +170,6 @@ impl NewSubject {
 #[derive(Deserialize)]
 pub(crate) struct LoginAnswer {
     pub(crate) company_id: Uuid,
-    #[serde(default)]
     pub(crate) access_token: Option<String>,
-    #[serde(default)]
     pub(crate) token_access: Option<String>,
 }

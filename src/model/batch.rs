@@ -17,19 +17,15 @@ pub struct BatchInfo {
     #[serde(default, deserialize_with = "map_without_nulls")]
     pub images: BTreeMap<String, BatchImage>,
     /// The subject the batch belongs to.
-    #[serde(default)]
     pub subject: Option<NamedRef>,
     /// The dataset the batch belongs to.
-    #[serde(default)]
     pub dataset: Option<NamedRef>,
     /// Tech names of the applications that process the batch.
     #[serde(default, deserialize_with = "null_as_default")]
     pub connected_applications: Vec<String>,
     /// When the batch was created (ISO 8601).
-    #[serde(default)]
     pub created_at: Option<String>,
     /// The metadata given at initiate.
-    #[serde(default)]
     pub meta: Option<Value>,
     /// Fields this version of the crate does not know.
     #[serde(flatten)]
@@ -43,19 +39,15 @@ pub struct BatchImage {
     /// The image id.
     pub id: Uuid,
     /// The name given at initiate.
-    #[serde(default)]
     pub name: Option<String>,
     /// When it was created (ISO 8601).
-    #[serde(default)]
     pub created_at: Option<String>,
     /// A signed URL to download it, when the service provides one.
-    #[serde(default)]
     pub signed_url: Option<String>,
     /// The original image, for derived images.
     #[serde(default, deserialize_with = "uuid_or_none")]
     pub original_image_id: Option<Uuid>,
     /// Metadata.
-    #[serde(default)]
     pub meta: Option<Value>,
 }
 
@@ -66,7 +58,6 @@ pub struct NamedRef {
     /// The id.
     pub id: Uuid,
     /// The name.
-    #[serde(default)]
     pub name: Option<String>,
 }
 
@@ -77,7 +68,6 @@ pub struct BatchSummary {
     /// The batch id.
     pub id: Uuid,
     /// When it was created (ISO 8601).
-    #[serde(default)]
     pub creation_time: Option<String>,
     /// The subject, if any.
     #[serde(default, deserialize_with = "uuid_or_none")]
@@ -89,7 +79,6 @@ pub struct BatchSummary {
     #[serde(default, deserialize_with = "null_as_default")]
     pub connected_applications: Vec<String>,
     /// The metadata given at initiate.
-    #[serde(default)]
     pub meta: Option<Value>,
 }
 
@@ -100,46 +89,32 @@ pub struct BatchImageSummary {
     /// The image id.
     pub id: Uuid,
     /// The name given at initiate.
-    #[serde(default)]
     pub name: Option<String>,
     /// The side, as a lookup entry.
-    #[serde(default)]
     pub side: Option<Lookup>,
     /// The light the photo was taken in.
-    #[serde(default)]
     pub light: Option<String>,
     /// The image type, as a lookup entry.
-    #[serde(default)]
     pub image_type: Option<Lookup>,
     /// The side's display name.
-    #[serde(default)]
     pub side_name: Option<String>,
     /// The side's tech name (`front`, `left`, `right`).
-    #[serde(default)]
     pub side_tech_name: Option<String>,
     /// The light's display name.
-    #[serde(default)]
     pub light_name: Option<String>,
     /// The light's tech name.
-    #[serde(default)]
     pub light_tech_name: Option<String>,
     /// The image type's display name.
-    #[serde(default)]
     pub image_type_name: Option<String>,
     /// The image type's tech name.
-    #[serde(default)]
     pub image_type_tech_name: Option<String>,
     /// When the image was created (ISO 8601).
-    #[serde(default)]
     pub creation_time: Option<String>,
     /// The quality score, when assessed.
-    #[serde(default)]
     pub quality_score: Option<Value>,
     /// Quality feedback, when assessed.
-    #[serde(default)]
     pub quality_feedback: Option<Value>,
     /// The quality result, when assessed.
-    #[serde(default)]
     pub quality_result: Option<Value>,
     /// Quality issues found.
     #[serde(default, deserialize_with = "null_as_default")]
@@ -148,16 +123,13 @@ pub struct BatchImageSummary {
     #[serde(default, deserialize_with = "null_as_default")]
     pub problems: Vec<Value>,
     /// The stage step, for staged flows.
-    #[serde(default)]
     pub stage_step_number: Option<Value>,
     /// The stage, for staged flows.
-    #[serde(default)]
     pub stage_number: Option<Value>,
     /// Download URLs by kind (signed; they expire).
     #[serde(default, deserialize_with = "text_map")]
     pub urls: BTreeMap<String, String>,
     /// A signed URL to download it, when provided.
-    #[serde(default)]
     pub signed_url: Option<String>,
     /// The original image, for derived images.
     #[serde(default, deserialize_with = "uuid_or_none")]
@@ -169,13 +141,10 @@ pub struct BatchImageSummary {
 #[non_exhaustive]
 pub struct Lookup {
     /// The entry's numeric id.
-    #[serde(default)]
     pub id: Option<i64>,
     /// The display name.
-    #[serde(default)]
     pub name: Option<String>,
     /// The tech name.
-    #[serde(default)]
     pub tech_name: Option<String>,
 }
 

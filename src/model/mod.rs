@@ -19,6 +19,7 @@ pub use batch::{BatchImage, BatchImageSummary, BatchInfo, BatchSummary, Lookup, 
 pub use page::Page;
 pub use query::{BatchQuery, ResultsQuery};
 pub use results::{Analysis, BatchResults, FACE_SKIN_METRICS_3, Parameter, Parameters, PredictedImages, SurveyResult};
+pub(crate) use side::BySide;
 pub use side::Side;
 pub use upload::{InitiateUpload, UploadTarget, UploadTargets};
 

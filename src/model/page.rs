@@ -14,10 +14,8 @@ pub struct Page<T> {
     #[serde(default, deserialize_with = "null_as_default")]
     pub count: u64,
     /// The absolute URL of the next page, `None` on the last page.
-    #[serde(default)]
     pub next: Option<String>,
     /// The absolute URL of the previous page.
-    #[serde(default)]
     pub previous: Option<String>,
     /// The items of this page.
     #[serde(default = "Vec::new", deserialize_with = "null_as_default")]

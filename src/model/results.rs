@@ -170,13 +170,10 @@ impl Analysis {
 #[non_exhaustive]
 pub struct SurveyResult {
     /// The question.
-    #[serde(default)]
     pub question: Option<String>,
     /// The answer.
-    #[serde(default)]
     pub answer: Option<String>,
     /// When it was answered (ISO 8601).
-    #[serde(default)]
     pub created_at: Option<String>,
 }
 
@@ -186,13 +183,10 @@ pub struct SurveyResult {
 #[non_exhaustive]
 pub struct PredictedImages {
     /// The photo as uploaded.
-    #[serde(default)]
     pub original: Option<String>,
     /// The photo with the face anonymised.
-    #[serde(default)]
     pub anonymised: Option<String>,
     /// The face cropped and aligned.
-    #[serde(default)]
     pub aligned_face: Option<String>,
     /// Other versions this crate does not know.
     #[serde(flatten)]

@@ -5,6 +5,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::lenient::{text_map, uuid_or_none};
+use super::side::BySide;
 use super::{Side, debug_scrubbed};
 
 /// The body of "initiate upload": a name per side to upload, plus optional metadata.
@@ -20,20 +21,14 @@ use super::{Side, debug_scrubbed};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InitiateUpload {
-    /// The name of the front image (1..=255 characters).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub front: Option<String>,
-    /// The name of the left image (1..=255 characters).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub left: Option<String>,
-    /// The name of the right image (1..=255 characters).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub right: Option<String>,
+    /// The name of each image (1..=255 characters): `front`, `left`, `right` in JSON.
+    #[serde(flatten)]
+    names: BySide<String>,
     /// Any JSON to store with the batch.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub meta: Option<Value>,
     /// When the photos were taken (an ISO 8601 date-time).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub creation_time: Option<String>,
 }
 
@@ -45,7 +40,7 @@ impl InitiateUpload {
 
     /// Requests an upload target for `side`, naming the image `name`.
     pub fn name(mut self, side: Side, name: impl Into<String>) -> Self {
-        *self.slot(side) = Some(name.into());
+        self.names.set(side, name.into());
         self
     }
 
@@ -63,24 +58,12 @@ impl InitiateUpload {
 
     /// The sides requested, in API order.
     pub fn sides(&self) -> Vec<Side> {
-        Side::ALL.into_iter().filter(|side| self.get(*side).is_some()).collect()
+        self.names.iter().map(|(side, _)| side).collect()
     }
 
     /// The name given for `side`.
     pub fn get(&self, side: Side) -> Option<&str> {
-        match side {
-            Side::Front => self.front.as_deref(),
-            Side::Left => self.left.as_deref(),
-            Side::Right => self.right.as_deref(),
-        }
-    }
-
-    fn slot(&mut self, side: Side) -> &mut Option<String> {
-        match side {
-            Side::Front => &mut self.front,
-            Side::Left => &mut self.left,
-            Side::Right => &mut self.right,
-        }
+        self.names.get(side).map(String::as_str)
     }
 }
 
@@ -89,15 +72,9 @@ impl InitiateUpload {
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct UploadTargets {
-    /// The target for the front image.
-    #[serde(default)]
-    pub front: Option<UploadTarget>,
-    /// The target for the left image.
-    #[serde(default)]
-    pub left: Option<UploadTarget>,
-    /// The target for the right image.
-    #[serde(default)]
-    pub right: Option<UploadTarget>,
+    /// The target of each requested side: `front`, `left`, `right` in JSON.
+    #[serde(flatten)]
+    targets: BySide<UploadTarget>,
     /// The batch the images belong to: keep it to fetch results later.
     pub image_batch_id: Uuid,
 }
@@ -105,16 +82,12 @@ pub struct UploadTargets {
 impl UploadTargets {
     /// The target for `side`, if it was requested.
     pub fn get(&self, side: Side) -> Option<&UploadTarget> {
-        match side {
-            Side::Front => self.front.as_ref(),
-            Side::Left => self.left.as_ref(),
-            Side::Right => self.right.as_ref(),
-        }
+        self.targets.get(side)
     }
 
     /// The targets present, in API order.
     pub fn iter(&self) -> impl Iterator<Item = (Side, &UploadTarget)> {
-        Side::ALL.into_iter().filter_map(|side| self.get(side).map(|t| (side, t)))
+        self.targets.iter()
     }
 }
 
@@ -134,7 +107,6 @@ pub struct UploadTarget {
     #[serde(default, deserialize_with = "text_map")]
     pub headers: BTreeMap<String, String>,
     /// The content type the upload must declare.
-    #[serde(default)]
     pub content_type: Option<String>,
     /// The id of the image this upload creates (`None` when absent or not a UUID).
     #[serde(default, deserialize_with = "uuid_or_none")]
