@@ -20,6 +20,23 @@ use crate::url::BaseUrl;
 /// The default API host.
 pub const DEFAULT_BASE_URL: &str = "https://saas.haut.ai";
 
+impl Session {
+    /// Starts a [`SessionBuilder`] for the company `company_id`, authenticating with `token`
+    /// (a private token, or the access token of a login).
+    pub fn builder(token: impl Into<String>, company_id: Uuid) -> SessionBuilder {
+        SessionBuilder::new(token, company_id)
+    }
+
+    /// A session configured from the environment: `HAUTAI_TOKEN`, `HAUTAI_COMPANY_ID`,
+    /// optional `HAUTAI_SUBJECT_ID` and `HAUTAI_BASE_URL` (default `https://saas.haut.ai`).
+    ///
+    /// The error names the variable that is missing or malformed. Use
+    /// [`SessionBuilder::from_env`] to change other settings before building.
+    pub fn from_env() -> Result<Session> {
+        SessionBuilder::from_env()?.build()
+    }
+}
+
 /// Configures and builds a [`Session`].
 ///
 /// ```
@@ -39,7 +56,7 @@ pub const DEFAULT_BASE_URL: &str = "https://saas.haut.ai";
 pub struct SessionBuilder {
     token: String,
     company_id: Uuid,
-    subject_id: Option<Uuid>,
+    pub(crate) subject_id: Option<Uuid>,
     base_url: String,
     allow_insecure_http: bool,
     user_agent: String,
@@ -216,27 +233,8 @@ impl SessionBuilder {
         Ok(Session::new(self.shared()?, token, company_id, subject_id))
     }
 
-    /// Logs in with an email and a password and returns a session holding the access
-    /// token and the company of the answer, with this builder's other settings (its token
-    /// and company are ignored). See [`Session::login`].
-    ///
-    /// ```no_run
-    /// use std::time::Duration;
-    /// let session = hautai::SessionBuilder::default()
-    ///     .base_url("https://saas.haut.ai")
-    ///     .deadline(Duration::from_secs(600))
-    ///     .login("me@clinic.example", "correct horse battery staple")?;
-    /// # Ok::<(), hautai::Error>(())
-    /// ```
-    pub fn login(self, email: &str, password: &str) -> Result<Session> {
-        let subject_id = self.subject_id;
-        let shared = self.shared()?;
-        let (company_id, token) = crate::api::log_in(&shared.transport, email, password)?;
-        Ok(Session::new(shared, checked_token(token)?, company_id, subject_id))
-    }
-
     /// The checked settings every clone of the session will share.
-    fn shared(self) -> Result<Shared> {
+    pub(crate) fn shared(self) -> Result<Shared> {
         let base = BaseUrl::parse(&self.base_url, self.allow_insecure_http).map_err(Error::Config)?;
         if self.user_agent.chars().any(char::is_control) {
             return Err(Error::Config("the user agent contains control characters".into()));

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use crate::builder::SessionBuilder;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::poll::PollSchedule;
@@ -51,21 +50,6 @@ impl Session {
     /// A session on `shared` authenticated with a checked token.
     pub(crate) fn new(shared: Shared, token: Arc<str>, company_id: Uuid, subject_id: Option<Uuid>) -> Session {
         Session { shared: Arc::new(shared), token: Arc::new(RwLock::new(token)), company_id, subject_id }
-    }
-
-    /// Starts a [`SessionBuilder`] for the company `company_id`, authenticating with `token`
-    /// (a private token, or the access token of a login).
-    pub fn builder(token: impl Into<String>, company_id: Uuid) -> SessionBuilder {
-        SessionBuilder::new(token, company_id)
-    }
-
-    /// A session configured from the environment: `HAUTAI_TOKEN`, `HAUTAI_COMPANY_ID`,
-    /// optional `HAUTAI_SUBJECT_ID` and `HAUTAI_BASE_URL` (default `https://saas.haut.ai`).
-    ///
-    /// The error names the variable that is missing or malformed. Use
-    /// [`SessionBuilder::from_env`] to change other settings before building.
-    pub fn from_env() -> Result<Session> {
-        SessionBuilder::from_env()?.build()
     }
 
     /// The company every call is made for.

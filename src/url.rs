@@ -5,7 +5,7 @@
 
 use std::net::IpAddr;
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use ureq::http::Uri;
 
 /// Everything but RFC 3986's unreserved characters is encoded.
@@ -86,8 +86,9 @@ pub(crate) fn query_string<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> St
 }
 
 /// The pairs of a query string, percent-decoded (`+` is a space, as forms send it).
+#[cfg(any(test, feature = "emulator"))]
 pub(crate) fn query_pairs(query: &str) -> Vec<(String, String)> {
-    let decode = |s: &str| percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+    let decode = |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
     query
         .split('&')
         .filter(|pair| !pair.is_empty())

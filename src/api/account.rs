@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::limits::{MAX_ACCOUNT_NAME_CHARS, check_name};
 use crate::model::{Dataset, LoginAnswer, PrivateToken};
 use crate::redact::REDACTED;
-use crate::session::Session;
+use crate::session::{Session, checked_token};
 use crate::transport::{Payload, Transport};
 
 const LOGIN: Endpoint = endpoint!(POST "login", secret);
@@ -22,25 +22,6 @@ const CREATE_DATASET: Endpoint = endpoint!(POST "dataset");
 const DATASETS: Endpoint = endpoint!(GET "datasets");
 
 impl Session {
-    /// Logs in with an email and a password (`POST /api/v1/auth/login/`) and returns a
-    /// session holding the access token and the company of the answer, with the default
-    /// settings; use [`SessionBuilder::login`] to change them.
-    ///
-    /// Login tokens live about an hour and logins are rate limited: a server should log
-    /// in once and create a [private token](Session::create_private_token) instead of
-    /// logging in per run. Wrong credentials give [`Error::LoginRejected`]; a refused
-    /// login (invalid request, or an account with multi-factor authentication) gives
-    /// [`Error::LoginRefused`]. The password never appears in any error or `Debug`.
-    ///
-    /// ```no_run
-    /// let session = hautai::Session::login("me@clinic.example", "correct horse battery staple")?;
-    /// println!("logged in for company {}", session.company_id());
-    /// # Ok::<(), hautai::Error>(())
-    /// ```
-    pub fn login(email: &str, password: &str) -> Result<Session> {
-        SessionBuilder::default().login(email, password)
-    }
-
     /// Creates a private token (`POST /api/v1/auth/private_tokens/`) named `name` that
     /// expires at `expiration_time` (RFC 3339, e.g. `2027-06-01T00:00:00Z`). Its value is
     /// in [`PrivateToken::data`], only in this answer: store it safely, and give it to a
@@ -101,9 +82,51 @@ impl Session {
     }
 }
 
+impl Session {
+    /// Logs in with an email and a password (`POST /api/v1/auth/login/`) and returns a
+    /// session holding the access token and the company of the answer, with the default
+    /// settings; use [`SessionBuilder::login`] to change them.
+    ///
+    /// Login tokens live about an hour and logins are rate limited: a server should log
+    /// in once and create a [private token](Session::create_private_token) instead of
+    /// logging in per run. Wrong credentials give [`Error::LoginRejected`]; a refused
+    /// login (invalid request, or an account with multi-factor authentication) gives
+    /// [`Error::LoginRefused`]. The password never appears in any error or `Debug`.
+    ///
+    /// ```no_run
+    /// let session = hautai::Session::login("me@clinic.example", "correct horse battery staple")?;
+    /// println!("logged in for company {}", session.company_id());
+    /// # Ok::<(), hautai::Error>(())
+    /// ```
+    pub fn login(email: &str, password: &str) -> Result<Session> {
+        SessionBuilder::default().login(email, password)
+    }
+}
+
+impl SessionBuilder {
+    /// Logs in with an email and a password and returns a session holding the access
+    /// token and the company of the answer, with this builder's other settings (its token
+    /// and company are ignored). See [`Session::login`].
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// let session = hautai::SessionBuilder::default()
+    ///     .base_url("https://saas.haut.ai")
+    ///     .deadline(Duration::from_secs(600))
+    ///     .login("me@clinic.example", "correct horse battery staple")?;
+    /// # Ok::<(), hautai::Error>(())
+    /// ```
+    pub fn login(self, email: &str, password: &str) -> Result<Session> {
+        let subject_id = self.subject_id;
+        let shared = self.shared()?;
+        let (company_id, token) = log_in(&shared.transport, email, password)?;
+        Ok(Session::new(shared, checked_token(token)?, company_id, subject_id))
+    }
+}
+
 /// Logs in on `transport` (no token yet) and returns the company and the access token of
 /// the answer; see [`SessionBuilder::login`].
-pub(crate) fn log_in(transport: &Transport, email: &str, password: &str) -> Result<(Uuid, String)> {
+fn log_in(transport: &Transport, email: &str, password: &str) -> Result<(Uuid, String)> {
     if email.trim().is_empty() || password.is_empty() {
         return Err(Error::InvalidArgument("login needs an email and a password".into()));
     }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{Endpoint, Pages, decode, endpoint};
 use crate::call::CallContext;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{BatchInfo, BatchQuery, BatchResults, BatchSummary, Page, ResultsQuery};
 use crate::session::Session;
 use crate::transport::Payload;
@@ -91,7 +91,7 @@ impl Session {
     /// [`batches`](Session::batches).
     pub fn list_batches(&self, query: &BatchQuery) -> Result<Page<BatchSummary>> {
         let path = self.company_path("/batches/");
-        self.get_json(&BATCH_LIST, path, query.encode()?, &CallContext::plain())
+        self.get_json(&BATCH_LIST, path, encoded(query)?, &CallContext::plain())
     }
 
     /// Every batch matching `query`, page after page, as an iterator of items.
@@ -111,6 +111,11 @@ impl Session {
     /// # Ok::<(), hautai::Error>(())
     /// ```
     pub fn batches(&self, query: &BatchQuery) -> Pages<BatchSummary> {
-        Pages::new(self.clone(), &BATCH_LIST, self.company_path("/batches/"), query.encode())
+        Pages::new(self.clone(), &BATCH_LIST, self.company_path("/batches/"), encoded(query))
     }
+}
+
+/// The batch list's query, checked.
+fn encoded(query: &BatchQuery) -> Result<String> {
+    query.encode().map_err(|problem| Error::InvalidArgument(problem.into()))
 }

@@ -18,7 +18,6 @@ mod pages;
 mod subjects;
 mod uploads;
 
-pub(crate) use account::log_in;
 pub use pages::Pages;
 pub(crate) use uploads::INITIATE;
 

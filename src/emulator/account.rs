@@ -3,15 +3,15 @@
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::api::{field_errors, paginate, parse_json};
 use super::config::Route;
 use super::data::{detail, timestamp};
+use super::drf::{field_errors, paginate, parse_json};
 use super::http::Reply;
 use super::state::{Dataset, PrivateToken, Subject};
 use super::{Incoming, Inner};
 
 /// The longest dataset or subject name, in characters.
-const MAX_NAME_CHARS: usize = 512;
+const MAX_ACCOUNT_NAME_CHARS: usize = 512;
 
 /// The route of a v1 path, if it is one.
 pub(crate) fn route(method: &str, path: &str) -> Option<Route> {
@@ -182,7 +182,7 @@ fn named(body: &[u8]) -> Result<(String, Map<String, Value>), Reply> {
     };
     let mut errors = Map::new();
     let name = text_field(&request, "name", &mut errors);
-    if name.chars().count() > MAX_NAME_CHARS {
+    if name.chars().count() > MAX_ACCOUNT_NAME_CHARS {
         errors.insert("name".into(), json!(["Ensure this field has no more than 512 characters."]));
     }
     if errors.is_empty() { Ok((name, request)) } else { Err(field_errors(errors)) }

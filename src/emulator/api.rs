@@ -5,86 +5,18 @@
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::config::Route;
 use super::data::{self, ResultsOptions, detail};
+use super::drf::{field_errors, paginate, parse_json};
 use super::http::Reply;
 use super::{Incoming, Inner};
 use crate::model::Side;
 
 /// The longest side name accepted, in characters.
-const MAX_NAME_CHARS: usize = 255;
+const MAX_IMAGE_NAME_CHARS: usize = 255;
 /// Upload targets say this: 1 byte to 30 MiB.
 pub(crate) const CONTENT_LENGTH_RANGE: &str = "1,31457280";
 
-/// The route of an API path (trailing slash included).
-pub(crate) fn route(method: &str, path: &str) -> Route {
-    if let Some(route) = super::account::route(method, path) {
-        return route;
-    }
-    let Some(rest) = path.strip_prefix("/api/v3/companies/").and_then(|r| r.strip_suffix('/')) else {
-        return Route::Other;
-    };
-    let parts: Vec<&str> = rest.split('/').collect();
-    match (method, parts.as_slice()) {
-        ("POST", [_, "subjects", _, "upload"]) => Route::Initiate,
-        ("GET", [_, "subjects", _, "parameters"]) => Route::SubjectParameters,
-        ("GET", [_, "batches"]) => Route::BatchList,
-        ("GET", [_, "batches", _]) => Route::BatchInfo,
-        ("POST", [_, "batches", _, "compute"]) => Route::Compute,
-        ("GET", [_, "batches", _, "results"]) => Route::Results,
-        _ => Route::Other,
-    }
-}
-
-/// Answers an API request whose body was read into `body`.
-pub(crate) fn handle(inner: &Inner, incoming: &Incoming, route: Route, body: &[u8]) -> Reply {
-    match route {
-        Route::Other => return Reply::json(404, &detail("Not found.")),
-        Route::Login => return super::account::login(inner, body),
-        _ => {}
-    }
-    let given = incoming.header("authorization").map(|v| v.strip_prefix("Bearer ").unwrap_or(""));
-    match given {
-        None => return Reply::json(401, &detail("Authentication credentials were not provided.")),
-        Some(token) if inner.lock().accepts(token) => {}
-        Some(_) => return Reply::json(401, &detail("Invalid token.")),
-    }
-    if matches!(route, Route::PrivateTokens) {
-        return super::account::private_tokens(inner, incoming, body);
-    }
-    // Path ids are UUIDs (Django's uuid converter: anything else does not match: 404).
-    let Some(rest) = incoming.path.split_once("/companies/").map(|(_, rest)| rest.trim_end_matches('/')) else {
-        return Reply::json(404, &detail("Not found."));
-    };
-    let parts: Vec<&str> = rest.split('/').collect();
-    let ids: Option<Vec<Uuid>> = parts.iter().step_by(2).map(|p| Uuid::parse_str(p).ok()).collect();
-    let Some(ids) = ids else { return Reply::json(404, &detail("Not found.")) };
-    if ids[0] != inner.lock().company_id {
-        return Reply::json(403, &detail("You do not have permission to perform this action."));
-    }
-    let id = ids.get(1).copied().unwrap_or_default();
-    match route {
-        Route::Datasets => super::account::datasets(inner, incoming, body),
-        Route::Subjects => super::account::subjects(inner, incoming, id, body),
-        Route::Initiate => initiate(inner, id, body),
-        Route::Compute => compute(inner, id, body),
-        Route::Results => results(inner, incoming, id),
-        Route::SubjectParameters => subject_parameters(inner, incoming, id),
-        Route::BatchInfo => batch_info(inner, id),
-        Route::BatchList => batch_list(inner, incoming),
-        _ => Reply::json(404, &detail("Not found.")),
-    }
-}
-
-pub(crate) fn parse_json(body: &[u8]) -> Result<Value, Reply> {
-    serde_json::from_slice(body).map_err(|e| Reply::json(400, &detail(&format!("JSON parse error - {e}"))))
-}
-
-pub(crate) fn field_errors(errors: Map<String, Value>) -> Reply {
-    Reply::json(400, &Value::Object(errors))
-}
-
-fn initiate(inner: &Inner, subject_id: Uuid, body: &[u8]) -> Reply {
+pub(super) fn initiate(inner: &Inner, subject_id: Uuid, body: &[u8]) -> Reply {
     let request = match parse_json(body) {
         Ok(Value::Object(map)) => map,
         Ok(_) => return Reply::json(400, &json!({"non_field_errors": ["Invalid data. Expected a dictionary."]})),
@@ -98,7 +30,7 @@ fn initiate(inner: &Inner, subject_id: Uuid, body: &[u8]) -> Reply {
             Some(Value::String(name)) if name.is_empty() => {
                 errors.insert(side.to_string(), json!(["This field may not be blank."]));
             }
-            Some(Value::String(name)) if name.chars().count() > MAX_NAME_CHARS => {
+            Some(Value::String(name)) if name.chars().count() > MAX_IMAGE_NAME_CHARS => {
                 errors.insert(side.to_string(), json!(["Ensure this field has no more than 255 characters."]));
             }
             Some(Value::String(name)) => names.push((side, name.clone())),
@@ -155,7 +87,7 @@ fn initiate(inner: &Inner, subject_id: Uuid, body: &[u8]) -> Reply {
     Reply::json(200, &Value::Object(answer))
 }
 
-fn compute(inner: &Inner, batch_id: Uuid, body: &[u8]) -> Reply {
+pub(super) fn compute(inner: &Inner, batch_id: Uuid, body: &[u8]) -> Reply {
     if let Err(reply) = parse_json(body) {
         return reply;
     }
@@ -204,7 +136,7 @@ fn results_options(incoming: &Incoming) -> Result<ResultsOptions, Reply> {
     if errors.is_empty() { Ok(options) } else { Err(field_errors(errors)) }
 }
 
-fn results(inner: &Inner, incoming: &Incoming, batch_id: Uuid) -> Reply {
+pub(super) fn results(inner: &Inner, incoming: &Incoming, batch_id: Uuid) -> Reply {
     let options = match results_options(incoming) {
         Ok(options) => options,
         Err(reply) => return reply,
@@ -218,7 +150,7 @@ fn results(inner: &Inner, incoming: &Incoming, batch_id: Uuid) -> Reply {
     Reply::json(200, &data::results(&state, batch, &inner.storage_url, options))
 }
 
-fn subject_parameters(inner: &Inner, incoming: &Incoming, subject_id: Uuid) -> Reply {
+pub(super) fn subject_parameters(inner: &Inner, incoming: &Incoming, subject_id: Uuid) -> Reply {
     let options = match results_options(incoming) {
         Ok(options) => options,
         Err(reply) => return reply,
@@ -239,7 +171,7 @@ fn subject_parameters(inner: &Inner, incoming: &Incoming, subject_id: Uuid) -> R
     Reply::json(200, &Value::Array(history))
 }
 
-fn batch_info(inner: &Inner, batch_id: Uuid) -> Reply {
+pub(super) fn batch_info(inner: &Inner, batch_id: Uuid) -> Reply {
     let state = inner.lock();
     match state.batch(batch_id) {
         Some(batch) => Reply::json(200, &data::batch_info(&state, batch)),
@@ -247,7 +179,7 @@ fn batch_info(inner: &Inner, batch_id: Uuid) -> Reply {
     }
 }
 
-fn batch_list(inner: &Inner, incoming: &Incoming) -> Reply {
+pub(super) fn batch_list(inner: &Inner, incoming: &Incoming) -> Reply {
     let mut errors = Map::new();
     let (mut dataset, mut subject, mut q, mut newest_first) = (None, None, None, true);
     for (key, value) in incoming.query_pairs() {
@@ -284,38 +216,4 @@ fn batch_list(inner: &Inner, incoming: &Incoming) -> Reply {
         matching.reverse();
     }
     paginate(inner, incoming, matching)
-}
-
-/// One page of `items` (DRF's page-number pagination: `page`, `page_size`, absolute
-/// `next` and `previous` links, 404 past the end).
-pub(crate) fn paginate(inner: &Inner, incoming: &Incoming, items: Vec<Value>) -> Reply {
-    let (mut page, mut page_size) = (1usize, inner.config.page_size);
-    for (key, value) in incoming.query_pairs() {
-        match key.as_str() {
-            "page" => match value.parse::<usize>() {
-                Ok(n) if n >= 1 => page = n,
-                _ => return Reply::json(404, &detail("Invalid page.")),
-            },
-            "page_size" => match value.parse::<usize>() {
-                Ok(n) if n >= 1 => page_size = n.min(100),
-                _ => return field_errors(Map::from_iter([(key, json!(["A valid integer is required."]))])),
-            },
-            _ => {}
-        }
-    }
-    let count = items.len();
-    let start = (page - 1).saturating_mul(page_size);
-    if start >= count && page > 1 {
-        return Reply::json(404, &detail("Invalid page."));
-    }
-    let results: Vec<Value> = items.into_iter().skip(start).take(page_size).collect();
-    let link = |to: usize| {
-        let mut pairs: Vec<(String, String)> =
-            incoming.query_pairs().into_iter().filter(|(k, _)| k != "page").collect();
-        pairs.push(("page".into(), to.to_string()));
-        format!("{}{}?{}", inner.api_url, incoming.path, crate::url::query_string(&pairs))
-    };
-    let next = (start + page_size < count).then(|| link(page + 1));
-    let previous = (page > 1).then(|| link(page - 1));
-    Reply::json(200, &json!({"count": count, "next": next, "previous": previous, "results": results}))
 }

@@ -35,9 +35,11 @@ mod account;
 mod api;
 mod config;
 mod data;
+mod drf;
 mod http;
 mod record;
 mod relay;
+mod routes;
 mod state;
 mod storage;
 
@@ -338,7 +340,7 @@ fn answer(inner: &Inner, mut request: tiny_http::Request, storage: bool) {
             .map(|h| (h.field.as_str().as_str().to_ascii_lowercase(), h.value.as_str().to_owned()))
             .collect(),
     };
-    let route = if storage { Route::Upload } else { api::route(&incoming.method, &incoming.path) };
+    let route = if storage { Route::Upload } else { routes::route(&incoming.method, &incoming.path) };
     if !inner.config.latency.is_zero() && !inner.gate.sleep(inner.config.latency) {
         return;
     }
@@ -350,7 +352,7 @@ fn answer(inner: &Inner, mut request: tiny_http::Request, storage: bool) {
         let reply = match fault {
             Some(fault) => fault_reply(&fault, None),
             None if body.len() > API_BODY_LIMIT => Reply::json(413, &data::detail("Request body too large.")),
-            None => api::handle(inner, &incoming, route, &body),
+            None => routes::handle(inner, &incoming, route, &body),
         };
         (reply, stats)
     };

@@ -2,7 +2,6 @@
 
 use uuid::Uuid;
 
-use crate::error::{Error, Result};
 use crate::url::query_string;
 
 /// Options of the results endpoint. Unset options are not sent, so the server's defaults
@@ -116,10 +115,11 @@ impl BatchQuery {
         self
     }
 
-    /// The encoded query (without `?`); page numbers and sizes start at 1.
-    pub(crate) fn encode(&self) -> Result<String> {
+    /// The encoded query (without `?`), or why it cannot be sent: page numbers and sizes
+    /// start at 1.
+    pub(crate) fn encode(&self) -> Result<String, &'static str> {
         if self.page == Some(0) || self.page_size == Some(0) {
-            return Err(Error::InvalidArgument("page and page_size start at 1".into()));
+            return Err("page and page_size start at 1");
         }
         Ok(encode([
             ("ordering", self.ordering.clone()),

@@ -10,24 +10,12 @@ use crate::call::CallContext;
 use crate::error::{Error, TransportKind};
 use crate::redact;
 
-use super::failure::{Failure, header};
+use super::failure::Failure;
 use super::retry_after::parse_retry_after;
-use super::{Call, Dest, Payload, Reply, Transport};
+use super::{Call, Dest, Payload, Reply, Timeouts, Transport};
 
 /// How much of an error body is read (the rest is not needed for a message).
 const ERROR_BODY_LIMIT: u64 = 64 * 1024;
-
-/// Timeouts of one attempt, after capping by the deadline.
-pub(super) struct Timeouts {
-    /// A hard cap on the whole attempt, set only under a deadline: ureq enforces a
-    /// whole-request timeout by resolving the host on a thread of its own, a cost (tens of
-    /// microseconds a call) worth paying for a deadline but not for every plain call.
-    pub(super) total: Option<Duration>,
-    /// The bound of each phase of an API exchange: sending, awaiting and reading the answer.
-    pub(super) phase: Option<Duration>,
-    pub(super) connect: Duration,
-    pub(super) io: Duration,
-}
 
 impl Transport {
     /// One try: build, send, read.
@@ -140,6 +128,11 @@ impl Call<'_> {
     fn request_error(&self, detail: String) -> Failure {
         Failure::fatal(Error::Transport { request: self.request(), kind: TransportKind::Request, detail })
     }
+}
+
+/// A header's value, when it is text.
+fn header<B>(response: &http::Response<B>, name: &str) -> Option<String> {
+    response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
 /// Method, URL and headers: the token for the API, the signed headers for storage.

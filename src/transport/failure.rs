@@ -3,16 +3,13 @@
 use std::io;
 use std::time::Duration;
 
-use ureq::http;
-
 use crate::error::{ApiError, Error, StorageError, TransportKind};
 use crate::redact;
 use crate::retry::Attempt;
 use crate::url;
 
-use super::attempt::Timeouts;
 use super::error_body::{EXCERPT_CHARS, api_message, xml_element};
-use super::{Call, Dest, Transport};
+use super::{Call, Dest, Timeouts, Transport};
 
 /// A failed attempt: the error to report and what it means for a retry.
 pub(super) struct Failure {
@@ -152,9 +149,4 @@ fn is_request_side(debug: &str) -> bool {
         "OutputOverflow",
     ];
     REQUEST_SIDE.iter().any(|name| debug.starts_with(name))
-}
-
-/// A header's value, when it is text.
-pub(super) fn header<B>(response: &http::Response<B>, name: &str) -> Option<String> {
-    response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }

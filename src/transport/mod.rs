@@ -99,6 +99,18 @@ impl Call<'_> {
     }
 }
 
+/// Timeouts of one attempt, after capping by the deadline.
+struct Timeouts {
+    /// A hard cap on the whole attempt, set only under a deadline: ureq enforces a
+    /// whole-request timeout by resolving the host on a thread of its own, a cost (tens of
+    /// microseconds a call) worth paying for a deadline but not for every plain call.
+    pub(crate) total: Option<Duration>,
+    /// The bound of each phase of an API exchange: sending, awaiting and reading the answer.
+    pub(crate) phase: Option<Duration>,
+    pub(crate) connect: Duration,
+    pub(crate) io: Duration,
+}
+
 /// A successful (2xx) answer.
 pub(crate) struct Reply {
     pub(crate) body: Vec<u8>,
