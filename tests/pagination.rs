@@ -50,20 +50,22 @@ fn three_pages_are_walked_on_our_host_even_when_next_names_another() {
     third.assert();
 }
 
-#[test]
-fn an_empty_page_ends_the_walk() {
-    let mut server = mockito::Server::new();
+/// A batch list whose first page (one item) links to page 2, answered as `second` says.
+fn first_page_then(server: &mut mockito::ServerGuard, second: impl FnOnce(mockito::Mock) -> mockito::Mock) {
     let list = path("/batches/");
     server
         .mock("GET", list.as_str())
         .match_query(Matcher::Exact(String::new()))
         .with_body(page(&[1], Some("/x?page=2")))
         .create();
-    server
-        .mock("GET", list.as_str())
-        .match_query(Matcher::Exact("page=2".into()))
-        .with_body(page(&[], Some("/x?page=3")))
-        .create();
+    second(server.mock("GET", list.as_str()).match_query(Matcher::Exact("page=2".into()))).create();
+}
+
+#[test]
+fn an_empty_page_ends_the_walk() {
+    let mut server = mockito::Server::new();
+    first_page_then(&mut server, |second| second.with_body(page(&[], Some("/x?page=3"))));
+    let list = path("/batches/");
     let third = server.mock("GET", list.as_str()).match_query(Matcher::Exact("page=3".into())).expect(0).create();
     let (session, _) = session(&server.url());
     assert_eq!(session.batches(&BatchQuery::new()).count(), 1);
@@ -88,18 +90,7 @@ fn a_next_link_pointing_back_does_not_loop() {
 #[test]
 fn an_error_is_yielded_once_and_ends_the_walk() {
     let mut server = mockito::Server::new();
-    let list = path("/batches/");
-    server
-        .mock("GET", list.as_str())
-        .match_query(Matcher::Exact(String::new()))
-        .with_body(page(&[1], Some("/x?page=2")))
-        .create();
-    server
-        .mock("GET", list.as_str())
-        .match_query(Matcher::Exact("page=2".into()))
-        .with_status(404)
-        .with_body(r#"{"detail": "Invalid page."}"#)
-        .create();
+    first_page_then(&mut server, |second| second.with_status(404).with_body(r#"{"detail": "Invalid page."}"#));
     let (session, _) = session(&server.url());
     let items: Vec<_> = session.batches(&BatchQuery::new()).collect();
     assert_eq!(items.len(), 2);

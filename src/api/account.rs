@@ -4,7 +4,7 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Endpoint, Pages, decode, endpoint, json, send};
+use super::{Endpoint, Pages, decode, endpoint, json};
 use crate::builder::SessionBuilder;
 use crate::call::CallContext;
 use crate::error::{Error, Result};
@@ -132,7 +132,8 @@ fn log_in(transport: &Transport, email: &str, password: &str) -> Result<(Uuid, S
     }
     let body = json(&LOGIN, &json!({ "username": email, "password": password }))?;
     let path = "/api/v1/auth/login/".to_owned();
-    let reply = send(transport, None, &LOGIN, path, String::new(), body, &CallContext::plain())
+    let reply = transport
+        .send(&LOGIN.request(path, String::new(), None, body), &CallContext::plain())
         .map_err(|e| login_error(e, password))?;
     let answer: LoginAnswer = decode(&LOGIN, &reply.body)?;
     let token = answer.access_token.or(answer.token_access).ok_or_else(|| Error::Decode {

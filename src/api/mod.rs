@@ -30,7 +30,7 @@ use crate::call::CallContext;
 use crate::error::{Error, Result};
 use crate::redact;
 use crate::session::Session;
-use crate::transport::{Call, Dest, Payload, Reply, Transport};
+use crate::transport::{Call, Dest, Payload, Reply};
 
 /// An endpoint: its method, and the label errors and events name it by.
 pub(crate) struct Endpoint {
@@ -62,18 +62,13 @@ macro_rules! endpoint {
 }
 pub(crate) use endpoint;
 
-/// One request for `endpoint` on `transport`, with the bearer `token` when there is one.
-fn send(
-    transport: &Transport,
-    token: Option<Arc<str>>,
-    endpoint: &Endpoint,
-    path: String,
-    query: String,
-    payload: Payload<'_>,
-    ctx: &CallContext<'_>,
-) -> Result<Reply> {
-    let dest = Dest::Api { path, query, token, secret_answer: endpoint.secret_answer };
-    transport.send(&Call { method: endpoint.method, dest, payload }, ctx)
+impl Endpoint {
+    /// A request to this endpoint for the transport: `path` below the base URL, `query`
+    /// encoded (without `?`), with the bearer `token` when there is one (a login has none).
+    fn request<'a>(&self, path: String, query: String, token: Option<Arc<str>>, payload: Payload<'a>) -> Call<'a> {
+        let dest = Dest::Api { path, query, token, secret_answer: self.secret_answer };
+        Call { method: self.method, dest, payload }
+    }
 }
 
 impl Session {
@@ -87,7 +82,7 @@ impl Session {
         payload: Payload<'_>,
         ctx: &CallContext<'_>,
     ) -> Result<Reply> {
-        send(&self.shared.transport, Some(self.token()), endpoint, path, query, payload, ctx)
+        self.shared.transport.send(&endpoint.request(path, query, Some(self.token()), payload), ctx)
     }
 
     /// GET `path?query` and decode the JSON answer.
