@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use hautai::emulator::{Emulator, EmulatorConfig, Maturity};
+use hautai::emulator::{EmulatorConfig, Maturity};
 use hautai::{Error, NewSubject, PollSchedule, Session, SessionBuilder};
 use mockito::Matcher;
 use serde_json::json;
@@ -14,7 +14,7 @@ const PASSWORD: &str = "s3cret-Passw0rd";
 fn login_answer() -> String {
     json!({
         "id": 1, "email": "me@clinic.example", "username": "me@clinic.example",
-        "company_id": COMPANY, "token_access": "access-1", "access_token": "access-1",
+        "company_id": COMPANY, "token_access": LOGIN_TOKEN, "access_token": LOGIN_TOKEN,
         "refresh_token": "refresh-1", "is_verified": true, "profile": {}
     })
     .to_string()
@@ -36,7 +36,7 @@ fn login_posts_the_credentials_without_auth_and_keeps_token_and_company() {
         .create();
     let after = server
         .mock("GET", path(&format!("/batches/{BATCH}/")).as_str())
-        .match_header("authorization", "Bearer access-1")
+        .match_header("authorization", bearer(LOGIN_TOKEN).as_str())
         .with_body(fixture("batch_info.json"))
         .expect(1)
         .create();
@@ -46,7 +46,7 @@ fn login_posts_the_credentials_without_auth_and_keeps_token_and_company() {
     login.assert();
     after.assert();
     for shown in [format!("{session:?}"), format!("{:?}", builder_for(&server.url()))] {
-        assert!(!shown.contains("access-1") && !shown.contains(PASSWORD), "{shown}");
+        assert!(!shown.contains(LOGIN_TOKEN) && !shown.contains(PASSWORD), "{shown}");
     }
 }
 
@@ -86,7 +86,7 @@ fn private_tokens_are_created_listed_and_revoked() {
     let mut server = mockito::Server::new();
     let create = server
         .mock("POST", "/api/v1/auth/private_tokens/")
-        .match_header("authorization", "Bearer tok_secret_1234567890")
+        .match_header("authorization", bearer(TOKEN).as_str())
         .match_body(Matcher::Json(json!({"name": "intake", "expiration_time": "2027-06-01T00:00:00Z"})))
         .with_status(201)
         .with_body(
@@ -107,7 +107,7 @@ fn private_tokens_are_created_listed_and_revoked() {
         .create();
     let revoke = server
         .mock("DELETE", "/api/v1/auth/private_tokens/7/")
-        .match_header("authorization", "Bearer tok_secret_1234567890")
+        .match_header("authorization", bearer(TOKEN).as_str())
         .with_status(204)
         .create();
     let (session, _) = session(&server.url());
@@ -141,7 +141,7 @@ fn datasets_and_subjects_are_created_and_listed() {
         .create();
     let create_subject = server
         .mock("POST", subjects.as_str())
-        .match_header("authorization", "Bearer tok_secret_1234567890")
+        .match_header("authorization", bearer(TOKEN).as_str())
         .match_body(Matcher::Json(json!({"name": "patient-0042", "birth_date": "1990-04-01", "biological_sex": null, "meta": {"site": 2}})))
         .with_status(201)
         .with_body(format!(r#"{{"id": "{SUBJECT}", "name": "patient-0042", "creation_time": "2026-11-28T10:00:00Z", "company": "{COMPANY}", "dataset": "{BATCH}"}}"#))
@@ -170,10 +170,8 @@ fn datasets_and_subjects_are_created_and_listed() {
 
 #[test]
 fn from_a_password_to_a_finished_analysis_on_the_emulator() {
-    let emulator = Emulator::start(
-        EmulatorConfig::new().maturity(Maturity::Polls(1)).user("nurse@clinic.example", "correct horse"),
-    )
-    .unwrap();
+    let user = EmulatorConfig::new().maturity(Maturity::Polls(1)).user("nurse@clinic.example", "correct horse");
+    let emulator = common::emulator_with(user);
     let fast = |b: SessionBuilder| {
         b.base_url(emulator.base_url()).poll_schedule(PollSchedule::fixed(std::time::Duration::from_millis(10)))
     };
@@ -211,7 +209,7 @@ fn from_a_password_to_a_finished_analysis_on_the_emulator() {
 
 #[test]
 fn an_account_with_multi_factor_authentication_is_refused_on_the_emulator() {
-    let emulator = Emulator::start(EmulatorConfig::new().mfa(true)).unwrap();
+    let emulator = common::emulator_with(EmulatorConfig::new().mfa(true));
     let (email, password) = emulator.user();
     let err = SessionBuilder::default().base_url(emulator.base_url()).login(&email, &password).unwrap_err();
     assert!(matches!(err, Error::LoginRefused { status: 400, .. }), "{err:?}");

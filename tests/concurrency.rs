@@ -1,10 +1,12 @@
 //! One session shared by 16 threads, 25 analyses each, against an emulator that fails
 //! every 20th call of every route with 503: all succeed, each gets its own batch.
 
+mod common;
+
 use std::collections::HashSet;
 use std::time::Duration;
 
-use hautai::emulator::{Emulator, EmulatorConfig, Fault, Maturity, Route, fnv1a};
+use hautai::emulator::{Fault, Route, fnv1a};
 use hautai::{PollSchedule, RetryPolicy, Side};
 
 const THREADS: usize = 16;
@@ -18,7 +20,7 @@ fn photo(thread: usize, run: usize, side: usize) -> Vec<u8> {
 
 #[test]
 fn sixteen_threads_share_one_session_through_deterministic_faults() {
-    let emulator = Emulator::start(EmulatorConfig::new().maturity(Maturity::Polls(1))).unwrap();
+    let emulator = common::emulator();
     for route in [Route::Initiate, Route::Upload, Route::Compute, Route::Results] {
         emulator.fail_every(route, 20, Fault::status(503));
     }

@@ -6,21 +6,9 @@ mod common;
 use std::time::Duration;
 
 use common::files::{TempDir, photo};
+use common::{emulator, emulator_with, fast_session};
 use hautai::emulator::{Emulator, EmulatorConfig, Fault, Maturity, PARAMETERS, Route, fnv1a};
-use hautai::{AnalysisOptions, BatchQuery, Error, Images, RetryPolicy, Session, Side, Step};
-
-fn start(config: EmulatorConfig) -> Emulator {
-    Emulator::start(config).expect("the emulator starts")
-}
-
-/// A session with the suite's fast settings.
-fn fast(emulator: &Emulator) -> Session {
-    common::fast(emulator.session_builder()).build().unwrap()
-}
-
-fn ready_after_one_poll() -> EmulatorConfig {
-    EmulatorConfig::new().maturity(Maturity::Polls(1))
-}
+use hautai::{AnalysisOptions, BatchQuery, Error, Images, RetryPolicy, Side, Step};
 
 fn uploads(emulator: &Emulator) -> Vec<hautai::emulator::RecordedRequest> {
     emulator.requests().into_iter().filter(|r| r.route == Route::Upload).collect()
@@ -29,11 +17,11 @@ fn uploads(emulator: &Emulator) -> Vec<hautai::emulator::RecordedRequest> {
 #[test]
 fn files_are_analysed_and_stored_exactly_without_the_token_at_storage() {
     // A shared bandwidth makes each upload last long enough to see the overlap.
-    let emulator = start(ready_after_one_poll().upload_bandwidth(4_000_000));
+    let emulator = emulator_with(EmulatorConfig::new().maturity(Maturity::Polls(1)).upload_bandwidth(4_000_000));
     let dir = TempDir::new("emulator-files");
     let bytes = [photo(1, 400_000), photo(2, 450_000), photo(3, 500_000)];
     let paths: Vec<_> = ["f.jpg", "l.jpg", "r.jpg"].iter().zip(&bytes).map(|(n, b)| dir.file(n, b)).collect();
-    let results = fast(&emulator).run_full_analysis(&paths[0], &paths[1], &paths[2]).unwrap();
+    let results = fast_session(&emulator).run_full_analysis(&paths[0], &paths[1], &paths[2]).unwrap();
 
     assert!(results.is_complete());
     assert_eq!(results.parameters().unwrap().len(), PARAMETERS.len());
@@ -61,8 +49,8 @@ fn files_are_analysed_and_stored_exactly_without_the_token_at_storage() {
 
 #[test]
 fn bytes_and_a_single_side_work_with_options() {
-    let emulator = start(ready_after_one_poll());
-    let session = fast(&emulator);
+    let emulator = emulator();
+    let session = fast_session(&emulator);
     let bytes = photo(7, 10_000);
     let options = AnalysisOptions::new()
         .results(hautai::ResultsQuery::new().svg_masks(false).expiration_seconds(60))
@@ -80,12 +68,12 @@ fn bytes_and_a_single_side_work_with_options() {
 
 #[test]
 fn a_503_on_the_first_call_of_every_route_is_retried_without_duplicates() {
-    let emulator = start(ready_after_one_poll());
+    let emulator = emulator();
     for route in [Route::Initiate, Route::Upload, Route::Compute, Route::Results] {
         emulator.fail_next(route, 1, Fault::status(503));
     }
     let bytes = photo(1, 5000);
-    let results = fast(&emulator).run_full_analysis(&bytes, &bytes, &bytes).unwrap();
+    let results = fast_session(&emulator).run_full_analysis(&bytes, &bytes, &bytes).unwrap();
     assert_eq!(emulator.batch_ids(), vec![results.batch_id()], "one batch despite the retried initiate");
     assert_eq!(emulator.compute_calls(results.batch_id()), 1);
     let count = |route| emulator.requests().iter().filter(|r| r.route == route).count();
@@ -94,10 +82,10 @@ fn a_503_on_the_first_call_of_every_route_is_retried_without_duplicates() {
 
 #[test]
 fn retry_after_on_a_poll_delays_the_next_poll() {
-    let emulator = start(EmulatorConfig::new().maturity(Maturity::Polls(2)));
+    let emulator = emulator_with(EmulatorConfig::new().maturity(Maturity::Polls(2)));
     emulator.fail_next(Route::Results, 1, Fault::status(429).retry_after("1"));
     let bytes = photo(1, 5000);
-    fast(&emulator).run_analysis(&Images::new().front(&bytes), &AnalysisOptions::new()).unwrap();
+    fast_session(&emulator).run_analysis(&Images::new().front(&bytes), &AnalysisOptions::new()).unwrap();
     let polls: Vec<_> = emulator.requests().into_iter().filter(|r| r.route == Route::Results).collect();
     assert_eq!(polls[0].status, 429);
     let gap = polls[1].time_in - polls[0].time_out;
@@ -106,10 +94,10 @@ fn retry_after_on_a_poll_delays_the_next_poll() {
 
 #[test]
 fn a_connection_cut_mid_upload_is_sent_again_whole() {
-    let emulator = start(ready_after_one_poll());
+    let emulator = emulator();
     emulator.storage_relay().cut_after(100_000);
     let bytes = photo(5, 300_000);
-    let results = fast(&emulator).run_analysis(&Images::new().front(&bytes), &AnalysisOptions::new()).unwrap();
+    let results = fast_session(&emulator).run_analysis(&Images::new().front(&bytes), &AnalysisOptions::new()).unwrap();
     assert_eq!(emulator.stored_image(results.batch_id(), Side::Front), Some((300_000, fnv1a(&bytes))));
     let puts = uploads(&emulator);
     assert_eq!(puts.len(), 2, "{puts:#?}");
@@ -119,10 +107,10 @@ fn a_connection_cut_mid_upload_is_sent_again_whole() {
 
 #[test]
 fn a_500_on_an_upload_is_retried() {
-    let emulator = start(ready_after_one_poll());
+    let emulator = emulator();
     emulator.fail_next(Route::Upload, 1, Fault::status(500));
     let bytes = photo(5, 3000);
-    fast(&emulator).run_analysis(&Images::new().front(&bytes), &AnalysisOptions::new()).unwrap();
+    fast_session(&emulator).run_analysis(&Images::new().front(&bytes), &AnalysisOptions::new()).unwrap();
     let statuses: Vec<u16> = uploads(&emulator).iter().map(|r| r.status).collect();
     assert_eq!(statuses, [500, 200]);
 }
@@ -130,10 +118,11 @@ fn a_500_on_an_upload_is_retried() {
 #[test]
 fn rejected_and_expired_signed_urls_are_final() {
     for (status, code, says) in [(403, "SignatureDoesNotMatch", "rejected"), (400, "ExpiredToken", "expired")] {
-        let emulator = start(ready_after_one_poll());
+        let emulator = emulator();
         emulator.fail_next(Route::Upload, 1, Fault::status(status).storage_code(code));
         let bytes = photo(5, 3000);
-        let err = fast(&emulator).run_analysis(&Images::new().front(&bytes), &AnalysisOptions::new()).unwrap_err();
+        let err =
+            fast_session(&emulator).run_analysis(&Images::new().front(&bytes), &AnalysisOptions::new()).unwrap_err();
         assert_eq!((err.step(), err.status()), (Some(Step::Upload), Some(status)));
         assert!(err.to_string().contains(says), "{err}");
         assert_eq!(uploads(&emulator).len(), 1, "no retry storm");
@@ -145,9 +134,9 @@ fn rejected_and_expired_signed_urls_are_final() {
 
 #[test]
 fn redirects_on_upload_and_initiate_are_errors() {
-    let emulator = start(ready_after_one_poll());
+    let emulator = emulator();
     let bytes = photo(5, 3000);
-    let session = fast(&emulator);
+    let session = fast_session(&emulator);
     emulator.fail_next(Route::Upload, 1, Fault::status(302).location("http://127.0.0.1:9/elsewhere"));
     let err = session.run_analysis(&Images::new().front(&bytes), &AnalysisOptions::new()).unwrap_err();
     assert!(matches!(err.innermost(), Error::Redirect { status: 302, .. }), "{err:?}");
@@ -161,9 +150,9 @@ fn redirects_on_upload_and_initiate_are_errors() {
 
 #[test]
 fn results_that_never_complete_end_at_the_deadline_and_resume_later() {
-    let emulator = start(ready_after_one_poll());
+    let emulator = emulator();
     emulator.never_complete(true);
-    let session = fast(&emulator);
+    let session = fast_session(&emulator);
     let bytes = photo(5, 3000);
     let options = AnalysisOptions::new().deadline(Duration::from_millis(600));
     let err = session.run_analysis(&Images::new().front(&bytes), &options).unwrap_err();
@@ -178,10 +167,10 @@ fn results_that_never_complete_end_at_the_deadline_and_resume_later() {
 
 #[test]
 fn a_detection_error_waits_for_the_other_sides_and_keeps_their_results() {
-    let emulator = start(EmulatorConfig::new().maturity(Maturity::Polls(5)));
+    let emulator = emulator_with(EmulatorConfig::new().maturity(Maturity::Polls(5)));
     emulator.detection_error(Some((Side::Left, "no face found")));
     let bytes = photo(5, 3000);
-    let err = fast(&emulator).run_full_analysis(&bytes, &bytes, &bytes).unwrap_err();
+    let err = fast_session(&emulator).run_full_analysis(&bytes, &bytes, &bytes).unwrap_err();
     let Error::Detection(detection) = &err else { panic!("{err:?}") };
     assert_eq!(detection.sides, [("left".to_owned(), "no face found".to_owned())]);
     // The service went on with the other sides: the error holds the finished work, fetched
@@ -197,33 +186,19 @@ fn a_detection_error_waits_for_the_other_sides_and_keeps_their_results() {
 #[test]
 fn html_or_truncated_json_in_a_200_is_a_decode_error_naming_the_endpoint() {
     for body in ["<html><body>maintenance</body></html>", r#"{"face_skin_metrics_3": {"parame"#] {
-        let emulator = start(ready_after_one_poll());
+        let emulator = emulator();
         emulator.fail_every(Route::Results, 1, Fault::status(200).body(body));
         let bytes = photo(5, 3000);
-        let err = fast(&emulator).run_analysis(&Images::new().front(&bytes), &AnalysisOptions::new()).unwrap_err();
+        let err =
+            fast_session(&emulator).run_analysis(&Images::new().front(&bytes), &AnalysisOptions::new()).unwrap_err();
         assert!(matches!(err.innermost(), Error::Decode { endpoint: "GET batch results", .. }), "{err:?}");
         assert_eq!((err.step(), err.batch_id()), (Some(Step::Results), emulator.batch_ids().first().copied()));
     }
 }
 
 #[test]
-fn a_server_that_never_answers_times_out() {
-    let emulator = start(ready_after_one_poll());
-    emulator.api_relay().never_answer(true);
-    let session = emulator
-        .session_builder()
-        .request_timeout(Duration::from_millis(300))
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap();
-    let err = session.batch(hautai::Uuid::nil()).unwrap_err();
-    assert!(matches!(err, Error::Timeout { connecting: false, .. }), "{err:?}");
-    assert!(emulator.requests().is_empty(), "nothing reached the server");
-}
-
-#[test]
 fn every_nth_call_fails_deterministically() {
-    let emulator = start(ready_after_one_poll());
+    let emulator = emulator();
     emulator.fail_every(Route::BatchInfo, 2, Fault::status(500));
     let session = emulator.session_builder().retry(RetryPolicy::none()).build().unwrap();
     let bytes = photo(5, 3000);
@@ -236,22 +211,9 @@ fn every_nth_call_fails_deterministically() {
 }
 
 #[test]
-fn bad_inputs_reach_no_endpoint() {
-    let emulator = start(ready_after_one_poll());
-    let dir = TempDir::new("emulator-bad");
-    let missing = dir.path().join("nope.jpg");
-    let err = fast(&emulator).run_full_analysis(&missing, vec![1u8], vec![2u8]).unwrap_err();
-    assert!(matches!(err, Error::InvalidImage { side: Side::Front, .. }), "{err:?}");
-    let err = fast(&emulator).run_full_analysis(vec![1u8], Vec::new(), vec![2u8]).unwrap_err();
-    assert!(matches!(err, Error::InvalidImage { side: Side::Left, .. }), "{err:?}");
-    assert!(emulator.requests().is_empty());
-    assert!(emulator.batch_ids().is_empty());
-}
-
-#[test]
 fn pagination_walks_more_than_one_page_and_past_the_end_is_404() {
-    let emulator = start(ready_after_one_poll());
-    let session = fast(&emulator);
+    let emulator = emulator();
+    let session = fast_session(&emulator);
     for i in 0..5 {
         let name = format!("visit-{i}.jpg");
         session.initiate_upload(emulator.subject_id(), &hautai::InitiateUpload::new().name(Side::Front, name)).unwrap();
@@ -272,8 +234,8 @@ fn pagination_walks_more_than_one_page_and_past_the_end_is_404() {
 
 #[test]
 fn the_emulator_enforces_the_documented_rules() {
-    let emulator = start(ready_after_one_poll());
-    let session = fast(&emulator);
+    let emulator = emulator();
+    let session = fast_session(&emulator);
     // Names of 256 characters are refused by the server too (sent raw, past the client).
     let raw = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
     let upload = format!(
@@ -327,7 +289,7 @@ fn the_emulator_enforces_the_documented_rules() {
 
 #[test]
 fn dropping_the_emulator_closes_its_connections_and_wakes_its_handlers() {
-    let emulator = start(EmulatorConfig::new().latency(Duration::from_secs(60)));
+    let emulator = emulator_with(EmulatorConfig::new().latency(Duration::from_secs(60)));
     let session = emulator.session_builder().retry(RetryPolicy::none()).build().unwrap();
     // A request stuck in a 60 s latency when the emulator is dropped.
     let stuck = std::thread::spawn(move || session.batch(hautai::Uuid::nil()));
@@ -342,9 +304,10 @@ fn dropping_the_emulator_closes_its_connections_and_wakes_its_handlers() {
 #[test]
 fn the_same_photos_get_the_same_values_and_a_seed_fixes_the_ids() {
     let run = |seed: u64| {
-        let emulator = start(ready_after_one_poll().seed(seed));
+        let emulator = emulator_with(EmulatorConfig::new().maturity(Maturity::Polls(1)).seed(seed));
         let bytes = photo(9, 4000);
-        let results = fast(&emulator).run_analysis(&Images::new().front(&bytes), &AnalysisOptions::new()).unwrap();
+        let results =
+            fast_session(&emulator).run_analysis(&Images::new().front(&bytes), &AnalysisOptions::new()).unwrap();
         let values: Vec<(String, Option<f64>)> =
             results.parameters().unwrap().iter().map(|(name, p)| (name.to_owned(), p.score())).collect();
         (emulator.company_id(), results.batch_id(), values)

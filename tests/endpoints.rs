@@ -7,14 +7,12 @@ use hautai::{BatchQuery, InitiateUpload, ResultsQuery, Side};
 use mockito::Matcher;
 use serde_json::json;
 
-const AUTH: &str = "Bearer tok_secret_1234567890";
-
 #[test]
 fn initiate_upload_posts_the_names_and_returns_the_targets() {
     let mut server = mockito::Server::new();
     let mock = server
         .mock("POST", path(&format!("/subjects/{SUBJECT}/upload/")).as_str())
-        .match_header("authorization", AUTH)
+        .match_header("authorization", bearer(TOKEN).as_str())
         .match_header("content-type", "application/json")
         .match_body(Matcher::Json(json!({
             "front": "front.jpg", "left": "left.jpg", "right": "right.jpg",
@@ -78,7 +76,7 @@ fn compute_sends_empty_app_args_by_default_and_accepts_204() {
     let mut server = mockito::Server::new();
     let mock = server
         .mock("POST", path(&format!("/batches/{BATCH}/compute/")).as_str())
-        .match_header("authorization", AUTH)
+        .match_header("authorization", bearer(TOKEN).as_str())
         .match_body(Matcher::Json(json!({"app_args": {}})))
         .with_status(204)
         .expect(1)
@@ -107,7 +105,7 @@ fn results_sends_only_the_options_given() {
     let mut server = mockito::Server::new();
     let with_options = server
         .mock("GET", path(&format!("/batches/{BATCH}/results/")).as_str())
-        .match_header("authorization", AUTH)
+        .match_header("authorization", bearer(TOKEN).as_str())
         .match_query(Matcher::AllOf(vec![
             Matcher::UrlEncoded("expiration_seconds".into(), "600".into()),
             Matcher::UrlEncoded("with_masks".into(), "false".into()),
@@ -152,7 +150,7 @@ fn subject_parameters_returns_the_history() {
     let mut server = mockito::Server::new();
     let mock = server
         .mock("GET", path(&format!("/subjects/{SUBJECT}/parameters/")).as_str())
-        .match_header("authorization", AUTH)
+        .match_header("authorization", bearer(TOKEN).as_str())
         .with_body(fixture("subject_parameters.json"))
         .create();
     let (session, _) = session(&server.url());
@@ -169,7 +167,7 @@ fn batch_info_decodes_the_seed_example() {
     let mut server = mockito::Server::new();
     let mock = server
         .mock("GET", path(&format!("/batches/{BATCH}/")).as_str())
-        .match_header("authorization", AUTH)
+        .match_header("authorization", bearer(TOKEN).as_str())
         .with_body(fixture("batch_info.json"))
         .create();
     let (session, _) = session(&server.url());
@@ -186,7 +184,7 @@ fn list_batches_sends_every_filter() {
     let mut server = mockito::Server::new();
     let mock = server
         .mock("GET", path("/batches/").as_str())
-        .match_header("authorization", AUTH)
+        .match_header("authorization", bearer(TOKEN).as_str())
         .match_query(Matcher::AllOf(vec![
             Matcher::UrlEncoded("ordering".into(), "-creation_time".into()),
             Matcher::UrlEncoded("q".into(), "visit 3".into()),
@@ -252,25 +250,30 @@ fn the_user_agent_names_the_crate_and_version() {
 #[test]
 fn a_fresh_token_reaches_every_clone_and_with_token_forks() {
     let mut server = mockito::Server::new();
-    let old = server.mock("GET", Matcher::Any).match_header("authorization", AUTH).with_body("[]").expect(1).create();
+    let old = server
+        .mock("GET", Matcher::Any)
+        .match_header("authorization", bearer(TOKEN).as_str())
+        .with_body("[]")
+        .expect(1)
+        .create();
     let new = server
         .mock("GET", Matcher::Any)
-        .match_header("authorization", "Bearer fresh-token")
+        .match_header("authorization", bearer(FRESH_TOKEN).as_str())
         .with_body("[]")
         .expect(2)
         .create();
     let other = server
         .mock("GET", Matcher::Any)
-        .match_header("authorization", "Bearer other-token")
+        .match_header("authorization", bearer(OTHER_TOKEN).as_str())
         .with_body("[]")
         .expect(1)
         .create();
     let (session, _) = session(&server.url());
     let clone = session.clone();
     session.subject_parameters(subject()).unwrap();
-    session.set_token("fresh-token").unwrap();
+    session.set_token(FRESH_TOKEN).unwrap();
     clone.subject_parameters(subject()).unwrap();
-    let forked = session.with_token("other-token").unwrap();
+    let forked = session.with_token(OTHER_TOKEN).unwrap();
     forked.subject_parameters(subject()).unwrap();
     session.subject_parameters(subject()).unwrap();
     old.assert();

@@ -192,27 +192,3 @@ fn a_server_that_never_answers_times_out_within_the_request_timeout() {
     assert!(err.to_string().contains("timed out after 0.3s"), "{err}");
     holder.join().unwrap();
 }
-
-#[test]
-fn an_answer_over_the_read_limit_is_a_clean_error() {
-    let mut server = mockito::Server::new();
-    server.mock("GET", Matcher::Any).with_body(vec![b' '; 5000]).create();
-    let clock = common::clock();
-    let session = builder(&server.url(), &clock).max_response_bytes(1000).build().unwrap();
-    let err = session.batch(batch()).unwrap_err();
-    assert!(matches!(err, Error::ResponseTooLarge { limit: 1000, .. }), "{err:?}");
-}
-
-#[test]
-fn bad_configuration_is_refused_with_a_reason() {
-    use hautai::Session;
-    let bad = |b: hautai::SessionBuilder| b.build().unwrap_err().to_string();
-    assert!(bad(Session::builder("", company())).contains("token is empty"));
-    assert!(bad(Session::builder("a\nb", company())).contains("line breaks"));
-    let plain = bad(Session::builder("t", company()).base_url("http://api.example.com"));
-    assert!(plain.contains("unencrypted"), "{plain}");
-    assert!(
-        Session::builder("t", company()).base_url("http://api.example.com").allow_insecure_http(true).build().is_ok()
-    );
-    assert!(bad(Session::builder("t", company()).base_url("saas.haut.ai")).contains("not an absolute url"));
-}

@@ -3,42 +3,41 @@
 
 mod common;
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use common::fast;
+use hautai::clock::Clock;
+
 use common::files::photo;
-use hautai::emulator::{Emulator, EmulatorConfig, Fault, Maturity, Route};
+use common::{emulator, fast, fast_session};
+use hautai::emulator::{Emulator, Fault, Route};
 use hautai::{AnalysisOptions, Error, Images, RetryPolicy, Session, Side, Step};
-
-fn start() -> Emulator {
-    Emulator::start(EmulatorConfig::new().maturity(Maturity::Polls(1))).unwrap()
-}
 
 fn analyse(session: &Session) -> hautai::Result<hautai::BatchResults> {
     session.run_analysis(&Images::new().front(photo(3, 40_000)).left(photo(4, 30_000)), &AnalysisOptions::new())
 }
 
-/// An HTTP date `secs` seconds from now.
-fn http_date_in(secs: u64) -> String {
-    common::http_date(SystemTime::now() + Duration::from_secs(secs))
-}
-
 #[test]
 fn retry_after_as_an_http_date_delays_the_next_poll() {
-    let emulator = start();
-    emulator.fail_next(Route::Results, 1, Fault::status(503).retry_after(http_date_in(2)));
-    analyse(&fast(emulator.session_builder()).build().unwrap()).unwrap();
+    let emulator = emulator();
+    // The date is read against the session's clock: a virtual one makes the wait exact
+    // but for the date's whole-second precision.
+    let clock = common::clock();
+    let date = common::http_date(clock.wall() + Duration::from_secs(3));
+    emulator.fail_next(Route::Results, 1, Fault::status(503).retry_after(date));
+    let session = fast(emulator.session_builder()).clock(clock.clone()).deadline(Duration::from_secs(30));
+    analyse(&session.build().unwrap()).unwrap();
     let polls: Vec<_> = emulator.requests().into_iter().filter(|r| r.route == Route::Results).collect();
     assert_eq!(polls[0].status, 503);
-    let gap = polls[1].time_in - polls[0].time_out;
-    assert!(gap >= Duration::from_secs(1), "the date asked for at least 1 s more; the next poll came after {gap:?}");
+    // Each poll waits 100 ms first; the retry waits for the date: 2 to 3 s after the first poll.
+    let waits = clock.sleeps();
+    assert!(waits.iter().any(|w| (Duration::from_millis(1800)..=Duration::from_secs(3)).contains(w)), "{waits:?}");
 }
 
 #[test]
 fn retry_after_beyond_the_cap_fails_with_the_wait_and_the_batch() {
-    let emulator = start();
+    let emulator = emulator();
     emulator.fail_next(Route::Results, 1, Fault::status(429).retry_after("3600"));
-    let err = analyse(&fast(emulator.session_builder()).build().unwrap()).unwrap_err();
+    let err = analyse(&fast_session(&emulator)).unwrap_err();
     assert_eq!((err.step(), err.batch_id()), (Some(Step::Results), Some(emulator.batch_ids()[0])));
     let Error::RetryAfterTooLong { wait, .. } = err.innermost() else { panic!("{err:?}") };
     assert_eq!(*wait, Duration::from_secs(3600));
@@ -46,7 +45,7 @@ fn retry_after_beyond_the_cap_fails_with_the_wait_and_the_batch() {
 
 #[test]
 fn an_answer_over_the_read_limit_is_a_clean_error() {
-    let emulator = start();
+    let emulator = emulator();
     // Polls (no masks) fit in 20 kB; the final fetch with masks for 27 parameters does not.
     let session = fast(emulator.session_builder()).max_response_bytes(20_000).build().unwrap();
     let err = analyse(&session).unwrap_err();
@@ -56,7 +55,7 @@ fn an_answer_over_the_read_limit_is_a_clean_error() {
 
 #[test]
 fn storage_that_never_answers_times_out_with_the_step_and_batch() {
-    let emulator = start();
+    let emulator = emulator();
     emulator.storage_relay().never_answer(true);
     let session = fast(emulator.session_builder()).io_timeout(Duration::from_millis(300)).retry(RetryPolicy::none());
     let err = analyse(&session.build().unwrap()).unwrap_err();
@@ -119,7 +118,7 @@ fn scenarios() -> Vec<Scenario> {
 #[test]
 fn after_initiate_every_failure_names_its_step_and_batch_and_no_secret() {
     for (name, arm, step) in scenarios() {
-        let emulator = start();
+        let emulator = emulator();
         arm(&emulator);
         let session = fast(emulator.session_builder())
             .retry(RetryPolicy::default().max_retries(1).initial_backoff(Duration::from_millis(5)))
@@ -141,7 +140,7 @@ fn after_initiate_every_failure_names_its_step_and_batch_and_no_secret() {
 
 #[test]
 fn targets_sessions_and_builders_never_show_credentials() {
-    let emulator = start();
+    let emulator = emulator();
     let session = emulator.session();
     let targets = session
         .initiate_upload(emulator.subject_id(), &hautai::InitiateUpload::new().name(Side::Front, "f.jpg"))

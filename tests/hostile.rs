@@ -206,10 +206,13 @@ fn bad_arguments_are_errors_not_panics() {
         let err = Session::builder(token, company).build().unwrap_err().to_string();
         assert!(err.contains(why), "{token:?}: {err}");
     }
-    let err = Session::builder("t", company).base_url("http://10.0.0.8/api").build().unwrap_err().to_string();
+    let with_base = |url: &str| Session::builder(common::TOKEN, company).base_url(url);
+    let err = with_base("http://10.0.0.8/api").build().unwrap_err().to_string();
     assert!(err.contains("unencrypted"), "{err}");
-    assert!(Session::builder("t", company).base_url("http://10.0.0.8/api").allow_insecure_http(true).build().is_ok());
-    assert_eq!(Session::builder("t", company).base_url("https://h/x/y//").build().unwrap().base_url(), "https://h/x/y");
+    assert!(with_base("http://10.0.0.8/api").allow_insecure_http(true).build().is_ok());
+    assert_eq!(with_base("https://h/x/y//").build().unwrap().base_url(), "https://h/x/y");
+    let err = with_base("saas.haut.ai").build().unwrap_err().to_string();
+    assert!(err.contains("not an absolute url"), "{err}");
     let session = session("http://127.0.0.1:9");
     let err = session.set_token("new\r\nInjected: header").unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err:?}");

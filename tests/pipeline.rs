@@ -77,8 +77,18 @@ impl Api {
     fn compute(&mut self, status: usize) -> Mock {
         let compute = path(&format!("/batches/{BATCH}/compute/"));
         self.logged("POST", &compute, "compute", status, String::new())
-            .match_header("authorization", format!("Bearer {TOKEN}").as_str())
+            .match_header("authorization", bearer(TOKEN).as_str())
             .match_body(Matcher::Json(json!({"app_args": {}})))
+    }
+
+    /// Initiate, a storage PUT per side that succeeds, and compute: a batch up to the wait.
+    fn computed(&mut self, sides: &[&str], photos: &Photos) {
+        self.initiate(sides).create();
+        for side in sides {
+            let index = ["front", "left", "right"].iter().position(|s| s == side).unwrap();
+            self.storage(side, &photos.bytes[index], 200, "").create();
+        }
+        self.compute(204).create();
     }
 
     /// Results answering `body` to polls (`with_masks=false`).
@@ -165,7 +175,7 @@ fn the_full_analysis_runs_the_steps_in_order_with_proper_uploads() {
     let initiate = api
         .initiate(&["front", "left", "right"])
         .match_body(Matcher::Json(json!({"front": "front.jpg", "left": "left.png", "right": "right.jpg"})))
-        .match_header("authorization", "Bearer tok_secret_1234567890");
+        .match_header("authorization", bearer(TOKEN).as_str());
     let initiate = initiate.create();
     let puts: Vec<Mock> = ["front", "left", "right"]
         .iter()
@@ -335,9 +345,7 @@ fn a_redirected_put_is_an_error_not_a_success() {
 fn empty_results_mean_not_started_then_ready() {
     let mut api = Api::new();
     let p = photos("empty-then-ready");
-    api.initiate(&["front"]).create();
-    api.storage("front", &p.bytes[0], 200, "").create();
-    api.compute(204).create();
+    api.computed(&["front"], &p);
     let empty = api.polls(json!({})).expect(2).create();
     api.polls(complete()).create();
     let fetch = api.final_fetch().create();
@@ -352,10 +360,7 @@ fn empty_results_mean_not_started_then_ready() {
 fn a_detection_error_waits_while_results_change_then_keeps_the_fullest_results() {
     let mut api = Api::new();
     let p = photos("detection");
-    api.initiate(&["front", "left"]).create();
-    api.storage("front", &p.bytes[0], 200, "").create();
-    api.storage("left", &p.bytes[1], 200, "").create();
-    api.compute(204).create();
+    api.computed(&["front", "left"], &p);
     let mut partial = not_ready();
     partial["face_skin_metrics_3"]["detection_errors"] = json!({"left": "no face found", "front": null});
     let mut fuller = partial.clone();
@@ -409,9 +414,7 @@ fn a_detection_error_that_never_completes_ends_after_the_grace_not_the_deadline(
 fn the_deadline_caps_polling_with_a_last_check_at_the_deadline() {
     let mut api = Api::new();
     let p = photos("deadline-poll");
-    api.initiate(&["front"]).create();
-    api.storage("front", &p.bytes[0], 200, "").create();
-    api.compute(204).create();
+    api.computed(&["front"], &p);
     let polls = api.polls(not_ready()).create();
     let (session, clock) = session(&api.server.url());
     let options = AnalysisOptions::new().deadline(Duration::from_secs(10));
@@ -547,11 +550,7 @@ fn should_stop_cancels_a_wait_promptly() {
 fn progress_events_arrive_in_order() {
     let mut api = Api::new();
     let p = photos("progress");
-    api.initiate(&["front", "left", "right"]).create();
-    for (side, bytes) in ["front", "left", "right"].iter().zip(&p.bytes) {
-        api.storage(side, bytes, 200, "").create();
-    }
-    api.compute(204).create();
+    api.computed(&["front", "left", "right"], &p);
     api.polls(not_ready()).expect(1).create();
     api.polls(complete()).create();
     api.final_fetch().create();

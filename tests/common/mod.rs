@@ -9,9 +9,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hautai::clock::VirtualClock;
+use hautai::emulator::{Emulator, EmulatorConfig, Maturity};
 use hautai::{RetryPolicy, Session, SessionBuilder, Uuid};
 
+/// The token of every test session; the tokens below replace it where a test needs another.
 pub const TOKEN: &str = "tok_secret_1234567890";
+/// The token a login answers with.
+pub const LOGIN_TOKEN: &str = "tok_login_access_1";
+/// A second token, handed to a running session.
+pub const FRESH_TOKEN: &str = "tok_fresh_2";
+/// A third token, for a session of its own.
+pub const OTHER_TOKEN: &str = "tok_other_3";
+
+/// `Bearer {token}`: the `Authorization` header that carries `token`.
+pub fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
 pub const COMPANY: &str = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
 pub const SUBJECT: &str = "0b5a1c1e-3d55-4c36-8f3b-9b0f0f0a7c11";
 pub const BATCH: &str = "5243ab6a-bd30-4932-b98c-45e43edfdc36";
@@ -70,6 +83,21 @@ pub fn fast(builder: SessionBuilder) -> SessionBuilder {
         .poll_schedule(hautai::PollSchedule::fixed(hautai::MIN_POLL_INTERVAL))
         .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(10)))
         .deadline(Duration::from_secs(3))
+}
+
+/// An emulator started with `config`.
+pub fn emulator_with(config: EmulatorConfig) -> Emulator {
+    Emulator::start(config).expect("the emulator starts")
+}
+
+/// An emulator whose results are ready at the first poll.
+pub fn emulator() -> Emulator {
+    emulator_with(EmulatorConfig::new().maturity(Maturity::Polls(1)))
+}
+
+/// A session on `emulator` with the [`fast`] settings.
+pub fn fast_session(emulator: &Emulator) -> Session {
+    fast(emulator.session_builder()).build().unwrap()
 }
 
 /// A fixture file's text.
