@@ -66,8 +66,8 @@ impl Endpoint {
     /// A request to this endpoint for the transport: `path` below the base URL, `query`
     /// encoded (without `?`), with the bearer `token` when there is one (a login has none).
     fn request<'a>(&self, path: String, query: String, token: Option<Arc<str>>, payload: Payload<'a>) -> Call<'a> {
-        let dest = Dest::Api { path, query, token, secret_answer: self.secret_answer };
-        Call { method: self.method, dest, payload }
+        let dest = Dest::Api { path, query, secret_answer: self.secret_answer };
+        Call { method: self.method, dest, payload, token }
     }
 }
 

@@ -153,6 +153,8 @@ impl Session {
             method: "PUT",
             dest: Dest::Storage { url: &target.url, headers: &headers, side: Some(side) },
             payload: Payload::Stream { len, open: &open },
+            // Never sent to storage; kept to be hidden should storage ever echo it.
+            token: Some(self.token()),
         };
         self.shared.transport.send(&call, ctx)?;
         Ok(len)

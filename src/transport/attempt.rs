@@ -139,10 +139,10 @@ fn header<B>(response: &http::Response<B>, name: &str) -> Option<String> {
 fn request_head(base_url: &str, call: &Call<'_>) -> http::request::Builder {
     let builder = http::Request::builder().method(call.method);
     match &call.dest {
-        Dest::Api { path, query, token, .. } => {
+        Dest::Api { path, query, .. } => {
             let sep = if query.is_empty() { "" } else { "?" };
             let builder = builder.uri(format!("{base_url}{path}{sep}{query}")).header("accept", "application/json");
-            match token {
+            match &call.token {
                 Some(token) => builder.header("authorization", format!("Bearer {}", &**token)),
                 None => builder,
             }

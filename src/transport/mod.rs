@@ -48,10 +48,10 @@ pub(crate) struct Transport {
 
 /// Where a request goes.
 pub(crate) enum Dest<'a> {
-    /// The API: a path below the base URL and an encoded query (without `?`), with the
-    /// bearer token when there is one (a login has none). `secret_answer`: the answer holds
-    /// credentials, so no excerpt of its body goes into an error.
-    Api { path: String, query: String, token: Option<Arc<str>>, secret_answer: bool },
+    /// The API: a path below the base URL and an encoded query (without `?`); carries the
+    /// call's token as a bearer. `secret_answer`: the answer holds credentials, so no
+    /// excerpt of its body goes into an error.
+    Api { path: String, query: String, secret_answer: bool },
     /// A signed storage URL with the headers that were signed; never carries the token.
     Storage { url: &'a str, headers: &'a BTreeMap<String, String>, side: Option<Side> },
 }
@@ -72,6 +72,9 @@ pub(crate) struct Call<'a> {
     pub(crate) method: &'static str,
     pub(crate) dest: Dest<'a>,
     pub(crate) payload: Payload<'a>,
+    /// The session's token, when there is one (a login has none yet): sent to the API
+    /// only, never to storage, and replaced in every answer and message either way.
+    pub(crate) token: Option<Arc<str>>,
 }
 
 impl Call<'_> {
@@ -85,12 +88,9 @@ impl Call<'_> {
         crate::error::Request { method: self.method, path }
     }
 
-    /// The token this call carries, if any.
+    /// The token to hide ("" when there is none).
     fn token(&self) -> &str {
-        match &self.dest {
-            Dest::Api { token: Some(token), .. } => token,
-            _ => "",
-        }
+        self.token.as_deref().unwrap_or_default()
     }
 
     /// `text` without any secret: signatures, secret fields, the call's token.
