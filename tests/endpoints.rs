@@ -281,3 +281,32 @@ fn a_fresh_token_reaches_every_clone_and_with_token_forks() {
     other.assert();
     assert!(session.set_token("bad\ntoken").is_err());
 }
+
+#[test]
+fn an_upload_reports_its_progress_and_stops_when_asked() {
+    let mut server = mockito::Server::new();
+    let put = server.mock("PUT", "/storage/front").match_query(Matcher::Any).expect(1).create();
+    let target: hautai::UploadTarget = serde_json::from_value(json!({
+        "url": format!("{}/storage/front?X-Goog-Signature=sig", server.url()), "method": "PUT", "headers": {}
+    }))
+    .unwrap();
+    let (session, _) = session(&server.url());
+    let image = vec![7u8; 600_000];
+    let sent = std::sync::Mutex::new(Vec::new());
+    let record = |event: &hautai::Event| {
+        if let hautai::Event::UploadProgress { sent: bytes, .. } = event {
+            sent.lock().unwrap().push(*bytes);
+        }
+        hautai::Control::Continue
+    };
+    assert_eq!(session.upload_image_with(Side::Front, &target, &image, &record).unwrap(), 600_000);
+    // Every 256 KiB and at the end.
+    let sent = sent.into_inner().unwrap();
+    assert_eq!((sent.len(), sent.last()), (3, Some(&600_000)), "{sent:?}");
+    assert!(sent.windows(2).all(|w| w[1] - w[0] >= 1 << 18 || w[1] == 600_000), "{sent:?}");
+    put.assert();
+
+    let stop = |_: &hautai::Event| hautai::Control::Stop;
+    let err = session.upload_image_with(Side::Front, &target, &image, &stop).unwrap_err();
+    assert!(matches!(err, hautai::Error::Cancelled { step: hautai::Step::Upload, batch_id: None }), "{err:?}");
+}

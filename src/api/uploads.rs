@@ -100,11 +100,8 @@ impl Session {
         image: impl Into<Image<'i>>,
         observer: &dyn Observer,
     ) -> Result<u64> {
-        let ctx = CallContext::new(None, Some(observer));
-        self.upload_image_in(side, target, &image.into(), &ctx).map_err(|e| match e {
-            Error::Cancelled { .. } => Error::Cancelled { step: Step::Upload, batch_id: None },
-            other => other,
-        })
+        let ctx = CallContext::new(Step::Upload, None, Some(observer));
+        self.upload_image_in(side, target, &image.into(), &ctx)
     }
 
     pub(crate) fn upload_image_in(

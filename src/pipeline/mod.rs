@@ -241,7 +241,8 @@ impl Run<'_, '_> {
     /// when the answer does not decode.
     fn initiate(&mut self, subject_id: Uuid, request: &InitiateUpload) -> Result<UploadTargets> {
         let session = self.session;
-        let mut reply = session.initiate_reply(subject_id, request, &self.ctx);
+        let ctx = self.ctx(Step::Initiate);
+        let mut reply = session.initiate_reply(subject_id, request, &ctx);
         if let Err(error) = &reply
             && run::in_doubt(error)
             && session.shared.transport.retry.retries() > 0
@@ -249,7 +250,7 @@ impl Run<'_, '_> {
         {
             let what = INITIATE.label;
             self.emit(Step::Initiate, Event::Retrying { what, cause: error, retry: 1, delay: Duration::ZERO })?;
-            reply = session.initiate_reply(subject_id, request, &self.ctx);
+            reply = session.initiate_reply(subject_id, request, &ctx);
         }
         let reply = self.stamp(Step::Initiate, reply)?;
         let decoded = decode::<UploadTargets>(&INITIATE, &reply.body);
@@ -261,7 +262,7 @@ impl Run<'_, '_> {
     /// Step 4: compute, sent once. `Ok(Some(error))`: the answer was lost, so the server
     /// may or may not be computing; the wait confirms it.
     fn compute(&mut self, app_args: Option<serde_json::Value>) -> Result<Option<Error>> {
-        let sent = self.session.compute_in(self.batch_id.unwrap_or_default(), app_args, &self.ctx);
+        let sent = self.session.compute_in(self.batch_id.unwrap_or_default(), app_args, &self.ctx(Step::Compute));
         match sent {
             Ok(()) => {
                 self.compute_sent = true;

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::call::CallContext;
 use crate::error::{Error, Result, Step};
 use crate::limits;
-use crate::observe::Event;
+use crate::observe::{Event, Observer};
 use crate::session::Session;
 
 use super::AnalysisOptions;
@@ -16,7 +16,7 @@ use super::AnalysisOptions;
 /// The state of one `run_analysis` or `wait_for_results` call.
 pub(crate) struct Run<'s, 'o> {
     pub(crate) session: &'s Session,
-    pub(crate) ctx: CallContext<'o>,
+    observer: Option<&'o dyn Observer>,
     pub(crate) start: Instant,
     pub(crate) deadline: Instant,
     /// The batch, once initiate answered.
@@ -37,7 +37,7 @@ impl<'s, 'o> Run<'s, 'o> {
         let start = session.clock().now();
         Ok(Run {
             session,
-            ctx: CallContext::new(Some(start + deadline), options.observer),
+            observer: options.observer,
             start,
             deadline: start + deadline,
             batch_id: None,
@@ -46,14 +46,19 @@ impl<'s, 'o> Run<'s, 'o> {
         })
     }
 
+    /// The context of the call's requests in `step`: the deadline and the observer.
+    pub(crate) fn ctx(&self, step: Step) -> CallContext<'o> {
+        CallContext::new(step, Some(self.deadline), self.observer)
+    }
+
     /// Tells the observer, as part of `step`.
     pub(crate) fn emit(&self, step: Step, event: Event<'_>) -> Result<()> {
-        self.stamp(step, self.ctx.emit(event).map_err(Error::from))
+        self.stamp(step, self.ctx(step).emit(event))
     }
 
     /// Waits `wait`, as part of `step` (a stop request ends the wait).
     pub(crate) fn sleep(&self, step: Step, wait: Duration) -> Result<()> {
-        self.stamp(step, self.ctx.sleep(self.session.clock(), wait).map_err(Error::from))
+        self.stamp(step, self.ctx(step).sleep(self.session.clock(), wait))
     }
 
     /// Whether the deadline has come.
@@ -78,7 +83,8 @@ impl<'s, 'o> Run<'s, 'o> {
     /// deadline, or the cancellation.
     pub(crate) fn stamp<T>(&self, step: Step, result: Result<T>) -> Result<T> {
         result.map_err(|error| match error {
-            Error::Cancelled { .. } => Error::Cancelled { step, batch_id: self.batch_id },
+            // The context named the step; the batch is known here.
+            Error::Cancelled { step, .. } => Error::Cancelled { step, batch_id: self.batch_id },
             _ if self.out_of_time() => self.deadline_error(step),
             error => {
                 let hint = hint(step, &error);

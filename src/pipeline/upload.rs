@@ -1,8 +1,7 @@
 //! Step 3: every side uploaded at the same time, on scoped threads sharing one pool.
 
 use crate::api::INITIATE;
-use crate::call::CallContext;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Step};
 use crate::model::UploadTargets;
 use crate::observe::Event;
 
@@ -27,7 +26,7 @@ impl Run<'_, '_> {
         }
         // The group's own context: a failed side stops its siblings without cancelling
         // the caller's observer.
-        let group = CallContext::new(self.ctx.deadline, self.ctx.observer());
+        let group = self.ctx(Step::Upload);
         let clock = session.clock();
         let results: Vec<Result<()>> = std::thread::scope(|scope| {
             let handles: Vec<_> = jobs
@@ -40,7 +39,7 @@ impl Run<'_, '_> {
                         match outcome {
                             Ok(bytes) => {
                                 let elapsed = clock.now() - started;
-                                group.emit(Event::Uploaded { side: p.side, bytes, elapsed }).map_err(Error::from)
+                                group.emit(Event::Uploaded { side: p.side, bytes, elapsed })
                             }
                             Err(error) => {
                                 group.stop();

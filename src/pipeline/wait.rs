@@ -52,7 +52,7 @@ impl Run<'_, '_> {
 
             self.polls += 1;
             let sent = clock.now();
-            let polled = self.session.results_in(batch_id, &poll_query, &self.ctx);
+            let polled = self.session.results_in(batch_id, &poll_query, &self.ctx(Step::Results));
             let results = self.stamp(Step::Results, polled)?;
             margin = (clock.now() - sent).saturating_mul(2).clamp(LAST_CHECK_MARGIN.0, LAST_CHECK_MARGIN.1);
             let now = clock.now();
@@ -110,7 +110,7 @@ impl Run<'_, '_> {
             return Ok(polled);
         }
         let batch_id = self.batch_id.unwrap_or_default();
-        match self.session.results_in(batch_id, &options.results, &self.ctx) {
+        match self.session.results_in(batch_id, &options.results, &self.ctx(Step::Results)) {
             Ok(fetched) => Ok(fetched),
             Err(Error::Timeout { .. }) => Ok(polled),
             Err(_) if self.out_of_time() => Ok(polled),
