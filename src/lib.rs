@@ -38,25 +38,69 @@
 //!
 //! # Where things are
 //!
-//! * [`Session`] and [`SessionBuilder`]: configuration, credentials, one connection pool.
-//! * The pipeline: [`run_full_analysis`](Session::run_full_analysis),
-//!   [`run_analysis`](Session::run_analysis) with [`Images`] and [`AnalysisOptions`],
-//!   [`wait_for_results`](Session::wait_for_results); progress through an [`Observer`].
-//! * The endpoints, as `Session` methods: [`initiate_upload`](Session::initiate_upload),
-//!   [`upload_image`](Session::upload_image), [`compute`](Session::compute),
-//!   [`results`](Session::results),
-//!   [`subject_parameters`](Session::subject_parameters), [`batch`](Session::batch),
-//!   [`list_batches`](Session::list_batches) and [`batches`](Session::batches).
-//! * The account, for a first analysis from an email and a password:
-//!   [`login`](Session::login), [`create_private_token`](Session::create_private_token),
-//!   [`create_dataset`](Session::create_dataset), [`create_subject`](Session::create_subject)
-//!   and their lists.
-//! * [`Error`]: one enum for everything; [`RetryPolicy`] and [`PollSchedule`] for timing,
-//!   within [`MAX_DURATION`] and [`MIN_POLL_INTERVAL`]; [`clock`] for tests that should not
-//!   wait.
-//! * The models: [`BatchResults`], [`Analysis`], [`Parameter`], [`UploadTargets`], ...
-//! * `emulator` (feature `emulator`): an offline stand-in for the service, to try the
-//!   crate without an account and to test programs that use it.
+//! What you use, and where its code lives:
+//!
+//! * [`Session`] (`session.rs`): the handle, its token and its shared connection pool.
+//!   [`SessionBuilder`], [`Session::builder`] and [`Session::from_env`] (`builder.rs`):
+//!   every setting, checked once.
+//! * The pipeline (`pipeline/`): [`run_full_analysis`](Session::run_full_analysis),
+//!   [`run_analysis`](Session::run_analysis) with [`Images`] (`image.rs`) and
+//!   [`AnalysisOptions`], [`wait_for_results`](Session::wait_for_results); progress and
+//!   cancellation through an [`Observer`] (`observe.rs`).
+//! * The endpoints (`api/`, one file per resource, as `Session` methods):
+//!   * `uploads.rs`: [`initiate_upload`](Session::initiate_upload),
+//!     [`upload_image`](Session::upload_image);
+//!   * `batches.rs`: [`compute`](Session::compute), [`results`](Session::results),
+//!     [`batch`](Session::batch), [`list_batches`](Session::list_batches),
+//!     [`batches`](Session::batches);
+//!   * `subjects.rs`: [`create_subject`](Session::create_subject),
+//!     [`subjects`](Session::subjects), [`subject_parameters`](Session::subject_parameters);
+//!   * `account.rs`: [`login`](Session::login), [`SessionBuilder::login`],
+//!     [`create_private_token`](Session::create_private_token),
+//!     [`private_tokens`](Session::private_tokens),
+//!     [`revoke_private_token`](Session::revoke_private_token),
+//!     [`create_dataset`](Session::create_dataset), [`datasets`](Session::datasets);
+//!   * `pages.rs`: [`Pages`], the iterator over a paginated list.
+//! * The models (`model/`): [`BatchResults`], [`Analysis`], [`Parameter`],
+//!   [`UploadTargets`], [`BatchInfo`], ...; the queries [`ResultsQuery`] and [`BatchQuery`]
+//!   (`model/query.rs`).
+//! * [`Error`] (`error/`): one enum for everything, with the [`Request`] it concerns.
+//! * Timing: [`RetryPolicy`] (`retry.rs`), [`PollSchedule`] (`poll.rs`), their bounds
+//!   [`MAX_DURATION`] and [`MIN_POLL_INTERVAL`] (`limits.rs`), and [`clock`] for tests
+//!   that should not wait.
+//! * `emulator` (feature `emulator`, `emulator/`): an offline stand-in for the service, to
+//!   try the crate without an account and to test programs that use it.
+//!
+//! # Architecture
+//!
+//! Layers, each using only those below it: the caller → `pipeline` (composes endpoints)
+//! → `api` (one method per endpoint) → `transport` (the one request path) → ureq. Under
+//! them, small modules with one job each that any layer may use: `model`, `error`, `url`,
+//! `redact`, `limits`, `clock`, `retry`, `poll`, `call`, `observe`, `image`. No module
+//! imports one that imports it back. The emulator stands apart: it shares only the models'
+//! names, `url` and the `Session` it hands back, and writes its JSON by hand, so that a
+//! wrong model cannot pass by agreeing with itself.
+//!
+//! **The path of a request.** An endpoint method builds its path and names its
+//! `Endpoint` (a constant: method, label, whether the answer holds secrets), and calls
+//! `Session::call` with a `CallContext` (`call.rs`: the deadline, the observer, the
+//! step). That makes a `transport::Call` carrying the session's token, and
+//! `Transport::send` (`transport/send.rs`) runs attempts (`attempt.rs`: timeouts capped by
+//! the deadline, the token only to the API, the read limit) and maps each failure
+//! (`failure.rs`) to an [`Error`] and a retry decision (`retry.rs`), waiting per the
+//! backoff or `Retry-After` (`retry_after.rs`). Every text that reaches an error is
+//! scrubbed (`redact.rs`).
+//!
+//! **The path of an analysis.** [`run_analysis`](Session::run_analysis) (`pipeline/mod.rs`)
+//! reads top to bottom as the API's steps: validate every input, initiate, upload all
+//! sides at once (`pipeline/upload.rs`), compute once, wait (`pipeline/wait.rs`). A `Run`
+//! (`pipeline/run.rs`) owns the call's deadline, batch id, poll count and whether compute
+//! was sent, and gives every error its step, batch and advice in one place.
+//!
+//! **Adding an endpoint.** Declare its `Endpoint` with `endpoint!` in the resource's file
+//! under `api/`, add a `Session` method a few lines long (`get_json`, `post_json` or
+//! `call`), its model under `model/` if it returns a new shape, a doc example, a mockito
+//! test in `tests/endpoints.rs`, and a route in the emulator (`emulator/routes.rs`).
 //!
 //! # Features
 //!
