@@ -14,7 +14,7 @@ use crate::limits;
 use crate::poll::PollSchedule;
 use crate::retry::RetryPolicy;
 use crate::session::{Session, Shared, checked_token};
-use crate::transport::{Transport, build_agent};
+use crate::transport::{Pressure, Transport, build_agent};
 use crate::url::BaseUrl;
 
 /// The default API host.
@@ -68,6 +68,7 @@ pub struct SessionBuilder {
     poll: PollSchedule,
     deadline: Duration,
     clock: Arc<dyn Clock>,
+    rate_limit: Option<f64>,
 }
 
 impl fmt::Debug for SessionBuilder {
@@ -107,6 +108,7 @@ impl SessionBuilder {
             poll: PollSchedule::default(),
             deadline: Duration::from_secs(300),
             clock: Arc::new(SystemClock),
+            rate_limit: None,
         }
     }
 
@@ -226,6 +228,16 @@ impl SessionBuilder {
         self
     }
 
+    /// Limits API requests to `per_second` across every clone and thread of the session
+    /// (default: no limit). The limit adapts: a throttling answer (429 or 503) halves it,
+    /// and each success then gives back 2% of `per_second` up to it again. Uploads to
+    /// storage are not limited. Values that are not positive and finite are refused by
+    /// [`build`](Self::build).
+    pub fn rate_limit(mut self, per_second: f64) -> Self {
+        self.rate_limit = Some(per_second);
+        self
+    }
+
     /// Checks the settings and builds the session.
     pub fn build(self) -> Result<Session> {
         let token = checked_token(self.token.clone())?;
@@ -243,6 +255,9 @@ impl SessionBuilder {
         let request_timeout = limits::positive("SessionBuilder::request_timeout", self.request_timeout)?;
         let io_timeout = limits::positive("SessionBuilder::io_timeout", self.io_timeout)?;
         let deadline = limits::positive("SessionBuilder::deadline", self.deadline)?;
+        if self.rate_limit.is_some_and(|rate| !(rate.is_finite() && rate > 0.0)) {
+            return Err(Error::Config("SessionBuilder::rate_limit must be a positive number of requests".into()));
+        }
         let transport = Transport {
             agent: build_agent(&self.user_agent, base.loopback),
             base_url: base.url,
@@ -252,6 +267,7 @@ impl SessionBuilder {
             io_timeout,
             max_response_bytes: self.max_response_bytes,
             clock: self.clock,
+            pressure: Pressure::new(self.retry.budget(), self.rate_limit),
         };
         Ok(Shared { transport, poll: self.poll, deadline })
     }

@@ -20,6 +20,13 @@ use crate::limits;
 ///   of it). A `Retry-After` header (seconds or an HTTP date) sets a floor, honoured up to
 ///   [`max_retry_after`](Self::max_retry_after) and never past the pipeline's deadline;
 ///   a longer request fails with [`Error::RetryAfterTooLong`](crate::Error::RetryAfterTooLong).
+/// * Retries spend from a **retry budget** shared by every clone of the session, in the
+///   spirit of the AWS SDKs' retry quota: a retry costs 5 tokens (10 after a timeout), a
+///   success gives back what its retries cost (1 token when it needed none), and an empty
+///   budget means failures are returned at once. Against a service that is down, the
+///   requests sent then stay close to what they would be without retries, however many
+///   threads share the session. The default budget holds 500 tokens (100 retries in a
+///   row); [`retry_budget`](Self::retry_budget) changes it.
 ///
 /// ```
 /// use std::time::Duration;
@@ -36,16 +43,24 @@ pub struct RetryPolicy {
     initial_backoff: Duration,
     max_backoff: Duration,
     max_retry_after: Duration,
+    budget: Option<u32>,
 }
 
+/// What a retry costs from the budget.
+pub(crate) const RETRY_COST: u32 = 5;
+/// What a retry after a timeout costs (a timeout ties up the server longer).
+pub(crate) const TIMEOUT_RETRY_COST: u32 = 10;
+
 impl Default for RetryPolicy {
-    /// 3 retries, backoff from 500 ms up to 8 s, `Retry-After` honoured up to 60 s.
+    /// 3 retries, backoff from 500 ms up to 8 s, `Retry-After` honoured up to 60 s, a retry
+    /// budget of 500 tokens.
     fn default() -> Self {
         RetryPolicy {
             max_retries: 3,
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(8),
             max_retry_after: Duration::from_secs(60),
+            budget: Some(500),
         }
     }
 }
@@ -81,6 +96,19 @@ impl RetryPolicy {
     pub fn max_retry_after(mut self, wait: Duration) -> Self {
         self.max_retry_after = limits::clamped(wait);
         self
+    }
+
+    /// The size of the retry budget shared by every clone of the session, in tokens (a
+    /// retry costs 5, or 10 after a timeout); `None` for no budget (each request retries
+    /// up to [`max_retries`](Self::max_retries) whatever the others do).
+    pub fn retry_budget(mut self, tokens: Option<u32>) -> Self {
+        self.budget = tokens;
+        self
+    }
+
+    /// The retry budget's size (`None`: no budget).
+    pub fn budget(&self) -> Option<u32> {
+        self.budget
     }
 
     /// The number of retries allowed.

@@ -11,12 +11,14 @@
 //! * `failure.rs`: what a failed attempt means: the error, and whether to retry.
 //! * `error_body.rs`: the server's message in a JSON, HTML or XML error body.
 //! * `retry_after.rs`: the `Retry-After` header.
+//! * `pressure.rs`: backpressure shared by all requests (holds, retry budget, rate limit).
 //! * `agent.rs`: the ureq agent (one connection pool) and its TLS.
 
 mod agent;
 mod attempt;
 mod error_body;
 mod failure;
+mod pressure;
 mod retry_after;
 mod send;
 
@@ -32,6 +34,7 @@ use crate::retry::RetryPolicy;
 use crate::url;
 
 pub(crate) use agent::build_agent;
+pub(crate) use pressure::Pressure;
 
 /// The request path's settings and its connection pool, shared by every clone of a session.
 pub(crate) struct Transport {
@@ -44,6 +47,8 @@ pub(crate) struct Transport {
     pub(crate) io_timeout: Duration,
     pub(crate) max_response_bytes: u64,
     pub(crate) clock: Arc<dyn Clock>,
+    /// Holds, the retry budget and the rate limit, shared by every request.
+    pub(crate) pressure: Pressure,
 }
 
 /// Where a request goes.

@@ -1,12 +1,15 @@
-//! The retry loop: attempts until one succeeds, a failure is final, the retries are spent
-//! or the deadline leaves no time for another wait.
+//! The retry loop: attempts until one succeeds, a failure is final, the retries (or the
+//! shared retry budget) are spent, or the deadline leaves no time for another wait. Every
+//! attempt first waits out the session's backpressure (a host's `Retry-After` hold, the
+//! rate limit).
 
 use crate::call::CallContext;
 use crate::error::{Error, Result};
 use crate::observe::Event;
-use crate::retry::{Idempotency, jitter_unit, should_retry};
+use crate::retry::{Idempotency, RETRY_COST, TIMEOUT_RETRY_COST, jitter_unit, should_retry};
 
-use super::{Call, Reply, Transport};
+use super::{Call, Dest, Reply, Transport};
+use crate::url;
 
 impl Transport {
     /// Sends `call`, retrying per the retry policy within `ctx`'s deadline.
@@ -14,15 +17,32 @@ impl Transport {
         let policy = self.retry;
         let clock = &*self.clock;
         let idempotency = if call.method == "POST" { Idempotency::NotIdempotent } else { Idempotency::Idempotent };
+        let (host, api) = match &call.dest {
+            Dest::Api { .. } => (url::authority_of(&self.base_url), true),
+            Dest::Storage { url, .. } => (url::authority_of(url), false),
+        };
         let mut retry = 0;
+        let mut spent = 0;
         loop {
             ctx.check()?;
+            let held = self.pressure.wait(&host, api, clock.now());
+            if !held.is_zero() {
+                // Past the deadline the attempt fails at once, as a timeout.
+                ctx.sleep(clock, ctx.remaining(clock).map_or(held, |left| held.min(left)))?;
+            }
             let failure = match self.attempt(call, ctx) {
-                Ok(reply) => return Ok(reply),
+                Ok(reply) => {
+                    self.pressure.succeeded(spent);
+                    return Ok(reply);
+                }
                 Err(failure) => failure,
             };
             // A stop request may be why the attempt failed (an upload aborts its read).
             ctx.check()?;
+            if matches!(failure.error.status(), Some(429 | 503)) {
+                let hold = failure.retry_after.map(|wait| wait.min(policy.retry_after_cap()));
+                self.pressure.throttled(&host, hold, clock.now());
+            }
             let attempts = retry + 1;
             if retry >= policy.retries() || !should_retry(failure.attempt, idempotency) {
                 return Err(failure.error.after_attempts(attempts));
@@ -40,6 +60,12 @@ impl Transport {
                 // Waiting would run past the deadline: the failure is the answer.
                 return Err(failure.error.after_attempts(attempts));
             }
+            let timeout = matches!(failure.error, Error::Timeout { .. });
+            if !self.pressure.spend(timeout) {
+                // The shared budget is spent: the service is failing for everyone.
+                return Err(failure.error.after_attempts(attempts));
+            }
+            spent += if timeout { TIMEOUT_RETRY_COST } else { RETRY_COST };
             retry += 1;
             let what = call.request().to_string();
             ctx.emit(Event::Retrying { what: &what, cause: &failure.error, retry, delay })?;
