@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
+use crate::learned::Readiness;
 use crate::limits;
 use crate::poll::PollSchedule;
 use crate::retry::RetryPolicy;
@@ -269,7 +270,7 @@ impl SessionBuilder {
             clock: self.clock,
             pressure: Pressure::new(self.retry.budget(), self.rate_limit),
         };
-        Ok(Shared { transport, poll: self.poll, deadline })
+        Ok(Shared { transport, poll: self.poll, deadline, readiness: Readiness::default() })
     }
 }
 

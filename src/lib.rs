@@ -130,6 +130,7 @@ pub mod clock;
 pub mod emulator;
 mod error;
 mod image;
+mod learned;
 mod limits;
 mod model;
 mod observe;

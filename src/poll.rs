@@ -40,6 +40,7 @@ pub struct PollSchedule {
     growth: f64,
     max_interval: Duration,
     detection_grace: Duration,
+    learning: bool,
 }
 
 impl Default for PollSchedule {
@@ -51,6 +52,7 @@ impl Default for PollSchedule {
             growth: 1.5,
             max_interval: Duration::from_secs(5),
             detection_grace: Duration::from_secs(10),
+            learning: true,
         }
     }
 }
@@ -60,7 +62,7 @@ impl PollSchedule {
     pub fn fixed(interval: Duration) -> Self {
         let interval = limits::poll_interval(interval);
         // Backing off between `interval` and `interval` keeps it fixed.
-        PollSchedule { first: interval, interval, max_interval: interval, ..PollSchedule::default() }
+        PollSchedule { first: interval, interval, max_interval: interval, learning: false, ..PollSchedule::default() }
     }
 
     /// The wait between compute and the first poll (zero polls at once).
@@ -95,6 +97,36 @@ impl PollSchedule {
     pub fn detection_grace(mut self, grace: Duration) -> Self {
         self.detection_grace = limits::clamped(grace);
         self
+    }
+
+    /// Whether the session learns when its batches become ready and polls around that
+    /// time (default: on; off for a [`fixed`](Self::fixed) schedule).
+    ///
+    /// Once three analyses of the session have finished, a new one polls once early (in
+    /// case it is quicker), then at this schedule's [`interval`](Self::interval) from a
+    /// little before the quickest readiness seen to a little after the slowest (of the
+    /// last twenty, leaving out the extremes), then backs off as usual. The deadline, the
+    /// 100 ms floor and the detection grace hold as always. Analyses resumed with
+    /// [`wait_for_results`](crate::Session::wait_for_results), and those whose compute
+    /// answer was lost, use the plain schedule.
+    pub fn learning(mut self, learn: bool) -> Self {
+        self.learning = learn;
+        self
+    }
+
+    /// See [`learning`](Self::learning).
+    pub(crate) fn learns(&self) -> bool {
+        self.learning
+    }
+
+    /// The steady interval.
+    pub(crate) fn steady_interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// The waits past the steady phase, growing from `last`.
+    pub(crate) fn backing_off_from(&self, last: Duration) -> Waits {
+        Waits { schedule: *self, polled: self.steady_for, last: Some(last) }
     }
 
     /// See [`detection_grace`](Self::detection_grace).

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::learned::Readiness;
 use crate::poll::PollSchedule;
 use crate::transport::Transport;
 
@@ -44,6 +45,8 @@ pub(crate) struct Shared {
     pub(crate) poll: PollSchedule,
     /// The default deadline of a pipeline call.
     pub(crate) deadline: Duration,
+    /// How long recent batches took to become ready (learned polling).
+    pub(crate) readiness: Readiness,
 }
 
 impl Session {

@@ -801,3 +801,46 @@ fn a_final_fetch_without_the_detection_error_keeps_the_polled_one() {
     let Error::Detection(detection) = &err else { panic!("{err:?}") };
     assert_eq!(detection.sides, [("left".to_owned(), "no face found".to_owned())]);
 }
+
+#[test]
+fn the_session_learns_when_its_batches_become_ready_and_polls_around_then() {
+    let mut api = Api::new();
+    let p = photos("learned");
+    api.computed(&["front"], &p);
+    let (session, clock) = session(&api.server.url());
+    // Results are ready 20 s (virtual) after the run began: uploads and compute take no
+    // virtual time, so that is 20 s after compute.
+    let began = Arc::new(Mutex::new(Duration::ZERO));
+    let (ready_clock, ready_began) = (clock.clone(), began.clone());
+    api.server
+        .mock("GET", path(&format!("/batches/{BATCH}/results/")).as_str())
+        .match_query(Matcher::Exact("with_masks=false".into()))
+        .with_body_from_request(move |_| {
+            let ready = ready_clock.elapsed() - *ready_began.lock().unwrap() >= Duration::from_secs(20);
+            if ready { complete() } else { not_ready() }.to_string().into_bytes()
+        })
+        .create();
+    let fetch = path(&format!("/batches/{BATCH}/results/"));
+    let fetched = api.server.mock("GET", fetch.as_str()).match_query(Matcher::Exact(String::new()));
+    fetched.with_body(complete().to_string()).expect(4).create();
+
+    let mut runs = Vec::new();
+    for _ in 0..4 {
+        *began.lock().unwrap() = clock.elapsed();
+        let polls = std::sync::atomic::AtomicU32::new(0);
+        let count = |event: &Event| {
+            if matches!(event, Event::Polled { .. }) {
+                polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            Control::Continue
+        };
+        let options = AnalysisOptions::new().observer(&count);
+        session.run_analysis(&Images::new().front(&p.front), &options).unwrap();
+        runs.push((polls.into_inner(), clock.elapsed() - *began.lock().unwrap()));
+    }
+    // Three runs on the plain schedule (a poll a second), then the learned one.
+    assert!(runs[..3].iter().all(|(polls, took)| *polls == 20 && *took == Duration::from_secs(20)), "{runs:?}");
+    let (polls, took) = runs[3];
+    assert!(polls <= 10, "at most half the polls: {runs:?}");
+    assert!(took <= Duration::from_secs(21), "no later than a poll interval after readiness: {runs:?}");
+}

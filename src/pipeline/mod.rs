@@ -104,9 +104,13 @@ impl Session {
         run.emit(Step::Compute, Event::Computing { batch_id: targets.image_batch_id })?;
         let doubt = run.compute(options.app_args.clone())?;
 
-        // 5. Wait for the results.
-        let first = self.shared.poll.waits().next().unwrap_or_default();
-        run.wait(options, first, doubt)
+        // 5. Wait for the results, around the time recent batches took (unless compute's
+        // answer was lost: then the batch must show work soon, so the plain schedule).
+        let waits = match doubt {
+            None => self.shared.readiness.waits(&self.shared.poll),
+            Some(_) => Box::new(self.shared.poll.waits()),
+        };
+        run.wait(options, waits, doubt)
     }
 
     /// Waits for the results of a batch started earlier (by this process or another, or
@@ -143,7 +147,11 @@ impl Session {
         let mut run = Run::start(self, options)?;
         run.batch_id = Some(batch_id);
         run.compute_sent = true;
-        run.wait(options, Duration::ZERO, None)
+        // Polls at once, then as the schedule says; the batch's start is unknown, so
+        // its readiness teaches nothing.
+        run.learns = false;
+        let waits = std::iter::once(Duration::ZERO).chain(self.shared.poll.waits().skip(1));
+        run.wait(options, Box::new(waits), None)
     }
 }
 

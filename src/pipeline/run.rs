@@ -25,6 +25,8 @@ pub(crate) struct Run<'s, 'o> {
     pub(crate) polls: u32,
     /// Whether compute was sent (or may have been): from then on, the batch can be resumed.
     pub(crate) compute_sent: bool,
+    /// Whether the wait's readiness time teaches the session (it started at compute).
+    pub(crate) learns: bool,
 }
 
 impl<'s, 'o> Run<'s, 'o> {
@@ -43,6 +45,7 @@ impl<'s, 'o> Run<'s, 'o> {
             batch_id: None,
             polls: 0,
             compute_sent: false,
+            learns: true,
         })
     }
 

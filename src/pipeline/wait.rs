@@ -25,13 +25,13 @@ struct Detected {
 
 impl Run<'_, '_> {
     /// Polls the run's batch until its results are complete, a detection error settles,
-    /// the observer stops it, or the deadline comes. The first poll comes after `first`.
+    /// the observer stops it, or the deadline comes. `waits` are the waits before each poll.
     /// `doubt`: compute's answer was lost, so the batch must show work within
     /// [`COMPUTE_CONFIRMATION`] or the call ends with that error.
     pub(crate) fn wait(
         &mut self,
         options: &AnalysisOptions<'_>,
-        first: Duration,
+        mut waits: Box<dyn Iterator<Item = Duration> + Send>,
         mut doubt: Option<Error>,
     ) -> Result<BatchResults> {
         let clock = self.session.clock();
@@ -39,7 +39,7 @@ impl Run<'_, '_> {
         let batch_id = self.batch_id.unwrap_or_default();
         let poll_query = poll_query(options);
         let waiting_since = clock.now();
-        let mut waits = schedule.waits().skip(1);
+        let first = waits.next().unwrap_or_default();
         let mut margin = LAST_CHECK_MARGIN.0;
         let mut detected: Option<Detected> = None;
         let mut latest: Option<BatchResults> = None;
@@ -83,6 +83,9 @@ impl Run<'_, '_> {
             let polled = Event::Polled { attempt: self.polls, complete, next_delay: next.map(|(w, _)| w) };
             self.emit(Step::Results, polled)?;
             if complete {
+                if self.learns {
+                    self.session.shared.readiness.record(now - waiting_since);
+                }
                 let results = latest.take().unwrap_or_default();
                 let results = self.final_fetch(options, results)?;
                 let elapsed = clock.now() - self.start;
