@@ -56,6 +56,14 @@ pub enum Event<'a> {
         /// The batch.
         batch_id: Uuid,
     },
+    /// The service took the compute request: its answer came back, or, when the answer was
+    /// lost, polling showed the batch at work. From here the batch goes on without the
+    /// caller; it can always be resumed with
+    /// [`wait_for_results`](crate::Session::wait_for_results).
+    Computed {
+        /// The batch.
+        batch_id: Uuid,
+    },
     /// The results were polled.
     Polled {
         /// 1 for the first poll.
@@ -101,6 +109,7 @@ impl fmt::Display for Event<'_> {
                 write!(f, "{side}: {bytes} bytes uploaded in {:.2}s", elapsed.as_secs_f64())
             }
             Event::Computing { batch_id } => write!(f, "computing batch {batch_id}"),
+            Event::Computed { batch_id } => write!(f, "batch {batch_id} is being computed"),
             Event::Polled { attempt, complete, next_delay } => match (complete, next_delay) {
                 (true, _) => write!(f, "poll {attempt}: complete"),
                 (false, Some(d)) => write!(f, "poll {attempt}: not ready, next in {:.1}s", d.as_secs_f64()),

@@ -561,11 +561,12 @@ fn progress_events_arrive_in_order() {
     let events = recorder.events();
     assert_eq!(events[0], "validated front (70000 bytes) left (300000 bytes) right (5 bytes)");
     assert_eq!(events[1], format!("batch {BATCH} created"));
-    let tail = &events[events.len() - 4..];
+    let tail = &events[events.len() - 5..];
     assert_eq!(
         tail,
         [
             format!("computing batch {BATCH}"),
+            format!("batch {BATCH} is being computed"),
             "polled 1 false Some(1s)".into(),
             "polled 2 true None".into(),
             "done".into()
@@ -593,10 +594,17 @@ fn a_compute_whose_answer_is_lost_is_confirmed_by_polling_never_sent_again() {
     api.polls(complete()).create();
     api.final_fetch().create();
     let (session, _) = session(&api.server.url());
-    let results = session.run_analysis(&Images::new().front(&p.front), &AnalysisOptions::new()).unwrap();
+    let recorder = Recorder::default();
+    let options = AnalysisOptions::new().observer(&recorder);
+    let results = session.run_analysis(&Images::new().front(&p.front), &options).unwrap();
     assert!(results.is_complete());
     compute.assert();
     empty.assert();
+    // Taken only once polling showed work.
+    let events = recorder.events();
+    let at = |text: &str| events.iter().position(|e| e.starts_with(text)).unwrap_or_else(|| panic!("{events:?}"));
+    assert!(at("polled 1 false") < at(&format!("batch {BATCH} is being computed")), "{events:?}");
+    assert!(at(&format!("batch {BATCH} is being computed")) < at("polled 2 true"), "{events:?}");
 }
 
 #[test]

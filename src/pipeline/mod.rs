@@ -103,6 +103,9 @@ impl Session {
         // 4. Compute, once. An answer lost on the way is confirmed by polling instead.
         run.emit(Step::Compute, Event::Computing { batch_id: targets.image_batch_id })?;
         let doubt = run.compute(options.app_args.clone())?;
+        if doubt.is_none() {
+            run.emit(Step::Compute, Event::Computed { batch_id: targets.image_batch_id })?;
+        }
 
         // 5. Wait for the results, around the time recent batches took (unless compute's
         // answer was lost: then the batch must show work soon, so the plain schedule).

@@ -58,7 +58,10 @@ impl Run<'_, '_> {
             let now = clock.now();
 
             if !results.is_empty() {
-                doubt = None; // The batch shows work: compute was taken.
+                if doubt.take().is_some() {
+                    // The batch shows work: the compute whose answer was lost was taken.
+                    self.emit(Step::Compute, Event::Computed { batch_id })?;
+                }
             } else if doubt.is_some() && now - waiting_since >= COMPUTE_CONFIRMATION {
                 return Err(self.gave_up(options, None, doubt));
             }
