@@ -124,6 +124,7 @@
 
 mod api;
 mod builder;
+pub mod bulk;
 mod call;
 pub mod clock;
 #[cfg(feature = "emulator")]

@@ -1,0 +1,136 @@
+//! Many analyses at once: a folder of visits overnight, resumable and fair to the service.
+//!
+//! A [`Bulk`] runner takes [`Job`]s (a key, the images, options), runs a bounded number at
+//! a time on scoped threads sharing one [`Session`] (so they share its connection pool,
+//! its `Retry-After` holds, its retry budget and what it learned about polling), hands
+//! each [`Outcome`] to the caller as it ends, and returns a [`Summary`].
+//!
+//! With a [`Journal`], reruns are safe: every state change of a job is on disk before the
+//! run goes on, a finished job is skipped, a job whose compute was (or may have been)
+//! sent is only ever resumed with [`Session::wait_for_results`], never computed again, and
+//! a job that stopped before compute starts over. A [`Shard`] splits the jobs between
+//! machines by a stable hash of their keys, each shard with its own journal.
+//!
+//! ```no_run
+//! use hautai::bulk::{Bulk, Job, Journal, Outcome};
+//! use hautai::Images;
+//!
+//! let session = hautai::Session::from_env()?;
+//! let jobs = ["visit-1", "visit-2"].map(|visit| {
+//!     let images = Images::new().front(format!("{visit}/front.jpg"));
+//!     Job::new(visit, images)
+//! });
+//! let summary = Bulk::new(&session).concurrency(8).journal(Journal::open("journal.jsonl")?).run(jobs, |outcome| {
+//!     if let Outcome::Done { key, results, .. } = outcome {
+//!         let json = serde_json::to_vec(results.applications()).map_err(|e| e.to_string())?;
+//!         std::fs::write(format!("{key}.json"), json).map_err(|e| e.to_string())?;
+//!     }
+//!     Ok(())
+//! });
+//! println!("{} done, {} skipped, {} failed", summary.done, summary.skipped, summary.failed.len());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod journal;
+mod runner;
+mod shard;
+
+use uuid::Uuid;
+
+pub use journal::{JobRecord, Journal, NextStep, State};
+pub use runner::Bulk;
+pub use shard::Shard;
+
+use crate::error::Error;
+use crate::image::Images;
+use crate::model::BatchResults;
+use crate::pipeline::AnalysisOptions;
+
+/// One analysis of a bulk run: a key that names it (unique in the run, stable across
+/// reruns: the journal and the shards go by it), its images and its options.
+#[derive(Debug, Clone)]
+pub struct Job<'i> {
+    key: String,
+    images: Images<'i>,
+    options: AnalysisOptions<'static>,
+}
+
+impl<'i> Job<'i> {
+    /// The job `key` analysing `images` with the default options.
+    pub fn new(key: impl Into<String>, images: Images<'i>) -> Self {
+        Job { key: key.into(), images, options: AnalysisOptions::new() }
+    }
+
+    /// Uploads for this subject instead of the session's default.
+    pub fn subject_id(mut self, subject_id: Uuid) -> Self {
+        self.options = self.options.subject_id(subject_id);
+        self
+    }
+
+    /// The job's options (deadline, results query, metadata...). An observer set here is
+    /// replaced by the runner's own, which journals the job.
+    pub fn options(mut self, options: AnalysisOptions<'static>) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The job's key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+/// How a job ended, handed to the caller as it happens.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Outcome<'a> {
+    /// The results are complete: save them. Returning `Ok` from the handler marks the job
+    /// done in the journal; `Err(reason)` marks it failed (a rerun resumes the batch).
+    Done {
+        /// The job.
+        key: &'a str,
+        /// Its batch.
+        batch_id: Uuid,
+        /// The complete results.
+        results: &'a BatchResults,
+        /// Whether an earlier run had started this batch (resumed, not computed again).
+        resumed: bool,
+    },
+    /// The job failed; a rerun tries it again (resuming its batch if compute was sent).
+    Failed {
+        /// The job.
+        key: &'a str,
+        /// Its batch, once one was created.
+        batch_id: Option<Uuid>,
+        /// What went wrong.
+        error: &'a Error,
+    },
+    /// The journal says an earlier run finished this job.
+    Skipped {
+        /// The job.
+        key: &'a str,
+    },
+}
+
+/// What a bulk run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Summary {
+    /// Jobs whose results were saved in this run.
+    pub done: usize,
+    /// Of those, jobs resumed from an earlier run's batch.
+    pub resumed: usize,
+    /// Jobs an earlier run had finished.
+    pub skipped: usize,
+    /// Jobs that failed, with why: `(key, reason)`.
+    pub failed: Vec<(String, String)>,
+    /// Jobs stopped by a stop request while running; a rerun picks them up.
+    pub stopped: usize,
+}
+
+impl Summary {
+    /// Whether every job of the run is done (now or before).
+    pub fn all_done(&self) -> bool {
+        self.failed.is_empty() && self.stopped == 0
+    }
+}
