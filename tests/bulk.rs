@@ -1,0 +1,301 @@
+//! Bulk runs against the emulator: every job done, reruns that skip, resume or restart as
+//! the journal says, never a second compute for a job, and kills at random instants.
+
+mod common;
+
+use std::sync::Mutex;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use common::files::{TempDir, photo};
+use common::{emulator, emulator_with, fast, fast_session};
+use hautai::bulk::{Bulk, Job, Journal, Outcome, Shard, State};
+use hautai::emulator::{Emulator, EmulatorConfig, Maturity, Route};
+use hautai::{Images, Session, Side};
+
+/// `n` jobs `visit-0`, `visit-1`, ... with a front and a left photo each.
+fn jobs(n: usize) -> Vec<Job<'static>> {
+    (0..n)
+        .map(|i| {
+            let images = Images::new().front(photo(i as u8, 3000)).left(photo(i as u8 + 100, 2000));
+            Job::new(format!("visit-{i}"), images)
+        })
+        .collect()
+}
+
+/// Computes the emulator saw, per batch.
+fn computes(emulator: &Emulator) -> Vec<u32> {
+    emulator.batch_ids().iter().map(|b| emulator.compute_calls(*b)).collect()
+}
+
+/// Runs `jobs` with a journal at `path`, keeping the keys of saved results.
+fn run(session: &Session, path: &std::path::Path, jobs: Vec<Job<'static>>) -> (hautai::bulk::Summary, Vec<String>) {
+    let saved = Mutex::new(Vec::new());
+    let summary = Bulk::new(session).concurrency(4).journal(Journal::open(path).unwrap()).run(jobs, |outcome| {
+        if let Outcome::Done { key, results, .. } = outcome {
+            assert!(results.is_complete());
+            saved.lock().unwrap().push(key.to_string());
+        }
+        Ok(())
+    });
+    let mut saved = saved.into_inner().unwrap();
+    saved.sort();
+    (summary, saved)
+}
+
+#[test]
+fn every_job_is_done_once_and_a_rerun_skips_them_all() {
+    let emulator = emulator();
+    let session = fast_session(&emulator);
+    let dir = TempDir::new("bulk-all");
+    let journal = dir.path().join("journal.jsonl");
+    let (summary, saved) = run(&session, &journal, jobs(10));
+    assert_eq!((summary.done, summary.skipped, summary.failed.len()), (10, 0, 0), "{summary:?}");
+    assert_eq!(saved.len(), 10);
+    assert_eq!(computes(&emulator), [1; 10]);
+
+    emulator.clear_requests();
+    let (again, saved) = run(&session, &journal, jobs(10));
+    assert_eq!((again.done, again.skipped), (0, 10), "{again:?}");
+    assert!(saved.is_empty());
+    assert!(emulator.requests().is_empty(), "a finished job sends nothing");
+}
+
+#[test]
+fn a_rerun_after_a_kill_at_each_state_never_computes_a_job_twice() {
+    let emulator = emulator();
+    let session = fast_session(&emulator);
+    let dir = TempDir::new("bulk-kill");
+    let path = dir.path().join("journal.jsonl");
+    // What a run killed at each state leaves behind, made by hand: the server's side with
+    // the endpoint methods, the journal's with its own lines.
+    {
+        let journal = Journal::open(&path).unwrap();
+        let subject = emulator.subject_id();
+        let image = photo(1, 3000);
+        let names = hautai::InitiateUpload::new().name(Side::Front, "front.jpg");
+        for (key, state) in [
+            ("visit-0", State::Created),
+            ("visit-1", State::Uploaded),
+            ("visit-2", State::ComputeSent),
+            ("visit-3", State::ComputeAccepted),
+        ] {
+            let targets = session.initiate_upload(subject, &names).unwrap();
+            let batch = targets.image_batch_id;
+            journal.append(key, State::Created, Some(batch), None).unwrap();
+            if state == State::Created {
+                continue;
+            }
+            session.upload_image(Side::Front, targets.get(Side::Front).unwrap(), &image).unwrap();
+            journal.append(key, State::Uploaded, None, None).unwrap();
+            if state == State::Uploaded {
+                continue;
+            }
+            journal.append(key, State::ComputeSent, None, None).unwrap();
+            session.compute(batch, None).unwrap();
+            if state == State::ComputeAccepted {
+                journal.append(key, State::ComputeAccepted, None, None).unwrap();
+            }
+        }
+    }
+    // And a kill in the middle of writing a line about visit-4.
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(r#"{"key":"visit-4","state":"crea"#);
+    std::fs::write(&path, text).unwrap();
+
+    let batches_before = emulator.batch_ids().len();
+    let one_side = |i: usize| Job::new(format!("visit-{i}"), Images::new().front(photo(i as u8, 3000)));
+    let (summary, saved) = run(&session, &path, (0..5).map(one_side).collect());
+    assert_eq!((summary.done, summary.resumed, summary.failed.len()), (5, 2, 0), "{summary:?}");
+    assert_eq!(saved, ["visit-0", "visit-1", "visit-2", "visit-3", "visit-4"]);
+    // visit-2 and visit-3 were resumed on their batches; visit-0, 1 and 4 got new ones.
+    assert_eq!(emulator.batch_ids().len(), batches_before + 3);
+    let computed: u32 = computes(&emulator).iter().sum();
+    assert_eq!(computed, 5, "one compute per job, across both runs: {:?}", computes(&emulator));
+    assert!(computes(&emulator).iter().all(|c| *c <= 1));
+}
+
+#[test]
+fn a_compute_journaled_but_never_sent_is_not_sent_by_a_rerun() {
+    // The one instant a kill costs a job: after the journal said "compute sent" and before
+    // the request left. The rerun may only wait; it never risks a second bill.
+    let emulator = emulator();
+    let session = fast(emulator.session_builder()).deadline(Duration::from_millis(500)).build().unwrap();
+    let dir = TempDir::new("bulk-window");
+    let path = dir.path().join("journal.jsonl");
+    let targets = session
+        .initiate_upload(emulator.subject_id(), &hautai::InitiateUpload::new().name(Side::Front, "front.jpg"))
+        .unwrap();
+    session.upload_image(Side::Front, targets.get(Side::Front).unwrap(), photo(1, 3000)).unwrap();
+    let journal = Journal::open(&path).unwrap();
+    journal.append("visit-0", State::Created, Some(targets.image_batch_id), None).unwrap();
+    journal.append("visit-0", State::ComputeSent, None, None).unwrap();
+    drop(journal);
+    let (summary, _) = run(&session, &path, jobs(1));
+    assert_eq!(summary.failed.len(), 1, "{summary:?}");
+    assert!(summary.failed[0].1.contains("deadline"), "{summary:?}");
+    assert_eq!(computes(&emulator), [0]);
+}
+
+#[test]
+fn a_stop_request_ends_the_run_and_the_rerun_finishes_it() {
+    let emulator = emulator_with(EmulatorConfig::new().maturity(Maturity::After(Duration::from_millis(300))));
+    let session = fast_session(&emulator);
+    let dir = TempDir::new("bulk-stop");
+    let path = dir.path().join("journal.jsonl");
+    let stop = AtomicBool::new(false);
+    let summary = Bulk::new(&session).concurrency(2).journal(Journal::open(&path).unwrap()).stop_when(&stop).run(
+        jobs(8),
+        |outcome| {
+            if matches!(outcome, Outcome::Done { .. }) {
+                stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+            Ok(())
+        },
+    );
+    assert!(summary.done >= 1 && summary.done < 8, "{summary:?}");
+    assert!(!summary.all_done());
+    let (rest, _) = run(&session, &path, jobs(8));
+    assert_eq!(rest.done + rest.skipped, 8, "{rest:?}");
+    assert_eq!(rest.skipped, summary.done);
+    assert!(computes(&emulator).iter().all(|c| *c <= 1), "{:?}", computes(&emulator));
+    assert_eq!(computes(&emulator).iter().sum::<u32>(), 8);
+}
+
+#[test]
+fn shards_split_the_jobs_and_each_keeps_its_own_journal() {
+    let emulator = emulator();
+    let session = fast_session(&emulator);
+    let dir = TempDir::new("bulk-shards");
+    let mut seen = Vec::new();
+    for index in 0..3 {
+        let shard = Shard::new(index, 3).unwrap();
+        let journal = Journal::open(dir.path().join(format!("journal-{index}-of-3.jsonl"))).unwrap();
+        let keys = Mutex::new(Vec::new());
+        let summary = Bulk::new(&session).shard(shard).journal(journal).run(jobs(12), |outcome| {
+            if let Outcome::Done { key, .. } = outcome {
+                keys.lock().unwrap().push(key.to_string());
+            }
+            Ok(())
+        });
+        let keys = keys.into_inner().unwrap();
+        assert_eq!(summary.done, keys.len());
+        assert!(keys.iter().all(|k| shard.contains(k)));
+        seen.extend(keys);
+    }
+    seen.sort();
+    let mut all: Vec<String> = jobs(12).iter().map(|j| j.key().to_owned()).collect();
+    all.sort();
+    assert_eq!(seen, all, "every job in exactly one shard");
+    assert_eq!(emulator.requests().iter().filter(|r| r.route == Route::Compute).count(), 12);
+}
+
+#[test]
+fn a_failed_save_fails_the_job_and_a_rerun_resumes_its_batch() {
+    let emulator = emulator();
+    let session = fast_session(&emulator);
+    let dir = TempDir::new("bulk-save");
+    let path = dir.path().join("journal.jsonl");
+    let summary = Bulk::new(&session).journal(Journal::open(&path).unwrap()).run(jobs(2), |outcome| match outcome {
+        Outcome::Done { key, .. } if *key == "visit-1" => Err("disk full".into()),
+        _ => Ok(()),
+    });
+    assert_eq!(summary.done, 1);
+    assert_eq!(summary.failed.len(), 1);
+    assert!(summary.failed[0].1.contains("disk full"), "{summary:?}");
+    let (rerun, saved) = run(&session, &path, jobs(2));
+    assert_eq!((rerun.skipped, rerun.resumed, saved), (1, 1, vec!["visit-1".to_owned()]));
+    assert_eq!(computes(&emulator), [1, 1]);
+}
+
+#[test]
+fn duplicate_keys_are_refused() {
+    let emulator = emulator();
+    let session = fast_session(&emulator);
+    let twice = vec![jobs(1).remove(0), jobs(1).remove(0)];
+    let summary = Bulk::new(&session).concurrency(1).run(twice, |_| Ok(()));
+    assert_eq!(summary.done, 1);
+    assert_eq!(summary.failed.len(), 1);
+    assert!(summary.failed[0].1.contains("more than one job"), "{summary:?}");
+}
+
+/// The bulk run that `kill_9_at_any_instant_then_a_rerun_finishes_every_job` starts as a
+/// child process and kills; it does nothing in a normal test run. It saves each job's
+/// results as `<key>.json` in the directory `HAUTAI_BULK_CHILD` names, atomically.
+#[test]
+fn child_process_of_the_kill_test() {
+    let Some(dir) = std::env::var_os("HAUTAI_BULK_CHILD").map(std::path::PathBuf::from) else { return };
+    let session = fast(hautai::SessionBuilder::from_env().unwrap()).deadline(Duration::from_secs(2)).build().unwrap();
+    let journal = Journal::open(dir.join("journal.jsonl")).unwrap();
+    Bulk::new(&session).concurrency(4).journal(journal).run(jobs(12), |outcome| {
+        if let Outcome::Done { key, batch_id, resumed, .. } = outcome {
+            if *resumed {
+                use std::io::Write;
+                let mut log = std::fs::OpenOptions::new().append(true).create(true).open(dir.join("resumed")).unwrap();
+                writeln!(log, "{key}").unwrap();
+            }
+            let temporary = dir.join(format!("{key}.json.partial"));
+            std::fs::write(&temporary, batch_id.to_string()).map_err(|e| e.to_string())?;
+            std::fs::rename(&temporary, dir.join(format!("{key}.json"))).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn kill_9_at_any_instant_then_a_rerun_finishes_every_job() {
+    // Results ready 600 ms after compute: a whole run takes about two seconds.
+    let config = EmulatorConfig::new().maturity(Maturity::After(Duration::from_millis(600)));
+    let emulator = emulator_with(config.latency(Duration::from_millis(10)));
+    let dir = TempDir::new("bulk-kill-9");
+    let exe = std::env::current_exe().unwrap();
+    let child = || {
+        std::process::Command::new(&exe)
+            .args(["--exact", "child_process_of_the_kill_test", "--nocapture", "--test-threads", "1"])
+            .env("HAUTAI_BULK_CHILD", dir.path())
+            .env("HAUTAI_BASE_URL", emulator.base_url())
+            .env("HAUTAI_TOKEN", emulator.token())
+            .env("HAUTAI_COMPANY_ID", emulator.company_id().to_string())
+            .env("HAUTAI_SUBJECT_ID", emulator.subject_id().to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    // SIGKILL (what `Child::kill` sends) at instants spread over a run.
+    for millis in [250, 700, 450, 900, 350, 650] {
+        let mut running = child();
+        std::thread::sleep(Duration::from_millis(millis));
+        running.kill().unwrap();
+        running.wait().unwrap();
+    }
+    assert!(child().wait().unwrap().success());
+    // The kills landed mid-run: jobs were resumed on their batches.
+    let resumed = std::fs::read_to_string(dir.path().join("resumed")).unwrap_or_default();
+    assert!(resumed.lines().count() >= 2, "resumed: {resumed:?}");
+
+    // Never two computes for one batch, never two computed batches for one job.
+    assert!(computes(&emulator).iter().all(|c| *c <= 1), "{:?}", computes(&emulator));
+    let journal = Journal::open(dir.path().join("journal.jsonl")).unwrap();
+    let mut unfinished = Vec::new();
+    for job in jobs(12) {
+        let saved = dir.path().join(format!("{}.json", job.key()));
+        if !saved.exists() {
+            unfinished.push(job.key().to_owned());
+            continue;
+        }
+        let batch: hautai::Uuid = std::fs::read_to_string(saved).unwrap().parse().unwrap();
+        assert_eq!(emulator.compute_calls(batch), 1, "{}", job.key());
+    }
+    let computed = computes(&emulator).iter().sum::<u32>() as usize;
+    assert_eq!(computed, 12 - unfinished.len(), "one computed batch per finished job");
+    // A kill between journaling "compute sent" and sending it leaves a batch that may only
+    // be waited for: the rerun cannot know it never ran, and never risks a second bill. Its
+    // window is a fraction of a millisecond; six kills hit it rarely, and never twice.
+    for key in &unfinished {
+        let record = journal.record(key);
+        assert_eq!(record.last, Some(State::Failed), "{key}: {record:?}");
+        assert_eq!(emulator.compute_calls(record.batch_id.unwrap()), 0, "{key}");
+    }
+    assert!(unfinished.len() <= 1, "{unfinished:?}");
+}
