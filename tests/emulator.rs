@@ -317,3 +317,28 @@ fn the_same_photos_get_the_same_values_and_a_seed_fixes_the_ids() {
     assert_ne!(first.1, other_seed.1, "another seed, other ids");
     assert_eq!(first.2, other_seed.2, "the values depend only on the photos");
 }
+
+#[test]
+fn a_rate_limited_emulator_answers_429_with_retry_after_beyond_its_rate() {
+    let emulator = emulator_with(EmulatorConfig::new().rate_limit(5));
+    let session = emulator.session_builder().retry(RetryPolicy::none()).build().unwrap();
+    let statuses: Vec<Option<u16>> = (0..8)
+        .map(|_| session.batches(&BatchQuery::new()).next().and_then(|r| r.err()).and_then(|e| e.status()))
+        .collect();
+    // The burst of 5 passes, the 6th is throttled; its Retry-After (1 s) holds the
+    // session's next requests, which then pass.
+    assert_eq!(statuses, [None, None, None, None, None, Some(429), None, None]);
+    let seen: Vec<u16> = emulator.requests().iter().map(|r| r.status).collect();
+    assert_eq!(seen, [200, 200, 200, 200, 200, 429, 200, 200]);
+}
+
+#[test]
+fn readiness_can_vary_by_batch_around_a_mean() {
+    let spread = Maturity::Around { mean: Duration::from_secs(10), spread: Duration::from_secs(2) };
+    let delays: Vec<Duration> = (0..200).map(|i| spread.delay_of(hautai::Uuid::from_u128(i)).unwrap()).collect();
+    assert!(delays.iter().all(|d| (Duration::from_secs(8)..=Duration::from_secs(12)).contains(d)), "{delays:?}");
+    let mean = delays.iter().sum::<Duration>() / 200;
+    assert!((Duration::from_millis(9500)..=Duration::from_millis(10500)).contains(&mean), "{mean:?}");
+    assert_eq!(spread.delay_of(hautai::Uuid::from_u128(7)), spread.delay_of(hautai::Uuid::from_u128(7)));
+    assert_eq!(Maturity::Polls(2).delay_of(hautai::Uuid::nil()), None);
+}

@@ -85,6 +85,30 @@ pub enum Maturity {
     After(Duration),
     /// After this many result requests following compute.
     Polls(u32),
+    /// Each batch after its own delay, drawn evenly (and deterministically, from its id)
+    /// between `mean - spread` and `mean + spread`: a service whose timing varies.
+    Around {
+        /// The mean delay after compute.
+        mean: Duration,
+        /// How far a batch's delay may be from the mean, either way.
+        spread: Duration,
+    },
+}
+
+impl Maturity {
+    /// The delay after compute of `batch_id`'s results (`None` for [`Maturity::Polls`]).
+    pub fn delay_of(&self, batch_id: uuid::Uuid) -> Option<Duration> {
+        match *self {
+            Maturity::After(delay) => Some(delay),
+            Maturity::Polls(_) => None,
+            Maturity::Around { mean, spread } => {
+                let low = mean.saturating_sub(spread);
+                let width = (mean + spread).saturating_sub(low).as_nanos().max(1);
+                let offset = u128::from(super::fnv1a(batch_id.as_bytes())) % width;
+                Some(low + Duration::from_nanos(u64::try_from(offset).unwrap_or(u64::MAX)))
+            }
+        }
+    }
 }
 
 /// Settings of an [`Emulator`](super::Emulator), given to [`Emulator::start`](super::Emulator::start).
@@ -108,6 +132,7 @@ pub struct EmulatorConfig {
     pub(crate) user: (String, String),
     pub(crate) mfa: bool,
     pub(crate) seed: Option<u64>,
+    pub(crate) rate_limit: Option<u32>,
 }
 
 impl Default for EmulatorConfig {
@@ -121,6 +146,7 @@ impl Default for EmulatorConfig {
             user: ("demo@hautai.example".into(), "demo-password".into()),
             mfa: false,
             seed: None,
+            rate_limit: None,
         }
     }
 }
@@ -160,6 +186,13 @@ impl EmulatorConfig {
     /// uploaded photos, seed or not.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
+        self
+    }
+    /// Answers API requests beyond `per_second` (with a burst of as many) with 429 and a
+    /// `Retry-After` in whole seconds, as a rate-limited service does. Storage is not
+    /// limited.
+    pub fn rate_limit(mut self, per_second: u32) -> Self {
+        self.rate_limit = Some(per_second.max(1));
         self
     }
     /// The default page size of lists.

@@ -146,3 +146,32 @@ pub(crate) fn read_body(
         }
     }
 }
+
+/// A token bucket of API requests: `per_second` tokens a second, as many at most.
+pub(crate) struct RateLimit {
+    per_second: f64,
+    bucket: Mutex<(f64, Instant)>,
+}
+
+impl RateLimit {
+    pub(crate) fn new(per_second: u32) -> RateLimit {
+        let per_second = f64::from(per_second);
+        RateLimit { per_second, bucket: Mutex::new((per_second, Instant::now())) }
+    }
+
+    /// Takes a token, or says in how many whole seconds one will be there.
+    pub(crate) fn refuse(&self) -> Option<u64> {
+        let mut bucket = self.bucket.lock().unwrap_or_else(PoisonError::into_inner);
+        let (tokens, since) = *bucket;
+        let now = Instant::now();
+        let tokens = (tokens + now.duration_since(since).as_secs_f64() * self.per_second).min(self.per_second);
+        if tokens >= 1.0 {
+            *bucket = (tokens - 1.0, now);
+            None
+        } else {
+            *bucket = (tokens, now);
+            // Retry-After is in whole seconds: round up, at least one.
+            Some((((1.0 - tokens) / self.per_second).ceil() as u64).max(1))
+        }
+    }
+}

@@ -57,7 +57,7 @@ pub use relay::Relay;
 
 use crate::model::Side;
 use crate::{Session, SessionBuilder};
-use http::{Gate, Reply, Throttle, read_body};
+use http::{Gate, RateLimit, Reply, Throttle, read_body};
 use state::State;
 
 /// The largest API request body read (JSON bodies are small).
@@ -79,6 +79,8 @@ pub(crate) struct Inner {
     config: EmulatorConfig,
     gate: Gate,
     throttle: Option<Throttle>,
+    /// The API's rate limit, if one was set.
+    rate: Option<RateLimit>,
     /// `http://127.0.0.1:PORT` of the API and storage relays.
     api_url: String,
     storage_url: String,
@@ -109,6 +111,7 @@ impl Emulator {
             records: Mutex::new(Vec::new()),
             handlers: Mutex::new(Vec::new()),
             throttle: config.upload_bandwidth.map(Throttle::new),
+            rate: config.rate_limit.map(RateLimit::new),
             config,
             gate: Gate::default(),
             api_url: format!("http://{}", api_relay.addr()),
@@ -184,14 +187,13 @@ impl Emulator {
         self.inner.lock().batch(batch_id).map_or(0, |b| b.computes)
     }
 
-    /// When the results of `batch_id` become final: compute time plus the delay of
-    /// [`Maturity::After`] (`None` before compute or with [`Maturity::Polls`]).
+    /// When the results of `batch_id` become final: compute time plus its delay under
+    /// [`Maturity::After`] or [`Maturity::Around`] (`None` before compute or with
+    /// [`Maturity::Polls`]).
     pub fn ready_at(&self, batch_id: Uuid) -> Option<Instant> {
         let state = self.inner.lock();
-        match state.maturity {
-            Maturity::After(delay) => state.batch(batch_id)?.computed.map(|at| at + delay),
-            Maturity::Polls(_) => None,
-        }
+        let delay = state.maturity.delay_of(batch_id)?;
+        state.batch(batch_id)?.computed.map(|at| at + delay)
     }
 
     /// The size and FNV-1a hash of the image stored for `side` of `batch_id`.
@@ -344,12 +346,18 @@ fn answer(inner: &Inner, mut request: tiny_http::Request, storage: bool) {
     if !inner.config.latency.is_zero() && !inner.gate.sleep(inner.config.latency) {
         return;
     }
-    let fault = inner.lock().take_fault(route);
+    // A rate-limited API answers before anything else, as a gateway in front would.
+    let throttled = if storage { None } else { inner.rate.as_ref().and_then(RateLimit::refuse) };
+    let fault = if throttled.is_some() { None } else { inner.lock().take_fault(route) };
     let (reply, stats) = if storage {
         storage::handle(inner, &incoming, request.as_reader(), fault)
     } else {
         let (body, stats) = read_body(request.as_reader(), API_BODY_LIMIT + 1, None, &inner.gate);
         let reply = match fault {
+            _ if let Some(wait) = throttled => {
+                let detail = data::detail(&format!("Request was throttled. Expected available in {wait} seconds."));
+                Reply::json(429, &detail).with_header("Retry-After", wait.to_string())
+            }
             Some(fault) => fault_reply(&fault, None),
             None if body.len() > API_BODY_LIMIT => Reply::json(413, &data::detail("Request body too large.")),
             None => routes::handle(inner, &incoming, route, &body),

@@ -204,8 +204,8 @@ impl State {
             return Progress::Computing;
         }
         let mature = match self.maturity {
-            Maturity::After(delay) => computed.elapsed() >= delay,
             Maturity::Polls(polls) => batch.polls >= polls,
+            maturity => maturity.delay_of(batch.id).is_none_or(|delay| computed.elapsed() >= delay),
         };
         if mature { Progress::Done } else { Progress::Computing }
     }
