@@ -24,6 +24,11 @@ pub struct Target {
 impl Target {
     /// Connects; an emulator started here makes results final `maturity` after compute.
     pub fn connect(maturity: Duration) -> Result<Target, ExitCode> {
+        Self::connect_with(Maturity::After(maturity))
+    }
+
+    /// Connects; an emulator started here matures results as `maturity` says.
+    pub fn connect_with(maturity: Maturity) -> Result<Target, ExitCode> {
         if std::env::var_os("HAUTAI_TOKEN").is_some() {
             let session = Session::from_env().map_err(|e| {
                 eprintln!("error: {e}");
@@ -32,10 +37,8 @@ impl Target {
             eprintln!("using the service at {}", session.base_url());
             return Ok(Target { session, emulator: None });
         }
-        let config = EmulatorConfig::new()
-            .latency(Duration::from_millis(20))
-            .upload_bandwidth(40_000_000)
-            .maturity(Maturity::After(maturity));
+        let config =
+            EmulatorConfig::new().latency(Duration::from_millis(20)).upload_bandwidth(40_000_000).maturity(maturity);
         let emulator = Emulator::start(config).map_err(|e| {
             eprintln!("error: cannot start the emulator: {e}");
             ExitCode::from(FAILED)
@@ -70,6 +73,28 @@ pub fn sample_photos(dir: &Path) -> std::io::Result<[PathBuf; 3]> {
         paths.push(path);
     }
     Ok([paths[0].clone(), paths[1].clone(), paths[2].clone()])
+}
+
+/// Writes `count` visits into `dir`: `visit-01/front.jpg`, `left.jpg`, `right.jpg`, ...
+/// (small synthetic JPEGs, different for each visit; only the emulator accepts them).
+pub fn sample_visits(dir: &Path, count: usize) -> std::io::Result<()> {
+    for visit in 1..=count {
+        let folder = dir.join(format!("visit-{visit:02}"));
+        std::fs::create_dir_all(&folder)?;
+        for (i, side) in ["front", "left", "right"].iter().enumerate() {
+            let mut state = 0x9E37_79B9_7F4A_7C15_u64 ^ (visit * 3 + i) as u64;
+            let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
+            bytes.extend((0..60_000 + visit * 1000).map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            }));
+            bytes.extend([0xFF, 0xD9]);
+            std::fs::write(folder.join(format!("{side}.jpg")), bytes)?;
+        }
+    }
+    Ok(())
 }
 
 /// A directory for sample photos, unique to this process.
