@@ -22,7 +22,7 @@
 //! });
 //! let summary = Bulk::new(&session).concurrency(8).journal(Journal::open("journal.jsonl")?).run(jobs, |outcome| {
 //!     if let Outcome::Done { key, results, .. } = outcome {
-//!         let json = serde_json::to_vec(results.applications()).map_err(|e| e.to_string())?;
+//!         let json = serde_json::to_vec(results).map_err(|e| e.to_string())?;
 //!         std::fs::write(format!("{key}.json"), json).map_err(|e| e.to_string())?;
 //!     }
 //!     Ok(())
