@@ -103,9 +103,10 @@ impl PollSchedule {
     /// time (default: on; off for a [`fixed`](Self::fixed) schedule).
     ///
     /// Once three analyses of the session have finished, a new one polls once early (in
-    /// case it is quicker), then at this schedule's [`interval`](Self::interval) from a
-    /// little before the quickest readiness seen to a little after the slowest (of the
-    /// last twenty, leaving out the extremes), then backs off as usual. The deadline, the
+    /// case it is quicker), then every three quarters of this schedule's
+    /// [`interval`](Self::interval) from a little before the quickest readiness seen to a
+    /// little after the slowest (of the last twenty, leaving out the extremes), then backs
+    /// off as usual. The deadline, the
     /// 100 ms floor and the detection grace hold as always. Analyses resumed with
     /// [`wait_for_results`](crate::Session::wait_for_results), and those whose compute
     /// answer was lost, use the plain schedule.
