@@ -61,11 +61,15 @@
 //!     [`revoke_private_token`](Session::revoke_private_token),
 //!     [`create_dataset`](Session::create_dataset), [`datasets`](Session::datasets);
 //!   * `pages.rs`: [`Pages`], the iterator over a paginated list.
+//! * Many analyses (`bulk/`): [`bulk::Bulk`] runs [`bulk::Job`]s a bounded number at a
+//!   time, with a [`bulk::Journal`] that makes reruns safe (`journal.rs`) and
+//!   [`bulk::Shard`]s for many machines (`shard.rs`).
 //! * The models (`model/`): [`BatchResults`], [`Analysis`], [`Parameter`],
 //!   [`UploadTargets`], [`BatchInfo`], ...; the queries [`ResultsQuery`] and [`BatchQuery`]
 //!   (`model/query.rs`).
 //! * [`Error`] (`error/`): one enum for everything, with the [`Request`] it concerns.
-//! * Timing: [`RetryPolicy`] (`retry.rs`), [`PollSchedule`] (`poll.rs`), their bounds
+//! * Timing: [`RetryPolicy`] (`retry.rs`, with the retry budget), [`PollSchedule`]
+//!   (`poll.rs`; learned polling in `learned.rs`), their bounds
 //!   [`MAX_DURATION`] and [`MIN_POLL_INTERVAL`] (`limits.rs`), and [`clock`] for tests
 //!   that should not wait.
 //! * `emulator` (feature `emulator`, `emulator/`): an offline stand-in for the service, to
@@ -73,10 +77,11 @@
 //!
 //! # Architecture
 //!
-//! Layers, each using only those below it: the caller → `pipeline` (composes endpoints)
-//! → `api` (one method per endpoint) → `transport` (the one request path) → ureq. Under
+//! Layers, each using only those below it: the caller → `bulk` (composes analyses) →
+//! `pipeline` (composes endpoints) → `api` (one method per endpoint) → `transport` (the one
+//! request path, with the backpressure every clone and thread shares) → ureq. Under
 //! them, small modules with one job each that any layer may use: `model`, `error`, `url`,
-//! `redact`, `limits`, `clock`, `retry`, `poll`, `call`, `observe`, `image`. No module
+//! `redact`, `limits`, `clock`, `retry`, `poll`, `learned`, `call`, `observe`, `image`. No module
 //! imports one that imports it back. The emulator stands apart: it shares only the models'
 //! names, `url` and the `Session` it hands back, and writes its JSON by hand, so that a
 //! wrong model cannot pass by agreeing with itself.
@@ -86,7 +91,8 @@
 //! `Session::call` with a `CallContext` (`call.rs`: the deadline, the observer, the
 //! step). That makes a `transport::Call` carrying the session's token, and
 //! `Transport::send` (`transport/send.rs`) runs attempts (`attempt.rs`: timeouts capped by
-//! the deadline, the token only to the API, the read limit) and maps each failure
+//! the deadline, the token only to the API, the read limit), each after the host's
+//! `Retry-After` hold and the rate limit (`pressure.rs`), and maps each failure
 //! (`failure.rs`) to an [`Error`] and a retry decision (`retry.rs`), waiting per the
 //! backoff or `Retry-After` (`retry_after.rs`). Every text that reaches an error is
 //! scrubbed (`redact.rs`).

@@ -1,13 +1,13 @@
 //! Many analyses at once: a folder of visits overnight, resumable and fair to the service.
 //!
 //! A [`Bulk`] runner takes [`Job`]s (a key, the images, options), runs a bounded number at
-//! a time on scoped threads sharing one [`Session`] (so they share its connection pool,
+//! a time on scoped threads sharing one [`Session`](crate::Session) (so they share its connection pool,
 //! its `Retry-After` holds, its retry budget and what it learned about polling), hands
 //! each [`Outcome`] to the caller as it ends, and returns a [`Summary`].
 //!
 //! With a [`Journal`], reruns are safe: every state change of a job is on disk before the
 //! run goes on, a finished job is skipped, a job whose compute was (or may have been)
-//! sent is only ever resumed with [`Session::wait_for_results`], never computed again, and
+//! sent is only ever resumed with [`Session::wait_for_results`](crate::Session::wait_for_results), never computed again, and
 //! a job that stopped before compute starts over. A [`Shard`] splits the jobs between
 //! machines by a stable hash of their keys, each shard with its own journal.
 //!
