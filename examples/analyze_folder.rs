@@ -75,13 +75,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                 );
             }
             "--deadline" => {
-                let v = value("--deadline")?;
-                let seconds: f64 = v.parse().map_err(|_| format!("--deadline {v:?} is not a number"))?;
-                if seconds.is_nan() || seconds <= 0.0 {
-                    return Err(format!("--deadline {v} must be a number of seconds above zero"));
-                }
-                // Huge values mean "no practical limit": the library clamps them to a day.
-                parsed.deadline = Some(Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX));
+                parsed.deadline = Some(support::parse_deadline(&value("--deadline")?)?);
             }
             "-h" | "--help" => return Err(String::new()),
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
@@ -211,15 +205,9 @@ fn write_summary(output: &Path, visits: &[Visit], failed: &[(String, String)]) -
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args(std::env::args().skip(1)) {
+    let args = match support::args_or_usage(parse_args(std::env::args().skip(1)), USAGE_TEXT) {
         Ok(args) => args,
-        Err(message) => {
-            if !message.is_empty() {
-                eprintln!("error: {message}");
-            }
-            eprintln!("{USAGE_TEXT}");
-            return ExitCode::from(USAGE);
-        }
+        Err(code) => return code,
     };
     let shard = match args.shard {
         ShardArg::All => Shard::ALL,

@@ -36,12 +36,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--json" => json = true,
             "--deadline" => {
                 let value = args.next().ok_or("--deadline needs a number of seconds")?;
-                let seconds: f64 = value.parse().map_err(|_| format!("--deadline {value:?} is not a number"))?;
-                if seconds.is_nan() || seconds <= 0.0 {
-                    return Err(format!("--deadline {value} must be a number of seconds above zero"));
-                }
-                // Huge values mean "no practical limit": the library clamps them to a day.
-                deadline = Some(Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX));
+                deadline = Some(support::parse_deadline(&value)?);
             }
             "-h" | "--help" => return Err(String::new()),
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
@@ -113,15 +108,9 @@ impl hautai::Observer for Progress {
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args(std::env::args().skip(1)) {
+    let args = match support::args_or_usage(parse_args(std::env::args().skip(1)), USAGE_TEXT) {
         Ok(args) => args,
-        Err(message) => {
-            if !message.is_empty() {
-                eprintln!("error: {message}");
-            }
-            eprintln!("{USAGE_TEXT}");
-            return ExitCode::from(USAGE);
-        }
+        Err(code) => return code,
     };
     let target = match Target::connect(Duration::from_secs(3)) {
         Ok(target) => target,

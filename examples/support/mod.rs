@@ -52,6 +52,28 @@ impl Target {
     }
 }
 
+/// The parsed command line, or the usage printed and the exit code to end with (`Err("")`
+/// is `--help`: the usage alone).
+pub fn args_or_usage<T>(parsed: Result<T, String>, usage: &str) -> Result<T, ExitCode> {
+    parsed.map_err(|message| {
+        if !message.is_empty() {
+            eprintln!("error: {message}");
+        }
+        eprintln!("{usage}");
+        ExitCode::from(USAGE)
+    })
+}
+
+/// `--deadline SECONDS`: above zero; huge values mean "no practical limit" (the library
+/// clamps them to a day).
+pub fn parse_deadline(value: &str) -> Result<Duration, String> {
+    let seconds: f64 = value.parse().map_err(|_| format!("--deadline {value:?} is not a number"))?;
+    if seconds.is_nan() || seconds <= 0.0 {
+        return Err(format!("--deadline {value} must be a number of seconds above zero"));
+    }
+    Ok(Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX))
+}
+
 /// Writes three synthetic photos (JPEG markers around deterministic noise; not real faces:
 /// only the emulator accepts them) into `dir` and returns their paths.
 pub fn sample_photos(dir: &Path) -> std::io::Result<[PathBuf; 3]> {
