@@ -44,7 +44,7 @@ impl Session {
 /// use std::time::Duration;
 /// use hautai::{RetryPolicy, Session};
 ///
-/// let session = Session::builder("token", uuid::Uuid::nil())
+/// let session = Session::builder("token", hautai::Uuid::nil())
 ///     .base_url("https://saas.haut.ai/")
 ///     .request_timeout(Duration::from_secs(20))
 ///     .retry(RetryPolicy::default().max_retries(5))

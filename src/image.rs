@@ -14,13 +14,15 @@ pub const MAX_IMAGE_BYTES: u64 = 30 * 1024 * 1024;
 /// One photo to upload: a file (streamed from disk, never loaded whole, and re-opened
 /// for a retry) or bytes already in memory.
 ///
-/// Paths and bytes convert with `into()`: `&str`, `String`, `&Path` and `PathBuf` are
-/// paths (as is `&String`); `Vec<u8>`, `&[u8]` and `&Vec<u8>` are bytes.
+/// Paths and bytes convert with `into()`: `&str`, `String`, `&String`, `&Path`,
+/// `PathBuf`, `&OsStr` and `OsString` are paths; `Vec<u8>`, `&Vec<u8>`, `&[u8]` and
+/// `&[u8; N]` (what `include_bytes!` gives) are bytes.
 ///
 /// ```
 /// use hautai::Image;
 /// let from_disk: Image = "photos/front.jpg".into();
 /// let in_memory: Image = vec![0xFF, 0xD8, 0xFF].into();
+/// let fixture: Image = b"\xFF\xD8\xFF\xD9".into(); // or include_bytes!("front.jpg")
 /// assert_eq!(from_disk.path().unwrap().to_str(), Some("photos/front.jpg"));
 /// assert!(in_memory.path().is_none());
 /// ```
@@ -160,6 +162,21 @@ impl<'a> From<String> for Image<'a> {
         Image::from_path(PathBuf::from(path))
     }
 }
+impl<'a> From<&'a std::ffi::OsStr> for Image<'a> {
+    fn from(path: &'a std::ffi::OsStr) -> Self {
+        Image::from_path(Path::new(path))
+    }
+}
+impl<'a> From<std::ffi::OsString> for Image<'a> {
+    fn from(path: std::ffi::OsString) -> Self {
+        Image::from_path(PathBuf::from(path))
+    }
+}
+impl<'a, const N: usize> From<&'a [u8; N]> for Image<'a> {
+    fn from(bytes: &'a [u8; N]) -> Self {
+        Image::from_bytes(bytes.as_slice())
+    }
+}
 impl<'a> From<&'a [u8]> for Image<'a> {
     fn from(bytes: &'a [u8]) -> Self {
         Image::from_bytes(bytes)
@@ -232,5 +249,17 @@ mod tests {
         assert_eq!(Image::from("a.tar.gz-x").upload_name(Side::Left, false), "left.jpg");
         assert_eq!(Image::from("a.toolong").upload_name(Side::Right, false), "right.jpg");
         assert_eq!(Image::from(vec![1u8]).upload_name(Side::Right, true), "right.jpg");
+    }
+
+    #[test]
+    fn paths_and_bytes_of_every_common_kind_convert() {
+        let os: &std::ffi::OsStr = "f.jpg".as_ref();
+        for path in [Image::from(os), Image::from(os.to_os_string()), Image::from("f.jpg")] {
+            assert_eq!(path.path(), Some(Path::new("f.jpg")));
+        }
+        static FIXTURE: &[u8; 4] = b"\xFF\xD8\xFF\xD9";
+        let bytes = Image::from(FIXTURE);
+        assert_eq!((bytes.path(), bytes.check(Side::Front).unwrap()), (None, 4));
+        assert_eq!(Image::from(vec![1u8, 2]).check(Side::Left).unwrap(), 2);
     }
 }

@@ -108,6 +108,11 @@
 //! `call`), its model under `model/` if it returns a new shape, a doc example, a mockito
 //! test in `tests/endpoints.rs`, and a route in the emulator (`emulator/routes.rs`).
 //!
+//! Doc examples use only this crate: ids are [`Uuid`] and JSON is [`json!`] and [`Value`]
+//! (re-exported from `uuid` and `serde_json`). Those that decode JSON by hand
+//! (`serde_json::from_str`) are for tests of your own, which then need `serde_json` as a
+//! dev-dependency.
+//!
 //! # Features
 //!
 //! * `rustls` (default): TLS through rustls with Mozilla's roots.
@@ -163,6 +168,9 @@ pub use observe::{Control, Event, Observer};
 pub use pipeline::{AnalysisOptions, COMPUTE_CONFIRMATION};
 pub use poll::PollSchedule;
 pub use retry::RetryPolicy;
+/// JSON, as the API's free-form fields (`meta`, `app_args`) take it: `hautai::json!` and
+/// `hautai::Value` are serde_json's, re-exported so that programs need no extra crate.
+pub use serde_json::{Value, json};
 pub use session::Session;
 pub use uuid::Uuid;
 

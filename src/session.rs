@@ -26,7 +26,8 @@ use crate::transport::Transport;
 ///     .subject_id("5243ab6a-bd30-4932-b98c-45e43edfdc36".parse()?)
 ///     .build()?;
 /// let results = session.run_full_analysis("front.jpg", "left.jpg", "right.jpg")?;
-/// println!("{:?}", results.parameter("age").and_then(|p| p.score()));
+/// // The estimated age in years; `score()` would be the parameter's 0-100 rating.
+/// println!("{:?}", results.parameter("age").and_then(|p| p.number("age")));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]

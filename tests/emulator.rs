@@ -342,3 +342,25 @@ fn readiness_can_vary_by_batch_around_a_mean() {
     assert_eq!(spread.delay_of(hautai::Uuid::from_u128(7)), spread.delay_of(hautai::Uuid::from_u128(7)));
     assert_eq!(Maturity::Polls(2).delay_of(hautai::Uuid::nil()), None);
 }
+
+#[test]
+fn an_observer_closure_written_in_place_sees_the_events() {
+    let emulator = emulator();
+    let seen = std::sync::Mutex::new(Vec::new());
+    let photo = include_bytes!("fixtures/batch_info.json");
+    // Written in place, without a type annotation on `event`: `on_event` infers it.
+    let images = Images::new().front(photo);
+    emulator
+        .session()
+        .run_analysis(
+            &images,
+            &AnalysisOptions::new().on_event(&|event| {
+                seen.lock().unwrap().push(event.to_string());
+                hautai::Control::Continue
+            }),
+        )
+        .unwrap();
+    let seen = seen.into_inner().unwrap();
+    assert!(seen.first().is_some_and(|e| e.starts_with("validated front")), "{seen:?}");
+    assert!(seen.last().is_some_and(|e| e.contains("done")), "{seen:?}");
+}

@@ -44,7 +44,13 @@ impl Target {
             ExitCode::from(FAILED)
         })?;
         eprintln!("HAUTAI_TOKEN is not set: using the offline emulator at {}", emulator.base_url());
-        Ok(Target { session: emulator.session(), emulator: Some(emulator) })
+        // The default poll schedule, as against the service (`emulator.session()` polls
+        // every 100 ms, for tests).
+        let session = emulator.session_builder().build().map_err(|e| {
+            eprintln!("error: {e}");
+            ExitCode::from(FAILED)
+        })?;
+        Ok(Target { session, emulator: Some(emulator) })
     }
 
     pub fn is_emulator(&self) -> bool {

@@ -27,7 +27,7 @@ impl Session {
     ///
     /// ```no_run
     /// # let session = hautai::Session::from_env()?;
-    /// # let batch_id = uuid::Uuid::nil();
+    /// # let batch_id = hautai::Uuid::nil();
     /// session.compute(batch_id, None)?;
     /// # Ok::<(), hautai::Error>(())
     /// ```
@@ -52,7 +52,7 @@ impl Session {
     /// ```no_run
     /// use hautai::ResultsQuery;
     /// # let session = hautai::Session::from_env()?;
-    /// # let batch_id = uuid::Uuid::nil();
+    /// # let batch_id = hautai::Uuid::nil();
     /// let results = session.results(batch_id, &ResultsQuery::new().with_masks(false))?;
     /// if results.is_complete() {
     ///     println!("{:?}", results.parameter("redness").and_then(|p| p.tag()));
@@ -103,7 +103,7 @@ impl Session {
     /// ```no_run
     /// use hautai::BatchQuery;
     /// # let session = hautai::Session::from_env()?;
-    /// # let subject_id = uuid::Uuid::nil();
+    /// # let subject_id = hautai::Uuid::nil();
     /// for batch in session.batches(&BatchQuery::new().subject_id(subject_id).page_size(100)) {
     ///     let batch = batch?;
     ///     println!("{} {:?}", batch.id, batch.creation_time);

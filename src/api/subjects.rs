@@ -34,10 +34,11 @@ impl Session {
     ///
     /// ```no_run
     /// # let session = hautai::Session::from_env()?;
-    /// # let subject_id = uuid::Uuid::nil();
+    /// # let subject_id = hautai::Uuid::nil();
     /// for analysis in session.subject_parameters(subject_id)? {
-    ///     let age = analysis.parameters.get("age").and_then(|p| p.score());
-    ///     println!("{:?}: age {age:?}", analysis.image_batch_id);
+    ///     // The estimated age in years (the parameter's `score` is a 0-100 rating).
+    ///     let years = analysis.parameters.get("age").and_then(|p| p.number("age"));
+    ///     println!("{:?}: age {years:?}", analysis.image_batch_id);
     /// }
     /// # Ok::<(), hautai::Error>(())
     /// ```

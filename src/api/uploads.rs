@@ -28,7 +28,7 @@ impl Session {
     /// ```no_run
     /// use hautai::{InitiateUpload, Side};
     /// # let session = hautai::Session::from_env()?;
-    /// # let subject_id = uuid::Uuid::nil();
+    /// # let subject_id = hautai::Uuid::nil();
     /// let targets = session.initiate_upload(subject_id, &InitiateUpload::new().name(Side::Front, "front.jpg"))?;
     /// println!("batch {}", targets.image_batch_id);
     /// # Ok::<(), hautai::Error>(())
@@ -80,7 +80,7 @@ impl Session {
     /// ```no_run
     /// use hautai::{InitiateUpload, Side};
     /// # let session = hautai::Session::from_env()?;
-    /// # let subject_id = uuid::Uuid::nil();
+    /// # let subject_id = hautai::Uuid::nil();
     /// let targets = session.initiate_upload(subject_id, &InitiateUpload::new().name(Side::Front, "front.jpg"))?;
     /// let sent = session.upload_image(Side::Front, targets.get(Side::Front).unwrap(), "photos/front.jpg")?;
     /// session.compute(targets.image_batch_id, None)?;

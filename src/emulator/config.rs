@@ -152,7 +152,10 @@ impl Default for EmulatorConfig {
 }
 
 impl EmulatorConfig {
-    /// The defaults.
+    /// The defaults: no latency, unlimited upload bandwidth, no rate limit, results final
+    /// 2 s after compute ([`Maturity::After`]), 20 items a page, the user
+    /// `demo@hautai.example` / `demo-password` without multi-factor authentication, and a
+    /// seed drawn per emulator.
     pub fn new() -> Self {
         Self::default()
     }

@@ -125,12 +125,26 @@ impl Emulator {
         Ok(Emulator { inner, api_relay, storage_relay, servers })
     }
 
-    /// A session for the emulated company, with its token and default subject.
+    /// A session for the emulated company, with its token and default subject, made for
+    /// tests: it polls every 100 ms (the floor) instead of waiting a second first, so an
+    /// analysis takes as long as the emulator's maturity and no longer.
+    ///
+    /// ```
+    /// use hautai::emulator::{Emulator, EmulatorConfig, Maturity};
+    ///
+    /// let emulator = Emulator::start(EmulatorConfig::new().maturity(Maturity::Polls(1)))?;
+    /// let photo = include_bytes!("../../tests/fixtures/batch_info.json"); // any bytes do
+    /// let results = emulator.session().run_full_analysis(photo, photo, photo)?;
+    /// assert!(results.is_complete());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn session(&self) -> Session {
-        self.session_builder().build().expect("the emulator's settings are valid")
+        let fast = crate::PollSchedule::fixed(crate::MIN_POLL_INTERVAL);
+        self.session_builder().poll_schedule(fast).build().expect("the emulator's settings are valid")
     }
 
-    /// A builder preset for the emulator, to change other settings first.
+    /// A builder preset for the emulator (its URL, token, company and subject) with the
+    /// default settings, the default poll schedule included, to change others first.
     pub fn session_builder(&self) -> SessionBuilder {
         let state = self.inner.lock();
         let subject = state.subjects[0].id;

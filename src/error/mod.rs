@@ -42,7 +42,7 @@ pub enum Error {
     /// The login was rejected (401 or 403): wrong email or password, or an inactive account.
     #[error("login failed: wrong email or password ({status}){}", message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
     LoginRejected {
-        /// 401 or 403.
+        /// The status, 401 or 403.
         status: u16,
         /// The server's message (never containing the password).
         message: Option<String>,
@@ -52,7 +52,7 @@ pub enum Error {
     /// multi-factor authentication, which the API login does not support.
     #[error("login refused ({status}){}; an account with multi-factor authentication cannot log in through the api: use a private token", message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
     LoginRefused {
-        /// 400.
+        /// The status, 400.
         status: u16,
         /// The server's message (never containing the password).
         message: Option<String>,

@@ -234,9 +234,18 @@ impl<'a> IntoIterator for &'a Parameters {
     }
 }
 
-/// One computed parameter: an object with at least a `tag` (a text grade such as
-/// `"Good"`) and usually a `score`; other fields (`grade`, `areas`, `masks`, `amount`, ...)
-/// depend on the parameter. Any JSON is accepted, so a new shape never fails decoding.
+/// One computed parameter: an object with at least a `tag` and usually a `score`; other
+/// fields depend on the parameter. Any JSON is accepted, so a new shape never fails
+/// decoding. As far as the documentation and code that runs against the service show:
+///
+/// * `tag`: a text grade, e.g. `"Good"`, `"Average"`, `"Poor"`; for `skintone` and
+///   `skin_type`, the category itself (`"Medium"`, `"Combination"`).
+/// * `score`: a rating from 0 to 100 of the parameter: [`score`](Self::score).
+/// * `grade`: a small whole number (1 to 5 in the emulator): `number("grade")`.
+/// * `age` and `eyes_age` carry the estimated age **in years** in a field named like the
+///   parameter: `parameter("age")?.number("age")`. Their `score` is a rating, not an age.
+/// * `areas` (per facial region), `masks` (per side, signed image URLs), and for some
+///   parameters `amount` or `density`: [`field`](Self::field) or [`number`](Self::number).
 ///
 /// ```
 /// let p: hautai::Parameter = serde_json::from_str(r#"{"tag": "Good", "score": 87.5, "amount": 3}"#)?;
@@ -256,7 +265,8 @@ impl Parameter {
         self.field("tag")?.as_str()
     }
 
-    /// The numeric score.
+    /// The score: a rating from 0 to 100 (for `age`, a rating too: the years are in
+    /// [`number("age")`](Self::number)).
     pub fn score(&self) -> Option<f64> {
         self.number("score")
     }

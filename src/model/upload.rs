@@ -15,7 +15,7 @@ use super::{Side, debug_scrubbed};
 ///
 /// let request = InitiateUpload::new()
 ///     .name(Side::Front, "front.jpg")
-///     .meta(serde_json::json!({"visit": 3}));
+///     .meta(hautai::json!({"visit": 3}));
 /// assert_eq!(request.sides(), vec![Side::Front]);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

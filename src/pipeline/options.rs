@@ -6,7 +6,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::model::{InitiateUpload, ResultsQuery};
-use crate::observe::Observer;
+use crate::observe::{Control, Event, Observer};
 
 /// Options of a pipeline call. The defaults: the session's subject and deadline, the
 /// server's default result options, `front.jpg`-style names, no metadata, no observer.
@@ -19,7 +19,7 @@ use crate::observe::Observer;
 /// let options = AnalysisOptions::new()
 ///     .deadline(Duration::from_secs(120))
 ///     .results(ResultsQuery::new().with_masks(false))
-///     .meta(serde_json::json!({"visit": 3}))
+///     .meta(hautai::json!({"visit": 3}))
 ///     .observer(&progress);
 /// # let _ = options;
 /// ```
@@ -88,9 +88,34 @@ impl<'a> AnalysisOptions<'a> {
         self.app_args = Some(app_args);
         self
     }
-    /// Reports progress to `observer`, which may cancel the call.
+    /// Reports progress to `observer`, which may cancel the call. For a closure written in
+    /// place, [`on_event`](Self::on_event) spares you the type annotation.
     pub fn observer(mut self, observer: &'a dyn Observer) -> Self {
         self.observer = Some(observer);
+        self
+    }
+
+    /// Reports progress to the closure `on_event`, which may cancel the call by returning
+    /// [`Control::Stop`](crate::Control::Stop):
+    ///
+    /// ```
+    /// use hautai::{AnalysisOptions, Control};
+    /// let options = AnalysisOptions::new().on_event(&|event| {
+    ///     eprintln!("{event}");
+    ///     Control::Continue
+    /// });
+    /// # let _ = options;
+    /// ```
+    ///
+    /// (`observer(&|event| ...)` does not compile: Rust infers a closure's argument types
+    /// from a closure bound like this method's, not from a trait object.) A closure that
+    /// captures variables lives as long as the statement it is written in: write the
+    /// options in the call that uses them, or bind the closure to a variable first.
+    pub fn on_event<F>(mut self, on_event: &'a F) -> Self
+    where
+        F: Fn(&Event<'_>) -> Control + Sync,
+    {
+        self.observer = Some(on_event);
         self
     }
 }
