@@ -120,6 +120,12 @@
 //! * `platform-verifier`: rustls with the operating system's certificate verifier.
 //! * `emulator`: `hautai::emulator`, adding `tiny_http` (a small synchronous server).
 //!
+//! # Logs
+//!
+//! Requests are reported through the `log` facade under the target `hautai`: debug per
+//! request (method, path without the query, status, time, attempt), info per retry, warn
+//! on giving up; never a token, a signature or a body. Install any logger to see them.
+//!
 //! # What leaves the machine
 //!
 //! API requests go to the base URL (default `https://saas.haut.ai`) with the token in an

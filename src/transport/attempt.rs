@@ -105,7 +105,7 @@ impl Transport {
                     }
                     other => self.transport_failure(call, other, timeouts),
                 })?;
-                Ok(Reply { body: without_token(body, call.token()) })
+                Ok(Reply { status, body: without_token(body, call.token()) })
             }
             300..=399 => {
                 let location = header(&response, "location").map(|l| call.scrubbed(&l)).unwrap_or_default();

@@ -118,5 +118,6 @@ struct Timeouts {
 
 /// A successful (2xx) answer.
 pub(crate) struct Reply {
+    pub(crate) status: u16,
     pub(crate) body: Vec<u8>,
 }

@@ -30,7 +30,20 @@ impl Transport {
                 // Past the deadline the attempt fails at once, as a timeout.
                 ctx.sleep(clock, ctx.remaining(clock).map_or(held, |left| held.min(left)))?;
             }
-            let failure = match self.attempt(call, ctx) {
+            let started = std::time::Instant::now();
+            let attempt = self.attempt(call, ctx);
+            // One line per request: method, path (never the query), outcome, time, attempt.
+            let outcome = match &attempt {
+                Ok(reply) => reply.status.to_string(),
+                Err(failure) => failure.error.status().map_or_else(|| "no answer".to_owned(), |s| s.to_string()),
+            };
+            log::debug!(
+                "{} {outcome} in {:.3}s (attempt {})",
+                call.request(),
+                started.elapsed().as_secs_f64(),
+                retry + 1
+            );
+            let failure = match attempt {
                 Ok(reply) => {
                     self.pressure.succeeded(spent);
                     return Ok(reply);
@@ -44,32 +57,44 @@ impl Transport {
                 self.pressure.throttled(&host, hold, clock.now());
             }
             let attempts = retry + 1;
-            if retry >= policy.retries() || !should_retry(failure.attempt, idempotency) {
+            if !should_retry(failure.attempt, idempotency) {
                 return Err(failure.error.after_attempts(attempts));
+            }
+            if retry >= policy.retries() {
+                return Err(gave_up(failure.error.after_attempts(attempts), "the retries are spent"));
             }
             let mut delay = policy.backoff(retry, jitter_unit());
             if let Some(wait) = failure.retry_after {
                 let limit = ctx.remaining(clock).map_or(policy.retry_after_cap(), |r| r.min(policy.retry_after_cap()));
                 if wait > limit {
                     let status = failure.error.status().unwrap_or_default();
-                    return Err(Error::RetryAfterTooLong { request: call.request(), status, wait, limit });
+                    let error = Error::RetryAfterTooLong { request: call.request(), status, wait, limit };
+                    return Err(gave_up(error, "the wait asked for is too long"));
                 }
                 delay = delay.max(wait);
             }
             if ctx.remaining(clock).is_some_and(|left| delay >= left) {
                 // Waiting would run past the deadline: the failure is the answer.
-                return Err(failure.error.after_attempts(attempts));
+                return Err(gave_up(failure.error.after_attempts(attempts), "the deadline leaves no time to wait"));
             }
             let timeout = matches!(failure.error, Error::Timeout { .. });
             if !self.pressure.spend(timeout) {
                 // The shared budget is spent: the service is failing for everyone.
-                return Err(failure.error.after_attempts(attempts));
+                return Err(gave_up(failure.error.after_attempts(attempts), "the retry budget is spent"));
             }
             spent += if timeout { TIMEOUT_RETRY_COST } else { RETRY_COST };
             retry += 1;
             let what = call.request().to_string();
+            log::info!("retry {retry} of {what} in {:.2}s: {}", delay.as_secs_f64(), failure.error);
             ctx.emit(Event::Retrying { what: &what, cause: &failure.error, retry, delay })?;
             ctx.sleep(clock, delay)?;
         }
     }
+}
+
+/// A failure that a retry could have fixed, returned because retrying must stop: said at
+/// warn, with why. (Every message is already scrubbed of secrets.)
+fn gave_up(error: Error, why: &str) -> Error {
+    log::warn!("giving up ({why}): {error}");
+    error
 }
