@@ -10,6 +10,8 @@ pub enum Route {
     Initiate,
     /// `PUT` of an image to its signed URL (the storage host).
     Upload,
+    /// `GET` of a mask or a predicted image from its signed URL (the storage host).
+    Asset,
     /// `POST .../batches/{id}/compute/`
     Compute,
     /// `GET .../batches/{id}/results/`

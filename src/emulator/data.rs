@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::assets::signed_url;
 use super::fnv1a;
 use super::state::{Batch, Progress, State};
 
@@ -55,14 +56,11 @@ pub(crate) fn timestamp(seq: u64) -> String {
     format!("2026-11-{day:02}T{hour:02}:{minute:02}:00.000Z")
 }
 
-/// A signed-looking URL on the storage host for `object` (never accepted for upload).
-fn signed(storage: &str, object: &str, expires: u64) -> String {
-    let signature = fnv1a(object.as_bytes());
-    format!(
-        "{storage}/hautai-results/{object}?X-Goog-Algorithm=GOOG4-RSA-SHA256\
-         &X-Goog-Credential=emulator%40hautai.iam.gserviceaccount.com%2F20261128%2Fauto%2Fstorage%2Fgoog4_request\
-         &X-Goog-Date=20261128T080000Z&X-Goog-Expires={expires}&X-Goog-SignedHeaders=host&X-Goog-Signature={signature:016x}"
-    )
+/// How asset URLs are signed.
+struct Urls<'a> {
+    storage: &'a str,
+    expires: u64,
+    secret: u64,
 }
 
 /// The results endpoint's answer for `batch`.
@@ -80,12 +78,15 @@ pub(crate) fn analysis(state: &State, batch: &Batch, storage: &str, options: Res
     let shown = if done { PARAMETERS.len() } else { PARAMETERS_WHILE_COMPUTING };
     let mut parameters = Map::new();
     for name in &PARAMETERS[..shown] {
-        parameters.insert((*name).to_owned(), parameter(batch, name, &sides, storage, options));
+        let urls = Urls { storage, expires: options.expiration_seconds, secret: state.secret() };
+        parameters.insert((*name).to_owned(), parameter(batch, name, &sides, &urls, options));
     }
     let mut predicted = Map::new();
     for side in &sides {
-        let object =
-            |kind: &str| signed(storage, &format!("{}/{side}/{kind}.jpg", batch.id), options.expiration_seconds);
+        let object = |kind: &str| {
+            let object = format!("{}/{side}/{kind}.png", batch.id);
+            signed_url(storage, &object, options.expiration_seconds, state.secret())
+        };
         predicted.insert(
             side.clone(),
             json!({"original": object("original"), "anonymised": object("anonymised"), "aligned_face": object("aligned_face")}),
@@ -111,7 +112,7 @@ pub(crate) fn analysis(state: &State, batch: &Batch, storage: &str, options: Res
 }
 
 /// A plausible, deterministic value for parameter `name` of `batch`.
-fn parameter(batch: &Batch, name: &str, sides: &[String], storage: &str, options: ResultsOptions) -> Value {
+fn parameter(batch: &Batch, name: &str, sides: &[String], urls: &Urls<'_>, options: ResultsOptions) -> Value {
     // Derived from the uploaded photos and the parameter only: the same photos get the same
     // values in every run, whatever the batch id.
     let uploads = batch
@@ -147,7 +148,8 @@ fn parameter(batch: &Batch, name: &str, sides: &[String], storage: &str, options
         let mut masks = Map::new();
         for side in sides {
             let object = |kind: &str| {
-                signed(storage, &format!("{}/masks/{name}/{side}/{kind}.{ext}", batch.id), options.expiration_seconds)
+                let object = format!("{}/masks/{name}/{side}/{kind}.{ext}", batch.id);
+                signed_url(urls.storage, &object, urls.expires, urls.secret)
             };
             masks.insert(
                 side.clone(),
@@ -235,9 +237,4 @@ fn capitalised(s: &str) -> String {
 /// A DRF error body: `{"detail": message}`.
 pub(crate) fn detail(message: &str) -> Value {
     json!({ "detail": message })
-}
-
-/// A storage error body.
-pub(crate) fn storage_error(code: &str, message: &str) -> String {
-    format!("<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code><Message>{message}</Message></Error>")
 }

@@ -34,6 +34,9 @@ impl Reply {
     pub(crate) fn raw(status: u16, body: String) -> Reply {
         Reply { status, body: body.into_bytes(), content_type: Some("text/html; charset=utf-8"), headers: vec![] }
     }
+    pub(crate) fn file(body: Vec<u8>, content_type: &'static str) -> Reply {
+        Reply { status: 200, body, content_type: Some(content_type), headers: vec![] }
+    }
     pub(crate) fn with_header(mut self, name: &'static str, value: String) -> Reply {
         self.headers.push((name, value));
         self
@@ -174,4 +177,10 @@ impl RateLimit {
             Some((((1.0 - tokens) / self.per_second).ceil() as u64).max(1))
         }
     }
+}
+
+
+/// A storage error body.
+pub(crate) fn storage_error(code: &str, message: &str) -> String {
+    format!("<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code><Message>{message}</Message></Error>")
 }

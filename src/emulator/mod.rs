@@ -33,6 +33,7 @@
 
 mod account;
 mod api;
+mod assets;
 mod config;
 mod data;
 mod drf;
@@ -356,14 +357,21 @@ fn answer(inner: &Inner, mut request: tiny_http::Request, storage: bool) {
             .map(|h| (h.field.as_str().as_str().to_ascii_lowercase(), h.value.as_str().to_owned()))
             .collect(),
     };
-    let route = if storage { Route::Upload } else { routes::route(&incoming.method, &incoming.path) };
+    let route = match (storage, incoming.method.as_str()) {
+        (true, "GET") => Route::Asset,
+        (true, _) => Route::Upload,
+        (false, _) => routes::route(&incoming.method, &incoming.path),
+    };
     if !inner.config.latency.is_zero() && !inner.gate.sleep(inner.config.latency) {
         return;
     }
     // A rate-limited API answers before anything else, as a gateway in front would.
     let throttled = if storage { None } else { inner.rate.as_ref().and_then(RateLimit::refuse) };
     let fault = if throttled.is_some() { None } else { inner.lock().take_fault(route) };
-    let (reply, stats) = if storage {
+    let (reply, stats) = if route == Route::Asset {
+        let reply = fault.map_or_else(|| assets::serve(&incoming, inner.lock().secret()), |f| fault_reply(&f, None));
+        (reply, Default::default())
+    } else if storage {
         storage::handle(inner, &incoming, request.as_reader(), fault)
     } else {
         let (body, stats) = read_body(request.as_reader(), API_BODY_LIMIT + 1, None, &inner.gate);
@@ -416,7 +424,7 @@ pub(crate) fn fault_reply(fault: &Fault, upload: Option<&Incoming>) -> Reply {
                 format!("<CanonicalRequest>PUT\n{}\n{}</CanonicalRequest></Error>", incoming.path, incoming.query);
             Reply::xml(
                 fault.status,
-                data::storage_error(code, "Injected by the emulator.").replace("</Error>", &canonical),
+                http::storage_error(code, "Injected by the emulator.").replace("</Error>", &canonical),
             )
         }
         (None, None) if (300..400).contains(&fault.status) => Reply::empty(fault.status),

@@ -122,6 +122,11 @@ impl State {
         state
     }
 
+    /// The secret asset URLs are signed with.
+    pub(crate) fn secret(&self) -> u64 {
+        self.seed.rotate_left(17) ^ 0x5bd1_e995
+    }
+
     /// A deterministic pseudo-random number (splitmix64 over the seed and a counter).
     pub(crate) fn next_u64(&mut self) -> u64 {
         self.counter += 1;

@@ -4,8 +4,7 @@
 
 use super::api::CONTENT_LENGTH_RANGE;
 use super::config::Fault;
-use super::data::storage_error;
-use super::http::{BodyStats, Reply, read_body};
+use super::http::{BodyStats, Reply, read_body, storage_error};
 use super::{Incoming, Inner};
 
 /// The largest upload storage accepts (30 MiB).

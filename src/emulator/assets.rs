@@ -1,0 +1,270 @@
+//! The assets the results point to, served by the storage host: predicted images (small
+//! real PNG files of a drawn face) and masks (SVG drawn over plausible face regions, or
+//! PNG when asked), behind signed URLs that expire after `expiration_seconds` and are
+//! refused when tampered with, as Cloud Storage does.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::http::{Reply, storage_error};
+use super::{Incoming, fnv1a};
+
+/// Where assets live on the storage host.
+pub(crate) const PREFIX: &str = "/hautai-results/";
+
+/// The size of every picture, in pixels: a portrait photo's proportions.
+const WIDTH: u32 = 120;
+const HEIGHT: u32 = 150;
+
+/// A signed URL for `object` on `storage`, valid `expires` seconds from now.
+pub(crate) fn signed_url(storage: &str, object: &str, expires: u64, secret: u64) -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let date = goog_date(now);
+    let signature = signature(object, &date, expires, secret);
+    format!(
+        "{storage}{PREFIX}{object}?X-Goog-Algorithm=GOOG4-RSA-SHA256\
+         &X-Goog-Credential=emulator%40hautai.iam.gserviceaccount.com%2F{}%2Fauto%2Fstorage%2Fgoog4_request\
+         &X-Goog-Date={date}&X-Goog-Expires={expires}&X-Goog-SignedHeaders=host&X-Goog-Signature={signature}",
+        &date[..8]
+    )
+}
+
+fn signature(object: &str, date: &str, expires: u64, secret: u64) -> String {
+    format!("{:016x}", fnv1a(format!("{object}\n{date}\n{expires}").as_bytes()) ^ secret)
+}
+
+/// `GET` of an asset: the signature and its expiry checked, then the picture.
+pub(crate) fn serve(incoming: &Incoming, secret: u64) -> Reply {
+    let refuse = |status: u16, code: &str, message: &str| Reply::xml(status, storage_error(code, message));
+    if incoming.header("authorization").is_some() {
+        return refuse(400, "InvalidArgument", "Signed URLs do not take an Authorization header.");
+    }
+    let Some(object) = incoming.path.strip_prefix(PREFIX) else {
+        return refuse(404, "NoSuchKey", "The specified key does not exist.");
+    };
+    let query = crate::url::query_pairs(&incoming.query);
+    let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let (Some(date), Some(expires), Some(given)) = (get("X-Goog-Date"), get("X-Goog-Expires"), get("X-Goog-Signature"))
+    else {
+        return refuse(400, "AuthenticationRequired", "The request is not signed.");
+    };
+    let Ok(expires) = expires.parse::<u64>() else {
+        return refuse(400, "InvalidArgument", "X-Goog-Expires is not a number.");
+    };
+    if signature(object, date, expires, secret) != given {
+        return refuse(403, "SignatureDoesNotMatch", "The request signature we calculated does not match.");
+    }
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    if parse_goog_date(date).is_none_or(|signed| now > signed.saturating_add(expires)) {
+        return refuse(400, "ExpiredToken", "The provided token has expired.");
+    }
+    let parts: Vec<&str> = object.split('/').collect();
+    match parts.as_slice() {
+        [_, "masks", parameter, _side, file] if file.ends_with(".svg") => {
+            Reply::file(svg_mask(parameter).into_bytes(), "image/svg+xml")
+        }
+        [_, "masks", parameter, _side, file] if file.ends_with(".png") => {
+            Reply::file(png_mask(parameter), "image/png")
+        }
+        [_, side, file] if file.ends_with(".png") => {
+            Reply::file(face_png(side, file.trim_end_matches(".png")), "image/png")
+        }
+        _ => refuse(404, "NoSuchKey", "The specified key does not exist."),
+    }
+}
+
+/// The face regions a parameter shows on, as ellipses `(cx, cy, rx, ry)` in 0..1.
+fn regions(parameter: &str) -> &'static [(f32, f32, f32, f32)] {
+    const FOREHEAD: (f32, f32, f32, f32) = (0.5, 0.27, 0.22, 0.08);
+    const CHEEKS: [(f32, f32, f32, f32); 2] = [(0.33, 0.58, 0.1, 0.09), (0.67, 0.58, 0.1, 0.09)];
+    const UNDER_EYES: [(f32, f32, f32, f32); 2] = [(0.37, 0.5, 0.08, 0.03), (0.63, 0.5, 0.08, 0.03)];
+    const NOSE_AND_CHIN: [(f32, f32, f32, f32); 2] = [(0.5, 0.6, 0.05, 0.1), (0.5, 0.83, 0.1, 0.05)];
+    match parameter {
+        "dark_circles" | "puffiness" | "lacrimal_grooves" | "eyes_age" => &UNDER_EYES,
+        "lines" | "fine_lines" | "deep_lines" => &[FOREHEAD],
+        "pores" | "enlarged_pores" | "breakouts" | "pimples" => &NOSE_AND_CHIN,
+        "nasolabial_wrinkles" | "marionette_lines" | "jowls" | "sagging" => {
+            &[(0.4, 0.7, 0.04, 0.08), (0.6, 0.7, 0.04, 0.08)]
+        }
+        _ => &CHEEKS,
+    }
+}
+
+/// A colour per parameter, stable.
+fn colour(parameter: &str) -> [u8; 3] {
+    let h = fnv1a(parameter.as_bytes());
+    [(h >> 8) as u8 | 0x80, (h >> 16) as u8 & 0x7F, (h >> 24) as u8 | 0x40]
+}
+
+/// An SVG mask over the whole photo (stretched to it), the regions filled.
+pub(crate) fn svg_mask(parameter: &str) -> String {
+    let [r, g, b] = colour(parameter);
+    let shapes: String = regions(parameter)
+        .iter()
+        .map(|(cx, cy, rx, ry)| {
+            format!(
+                "<ellipse cx=\"{:.1}\" cy=\"{:.1}\" rx=\"{:.1}\" ry=\"{:.1}\"/>",
+                cx * 1000.0,
+                cy * 1000.0,
+                rx * 1000.0,
+                ry * 1000.0
+            )
+        })
+        .collect();
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 1000 1000\" preserveAspectRatio=\"none\">\
+         <g fill=\"rgb({r},{g},{b})\" fill-opacity=\"0.55\">{shapes}</g></svg>"
+    )
+}
+
+/// A PNG mask (RGBA): the regions in the parameter's colour, the rest transparent.
+pub(crate) fn png_mask(parameter: &str) -> Vec<u8> {
+    let [r, g, b] = colour(parameter);
+    let shapes = regions(parameter);
+    png(WIDTH, HEIGHT, 4, |x, y| {
+        let inside = shapes.iter().any(|s| inside(*s, x, y));
+        if inside { vec![r, g, b, 140] } else { vec![0, 0, 0, 0] }
+    })
+}
+
+/// A predicted image (RGB): a drawn face, lighter for `anonymised`, framed for
+/// `aligned_face`, mirrored sides a little apart.
+pub(crate) fn face_png(side: &str, kind: &str) -> Vec<u8> {
+    let shift = match side {
+        "left" => -0.06,
+        "right" => 0.06,
+        _ => 0.0,
+    };
+    png(WIDTH, HEIGHT, 3, |x, y| {
+        let face = inside((0.5 + shift, 0.52, 0.3, 0.38), x, y);
+        let eye = inside((0.38 + shift, 0.45, 0.05, 0.025), x, y) || inside((0.62 + shift, 0.45, 0.05, 0.025), x, y);
+        let mouth = inside((0.5 + shift, 0.72, 0.1, 0.025), x, y);
+        let frame = kind == "aligned_face" && !((0.03..=0.97).contains(&x) && (0.03..=0.97).contains(&y));
+        match () {
+            _ if frame => vec![60, 120, 200],
+            _ if eye => vec![50, 40, 40],
+            _ if mouth => vec![170, 80, 80],
+            _ if face && kind == "anonymised" => vec![225, 205, 195],
+            _ if face => vec![222, 178, 150],
+            _ => vec![236, 238, 242],
+        }
+    })
+}
+
+fn inside((cx, cy, rx, ry): (f32, f32, f32, f32), x: f32, y: f32) -> bool {
+    ((x - cx) / rx).powi(2) + ((y - cy) / ry).powi(2) <= 1.0
+}
+
+/// A PNG of `width` × `height` pixels of `channels` bytes (3: RGB, 4: RGBA), `pixel`
+/// giving each from its centre in 0..1. Stored (uncompressed) deflate: small pictures,
+/// simple code.
+fn png(width: u32, height: u32, channels: u8, pixel: impl Fn(f32, f32) -> Vec<u8>) -> Vec<u8> {
+    let mut raw = Vec::new();
+    for row in 0..height {
+        raw.push(0); // Filter: none.
+        for column in 0..width {
+            let (x, y) = ((column as f32 + 0.5) / width as f32, (row as f32 + 0.5) / height as f32);
+            raw.extend(pixel(x, y));
+        }
+    }
+    let mut zlib = vec![0x78, 0x01];
+    let blocks: Vec<&[u8]> = raw.chunks(65_535).collect();
+    for (i, block) in blocks.iter().enumerate() {
+        zlib.push(u8::from(i + 1 == blocks.len()));
+        let len = block.len() as u16;
+        zlib.extend(len.to_le_bytes());
+        zlib.extend((!len).to_le_bytes());
+        zlib.extend(*block);
+    }
+    zlib.extend(adler32(&raw).to_be_bytes());
+    let colour_type = if channels == 4 { 6 } else { 2 };
+    let mut header = Vec::new();
+    header.extend(width.to_be_bytes());
+    header.extend(height.to_be_bytes());
+    header.extend([8, colour_type, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    for (kind, data) in [(b"IHDR", header), (b"IDAT", zlib), (b"IEND", Vec::new())] {
+        out.extend((data.len() as u32).to_be_bytes());
+        let mut chunk = kind.to_vec();
+        chunk.extend(&data);
+        out.extend(&chunk);
+        out.extend(crc32(&chunk).to_be_bytes());
+    }
+    out
+}
+
+fn adler32(bytes: &[u8]) -> u32 {
+    let (a, b) = bytes.iter().fold((1u32, 0u32), |(a, b), byte| {
+        let a = (a + u32::from(*byte)) % 65_521;
+        (a, (b + a) % 65_521)
+    });
+    (b << 16) | a
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for byte in bytes {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+/// `YYYYMMDDTHHMMSSZ` of a Unix time.
+fn goog_date(secs: u64) -> String {
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (year, month, day) = civil(days as i64);
+    format!("{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+fn parse_goog_date(date: &str) -> Option<u64> {
+    let digits = |range: std::ops::Range<usize>| date.get(range)?.parse::<u64>().ok();
+    if date.len() != 16 || &date[8..9] != "T" || !date.ends_with('Z') {
+        return None;
+    }
+    let (year, month, day) = (digits(0..4)?, digits(4..6)?, digits(6..8)?);
+    let (hour, minute, second) = (digits(9..11)?, digits(11..13)?, digits(13..15)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    // Days since 1970-01-01 (Howard Hinnant's algorithm, the inverse of `civil`).
+    let y = year as i64 - i64::from(month <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((month as i64 + 9) % 12) + 2) / 5 + day as i64 - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    Some(u64::try_from(days).ok()? * 86_400 + hour * 3600 + minute * 60 + second)
+}
+
+/// Year, month, day of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_round_trip_and_pictures_are_pngs() {
+        assert_eq!(goog_date(0), "19700101T000000Z");
+        assert_eq!(goog_date(1_700_000_000), "20231114T221320Z");
+        let now = 1_795_000_000;
+        assert_eq!(parse_goog_date(&goog_date(now)), Some(now));
+        assert_eq!(parse_goog_date("2026-11-28"), None);
+        let png = face_png("front", "original");
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.ends_with(&crc32(b"IEND").to_be_bytes()));
+        assert_eq!(adler32(b"Wikipedia"), 0x11E6_0398);
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        assert!(svg_mask("redness").starts_with("<svg") && svg_mask("redness").contains("<ellipse"));
+    }
+}
