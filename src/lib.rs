@@ -166,7 +166,7 @@ pub use error::{ApiError, DetectionError, Error, Request, Result, Step, StorageE
 pub use image::{Image, Images, MAX_IMAGE_BYTES};
 pub use limits::{MAX_DURATION, MIN_POLL_INTERVAL};
 pub use model::{
-    Analysis, BatchImage, BatchImageSummary, BatchInfo, BatchQuery, BatchResults, BatchSummary, Dataset,
+    Analysis, Asset, BatchImage, BatchImageSummary, BatchInfo, BatchQuery, BatchResults, BatchSummary, Dataset,
     FACE_SKIN_METRICS_3, InitiateUpload, Lookup, NamedRef, NewSubject, Page, Parameter, Parameters, PredictedImages,
     PrivateToken, ResultsQuery, Secret, Side, Subject, SurveyResult, UploadTarget, UploadTargets,
 };

@@ -3,6 +3,7 @@
 //! to the one request path in `transport/`.
 //!
 //! * `uploads.rs`: initiate an upload, upload an image to its signed URL.
+//! * `assets.rs`: download a mask or a predicted image from its signed URL.
 //! * `batches.rs`: compute, results, batch info, the batch list.
 //! * `subjects.rs`: create and list subjects, a subject's parameters.
 //! * `account.rs`: login, private tokens, datasets.
@@ -13,6 +14,7 @@
 //! document it with an example, and test it against mockito in `tests/endpoints.rs`.
 
 mod account;
+mod assets;
 mod batches;
 mod pages;
 mod subjects;
@@ -67,7 +69,7 @@ impl Endpoint {
     /// encoded (without `?`), with the bearer `token` when there is one (a login has none).
     fn request<'a>(&self, path: String, query: String, token: Option<Arc<str>>, payload: Payload<'a>) -> Call<'a> {
         let dest = Dest::Api { path, query, secret_answer: self.secret_answer };
-        Call { method: self.method, dest, payload, token }
+        Call { method: self.method, dest, payload, token, sink: None }
     }
 }
 

@@ -148,10 +148,11 @@ impl Session {
         };
         let call = Call {
             method: "PUT",
-            dest: Dest::Storage { url: &target.url, headers: &headers, side: Some(side) },
+            dest: Dest::Storage { url: &target.url, headers: &headers, side: Some(side), download: false },
             payload: Payload::Stream { len, open: &open },
             // Never sent to storage; kept to be hidden should storage ever echo it.
             token: Some(self.token()),
+            sink: None,
         };
         self.shared.transport.send(&call, ctx)?;
         Ok(len)

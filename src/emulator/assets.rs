@@ -62,9 +62,7 @@ pub(crate) fn serve(incoming: &Incoming, secret: u64) -> Reply {
         [_, "masks", parameter, _side, file] if file.ends_with(".svg") => {
             Reply::file(svg_mask(parameter).into_bytes(), "image/svg+xml")
         }
-        [_, "masks", parameter, _side, file] if file.ends_with(".png") => {
-            Reply::file(png_mask(parameter), "image/png")
-        }
+        [_, "masks", parameter, _side, file] if file.ends_with(".png") => Reply::file(png_mask(parameter), "image/png"),
         [_, side, file] if file.ends_with(".png") => {
             Reply::file(face_png(side, file.trim_end_matches(".png")), "image/png")
         }

@@ -179,7 +179,6 @@ impl RateLimit {
     }
 }
 
-
 /// A storage error body.
 pub(crate) fn storage_error(code: &str, message: &str) -> String {
     format!("<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code><Message>{message}</Message></Error>")

@@ -62,6 +62,8 @@ impl std::error::Error for ApiError {}
 pub struct StorageError {
     /// The side being uploaded, when known.
     pub side: Option<Side>,
+    /// The path of the asset being downloaded (never its query), for a download.
+    pub asset: Option<String>,
     /// The HTTP status.
     pub status: u16,
     /// The storage error code from the XML body, e.g. `SignatureDoesNotMatch`.
@@ -85,9 +87,10 @@ impl StorageError {
 
 impl fmt::Display for StorageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.side {
-            Some(side) => write!(f, "upload of the {side} image was refused by storage with {}", self.status)?,
-            None => write!(f, "upload was refused by storage with {}", self.status)?,
+        match (&self.asset, self.side) {
+            (Some(asset), _) => write!(f, "download of {asset} was refused by storage with {}", self.status)?,
+            (None, Some(side)) => write!(f, "upload of the {side} image was refused by storage with {}", self.status)?,
+            (None, None) => write!(f, "upload was refused by storage with {}", self.status)?,
         }
         if let Some(code) = &self.code {
             write!(f, " {code}")?;
@@ -96,6 +99,9 @@ impl fmt::Display for StorageError {
             write!(f, ": {message}")?;
         }
         match self.code.as_deref() {
+            Some("SignatureDoesNotMatch" | "ExpiredToken") if self.asset.is_some() => {
+                f.write_str("; the signed url was rejected or has expired: fetch the results again for fresh urls")
+            }
             Some("SignatureDoesNotMatch") => f.write_str(
                 "; the signed url was rejected (headers or body differ from what was signed): start a new batch",
             ),

@@ -117,6 +117,15 @@ pub enum Error {
         connecting: bool,
     },
 
+    /// A download could not be written where it was going (a full disk, say).
+    #[error("cannot save {target}: {reason}")]
+    Save {
+        /// What was being saved: the asset's path (never its query) or a file.
+        target: String,
+        /// Why.
+        reason: String,
+    },
+
     /// A successful answer could not be decoded.
     #[error("cannot decode the answer of {endpoint}: {reason} (body starts: {excerpt})")]
     Decode {

@@ -6,6 +6,7 @@
 //! empty. Every type implements `Deserialize`, so tests can build them from JSON.
 
 mod account;
+mod assets;
 mod batch;
 mod page;
 mod query;
@@ -15,6 +16,7 @@ mod upload;
 
 pub(crate) use account::LoginAnswer;
 pub use account::{Dataset, NewSubject, PrivateToken, Secret, Subject};
+pub use assets::Asset;
 pub use batch::{BatchImage, BatchImageSummary, BatchInfo, BatchSummary, Lookup, NamedRef};
 pub use page::Page;
 pub use query::{BatchQuery, ResultsQuery};

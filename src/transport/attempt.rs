@@ -97,6 +97,7 @@ impl Transport {
     ) -> Result<Reply, Failure> {
         let status = response.status().as_u16();
         match status {
+            200..=299 if call.sink.is_some() => self.stream_answer(call, response, timeouts),
             200..=299 => {
                 let limit = self.max_response_bytes;
                 let body = response.body_mut().with_config().limit(limit).read_to_vec().map_err(|e| match e {
@@ -119,6 +120,45 @@ impl Transport {
                 let _ = response.body_mut().as_reader().take(ERROR_BODY_LIMIT).read_to_end(&mut raw);
                 Err(call.status_failure(status, &String::from_utf8_lossy(&raw), retry_after))
             }
+        }
+    }
+}
+
+impl Transport {
+    /// Streams a 2xx body into the call's sink with the read limit. A failure before the
+    /// first byte may be retried; after it, a retry would write the start again: final.
+    fn stream_answer(
+        &self,
+        call: &Call<'_>,
+        mut response: http::Response<ureq::Body>,
+        timeouts: &Timeouts,
+    ) -> Result<Reply, Failure> {
+        let status = response.status().as_u16();
+        let limit = self.max_response_bytes;
+        let mut reader = response.body_mut().with_config().limit(limit).reader();
+        let mut buffer = vec![0; 64 * 1024];
+        let mut written = 0u64;
+        loop {
+            let n = match reader.read(&mut buffer) {
+                Ok(0) => return Ok(Reply { status, body: Vec::new() }),
+                Ok(n) => n,
+                Err(e) => {
+                    let failure = match e.get_ref().and_then(|inner| inner.downcast_ref::<ureq::Error>()) {
+                        Some(ureq::Error::BodyExceedsLimit(_)) => {
+                            Failure::fatal(Error::ResponseTooLarge { request: call.request(), limit })
+                        }
+                        _ => self.transport_failure(call, ureq::Error::Io(e), timeouts),
+                    };
+                    return Err(if written == 0 { failure } else { Failure::fatal(failure.error) });
+                }
+            };
+            if let Some(sink) = call.sink {
+                sink(&buffer[..n]).map_err(|e| {
+                    let target = call.request().path;
+                    Failure::fatal(Error::Save { target, reason: e.to_string() })
+                })?;
+            }
+            written += n as u64;
         }
     }
 }

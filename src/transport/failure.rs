@@ -46,9 +46,10 @@ impl Call<'_> {
                 };
                 Failure { error: Error::Api(Box::new(error)), attempt: Attempt::Status(status), retry_after }
             }
-            Dest::Storage { side, .. } => {
+            Dest::Storage { side, url, download, .. } => {
                 let error = StorageError {
                     side: *side,
+                    asset: download.then(|| url::path_of(url)),
                     status,
                     code: xml_element(text, "Code").map(|c| redact::excerpt(&c, 64)),
                     message: xml_element(text, "Message").map(|m| redact::excerpt(&m, EXCERPT_CHARS)),

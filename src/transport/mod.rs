@@ -58,7 +58,8 @@ pub(crate) enum Dest<'a> {
     /// excerpt of its body goes into an error.
     Api { path: String, query: String, secret_answer: bool },
     /// A signed storage URL with the headers that were signed; never carries the token.
-    Storage { url: &'a str, headers: &'a BTreeMap<String, String>, side: Option<Side> },
+    /// `side`: the image uploaded; `download`: the request fetches an asset.
+    Storage { url: &'a str, headers: &'a BTreeMap<String, String>, side: Option<Side>, download: bool },
 }
 
 /// What a request sends.
@@ -80,7 +81,12 @@ pub(crate) struct Call<'a> {
     /// The session's token, when there is one (a login has none yet): sent to the API
     /// only, never to storage, and replaced in every answer and message either way.
     pub(crate) token: Option<Arc<str>>,
+    /// Where a successful answer's body goes as it arrives, instead of into memory.
+    pub(crate) sink: Option<&'a Sink<'a>>,
 }
+
+/// Takes a successful answer's body chunk by chunk.
+pub(crate) type Sink<'a> = dyn Fn(&[u8]) -> io::Result<()> + 'a;
 
 impl Call<'_> {
     /// What errors and events name: the method and the path, never a query (signatures

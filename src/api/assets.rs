@@ -1,0 +1,92 @@
+//! Assets: the masks and predicted images the results point to, downloaded from their
+//! signed URLs through the one request path, without the token.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use crate::call::CallContext;
+use crate::error::{Error, Result};
+use crate::session::Session;
+use crate::transport::{Call, Dest, Payload};
+use crate::url;
+
+impl Session {
+    /// Streams the signed URL `url` (a mask or a predicted image from the results, see
+    /// [`BatchResults::assets`](crate::BatchResults::assets)) into `writer`, and returns
+    /// the number of bytes written.
+    ///
+    /// The token is never sent (the URL carries its own signature), redirects are not
+    /// followed, the answer is read with the session's read limit and timeouts, and errors
+    /// name the asset by its path, never its signature. A transient failure before the
+    /// first byte is retried; one after it is returned (the writer holds part of the
+    /// asset): [`download_to`](Self::download_to) starts a file over instead.
+    ///
+    /// ```no_run
+    /// # let session = hautai::Session::from_env()?;
+    /// # let batch_id = hautai::Uuid::nil();
+    /// let results = session.results(batch_id, &hautai::ResultsQuery::new())?;
+    /// for asset in results.assets() {
+    ///     let mut bytes = Vec::new();
+    ///     session.download(&asset.url, &mut bytes)?;
+    ///     println!("{} {} bytes", asset.file_name(), bytes.len());
+    /// }
+    /// # Ok::<(), hautai::Error>(())
+    /// ```
+    pub fn download(&self, url: &str, writer: &mut dyn Write) -> Result<u64> {
+        check_url(url)?;
+        let written = Cell::new(0u64);
+        let writer = RefCell::new(writer);
+        let sink = |chunk: &[u8]| -> std::io::Result<()> {
+            writer.borrow_mut().write_all(chunk)?;
+            written.set(written.get() + chunk.len() as u64);
+            Ok(())
+        };
+        let no_headers = BTreeMap::new();
+        let call = Call {
+            method: "GET",
+            dest: Dest::Storage { url, headers: &no_headers, side: None, download: true },
+            payload: Payload::None,
+            // Never sent to storage; kept to be hidden should storage ever echo it.
+            token: Some(self.token()),
+            sink: Some(&sink),
+        };
+        self.shared.transport.send(&call, &CallContext::plain())?;
+        writer.borrow_mut().flush().map_err(|e| Error::Save { target: url::path_of(url), reason: e.to_string() })?;
+        Ok(written.get())
+    }
+
+    /// [`download`](Self::download) into the file `path`, atomically: the asset goes to a
+    /// temporary file beside it, which is renamed to `path` once complete, so `path` never
+    /// holds part of an asset. Returns the size.
+    pub fn download_to(&self, url: &str, path: impl AsRef<Path>) -> Result<u64> {
+        let path = path.as_ref();
+        let save_error = |e: std::io::Error| Error::Save { target: path.display().to_string(), reason: e.to_string() };
+        let mut temporary = path.as_os_str().to_owned();
+        temporary.push(".partial");
+        let mut file = std::fs::File::create(&temporary).map_err(save_error)?;
+        let downloaded = self.download(url, &mut file).and_then(|len| {
+            file.sync_all().map_err(save_error)?;
+            std::fs::rename(&temporary, path).map_err(save_error)?;
+            Ok(len)
+        });
+        if downloaded.is_err() {
+            let _ = std::fs::remove_file(&temporary);
+        }
+        downloaded
+    }
+}
+
+/// Only `http(s)` URLs with a host.
+fn check_url(url: &str) -> Result<()> {
+    let ok = (url.starts_with("https://") || url.starts_with("http://")) && !url::authority_of(url).is_empty();
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "{:?} is not a signed http(s) url",
+            crate::redact::excerpt(&url::path_of(url), 80)
+        )))
+    }
+}

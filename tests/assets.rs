@@ -1,0 +1,144 @@
+//! Downloading the assets of the results: every URL the emulator hands out, streamed,
+//! retried, never with the token, redirects refused, signatures never in a message.
+
+mod common;
+
+use std::io::Write;
+
+use common::*;
+use hautai::emulator::{Fault, Route};
+use hautai::{Error, ResultsQuery, Side};
+
+/// A writer that keeps the size of every write.
+#[derive(Default)]
+struct Chunks(Vec<usize>, Vec<u8>);
+
+impl Write for Chunks {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.push(buf.len());
+        self.1.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn analysed(emulator: &hautai::emulator::Emulator, query: ResultsQuery) -> hautai::BatchResults {
+    let photo = common::files::photo(1, 5000);
+    let session = fast_session(emulator);
+    let images = hautai::Images::new().front(&photo).left(&photo);
+    let options = hautai::AnalysisOptions::new().results(query);
+    session.run_analysis(&images, &options).unwrap()
+}
+
+#[test]
+fn every_asset_of_the_results_downloads_as_what_it_claims_to_be() {
+    let emulator = emulator();
+    let results = analysed(&emulator, ResultsQuery::new());
+    let assets = results.assets();
+    // 27 parameters × 2 sides × 3 masks, and 2 sides × 3 predicted images.
+    assert_eq!(assets.len(), 27 * 2 * 3 + 2 * 3);
+    let session = emulator.session();
+    for asset in &assets {
+        let mut bytes = Vec::new();
+        let len = session.download(&asset.url, &mut bytes).unwrap();
+        assert_eq!(len as usize, bytes.len());
+        match asset.file_name().rsplit_once('.').unwrap().1 {
+            "svg" => assert!(bytes.starts_with(b"<svg") && bytes.ends_with(b"</svg>"), "{}", asset.file_name()),
+            "png" => assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{}", asset.file_name()),
+            other => panic!("{other}"),
+        }
+    }
+    let names: std::collections::HashSet<String> = assets.iter().map(|a| a.file_name()).collect();
+    assert_eq!(names.len(), assets.len(), "file names are unique");
+    let downloads: Vec<_> = emulator.requests().into_iter().filter(|r| r.route == Route::Asset).collect();
+    assert_eq!(downloads.len(), assets.len());
+    assert!(downloads.iter().all(|r| !r.authorization && r.status == 200), "the token never goes to storage");
+
+    // PNG masks when asked.
+    let png = analysed(&emulator, ResultsQuery::new().svg_masks(false));
+    assert!(png.assets().iter().filter(|a| a.parameter.is_some()).all(|a| a.file_name().ends_with(".png")));
+}
+
+#[test]
+fn a_download_streams_in_chunks_and_retries_a_transient_failure() {
+    let mut server = mockito::Server::new();
+    let body = vec![7u8; 1 << 20];
+    server.mock("GET", "/bucket/mask.png").match_query(mockito::Matcher::Any).with_status(503).expect(1).create();
+    let ok = server
+        .mock("GET", "/bucket/mask.png")
+        .match_query(mockito::Matcher::Any)
+        .match_header("authorization", mockito::Matcher::Missing)
+        .with_body(&body)
+        .expect(1)
+        .create();
+    let (session, clock) = session(&server.url());
+    let mut chunks = Chunks::default();
+    let url = format!("{}/bucket/mask.png?X-Goog-Signature=SECRETSIG", server.url());
+    assert_eq!(session.download(&url, &mut chunks).unwrap(), 1 << 20);
+    ok.assert();
+    assert_eq!(chunks.1, body);
+    assert_eq!(clock.sleeps().len(), 1, "one retry");
+    // Streamed: many writes, none larger than the 64 KiB buffer.
+    assert!(chunks.0.len() >= 16 && chunks.0.iter().all(|n| *n <= 64 * 1024), "{:?}", chunks.0.len());
+}
+
+#[test]
+fn redirects_tampering_and_expiry_are_errors_that_never_show_the_signature() {
+    let mut server = mockito::Server::new();
+    server
+        .mock("GET", "/bucket/moved.png")
+        .match_query(mockito::Matcher::Any)
+        .with_status(302)
+        .with_header("location", "/x?X-Goog-Signature=SECRETSIG")
+        .create();
+    let (session, _) = session(&server.url());
+    let err = session
+        .download(&format!("{}/bucket/moved.png?X-Goog-Signature=SECRETSIG", server.url()), &mut Vec::new())
+        .unwrap_err();
+    assert!(matches!(err, Error::Redirect { status: 302, .. }), "{err:?}");
+    assert!(!format!("{err} {err:?}").contains("SECRETSIG"), "{err}");
+
+    let emulator = emulator();
+    let results = analysed(&emulator, ResultsQuery::new());
+    let asset = &results.assets()[0];
+    let tampered = asset.url.replace("/masks/", "/masks/x");
+    let err = emulator.session().download(&tampered, &mut Vec::new()).unwrap_err();
+    let Error::Storage(storage) = &err else { panic!("{err:?}") };
+    assert_eq!((storage.status, storage.code.as_deref()), (403, Some("SignatureDoesNotMatch")));
+    let signature = asset.url.split("X-Goog-Signature=").nth(1).unwrap();
+    let shown = format!("{err} {err:?}");
+    assert!(shown.starts_with("download of /hautai-results/") && shown.contains("fetch the results again"), "{shown}");
+    assert!(!shown.contains(signature) && !shown.contains("X-Goog-Credential"), "{shown}");
+
+    // URLs that expire at once: refused once their second has passed.
+    let expiring = analysed(&emulator, ResultsQuery::new().expiration_seconds(0));
+    let second = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    while std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() <= second + 1 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let err = emulator.session().download(&expiring.assets()[0].url, &mut Vec::new()).unwrap_err();
+    assert_eq!(err.status(), Some(400));
+    assert!(err.to_string().contains("ExpiredToken"), "{err}");
+}
+
+#[test]
+fn download_to_writes_the_whole_file_or_nothing() {
+    let emulator = emulator();
+    let results = analysed(&emulator, ResultsQuery::new());
+    let dir = common::files::TempDir::new("assets-to");
+    let asset = results.assets().into_iter().find(|a| a.side == Some(Side::Front) && a.parameter.is_none()).unwrap();
+    let path = dir.path().join(asset.file_name());
+    let len = emulator.session().download_to(&asset.url, &path).unwrap();
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), len);
+    emulator.fail_next(Route::Asset, 5, Fault::status(500));
+    let failed = dir.path().join("failed.png");
+    let quick = fast_session(&emulator);
+    assert!(quick.download_to(&asset.url, &failed).is_err());
+    assert!(!failed.exists());
+    let leftovers: Vec<_> =
+        std::fs::read_dir(dir.path()).unwrap().filter_map(Result::ok).map(|e| e.file_name()).collect();
+    assert_eq!(leftovers.len(), 1, "no temporary file left: {leftovers:?}");
+    assert!(quick.download("ftp://elsewhere/x", &mut Vec::new()).is_err());
+}
