@@ -364,3 +364,72 @@ fn an_observer_closure_written_in_place_sees_the_events() {
     assert!(seen.first().is_some_and(|e| e.starts_with("validated front")), "{seen:?}");
     assert!(seen.last().is_some_and(|e| e.contains("done")), "{seen:?}");
 }
+
+/// Runs curl with `args`, returning its stdout; `None` when curl is not installed.
+fn curl(args: &[&str]) -> Option<String> {
+    let output = std::process::Command::new("curl").args(args).output().ok()?;
+    assert!(output.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    Some(String::from_utf8(output.stdout).unwrap())
+}
+
+#[test]
+fn the_seeds_curl_snippets_run_against_the_emulator() {
+    let emulator = emulator();
+    let auth = format!("Authorization: Bearer {}", emulator.token());
+    let base = format!("{}/api/v3/companies/{}", emulator.base_url(), emulator.company_id());
+    let initiate = format!("{base}/subjects/{}/upload/", emulator.subject_id());
+    let Some(answer) = curl(&[
+        "-s",
+        "-X",
+        "POST",
+        &initiate,
+        "-H",
+        &auth,
+        "-H",
+        "content-type: application/json",
+        "-d",
+        r#"{"front": "my_selfie.jpg"}"#,
+    ]) else {
+        eprintln!("curl is not installed: skipped");
+        return;
+    };
+    let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    let url = answer["front"]["url"].as_str().unwrap();
+    let dir = TempDir::new("curl");
+    let selfie = dir.file("my_selfie.jpg", &photo(9, 4000));
+    // The seed's upload snippet, as it is written (`-d @file`).
+    let data = format!("@{}", selfie.display());
+    let put = [
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-X",
+        "PUT",
+        url,
+        "-H",
+        "content-type: application/octet-stream",
+    ];
+    let status = curl(&[&put[..], &["-H", "X-Goog-Content-Length-Range: 1,31457280", "-d", &data]].concat()).unwrap();
+    assert_eq!(status, "200");
+    let batch = answer["image_batch_id"].as_str().unwrap();
+    let compute = format!("{base}/batches/{batch}/compute/");
+    curl(&[
+        "-s",
+        "-X",
+        "POST",
+        &compute,
+        "-H",
+        &auth,
+        "-H",
+        "content-type: application/json",
+        "-d",
+        r#"{"app_args": {}}"#,
+    ])
+    .unwrap();
+    let results = format!("{base}/batches/{batch}/results/");
+    let polled = curl(&["-s", &results, "-H", &auth]).unwrap();
+    assert!(polled.contains("face_skin_metrics_3"), "{polled}");
+    assert_eq!(emulator.compute_calls(batch.parse().unwrap()), 1);
+}

@@ -135,6 +135,7 @@ pub struct EmulatorConfig {
     pub(crate) mfa: bool,
     pub(crate) seed: Option<u64>,
     pub(crate) rate_limit: Option<u32>,
+    pub(crate) port: u16,
 }
 
 impl Default for EmulatorConfig {
@@ -149,12 +150,13 @@ impl Default for EmulatorConfig {
             mfa: false,
             seed: None,
             rate_limit: None,
+            port: 0,
         }
     }
 }
 
 impl EmulatorConfig {
-    /// The defaults: no latency, unlimited upload bandwidth, no rate limit, results final
+    /// The defaults: any free port, no latency, unlimited upload bandwidth, no rate limit, results final
     /// 2 s after compute ([`Maturity::After`]), 20 items a page, the user
     /// `demo@hautai.example` / `demo-password` without multi-factor authentication, and a
     /// seed drawn per emulator.
@@ -198,6 +200,12 @@ impl EmulatorConfig {
     /// limited.
     pub fn rate_limit(mut self, per_second: u32) -> Self {
         self.rate_limit = Some(per_second.max(1));
+        self
+    }
+    /// Serves the API on this loopback port (default 0: any free port). Storage always
+    /// takes a free port; its URLs come in the results.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
         self
     }
     /// The default page size of lists.

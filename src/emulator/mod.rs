@@ -102,8 +102,8 @@ impl Emulator {
         let api_server = Arc::new(tiny_http::Server::http("127.0.0.1:0").map_err(to_io)?);
         let storage_server = Arc::new(tiny_http::Server::http("127.0.0.1:0").map_err(to_io)?);
         let addr = |s: &tiny_http::Server| s.server_addr().to_ip().ok_or_else(|| io::Error::other("no ip address"));
-        let api_relay = Relay::start(addr(&api_server)?)?;
-        let storage_relay = Relay::start(addr(&storage_server)?)?;
+        let api_relay = Relay::start(addr(&api_server)?, config.port)?;
+        let storage_relay = Relay::start(addr(&storage_server)?, 0)?;
         let seed = config.seed.unwrap_or_else(|| {
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(7, |d| d.as_nanos() as u64)
         });

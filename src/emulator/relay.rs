@@ -33,8 +33,8 @@ struct Shared {
 
 impl Relay {
     /// Listens on a new loopback port and forwards to `upstream`.
-    pub(crate) fn start(upstream: SocketAddr) -> io::Result<Relay> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
+    pub(crate) fn start(upstream: SocketAddr, port: u16) -> io::Result<Relay> {
+        let listener = TcpListener::bind(("127.0.0.1", port))?;
         let shared = Arc::new(Shared {
             addr: listener.local_addr()?,
             upstream,
