@@ -7,8 +7,10 @@
 //!
 //! `IN_DIR` holds one folder per visit; in each, the image files whose names start with
 //! `front`, `left` or `right` (any case, any extension) are that visit's sides. Each
-//! visit's results go to `OUT_DIR/<visit>.json` (written atomically), one row per visit to
-//! `OUT_DIR/summary.csv`, and the journal that makes a rerun resume to
+//! visit's results go to `OUT_DIR/<visit>.json` (written atomically), its masks, predicted
+//! images and `report.html` to `OUT_DIR/<visit>/`, one row per visit to
+//! `OUT_DIR/summary.csv`, an `OUT_DIR/index.html` linking the reports, and the journal that
+//! makes a rerun resume to
 //! `OUT_DIR/journal.jsonl` (`journal-I-of-N.jsonl` for a shard). Rerun the same command
 //! after a crash, a `kill -9` or Ctrl-C: finished visits are skipped, visits whose compute
 //! was sent are waited for (never computed again), the rest start over.
@@ -277,6 +279,10 @@ fn main() -> ExitCode {
         Bulk::new(&target.session).concurrency(args.concurrency).shard(shard).journal(journal).run(jobs, |outcome| {
             match outcome {
                 Outcome::Done { key, batch_id, results, resumed } => {
+                    // The report first, the results last: a visit whose `<visit>.json`
+                    // exists is complete, report included.
+                    let sides = visits.iter().find(|v| v.name == *key).map(|v| v.sides.clone()).unwrap_or_default();
+                    support::report::save(&target.session, results, &sides, &output.join(key))?;
                     let json = serde_json::to_vec_pretty(results).map_err(|e| e.to_string())?;
                     write_atomically(&output.join(format!("{key}.json")), &json).map_err(|e| e.to_string())?;
                     let how = if *resumed { ", resumed" } else { "" };
@@ -290,6 +296,18 @@ fn main() -> ExitCode {
         });
     if let Err(e) = write_summary(&output, &visits, &summary.failed) {
         eprintln!("error: cannot write summary.csv: {e}");
+    }
+    let linked: Vec<(String, Option<String>, String)> = visits
+        .iter()
+        .map(|v| {
+            let done = output.join(format!("{}.json", v.name)).exists();
+            let failed = summary.failed.iter().find(|(k, _)| *k == v.name).map(|(_, r)| format!("failed: {r}"));
+            let status = if done { "done".to_owned() } else { failed.unwrap_or_else(|| "not run".to_owned()) };
+            (v.name.clone(), done.then(|| format!("{}/report.html", v.name)), status)
+        })
+        .collect();
+    if let Err(e) = support::report::index(&output, &linked) {
+        eprintln!("error: cannot write index.html: {e}");
     }
     eprintln!(
         "{} done ({} resumed), {} done earlier, {} failed; summary in {}",

@@ -20,17 +20,18 @@ use std::time::{Duration, Instant};
 use hautai::{AnalysisOptions, BatchResults, Control, Event, Images, Side};
 use support::{FAILED, Target, USAGE};
 
-const USAGE_TEXT: &str = "usage: full_analysis [FRONT LEFT RIGHT] [--json] [--deadline SECONDS]";
+const USAGE_TEXT: &str = "usage: full_analysis [FRONT LEFT RIGHT] [--json] [--deadline SECONDS] [--save DIR]";
 
 struct Args {
     photos: Option<[PathBuf; 3]>,
     json: bool,
     deadline: Option<Duration>,
+    save: Option<PathBuf>,
 }
 
 /// The command line, without the program name.
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
-    let (mut paths, mut json, mut deadline) = (Vec::new(), false, None);
+    let (mut paths, mut json, mut deadline, mut save) = (Vec::new(), false, None, None);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--json" => json = true,
@@ -38,6 +39,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                 let value = args.next().ok_or("--deadline needs a number of seconds")?;
                 deadline = Some(support::parse_deadline(&value)?);
             }
+            "--save" => save = Some(PathBuf::from(args.next().ok_or("--save needs a folder")?)),
             "-h" | "--help" => return Err(String::new()),
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
             path => paths.push(PathBuf::from(path)),
@@ -48,7 +50,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         Err(paths) if paths.is_empty() => None,
         Err(paths) => return Err(format!("give three photos (front, left, right), not {}", paths.len())),
     };
-    Ok(Args { photos, json, deadline })
+    Ok(Args { photos, json, deadline, save })
 }
 
 /// Prints progress to stderr and keeps the time of each step.
@@ -141,6 +143,17 @@ fn main() -> ExitCode {
     }
     let images = Images::new().front(&photos[0]).left(&photos[1]).right(&photos[2]);
     let outcome = target.session.run_analysis(&images, &options);
+    if let (Ok(results), Some(dir)) = (&outcome, &args.save) {
+        // Masks as SVG over the photos: the results of the final fetch carry them.
+        let sides: Vec<(Side, PathBuf)> = Side::ALL.into_iter().zip(photos.iter().cloned()).collect();
+        match support::report::save(&target.session, results, &sides, dir) {
+            Ok(report) => eprintln!("saved the results, every asset and {}", report.display()),
+            Err(e) => {
+                eprintln!("error: cannot save into {}: {e}", dir.display());
+                return ExitCode::from(FAILED);
+            }
+        }
+    }
     let _ = std::fs::remove_dir_all(&scratch);
     match outcome {
         Ok(results) if args.json => match serde_json::to_string_pretty(&results) {
@@ -216,5 +229,37 @@ mod tests {
         assert!(parse("a b c --json").unwrap().json);
         assert!(parse("a b").is_err());
         assert!(parse("--colour").is_err());
+    }
+
+    #[test]
+    fn save_writes_the_results_every_asset_and_a_self_contained_report() {
+        let emulator = hautai::emulator::Emulator::start(
+            hautai::emulator::EmulatorConfig::new().maturity(hautai::emulator::Maturity::Polls(1)),
+        )
+        .unwrap();
+        let dir = std::env::temp_dir().join(format!("hautai-save-{}", std::process::id()));
+        let photos = support::sample_photos(&dir.join("photos")).unwrap();
+        let session = emulator.session();
+        let images = Images::new().front(&photos[0]).left(&photos[1]);
+        let results = session.run_analysis(&images, &AnalysisOptions::new()).unwrap();
+        let sides = vec![(Side::Front, photos[0].clone()), (Side::Left, photos[1].clone())];
+        let report = support::report::save(&session, &results, &sides, &dir.join("out")).unwrap();
+
+        let html = std::fs::read_to_string(&report).unwrap();
+        let parameters = results.parameters().unwrap().len();
+        assert_eq!(html.matches("<tr><td>").count(), parameters, "a row per parameter");
+        assert_eq!(html.matches("<section class=\"side\">").count(), 2, "a section per side");
+        assert_eq!(html.matches("<img class=\"mask\"").count(), 2 * parameters, "a mask per parameter and side");
+        assert_eq!(html.matches("<input type=\"checkbox\"").count(), parameters, "a switch per parameter");
+        assert_eq!(html.matches("data:image/png;base64,").count(), 2 + 2 * 3, "photos and predicted images embedded");
+        // Self-contained: nothing fetched from anywhere.
+        assert!(!html.contains("http://") && !html.contains("https://") && !html.contains(" src=\"/"), "network");
+        assert!(html.contains("<script>") && !html.contains("<script src"));
+        let saved = std::fs::read_dir(dir.join("out")).unwrap().count();
+        assert_eq!(saved, results.assets().len() + 2, "every asset, results.json and report.html");
+        let json: hautai::BatchResults =
+            serde_json::from_slice(&std::fs::read(dir.join("out/results.json")).unwrap()).unwrap();
+        assert_eq!(json.batch_id(), results.batch_id());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,5 +1,7 @@
-//! What the examples share: where the session comes from, and sample photos.
+//! What the examples share: where the session comes from, sample photos, the report.
 #![allow(dead_code)] // Each example uses a different part.
+
+pub mod report;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -80,46 +82,29 @@ pub fn parse_deadline(value: &str) -> Result<Duration, String> {
     Ok(Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX))
 }
 
-/// Writes three synthetic photos (JPEG markers around deterministic noise; not real faces:
-/// only the emulator accepts them) into `dir` and returns their paths.
+/// Writes three sample photos (drawn faces as PNG files of about 1.3 MB: the emulator
+/// accepts them, and a report shows them) into `dir` and returns their paths.
 pub fn sample_photos(dir: &Path) -> std::io::Result<[PathBuf; 3]> {
     std::fs::create_dir_all(dir)?;
     let mut paths = Vec::new();
-    for (i, side) in ["front", "left", "right"].iter().enumerate() {
-        let len = 1_200_000 + i * 150_000;
-        let mut state = 0x2545_F491_4F6C_DD1D_u64 ^ i as u64;
-        let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
-        bytes.extend((0..len).map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        }));
-        bytes.extend([0xFF, 0xD9]);
-        let path = dir.join(format!("sample-{side}.jpg"));
-        std::fs::write(&path, bytes)?;
+    for (i, side) in hautai::Side::ALL.into_iter().enumerate() {
+        let path = dir.join(format!("sample-{side}.png"));
+        std::fs::write(&path, hautai::emulator::sample_photo(side, 600 + 20 * i as u32, 750))?;
         paths.push(path);
     }
     Ok([paths[0].clone(), paths[1].clone(), paths[2].clone()])
 }
 
-/// Writes `count` visits into `dir`: `visit-01/front.jpg`, `left.jpg`, `right.jpg`, ...
-/// (small synthetic JPEGs, different for each visit; only the emulator accepts them).
+/// Writes `count` visits into `dir`: `visit-01/front.png`, `left.png`, `right.png`, ...
+/// (small drawn faces, different for each visit; only the emulator accepts them).
 pub fn sample_visits(dir: &Path, count: usize) -> std::io::Result<()> {
     for visit in 1..=count {
         let folder = dir.join(format!("visit-{visit:02}"));
         std::fs::create_dir_all(&folder)?;
-        for (i, side) in ["front", "left", "right"].iter().enumerate() {
-            let mut state = 0x9E37_79B9_7F4A_7C15_u64 ^ (visit * 3 + i) as u64;
-            let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
-            bytes.extend((0..60_000 + visit * 1000).map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            }));
-            bytes.extend([0xFF, 0xD9]);
-            std::fs::write(folder.join(format!("{side}.jpg")), bytes)?;
+        for side in hautai::Side::ALL {
+            // A little different for each visit, so each gets its own values.
+            let photo = hautai::emulator::sample_photo(side, 160 + visit as u32, 200);
+            std::fs::write(folder.join(format!("{side}.png")), photo)?;
         }
     }
     Ok(())

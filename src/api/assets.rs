@@ -66,8 +66,10 @@ impl Session {
         let mut temporary = path.as_os_str().to_owned();
         temporary.push(".partial");
         let mut file = std::fs::File::create(&temporary).map_err(save_error)?;
+        // Renamed once complete; not flushed to the disk first (an asset can be fetched
+        // again: what matters is that `path` never holds part of one).
         let downloaded = self.download(url, &mut file).and_then(|len| {
-            file.sync_all().map_err(save_error)?;
+            drop(file);
             std::fs::rename(&temporary, path).map_err(save_error)?;
             Ok(len)
         });

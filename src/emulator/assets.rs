@@ -59,10 +59,12 @@ pub(crate) fn serve(incoming: &Incoming, secret: u64) -> Reply {
     }
     let parts: Vec<&str> = object.split('/').collect();
     match parts.as_slice() {
-        [_, "masks", parameter, _side, file] if file.ends_with(".svg") => {
-            Reply::file(svg_mask(parameter).into_bytes(), "image/svg+xml")
+        [_, "masks", parameter, side, file] if file.ends_with(".svg") => {
+            Reply::file(svg_mask(parameter, side).into_bytes(), "image/svg+xml")
         }
-        [_, "masks", parameter, _side, file] if file.ends_with(".png") => Reply::file(png_mask(parameter), "image/png"),
+        [_, "masks", parameter, side, file] if file.ends_with(".png") => {
+            Reply::file(png_mask(parameter, side), "image/png")
+        }
         [_, side, file] if file.ends_with(".png") => {
             Reply::file(face_png(side, file.trim_end_matches(".png")), "image/png")
         }
@@ -93,10 +95,25 @@ fn colour(parameter: &str) -> [u8; 3] {
     [(h >> 8) as u8 | 0x80, (h >> 16) as u8 & 0x7F, (h >> 24) as u8 | 0x40]
 }
 
+/// How far the face of a side's photo sits from the middle (the sample photos and the
+/// predicted images turn a little), so that masks cover it.
+fn shift(side: &str) -> f32 {
+    match side {
+        "left" => -0.06,
+        "right" => 0.06,
+        _ => 0.0,
+    }
+}
+
+/// The regions of `parameter` on `side`'s photo.
+fn placed(parameter: &str, side: &str) -> Vec<(f32, f32, f32, f32)> {
+    regions(parameter).iter().map(|(cx, cy, rx, ry)| (cx + shift(side), *cy, *rx, *ry)).collect()
+}
+
 /// An SVG mask over the whole photo (stretched to it), the regions filled.
-pub(crate) fn svg_mask(parameter: &str) -> String {
+pub(crate) fn svg_mask(parameter: &str, side: &str) -> String {
     let [r, g, b] = colour(parameter);
-    let shapes: String = regions(parameter)
+    let shapes: String = placed(parameter, side)
         .iter()
         .map(|(cx, cy, rx, ry)| {
             format!(
@@ -115,9 +132,9 @@ pub(crate) fn svg_mask(parameter: &str) -> String {
 }
 
 /// A PNG mask (RGBA): the regions in the parameter's colour, the rest transparent.
-pub(crate) fn png_mask(parameter: &str) -> Vec<u8> {
+pub(crate) fn png_mask(parameter: &str, side: &str) -> Vec<u8> {
     let [r, g, b] = colour(parameter);
-    let shapes = regions(parameter);
+    let shapes = placed(parameter, side);
     png(WIDTH, HEIGHT, 4, |x, y| {
         let inside = shapes.iter().any(|s| inside(*s, x, y));
         if inside { vec![r, g, b, 140] } else { vec![0, 0, 0, 0] }
@@ -127,12 +144,18 @@ pub(crate) fn png_mask(parameter: &str) -> Vec<u8> {
 /// A predicted image (RGB): a drawn face, lighter for `anonymised`, framed for
 /// `aligned_face`, mirrored sides a little apart.
 pub(crate) fn face_png(side: &str, kind: &str) -> Vec<u8> {
-    let shift = match side {
-        "left" => -0.06,
-        "right" => 0.06,
-        _ => 0.0,
-    };
-    png(WIDTH, HEIGHT, 3, |x, y| {
+    drawn_face(side, kind, WIDTH, HEIGHT)
+}
+
+/// A drawn face of `width` × `height` pixels as a PNG: what the sample photos of the
+/// examples are, since the emulator accepts any bytes but a report wants a picture.
+pub fn sample_photo(side: crate::Side, width: u32, height: u32) -> Vec<u8> {
+    drawn_face(side.as_str(), "original", width.max(1), height.max(1))
+}
+
+fn drawn_face(side: &str, kind: &str, width: u32, height: u32) -> Vec<u8> {
+    let shift = shift(side);
+    png(width, height, 3, |x, y| {
         let face = inside((0.5 + shift, 0.52, 0.3, 0.38), x, y);
         let eye = inside((0.38 + shift, 0.45, 0.05, 0.025), x, y) || inside((0.62 + shift, 0.45, 0.05, 0.025), x, y);
         let mouth = inside((0.5 + shift, 0.72, 0.1, 0.025), x, y);
@@ -263,6 +286,7 @@ mod tests {
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.ends_with(&crc32(b"IEND").to_be_bytes()));
         assert_eq!(adler32(b"Wikipedia"), 0x11E6_0398);
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
-        assert!(svg_mask("redness").starts_with("<svg") && svg_mask("redness").contains("<ellipse"));
+        let mask = svg_mask("redness", "left");
+        assert!(mask.starts_with("<svg") && mask.contains("<ellipse cx=\"270.0\""), "{mask}");
     }
 }

@@ -58,6 +58,7 @@ pub use relay::Relay;
 
 use crate::model::Side;
 use crate::{Session, SessionBuilder};
+pub use assets::sample_photo;
 use http::{Gate, RateLimit, Reply, Throttle, read_body};
 use state::State;
 

@@ -1,0 +1,207 @@
+//! `--save DIR`: the results, every asset, and `report.html`, one self-contained page (no
+//! network, no script from elsewhere: pictures are embedded as data URLs) that shows the
+//! parameters with their tags and scores, and each side's photo with its masks overlaid
+//! (a switch per parameter) next to the predicted images.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use hautai::{Asset, BatchResults, Session, Side};
+
+/// Writes `results.json`, every asset (named after its place), and `report.html` into
+/// `dir`; `photos` are the user's photos per side. Returns the report's path.
+pub fn save(
+    session: &Session,
+    results: &BatchResults,
+    photos: &[(Side, PathBuf)],
+    dir: &Path,
+) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let json = serde_json::to_vec_pretty(results).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("results.json"), json).map_err(|e| format!("cannot write results.json: {e}"))?;
+    let assets = results.assets();
+    // Eight at a time: a batch has a few hundred small assets.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..8)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut failures = Vec::new();
+                    while let Some(asset) = assets.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+                        if let Err(e) = session.download_to(&asset.url, dir.join(asset.file_name())) {
+                            failures.push(e.to_string());
+                        }
+                    }
+                    failures
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
+    });
+    if let Some(first) = failures.first() {
+        return Err(format!(
+            "{} of {} assets could not be downloaded, the first: {first}",
+            failures.len(),
+            assets.len()
+        ));
+    }
+    let html = page(results, &assets, photos, dir);
+    let path = dir.join("report.html");
+    std::fs::write(&path, html).map_err(|e| format!("cannot write report.html: {e}"))?;
+    Ok(path)
+}
+
+/// An index page linking the reports of many visits: `(visit, relative link, status)`.
+pub fn index(dir: &Path, visits: &[(String, Option<String>, String)]) -> std::io::Result<()> {
+    let mut rows = String::new();
+    for (visit, link, status) in visits {
+        let name = match link {
+            Some(link) => format!("<a href=\"{}\">{}</a>", escape(link), escape(visit)),
+            None => escape(visit),
+        };
+        let _ = write!(rows, "<tr><td>{name}</td><td>{}</td></tr>", escape(status));
+    }
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Visits</title>\
+         <style>{STYLE}</style></head><body><main><h1>Visits</h1>\
+         <table><thead><tr><th>Visit</th><th>Status</th></tr></thead><tbody>{rows}</tbody></table></main></body></html>"
+    );
+    std::fs::write(dir.join("index.html"), html)
+}
+
+fn page(results: &BatchResults, assets: &[Asset], photos: &[(Side, PathBuf)], dir: &Path) -> String {
+    let mut table = String::new();
+    for (name, parameter) in results.parameters().into_iter().flatten() {
+        let score = parameter.score();
+        let bar = score.map_or(String::new(), |s| {
+            format!("<span class=\"bar\"><span style=\"width:{:.0}%\"></span></span>", s.clamp(0.0, 100.0))
+        });
+        let years = parameter.number(name).map(|y| format!(" ({y:.0} years)")).unwrap_or_default();
+        let _ = write!(
+            table,
+            "<tr><td>{}</td><td>{}{years}</td><td class=\"score\">{bar}<span>{}</span></td></tr>",
+            escape(&name.replace('_', " ")),
+            escape(parameter.tag().unwrap_or("-")),
+            score.map_or("-".to_owned(), |s| format!("{s:.1}")),
+        );
+    }
+    let masked: Vec<&str> = {
+        let mut names: Vec<&str> = assets.iter().filter_map(|a| a.parameter.as_deref()).collect();
+        names.sort();
+        names.dedup();
+        names
+    };
+    let mut switches = String::new();
+    for name in &masked {
+        let _ = write!(
+            switches,
+            "<label><input type=\"checkbox\" data-mask=\"{0}\"> {1}</label>",
+            escape(name),
+            escape(&name.replace('_', " "))
+        );
+    }
+    let mut sides = String::new();
+    for (side, photo) in photos {
+        let picture = data_url(photo).unwrap_or_default();
+        let mut overlays = String::new();
+        for asset in assets.iter().filter(|a| a.side == Some(*side) && a.kind == "masks/original") {
+            if let (Some(name), Some(url)) = (&asset.parameter, data_url(&dir.join(asset.file_name()))) {
+                let _ = write!(overlays, "<img class=\"mask\" data-mask=\"{}\" src=\"{url}\" alt=\"\">", escape(name));
+            }
+        }
+        let mut predicted = String::new();
+        for asset in assets.iter().filter(|a| a.side == Some(*side) && a.parameter.is_none()) {
+            if let Some(url) = data_url(&dir.join(asset.file_name())) {
+                let label = asset.kind.rsplit('/').next().unwrap_or_default().replace('_', " ");
+                let _ = write!(
+                    predicted,
+                    "<figure><img src=\"{url}\" alt=\"{0}\"><figcaption>{0}</figcaption></figure>",
+                    escape(&label)
+                );
+            }
+        }
+        let _ = write!(
+            sides,
+            "<section class=\"side\"><h3>{side}</h3><div class=\"pictures\"><figure class=\"main\"><div class=\"stack\">\
+             <img src=\"{picture}\" alt=\"the {side} photo\">{overlays}</div><figcaption>your photo</figcaption></figure>\
+             <div class=\"predicted\">{predicted}</div></div></section>"
+        );
+    }
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Skin analysis {batch}</title><style>{STYLE}</style></head><body><main>\
+         <h1>Skin analysis</h1><p class=\"meta\">batch {batch} &middot; {complete}</p>\
+         <h2>Parameters</h2><table><thead><tr><th>Parameter</th><th>Tag</th><th>Score</th></tr></thead>\
+         <tbody>{table}</tbody></table>\
+         <h2>Photos and masks</h2><div class=\"switches\">{switches}</div>{sides}</main>\
+         <script>{SCRIPT}</script></body></html>",
+        batch = results.batch_id(),
+        complete = if results.is_complete() { "complete" } else { "partial" },
+    )
+}
+
+const STYLE: &str = "\
+body{margin:0;font:15px/1.4 system-ui,sans-serif;color:#222;background:#f6f7f9}\
+main{max-width:1100px;margin:0 auto;padding:16px}h1{margin:0 0 4px}.meta{color:#667;margin:0 0 16px}\
+table{border-collapse:collapse;width:100%;background:#fff}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e3e5ea}\
+td.score{display:flex;align-items:center;gap:8px}.bar{flex:1;height:8px;background:#e3e5ea;border-radius:4px;overflow:hidden;min-width:60px}\
+.bar span{display:block;height:100%;background:#3b82f6}td.score>span:last-child{width:3em;text-align:right}\
+.switches{display:flex;flex-wrap:wrap;gap:6px 14px;margin:8px 0 16px}.switches label{white-space:nowrap}\
+.side{background:#fff;padding:12px;margin:0 0 16px;border-radius:8px}.side h3{margin:0 0 8px;text-transform:capitalize}\
+.pictures{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}figure{margin:0}\
+figure.main{flex:1 1 280px;max-width:420px}.stack{position:relative}.stack img{display:block;width:100%}\
+.stack img.mask{position:absolute;inset:0;height:100%;display:none}.stack img.mask.on{display:block}\
+.predicted{display:flex;flex-wrap:wrap;gap:8px;flex:1 1 200px}.predicted figure{width:120px}\
+.predicted img{width:100%;display:block;border:1px solid #e3e5ea}figcaption{font-size:13px;color:#667}";
+
+/// The switches; `report.html#masks=redness,pores` opens with those masks shown.
+const SCRIPT: &str = "\
+function show(box){document.querySelectorAll('img.mask[data-mask=\"'+box.dataset.mask+'\"]')\
+.forEach(function(m){m.classList.toggle('on',box.checked)})}\
+var wanted=(location.hash.match(/masks=([^&]*)/)||[,''])[1].split(',');\
+document.querySelectorAll('input[data-mask]').forEach(function(box){\
+if(wanted.indexOf(box.dataset.mask)>=0){box.checked=true;show(box)}\
+box.addEventListener('change',function(){show(box)})})";
+
+/// A file as a `data:` URL (its type from its extension), `None` if unreadable.
+fn data_url(path: &Path) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    let kind = match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        _ => "application/octet-stream",
+    };
+    Some(format!("data:{kind};base64,{}", base64(&bytes)))
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            out.push(if i <= chunk.len() { TABLE[(n >> (18 - 6 * i)) as usize & 63] as char } else { '=' });
+        }
+    }
+    out
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_the_standard() {
+        for (input, encoded) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")] {
+            assert_eq!(base64(input.as_bytes()), encoded);
+        }
+    }
+}
