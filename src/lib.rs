@@ -50,6 +50,9 @@
 //! * The endpoints (`api/`, one file per resource, as `Session` methods):
 //!   * `uploads.rs`: [`initiate_upload`](Session::initiate_upload),
 //!     [`upload_image`](Session::upload_image);
+//!   * `assets.rs`: [`download`](Session::download) and
+//!     [`download_to`](Session::download_to) of the masks and predicted images that
+//!     [`BatchResults::assets`] lists (`model/assets.rs`);
 //!   * `batches.rs`: [`compute`](Session::compute), [`results`](Session::results),
 //!     [`batch`](Session::batch), [`list_batches`](Session::list_batches),
 //!     [`batches`](Session::batches);
