@@ -58,7 +58,7 @@ pub use relay::Relay;
 
 use crate::model::Side;
 use crate::{Session, SessionBuilder};
-pub use assets::sample_photo;
+pub use assets::{http_date, sample_photo};
 use http::{Gate, RateLimit, Reply, Throttle, read_body};
 use state::State;
 

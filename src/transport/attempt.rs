@@ -12,7 +12,7 @@ use crate::redact;
 
 use super::failure::Failure;
 use super::retry_after::parse_retry_after;
-use super::{Call, Dest, Payload, Reply, Timeouts, Transport};
+use super::{Call, Dest, Payload, Reply, Sink, Timeouts, Transport};
 
 /// How much of an error body is read (the rest is not needed for a message).
 const ERROR_BODY_LIMIT: u64 = 64 * 1024;
@@ -97,7 +97,10 @@ impl Transport {
     ) -> Result<Reply, Failure> {
         let status = response.status().as_u16();
         match status {
-            200..=299 if call.sink.is_some() => self.stream_answer(call, response, timeouts),
+            200..=299 if let Some(sink) = call.sink => {
+                self.stream_answer(call, sink, response.body_mut(), timeouts)?;
+                Ok(Reply { status, body: Vec::new() })
+            }
             200..=299 => {
                 let limit = self.max_response_bytes;
                 let body = response.body_mut().with_config().limit(limit).read_to_vec().map_err(|e| match e {
@@ -130,17 +133,17 @@ impl Transport {
     fn stream_answer(
         &self,
         call: &Call<'_>,
-        mut response: http::Response<ureq::Body>,
+        sink: &Sink<'_>,
+        body: &mut ureq::Body,
         timeouts: &Timeouts,
-    ) -> Result<Reply, Failure> {
-        let status = response.status().as_u16();
+    ) -> Result<(), Failure> {
         let limit = self.max_response_bytes;
-        let mut reader = response.body_mut().with_config().limit(limit).reader();
+        let mut reader = body.with_config().limit(limit).reader();
         let mut buffer = vec![0; 64 * 1024];
         let mut written = 0u64;
         loop {
             let n = match reader.read(&mut buffer) {
-                Ok(0) => return Ok(Reply { status, body: Vec::new() }),
+                Ok(0) => return Ok(()),
                 Ok(n) => n,
                 Err(e) => {
                     let failure = match e.get_ref().and_then(|inner| inner.downcast_ref::<ureq::Error>()) {
@@ -152,12 +155,10 @@ impl Transport {
                     return Err(if written == 0 { failure } else { Failure::fatal(failure.error) });
                 }
             };
-            if let Some(sink) = call.sink {
-                sink(&buffer[..n]).map_err(|e| {
-                    let target = call.request().path;
-                    Failure::fatal(Error::Save { target, reason: e.to_string() })
-                })?;
-            }
+            sink(&buffer[..n]).map_err(|e| {
+                let target = call.request().path;
+                Failure::fatal(Error::Save { target, reason: e.to_string() })
+            })?;
             written += n as u64;
         }
     }
