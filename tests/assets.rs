@@ -142,3 +142,15 @@ fn download_to_writes_the_whole_file_or_nothing() {
     assert_eq!(leftovers.len(), 1, "no temporary file left: {leftovers:?}");
     assert!(quick.download("ftp://elsewhere/x", &mut Vec::new()).is_err());
 }
+
+#[test]
+fn a_download_ends_by_the_sessions_deadline() {
+    let emulator = emulator();
+    let results = analysed(&emulator, ResultsQuery::new());
+    emulator.storage_relay().never_answer(true);
+    let session = emulator.session_builder().deadline(std::time::Duration::from_millis(400)).build().unwrap();
+    let started = std::time::Instant::now();
+    let err = session.download(&results.assets()[0].url, &mut Vec::new()).unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "ended by the deadline, not the 30 s io timeout");
+}

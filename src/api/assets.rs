@@ -18,7 +18,8 @@ impl Session {
     /// the number of bytes written.
     ///
     /// The token is never sent (the URL carries its own signature), redirects are not
-    /// followed, the answer is read with the session's read limit and timeouts, and errors
+    /// followed, the answer is read with the session's read limit and timeouts, the whole
+    /// call (retries included) ends by the session's [deadline](crate::SessionBuilder::deadline), and errors
     /// name the asset by its path, never its signature. A transient failure before the
     /// first byte is retried; one after it is returned (the writer holds part of the
     /// asset): [`download_to`](Self::download_to) starts a file over instead.
@@ -52,7 +53,10 @@ impl Session {
             token: Some(self.token()),
             sink: Some(&sink),
         };
-        self.shared.transport.send(&call, &CallContext::plain())?;
+        // One deadline for the whole download, as for a pipeline call.
+        let deadline = self.clock().now() + self.shared.deadline;
+        let ctx = CallContext::new(crate::error::Step::Results, Some(deadline), None);
+        self.shared.transport.send(&call, &ctx)?;
         writer.borrow_mut().flush().map_err(|e| Error::Save { target: url::path_of(url), reason: e.to_string() })?;
         Ok(written.get())
     }
