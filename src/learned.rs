@@ -128,6 +128,25 @@ mod tests {
     }
 
     #[test]
+    fn the_window_is_exactly_from_a_poll_before_the_quickest_to_two_after_the_slowest() {
+        let readiness = Readiness::default();
+        // Window 17 s to 26 s: nine seconds, twelve dense polls of 0.75 s exactly.
+        for secs in [18, 20, 21, 22, 24] {
+            readiness.record(Duration::from_secs(secs));
+        }
+        let waits: Vec<Duration> = readiness.waits(&PollSchedule::default()).take(20).collect();
+        let dense = waits.iter().filter(|w| **w == Duration::from_millis(750)).count();
+        assert_eq!(dense, 12, "{waits:?}");
+        // A window that starts within four intervals gets no halfway poll.
+        let quick = Readiness::default();
+        for secs in [2, 2, 3] {
+            quick.record(Duration::from_secs(secs));
+        }
+        let first: Vec<Duration> = quick.waits(&PollSchedule::default()).take(2).collect();
+        assert_eq!(first, [Duration::from_secs(1), Duration::from_millis(750)]);
+    }
+
+    #[test]
     fn a_batch_quicker_or_slower_than_ever_is_still_found() {
         let readiness = Readiness::default();
         for _ in 0..10 {

@@ -51,6 +51,20 @@ fn every_job_is_done_once_and_a_rerun_skips_them_all() {
     let journal = dir.path().join("journal.jsonl");
     let (summary, saved) = run(&session, &journal, jobs(10));
     assert_eq!((summary.done, summary.skipped, summary.failed.len()), (10, 0, 0), "{summary:?}");
+    assert!(summary.all_done() && !summary.interrupted);
+    // Every state change, in order, for each job.
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let states = |key: &str| -> Vec<String> {
+        text.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|l| l["key"] == key)
+            .map(|l| l["state"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for i in 0..10 {
+        let expected = ["created", "uploaded", "compute_sent", "compute_accepted", "saved"];
+        assert_eq!(states(&format!("visit-{i}")), expected, "visit-{i}");
+    }
     assert_eq!(saved.len(), 10);
     assert_eq!(computes(&emulator), [1; 10]);
 
@@ -154,7 +168,8 @@ fn a_stop_request_ends_the_run_and_the_rerun_finishes_it() {
         },
     );
     assert!(summary.done >= 1 && summary.done < 8, "{summary:?}");
-    assert!(!summary.all_done());
+    assert!(summary.interrupted && !summary.all_done(), "{summary:?}");
+    assert!(summary.failed.is_empty(), "a stopped job is not a failed one: {summary:?}");
     let (rest, _) = run(&session, &path, jobs(8));
     assert_eq!(rest.done + rest.skipped, 8, "{rest:?}");
     assert_eq!(rest.skipped, summary.done);

@@ -126,11 +126,14 @@ pub struct Summary {
     pub failed: Vec<(String, String)>,
     /// Jobs stopped by a stop request while running; a rerun picks them up.
     pub stopped: usize,
+    /// Whether the run ended before every job did: stopped while jobs were running or
+    /// waiting to start (a stop request, or a journal that cannot be written).
+    pub interrupted: bool,
 }
 
 impl Summary {
     /// Whether every job of the run is done (now or before).
     pub fn all_done(&self) -> bool {
-        self.failed.is_empty() && self.stopped == 0
+        self.failed.is_empty() && !self.interrupted
     }
 }

@@ -90,7 +90,10 @@ impl<'s> Bulk<'s> {
                 scope.spawn(worker);
             }
         });
-        summary.into_inner().unwrap_or_else(PoisonError::into_inner)
+        let mut summary = summary.into_inner().unwrap_or_else(PoisonError::into_inner);
+        // Jobs left waiting, or stopped while running: the run did not finish.
+        summary.interrupted = summary.stopped > 0 || lock(&queue).next().is_some();
+        summary
     }
 
     /// Whether the caller asked to stop, or the journal cannot be written.
@@ -128,7 +131,9 @@ impl<'s> Bulk<'s> {
         }
         match result {
             Ok(results) => self.done(key, &results, resumed, handle),
-            Err(Error::Cancelled { .. }) if self.stopped(journal_failed) => Ended::Stopped,
+            // Only the runner's own observer cancels, on a stop request (a journal that
+            // cannot be written was dealt with above).
+            Err(Error::Cancelled { .. }) => Ended::Stopped,
             Err(error) => {
                 let _ = self.write(key, State::Failed, error.batch_id(), Some(&error.to_string()));
                 let _ = handle(&Outcome::Failed { key, batch_id: error.batch_id(), error: &error });

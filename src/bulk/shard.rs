@@ -131,6 +131,8 @@ mod tests {
     fn shards_parse_and_come_from_job_arrays() {
         assert_eq!("2/8".parse::<Shard>(), Ok(Shard { index: 2, count: 8 }));
         assert_eq!(Shard::new(2, 8).unwrap().to_string(), "2/8");
+        let shard = Shard::new(2, 8).unwrap();
+        assert_eq!((shard.index(), shard.count()), (2, 8));
         for bad in ["", "3", "4/4", "1/0", "-1/4", "a/b", "1/4/2"] {
             assert!(bad.parse::<Shard>().is_err(), "{bad}");
         }

@@ -152,6 +152,17 @@ mod tests {
     }
 
     #[test]
+    fn a_hold_and_the_rate_limit_together_space_requests_after_the_hold() {
+        let pressure = Pressure::new(None, Some(10.0));
+        let now = Instant::now();
+        // A 429 with Retry-After 2 s: held 2 s, and the rate halves to 5 per second.
+        pressure.throttled("api", Some(Duration::from_secs(2)), now);
+        assert_eq!(pressure.wait("api", true, now), Duration::from_secs(2));
+        assert_eq!(pressure.wait("api", true, now), Duration::from_millis(2200));
+        assert_eq!(pressure.wait("api", true, now), Duration::from_millis(2400));
+    }
+
+    #[test]
     fn the_budget_pays_for_retries_and_successes_refill_it() {
         let pressure = Pressure::new(Some(12), None);
         assert!(pressure.spend(false));
@@ -177,6 +188,12 @@ mod tests {
         pressure.throttled("api", None, now + Duration::from_secs(1));
         let later = now + Duration::from_secs(1);
         assert_eq!(pressure.wait("api", true, later), Duration::from_millis(200), "5 per second, at once");
+        // Each success gives back 2% of the ceiling: 5 + 0.2 per second.
+        pressure.succeeded(0);
+        let soon = now + Duration::from_secs(5);
+        pressure.wait("api", true, soon);
+        let gap = pressure.wait("api", true, soon);
+        assert!((Duration::from_micros(192_300)..=Duration::from_micros(192_400)).contains(&gap), "{gap:?}");
         for _ in 0..100 {
             pressure.succeeded(0);
         }
