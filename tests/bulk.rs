@@ -13,12 +13,12 @@ use hautai::bulk::{Bulk, Job, Journal, Outcome, Shard, State};
 use hautai::emulator::{Emulator, EmulatorConfig, Maturity, Route};
 use hautai::{Images, Session, Side};
 
-/// `n` jobs `visit-0`, `visit-1`, ... with a front and a left photo each.
+/// `n` jobs `visit-0`, `visit-1`, ... with three photos each.
 fn jobs(n: usize) -> Vec<Job<'static>> {
     (0..n)
         .map(|i| {
             let images = Images::new().front(photo(i as u8, 3000)).left(photo(i as u8 + 100, 2000));
-            Job::new(format!("visit-{i}"), images)
+            Job::new(format!("visit-{i}"), images.right(photo(i as u8 + 200, 1000)))
         })
         .collect()
 }
@@ -175,6 +175,26 @@ fn a_stop_request_ends_the_run_and_the_rerun_finishes_it() {
     assert_eq!(rest.skipped, summary.done);
     assert!(computes(&emulator).iter().all(|c| *c <= 1), "{:?}", computes(&emulator));
     assert_eq!(computes(&emulator).iter().sum::<u32>(), 8);
+}
+
+#[test]
+fn a_job_stopped_while_it_waits_is_stopped_not_failed() {
+    let emulator = emulator();
+    emulator.never_complete(true);
+    let session = fast_session(&emulator);
+    let stop = AtomicBool::new(false);
+    let bulk = Bulk::new(&session).concurrency(1).stop_when(&stop);
+    let summary = std::thread::scope(|scope| {
+        let running = scope.spawn(|| bulk.run(jobs(1), |_| Ok(())));
+        // Once the job waits for its results, ask to stop.
+        while !emulator.requests().iter().any(|r| r.route == Route::Results) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        running.join().unwrap()
+    });
+    assert_eq!((summary.stopped, summary.done, summary.failed.len()), (1, 0, 0), "{summary:?}");
+    assert!(summary.interrupted && !summary.all_done());
 }
 
 #[test]

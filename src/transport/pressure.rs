@@ -68,7 +68,7 @@ impl Pressure {
         let turn = match (&self.limiter, limited) {
             (Some(limiter), true) => {
                 let mut limiter = lock(limiter);
-                let start = limiter.next.map_or(now + held, |next| next.max(now + held));
+                let start = limiter.next.unwrap_or(now).max(now + held);
                 limiter.next = Some(start + limiter.gap());
                 start.saturating_duration_since(now)
             }
