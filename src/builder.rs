@@ -261,6 +261,7 @@ impl SessionBuilder {
         }
         let transport = Transport {
             agent: build_agent(&self.user_agent, base.loopback),
+            api_host: crate::url::authority_of(&base.url),
             base_url: base.url,
             retry: self.retry,
             connect_timeout,

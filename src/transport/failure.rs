@@ -6,7 +6,6 @@ use std::time::Duration;
 use crate::error::{ApiError, Error, StorageError, TransportKind};
 use crate::redact;
 use crate::retry::Attempt;
-use crate::url;
 
 use super::error_body::{EXCERPT_CHARS, api_message, xml_element};
 use super::{Call, Dest, Timeouts, Transport};
@@ -49,7 +48,7 @@ impl Call<'_> {
             Dest::Storage { side, url, download, .. } => {
                 let error = StorageError {
                     side: *side,
-                    asset: download.then(|| url::path_of(url)),
+                    asset: download.then(|| crate::url::path_of(url)),
                     status,
                     code: xml_element(text, "Code").map(|c| redact::excerpt(&c, 64)),
                     message: xml_element(text, "Message").map(|m| redact::excerpt(&m, EXCERPT_CHARS)),
@@ -117,10 +116,7 @@ impl Transport {
         // When nothing could connect, the host says more than the system's error text.
         let detail = match kind {
             TransportKind::Request | TransportKind::Certificate => detail,
-            kind if kind.not_sent() => match &call.dest {
-                Dest::Api { .. } => url::authority_of(&self.base_url),
-                Dest::Storage { url, .. } => url::authority_of(url),
-            },
+            kind if kind.not_sent() => self.host_of(call).into_owned(),
             _ => detail,
         };
         Failure { error: Error::Transport { request, kind, detail }, attempt, retry_after: None }

@@ -41,6 +41,8 @@ pub(crate) struct Transport {
     pub(crate) agent: ureq::Agent,
     /// Scheme, host and path prefix, without a trailing slash.
     pub(crate) base_url: String,
+    /// `host:port` of the base URL, worked out once: holds and messages go by it.
+    pub(crate) api_host: String,
     pub(crate) retry: RetryPolicy,
     pub(crate) connect_timeout: Duration,
     pub(crate) request_timeout: Duration,
@@ -120,6 +122,16 @@ struct Timeouts {
     pub(crate) phase: Option<Duration>,
     pub(crate) connect: Duration,
     pub(crate) io: Duration,
+}
+
+impl Transport {
+    /// `host:port` a call goes to (never a path or a query).
+    fn host_of(&self, call: &Call<'_>) -> std::borrow::Cow<'_, str> {
+        match &call.dest {
+            Dest::Api { .. } => self.api_host.as_str().into(),
+            Dest::Storage { url, .. } => url::authority_of(url).into(),
+        }
+    }
 }
 
 /// A successful (2xx) answer.
