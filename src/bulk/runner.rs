@@ -108,8 +108,14 @@ impl<'s> Bulk<'s> {
     {
         let key = job.key.as_str();
         let record = self.journal.as_ref().map(|j| j.record(key)).unwrap_or_default();
-        let watcher = Watcher { bulk: self, key, sides: job.images.sides().count(), uploaded: AtomicUsize::new(0) };
-        let watcher = Watched { watcher, error: Mutex::new(None), journal_failed };
+        let watcher = Watcher {
+            bulk: self,
+            key,
+            sides: job.images.sides().count(),
+            uploaded: AtomicUsize::new(0),
+            error: Mutex::new(None),
+            journal_failed,
+        };
         let options = job.options.clone().observer(&watcher);
         let (result, resumed) = match record.next_step() {
             NextStep::Skip => {
@@ -189,12 +195,15 @@ impl Summary {
     }
 }
 
-/// Journals one job's progress from its pipeline events.
+/// Journals one job's progress from its pipeline events, and keeps what went wrong
+/// writing the journal, if anything did.
 struct Watcher<'b, 's> {
     bulk: &'b Bulk<'s>,
     key: &'b str,
     sides: usize,
     uploaded: AtomicUsize,
+    error: Mutex<Option<io::Error>>,
+    journal_failed: &'b AtomicBool,
 }
 
 impl Watcher<'_, '_> {
@@ -213,17 +222,10 @@ impl Watcher<'_, '_> {
     }
 }
 
-/// A watcher with what went wrong writing the journal, if anything did.
-struct Watched<'b, 's> {
-    watcher: Watcher<'b, 's>,
-    error: Mutex<Option<io::Error>>,
-    journal_failed: &'b AtomicBool,
-}
-
-impl Observer for Watched<'_, '_> {
+impl Observer for Watcher<'_, '_> {
     fn on_event(&self, event: &Event<'_>) -> Control {
-        let Some((state, batch_id)) = self.watcher.state(event) else { return Control::Continue };
-        match self.watcher.bulk.write(self.watcher.key, state, batch_id, None) {
+        let Some((state, batch_id)) = self.state(event) else { return Control::Continue };
+        match self.bulk.write(self.key, state, batch_id, None) {
             Ok(()) => Control::Continue,
             Err(error) => {
                 *lock(&self.error) = Some(error);
@@ -234,7 +236,7 @@ impl Observer for Watched<'_, '_> {
     }
 
     fn should_stop(&self) -> bool {
-        self.watcher.bulk.stopped(self.journal_failed)
+        self.bulk.stopped(self.journal_failed)
     }
 }
 
