@@ -84,9 +84,10 @@
 //! `pipeline` (composes endpoints) → `api` (one method per endpoint) → `transport` (the one
 //! request path, with the backpressure every clone and thread shares) → ureq. Under
 //! them, small modules with one job each that any layer may use: `model`, `error`, `url`,
-//! `redact`, `limits`, `clock`, `retry`, `poll`, `learned`, `call`, `observe`, `image`. No module
+//! `redact`, `limits`, `clock`, `civil`, `retry`, `poll`, `learned`, `call`, `observe`,
+//! `image`. No module
 //! imports one that imports it back. The emulator stands apart: it shares only the models'
-//! names, `url` and the `Session` it hands back, and writes its JSON by hand, so that a
+//! names, `url`, `civil` and the `Session` it hands back, and writes its JSON by hand, so that a
 //! wrong model cannot pass by agreeing with itself.
 //!
 //! **The path of a request.** An endpoint method builds its path and names its
@@ -146,6 +147,7 @@ mod api;
 mod builder;
 pub mod bulk;
 mod call;
+mod civil;
 pub mod clock;
 #[cfg(feature = "emulator")]
 pub mod emulator;

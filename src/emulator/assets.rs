@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::http::{Reply, storage_error};
 use super::{Incoming, fnv1a};
+use crate::civil::{civil_from_days, days_from_civil};
 
 /// Where assets live on the storage host.
 pub(crate) const PREFIX: &str = "/hautai-results/";
@@ -238,7 +239,7 @@ fn crc32(bytes: &[u8]) -> u32 {
 pub fn http_date(at: SystemTime) -> String {
     let secs = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (year, month, day) = civil(days as i64);
+    let (year, month, day) = civil_from_days(days as i64);
     let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
     let month =
         ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][month as usize - 1];
@@ -248,7 +249,7 @@ pub fn http_date(at: SystemTime) -> String {
 /// `YYYYMMDDTHHMMSSZ` of a Unix time.
 fn goog_date(secs: u64) -> String {
     let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (year, month, day) = civil(days as i64);
+    let (year, month, day) = civil_from_days(days as i64);
     format!("{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
@@ -262,26 +263,8 @@ fn parse_goog_date(date: &str) -> Option<u64> {
     if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
         return None;
     }
-    // Days since 1970-01-01 (Howard Hinnant's algorithm, the inverse of `civil`).
-    let y = year as i64 - i64::from(month <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((month as i64 + 9) % 12) + 2) / 5 + day as i64 - 1;
-    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    let days = days_from_civil(year as i64, month as u32, day as u32);
     Some(u64::try_from(days).ok()? * 86_400 + hour * 3600 + minute * 60 + second)
-}
-
-/// Year, month, day of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
 #[cfg(test)]
