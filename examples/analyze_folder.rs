@@ -132,7 +132,8 @@ fn find_visits(input: &Path) -> std::io::Result<(Vec<Visit>, Vec<String>)> {
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, then a rename.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let temporary = path.with_extension("json.partial");
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".partial");
     std::fs::write(&temporary, bytes)?;
     std::fs::rename(&temporary, path)
 }
@@ -200,10 +201,7 @@ fn write_summary(output: &Path, visits: &[Visit], failed: &[(String, String)]) -
         }
         csv.push('\n');
     }
-    let path = output.join("summary.csv");
-    let temporary = output.join("summary.csv.partial");
-    std::fs::write(&temporary, csv)?;
-    std::fs::rename(temporary, path)
+    write_atomically(&output.join("summary.csv"), csv.as_bytes())
 }
 
 fn main() -> ExitCode {

@@ -85,10 +85,9 @@
 //! request path, with the backpressure every clone and thread shares) → ureq. Under
 //! them, small modules with one job each that any layer may use: `model`, `error`, `url`,
 //! `redact`, `limits`, `clock`, `civil`, `retry`, `poll`, `learned`, `call`, `observe`,
-//! `image`. No module
-//! imports one that imports it back. The emulator stands apart: it shares only the models'
-//! names, `url`, `civil` and the `Session` it hands back, and writes its JSON by hand, so that a
-//! wrong model cannot pass by agreeing with itself.
+//! `image`. No module imports one that imports it back. The emulator stands apart: it
+//! shares only the models' names, `url`, `civil` and the `Session` it hands back, and
+//! writes its JSON by hand, so that a wrong model cannot pass by agreeing with itself.
 //!
 //! **The path of a request.** An endpoint method builds its path and names its
 //! `Endpoint` (a constant: method, label, whether the answer holds secrets), and calls
