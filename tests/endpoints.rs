@@ -310,3 +310,31 @@ fn an_upload_reports_its_progress_and_stops_when_asked() {
     let err = session.upload_image_with(Side::Front, &target, &image, &stop).unwrap_err();
     assert!(matches!(err, hautai::Error::Cancelled { step: hautai::Step::Upload, batch_id: None }), "{err:?}");
 }
+
+#[test]
+fn the_user_agent_is_ours_unless_set() {
+    let mut server = mockito::Server::new();
+    let ours = server
+        .mock("GET", Matcher::Any)
+        .match_header("user-agent", concat!("hautai/", env!("CARGO_PKG_VERSION")))
+        .with_body("[]")
+        .expect(1)
+        .create();
+    let (session, _) = session(&server.url());
+    session.subject_parameters(subject()).unwrap();
+    ours.assert();
+    let theirs = server
+        .mock("GET", Matcher::Any)
+        .match_header("user-agent", "clinic-intake/2.1")
+        .with_body("[]")
+        .expect(1)
+        .create();
+    let clock = clock();
+    builder(&server.url(), &clock)
+        .user_agent("clinic-intake/2.1")
+        .build()
+        .unwrap()
+        .subject_parameters(subject())
+        .unwrap();
+    theirs.assert();
+}

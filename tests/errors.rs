@@ -113,8 +113,9 @@ fn malformed_json_in_a_200_is_a_decode_error_naming_the_endpoint() {
     server.mock("GET", Matcher::Any).with_body(r#"{"id": "123e4567-e89b-12d3-a456-426614174000", "images": "#).create();
     let session = session_without_retries(&server.url());
     let err = session.batch(batch()).unwrap_err();
-    let Error::Decode { endpoint, .. } = &err else { panic!("{err:?}") };
+    let Error::Decode { endpoint, excerpt, .. } = &err else { panic!("{err:?}") };
     assert_eq!(*endpoint, "GET batch info");
+    assert!(excerpt.starts_with(r#"{"id": "123e4567"#), "the body's start is quoted: {excerpt}");
     assert!(err.to_string().starts_with("cannot decode the answer of GET batch info"), "{err}");
 }
 

@@ -157,6 +157,10 @@ fn targets_sessions_and_builders_never_show_credentials() {
         assert!(!shown.contains(signature), "{shown}");
         assert_no_secret(&emulator, &shown, "debug");
     }
+    // Hidden, but there: the settings a reader needs to see.
+    let builder = format!("{:?}", emulator.session_builder());
+    assert!(builder.starts_with("SessionBuilder") && builder.contains(emulator.base_url()), "{builder}");
+    assert!(builder.contains("token: \"<redacted>\""), "{builder}");
 }
 
 /// No token, and every `X-Goog-Signature=` / `X-Goog-Credential=` followed by `<redacted>`.
