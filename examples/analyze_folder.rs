@@ -2,41 +2,48 @@
 //! service.
 //!
 //! ```text
-//! cargo run --example analyze_folder -- [IN_DIR OUT_DIR] [--concurrency N] [--shard I/N | --shards N] [--deadline SECONDS]
+//! cargo run --example analyze_folder -- [IN_DIR OUT_DIR] [--concurrency N] [--shard I/N | --shards N] [--deadline SECONDS] [--retry-failed]
 //! ```
 //!
 //! `IN_DIR` holds one folder per visit; in each, the image files whose names start with
 //! `front`, `left` or `right` (any case, any extension) are that visit's sides. Each
-//! visit's results go to `OUT_DIR/<visit>.json` (written atomically), its masks, predicted
-//! images and `report.html` to `OUT_DIR/<visit>/`, one row per visit to
-//! `OUT_DIR/summary.csv`, an `OUT_DIR/index.html` linking the reports, and the journal that
-//! makes a rerun resume to
-//! `OUT_DIR/journal.jsonl` (`journal-I-of-N.jsonl` for a shard). Rerun the same command
-//! after a crash, a `kill -9` or Ctrl-C: finished visits are skipped, visits whose compute
-//! was sent are waited for (never computed again), the rest start over.
+//! visit's files go to `OUT_DIR/visits/<visit>/` (`results.json`, written last,
+//! `report.html` and `assets/`), where no visit's files can meet another's or the run's
+//! own: `OUT_DIR/summary.csv` (a row per visit of `IN_DIR` with results in the folder,
+//! whichever shard wrote them), `OUT_DIR/index.html`, and the journal folder
+//! `OUT_DIR/.hautai/`. Two visits whose names differ only in case (one folder on macOS
+//! and Windows) are refused.
+//!
+//! Rerun the same command, with any `--shard`, after a crash, a `kill -9` or Ctrl-C:
+//! finished visits are skipped, visits whose compute the service took (or may have) are
+//! waited for, never computed again, and the rest start over. A second run that could work
+//! the same visits while one runs is refused (exit 2); shards of one layout run side by
+//! side. `--retry-failed` starts over the visits whose batch ended in a failure (a
+//! detection error, a compute in doubt that never showed work).
 //!
 //! `--shard I/N` runs shard I (0-based) of N; `--shards N` takes the index from
 //! `JOB_COMPLETION_INDEX` (Kubernetes indexed Jobs) or `SLURM_ARRAY_TASK_ID` (Slurm).
 //!
 //! With no `HAUTAI_TOKEN`, it starts the offline emulator and generates 20 sample visits.
-//! Exit codes: 0 every visit done, 1 some failed (each named with its reason), 2 bad usage
-//! or configuration.
+//! Exit codes: 0 every visit of the shard done, 1 some failed (each named with its reason)
+//! or the summary could not be written, 2 bad usage or configuration, or the folder is in
+//! use by another run or belongs to another service.
 
 mod support;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use hautai::bulk::{Bulk, Job, Journal, Outcome, Shard};
+use hautai::bulk::{Bulk, Job, JobRecord, Journal, Outcome, Shard};
 use hautai::{AnalysisOptions, BatchResults, Images, Side};
-use support::{FAILED, Target, USAGE};
+use support::{FAILED, Target, USAGE, write_atomically};
 
-const USAGE_TEXT: &str =
-    "usage: analyze_folder [IN_DIR OUT_DIR] [--concurrency N] [--shard I/N | --shards N] [--deadline SECONDS]";
+const USAGE_TEXT: &str = "usage: analyze_folder [IN_DIR OUT_DIR] [--concurrency N] [--shard I/N | --shards N] \
+                          [--deadline SECONDS] [--retry-failed]";
 
 #[derive(Debug, PartialEq)]
 struct Args {
@@ -44,6 +51,7 @@ struct Args {
     concurrency: usize,
     shard: ShardArg,
     deadline: Option<Duration>,
+    retry_failed: bool,
 }
 
 #[derive(Debug, PartialEq)]
@@ -56,7 +64,7 @@ enum ShardArg {
 
 /// The command line, without the program name.
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
-    let mut parsed = Args { dirs: None, concurrency: 8, shard: ShardArg::All, deadline: None };
+    let mut parsed = Args { dirs: None, concurrency: 8, shard: ShardArg::All, deadline: None, retry_failed: false };
     let mut dirs = Vec::new();
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
@@ -79,6 +87,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--deadline" => {
                 parsed.deadline = Some(support::parse_deadline(&value("--deadline")?)?);
             }
+            "--retry-failed" => parsed.retry_failed = true,
             "-h" | "--help" => return Err(String::new()),
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
             dir => dirs.push(PathBuf::from(dir)),
@@ -92,92 +101,176 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     Ok(parsed)
 }
 
-/// One visit found in `IN_DIR`.
+/// One visit found in `IN_DIR`: its sides, or why it cannot be analysed.
 struct Visit {
     name: String,
-    sides: Vec<(Side, PathBuf)>,
+    sides: Result<Vec<(Side, PathBuf)>, String>,
 }
 
-/// The visits in `input` (sorted by name), and every entry that fits none.
+/// The visits in `input` (sorted by name), and every entry that is not one. A visit that
+/// cannot be read, or whose side is not a readable image, carries the exact reason; it is
+/// that visit's problem, not the run's.
 fn find_visits(input: &Path) -> std::io::Result<(Vec<Visit>, Vec<String>)> {
     let (mut visits, mut skipped) = (Vec::new(), Vec::new());
     let mut entries: Vec<_> = std::fs::read_dir(input)?.filter_map(Result::ok).map(|e| e.path()).collect();
     entries.sort();
     for folder in entries {
         let name = folder.file_name().unwrap_or_default().to_string_lossy().into_owned();
-        if !folder.is_dir() {
-            skipped.push(format!("{name} (not a visit folder)"));
-            continue;
-        }
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)?.filter_map(Result::ok).map(|e| e.path()).collect();
-        files.sort();
-        let mut sides: Vec<(Side, PathBuf)> = Vec::new();
-        for file in files {
-            let file_name = file.file_name().unwrap_or_default().to_string_lossy().to_lowercase();
-            let side = Side::ALL.into_iter().find(|s| file_name.starts_with(s.as_str()));
-            match side {
-                Some(side) if file.is_file() && !sides.iter().any(|(s, _)| *s == side) => sides.push((side, file)),
-                Some(side) if file.is_file() => skipped.push(format!("{name}/{file_name} (a second {side} image)")),
-                _ => skipped.push(format!("{name}/{file_name} (not a front, left or right image)")),
+        match std::fs::metadata(&folder) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => {
+                skipped.push(format!("{name} (not a visit folder)"));
+                continue;
+            }
+            Err(e) => {
+                skipped.push(format!("{name} ({})", unreadable(&folder, &e)));
+                continue;
             }
         }
-        if sides.is_empty() {
-            skipped.push(format!("{name} (no front, left or right image)"));
-        } else {
-            visits.push(Visit { name, sides });
+        match sides_of(&name, &folder, &mut skipped) {
+            Ok(sides) if sides.is_empty() => skipped.push(format!("{name} (no front, left or right image)")),
+            sides => visits.push(Visit { name, sides }),
         }
     }
+    refuse_clashes(&mut visits);
     Ok((visits, skipped))
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file beside it, then a rename.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(".partial");
-    std::fs::write(&temporary, bytes)?;
-    std::fs::rename(&temporary, path)
-}
-
-/// Progress on stderr: a line per finished visit and the overall state.
-struct Progress {
-    start: Instant,
-    total: usize,
-    counts: Mutex<(usize, usize)>,
-}
-
-impl Progress {
-    fn finished(&self, line: String, failed: bool) {
-        let mut counts = self.counts.lock().unwrap();
-        if failed {
-            counts.1 += 1
-        } else {
-            counts.0 += 1
-        }
-        let (done, failed) = *counts;
-        let left = self.total.saturating_sub(done + failed);
-        let minutes = self.start.elapsed().as_secs_f64() / 60.0;
-        let rate = (done + failed) as f64 / minutes.max(1e-9);
-        let eta_minutes = left as f64 / rate.max(1e-9);
-        let eta = match left {
-            0 => "-".to_owned(),
-            _ if eta_minutes < 1.5 => format!("{:.0} s", eta_minutes * 60.0),
-            _ => format!("{eta_minutes:.1} min"),
+/// The sides in a visit's folder, or why the visit cannot be analysed.
+fn sides_of(name: &str, folder: &Path, skipped: &mut Vec<String>) -> Result<Vec<(Side, PathBuf)>, String> {
+    let read = std::fs::read_dir(folder).map_err(|e| format!("cannot read the folder: {e}"))?;
+    let mut files: Vec<PathBuf> = read.filter_map(Result::ok).map(|e| e.path()).collect();
+    files.sort();
+    let mut sides: Vec<(Side, PathBuf)> = Vec::new();
+    for file in files {
+        let file_name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let Some(side) = Side::ALL.into_iter().find(|s| file_name.to_lowercase().starts_with(s.as_str())) else {
+            skipped.push(format!("{name}/{file_name} (not a front, left or right image)"));
+            continue;
         };
-        eprintln!("{line}\n  [done {done}, failed {failed}, left {left}] {rate:.1} visits/min, ETA {eta}");
+        match std::fs::metadata(&file) {
+            Ok(meta) if meta.is_dir() => return Err(format!("{file_name} is a folder, not an image")),
+            Ok(_) if sides.iter().any(|(s, _)| *s == side) => {
+                skipped.push(format!("{name}/{file_name} (a second {side} image)"))
+            }
+            Ok(_) => sides.push((side, file)),
+            Err(e) => return Err(format!("{file_name}: {}", unreadable(&file, &e))),
+        }
+    }
+    Ok(sides)
+}
+
+/// Why `path` cannot be read: a link to nothing, or the system's word.
+fn unreadable(path: &Path, error: &std::io::Error) -> String {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_symlink() => "a broken link".to_owned(),
+        _ => format!("cannot read it: {error}"),
     }
 }
 
-/// `summary.csv`: one row per visit, with a score column per parameter.
-fn write_summary(output: &Path, visits: &[Visit], failed: &[(String, String)]) -> std::io::Result<()> {
-    let results: Vec<Option<BatchResults>> = visits
+/// Visits whose names differ only in case would share one output folder on macOS and
+/// Windows: neither is analysed, and both say why.
+fn refuse_clashes(visits: &mut [Visit]) {
+    let mut by_folder: HashMap<String, Vec<String>> = HashMap::new();
+    for visit in visits.iter() {
+        by_folder.entry(visit.name.to_lowercase()).or_default().push(visit.name.clone());
+    }
+    for visit in visits.iter_mut() {
+        let names = &by_folder[&visit.name.to_lowercase()];
+        if names.len() > 1 {
+            visit.sides = Err(format!(
+                "{} would share one output folder (names that differ only in case are one folder on macOS and \
+                 Windows): rename one of them",
+                names.join(" and ")
+            ));
+        }
+    }
+}
+
+/// Where a visit's files go: a folder of its own under `visits/`, apart from the run's files.
+fn visit_dir(output: &Path, visit: &str) -> PathBuf {
+    output.join("visits").join(visit)
+}
+
+/// A visit's saved results: present once the visit is done (`results.json` is written last).
+fn saved_results(output: &Path, visit: &str) -> Option<BatchResults> {
+    let bytes = std::fs::read(visit_dir(output, visit).join("results.json")).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// What the summary and the index say of one visit.
+struct Row {
+    visit: String,
+    batch_id: Option<hautai::Uuid>,
+    status: String,
+    results: Option<BatchResults>,
+}
+
+/// A row per visit of the input, from what every journal in the folder says now and the
+/// results saved there, whichever shard wrote them.
+fn rows(output: &Path, visits: &[Visit], records: &HashMap<String, JobRecord>) -> Vec<Row> {
+    visits
         .iter()
-        .map(|v| {
-            std::fs::read(output.join(format!("{}.json", v.name))).ok().and_then(|b| serde_json::from_slice(&b).ok())
+        .map(|visit| {
+            let record = records.get(&visit.name).cloned().unwrap_or_default();
+            let results = if record.saved { saved_results(output, &visit.name) } else { None };
+            let status = match (&results, &visit.sides, &record.failure) {
+                (Some(_), _, _) => "done".to_owned(),
+                (None, Err(problem), _) => format!("failed: {problem}"),
+                (None, _, Some(reason)) => format!("failed: {reason}"),
+                (None, _, None) => "not run".to_owned(),
+            };
+            let batch_id = results.as_ref().map(BatchResults::batch_id).or(record.batch_id);
+            Row { visit: visit.name.clone(), batch_id, status, results }
         })
-        .collect();
-    let names: BTreeSet<String> = results
+        .collect()
+}
+
+/// Progress on stderr: a line per visit, and the overall state with a rate over the
+/// visits analysed in this run (visits done earlier take no time and are not counted in it).
+struct Progress {
+    start: Instant,
+    total: usize,
+    counts: Mutex<(usize, usize, usize)>,
+}
+
+impl Progress {
+    fn finished(&self, line: String, ended: Ended) {
+        let mut counts = self.counts.lock().unwrap();
+        match ended {
+            Ended::Analysed => counts.0 += 1,
+            Ended::Failed => counts.1 += 1,
+            Ended::Earlier => counts.2 += 1,
+        }
+        let (analysed, failed, earlier) = *counts;
+        let left = self.total.saturating_sub(analysed + failed + earlier);
+        let minutes = self.start.elapsed().as_secs_f64() / 60.0;
+        let rate = (analysed + failed) as f64 / minutes.max(1e-9);
+        let eta = match left {
+            0 => "-".to_owned(),
+            _ if analysed + failed == 0 => "?".to_owned(),
+            _ if left as f64 / rate < 1.5 => format!("{:.0} s", left as f64 / rate * 60.0),
+            _ => format!("{:.1} min", left as f64 / rate),
+        };
+        eprintln!(
+            "{line}\n  [done {}, failed {failed}, left {left}] {rate:.1} visits/min, ETA {eta}",
+            analysed + earlier
+        );
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Ended {
+    Analysed,
+    Failed,
+    Earlier,
+}
+
+/// `summary.csv`: one row per visit, with a score column per parameter.
+fn write_summary(output: &Path, rows: &[Row]) -> std::io::Result<()> {
+    let names: BTreeSet<String> = rows
         .iter()
-        .flatten()
+        .filter_map(|r| r.results.as_ref())
         .flat_map(|r| r.parameters().into_iter().flatten().map(|(n, _)| n.to_owned()))
         .collect();
     let quote =
@@ -187,21 +280,36 @@ fn write_summary(output: &Path, visits: &[Visit], failed: &[(String, String)]) -
         write!(csv, ",{}", quote(name)).unwrap();
     }
     csv.push('\n');
-    for (visit, results) in visits.iter().zip(&results) {
-        let status = match (results, failed.iter().find(|(k, _)| *k == visit.name)) {
-            (Some(_), _) => "done".to_owned(),
-            (None, Some((_, reason))) => format!("failed: {reason}"),
-            (None, None) => "not run".to_owned(),
-        };
-        let batch = results.as_ref().map(|r| r.batch_id().to_string()).unwrap_or_default();
-        write!(csv, "{},{batch},{}", quote(&visit.name), quote(&status)).unwrap();
+    for row in rows {
+        let batch = row.batch_id.map(|b| b.to_string()).unwrap_or_default();
+        write!(csv, "{},{batch},{}", quote(&row.visit), quote(&row.status)).unwrap();
         for name in &names {
-            let score = results.as_ref().and_then(|r| r.parameter(name)).and_then(|p| p.score());
+            let score = row.results.as_ref().and_then(|r| r.parameter(name)).and_then(|p| p.score());
             write!(csv, ",{}", score.map(|s| s.to_string()).unwrap_or_default()).unwrap();
         }
         csv.push('\n');
     }
     write_atomically(&output.join("summary.csv"), csv.as_bytes())
+}
+
+/// `summary.csv` and `index.html` over every visit of the input, from what every journal in
+/// the folder says now (under the folder's lock, so a shard that ends later never writes an
+/// older summary over a newer one).
+fn write_reports(output: &Path, journal: &Journal, visits: &[Visit]) -> Result<(), String> {
+    journal
+        .with_every_record(|records| {
+            let rows = rows(output, visits, records);
+            write_summary(output, &rows).map_err(|e| format!("cannot write summary.csv: {e}"))?;
+            let linked: Vec<(String, Option<String>, String)> = rows
+                .iter()
+                .map(|r| {
+                    let link = r.results.is_some().then(|| format!("visits/{}/report.html", r.visit));
+                    (r.visit.clone(), link, r.status.clone())
+                })
+                .collect();
+            support::report::index(output, &linked).map_err(|e| format!("cannot write index.html: {e}"))
+        })
+        .map_err(|e| format!("cannot read the journals in {}: {e}", journal.dir().display()))?
 }
 
 fn main() -> ExitCode {
@@ -247,81 +355,84 @@ fn main() -> ExitCode {
     for entry in &skipped {
         eprintln!("skipped {entry}");
     }
-    let visits: Vec<Visit> = visits.into_iter().filter(|v| shard.contains(&v.name)).collect();
-    if let Err(e) = std::fs::create_dir_all(&output) {
-        return usage(&format!("cannot create {}: {e}", output.display()));
-    }
-    let journal_name = if shard == Shard::ALL {
-        "journal.jsonl".to_owned()
-    } else {
-        format!("journal-{}-of-{}.jsonl", shard.index(), shard.count())
-    };
-    let journal = match Journal::open(output.join(journal_name)) {
+    // The folder is this run's, for this shard, or the run is refused before anything is sent.
+    let journal = match Journal::open(output.join(".hautai"), &target.session, shard) {
         Ok(journal) => journal,
-        Err(e) => return usage(&format!("cannot open the journal in {}: {e}", output.display())),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(USAGE);
+        }
     };
+    let mine: Vec<&Visit> = visits.iter().filter(|v| shard.contains(&v.name)).collect();
+    let problems: Vec<(String, String)> =
+        mine.iter().filter_map(|v| v.sides.as_ref().err().map(|e| (v.name.clone(), e.clone()))).collect();
+    for (visit, problem) in &problems {
+        eprintln!("failed {visit}: {problem}");
+    }
+    let ready: Vec<(&str, &[(Side, PathBuf)])> =
+        mine.iter().filter_map(|v| v.sides.as_ref().ok().map(|s| (v.name.as_str(), s.as_slice()))).collect();
 
     let options = args.deadline.map_or_else(AnalysisOptions::new, |d| AnalysisOptions::new().deadline(d));
-    let jobs = visits.iter().map(|visit| {
-        let images = visit.sides.iter().fold(Images::new(), |images, (side, path)| images.side(*side, path.as_path()));
-        Job::new(visit.name.clone(), images).options(options.clone())
+    let jobs = ready.iter().map(|(name, sides)| {
+        let images = sides.iter().fold(Images::new(), |images, (side, path)| images.side(*side, path.as_path()));
+        Job::new(*name, images).options(options.clone())
     });
-    let progress = Progress { start: Instant::now(), total: visits.len(), counts: Mutex::new((0, 0)) };
+    let progress = Progress { start: Instant::now(), total: ready.len(), counts: Mutex::new((0, 0, 0)) };
     eprintln!(
         "{} visits in shard {shard}, {} at a time; results in {}",
-        visits.len(),
+        mine.len(),
         args.concurrency,
         output.display()
     );
-    let summary =
-        Bulk::new(&target.session).concurrency(args.concurrency).shard(shard).journal(journal).run(jobs, |outcome| {
+    let summary = Bulk::new(&target.session)
+        .concurrency(args.concurrency)
+        .journal(&journal)
+        .retry_failed(args.retry_failed)
+        .run(jobs, |outcome| {
             match outcome {
                 Outcome::Done { key, batch_id, results, resumed } => {
-                    // The report first, the results last: a visit whose `<visit>.json`
-                    // exists is complete, report included.
-                    let sides = visits.iter().find(|v| v.name == *key).map(|v| v.sides.clone()).unwrap_or_default();
-                    support::report::save(&target.session, results, &sides, &output.join(key))?;
-                    let json = serde_json::to_vec_pretty(results).map_err(|e| e.to_string())?;
-                    write_atomically(&output.join(format!("{key}.json")), &json).map_err(|e| e.to_string())?;
+                    let sides = ready.iter().find(|(name, _)| name == key).map(|(_, s)| s.to_vec()).unwrap_or_default();
+                    support::report::save(&target.session, results, &sides, &visit_dir(&output, key))?;
                     let how = if *resumed { ", resumed" } else { "" };
-                    progress.finished(format!("done {key} (batch {batch_id}{how})"), false);
+                    progress.finished(format!("done {key} (batch {batch_id}{how})"), Ended::Analysed);
                 }
-                Outcome::Failed { key, error, .. } => progress.finished(format!("failed {key}: {error}"), true),
-                Outcome::Skipped { key } => progress.finished(format!("skipped {key} (done in an earlier run)"), false),
+                Outcome::Failed { key, error, .. } => {
+                    progress.finished(format!("failed {key}: {error}"), Ended::Failed)
+                }
+                Outcome::Skipped { key, .. } => {
+                    progress.finished(format!("skipped {key} (done in an earlier run)"), Ended::Earlier)
+                }
+                Outcome::Restarting { key, lost } => {
+                    eprintln!("batch {lost} of {key} is unknown to the service: starting {key} over")
+                }
                 _ => {}
             }
             Ok(())
         });
-    if let Err(e) = write_summary(&output, &visits, &summary.failed) {
-        eprintln!("error: cannot write summary.csv: {e}");
-    }
-    let linked: Vec<(String, Option<String>, String)> = visits
-        .iter()
-        .map(|v| {
-            let done = output.join(format!("{}.json", v.name)).exists();
-            let failed = summary.failed.iter().find(|(k, _)| *k == v.name).map(|(_, r)| format!("failed: {r}"));
-            let status = if done { "done".to_owned() } else { failed.unwrap_or_else(|| "not run".to_owned()) };
-            (v.name.clone(), done.then(|| format!("{}/report.html", v.name)), status)
-        })
-        .collect();
-    if let Err(e) = support::report::index(&output, &linked) {
-        eprintln!("error: cannot write index.html: {e}");
-    }
+    let reports = write_reports(&output, &journal, &visits);
     eprintln!(
-        "{} done ({} resumed), {} done earlier, {} failed; summary in {}",
+        "{} done ({} resumed, {} started over), {} done earlier, {} failed; summary in {}",
         summary.done,
         summary.resumed,
+        summary.restarted,
         summary.skipped,
-        summary.failed.len(),
+        summary.failed.len() + problems.len(),
         output.join("summary.csv").display()
     );
-    if summary.failed.is_empty() {
-        return ExitCode::SUCCESS;
+    let mut failed = false;
+    if let Err(e) = reports {
+        eprintln!("error: {e}");
+        failed = true;
     }
-    for (visit, reason) in &summary.failed {
+    for (visit, reason) in summary.failed.iter().chain(&problems) {
         eprintln!("failed {visit}: {reason}");
+        failed = true;
     }
-    ExitCode::from(FAILED)
+    if summary.interrupted {
+        eprintln!("the run was interrupted: run the same command again to finish it");
+        failed = true;
+    }
+    if failed { ExitCode::from(FAILED) } else { ExitCode::SUCCESS }
 }
 
 fn usage(problem: &str) -> ExitCode {
@@ -347,6 +458,7 @@ mod tests {
         assert_eq!(all.shard, ShardArg::Given(Shard::new(1, 4).unwrap()));
         assert_eq!(parse(&["--shards", "3"]).unwrap().shard, ShardArg::FromEnv(3));
         assert_eq!(parse(&["--deadline", "1e300"]).unwrap().deadline, Some(Duration::MAX));
+        assert!(!defaults.retry_failed && parse(&["--retry-failed"]).unwrap().retry_failed);
         for bad in [
             &["in"][..],
             &["--concurrency", "0"],
@@ -371,14 +483,34 @@ mod tests {
             ("b/RIGHT.jpeg", b"r"),
             ("empty/readme", b"x"),
             ("stray.jpg", b"s"),
+            ("c/left.png", b"l"),
+            ("c/front.png/inside", b"x"),
+            ("Dup/front.png", b"f"),
+            ("dup/front.png", b"f"),
         ] {
             std::fs::create_dir_all(dir.join(path).parent().unwrap()).unwrap();
             std::fs::write(dir.join(path), bytes).unwrap();
         }
         let (visits, skipped) = find_visits(&dir).unwrap();
-        let found: Vec<(&str, Vec<Side>)> =
-            visits.iter().map(|v| (v.name.as_str(), v.sides.iter().map(|(s, _)| *s).collect())).collect();
-        assert_eq!(found, [("a", vec![Side::Front, Side::Left]), ("b", vec![Side::Right])]);
+        let found: Vec<(&str, Result<Vec<Side>, String>)> = visits
+            .iter()
+            .map(|v| (v.name.as_str(), v.sides.clone().map(|sides| sides.iter().map(|(s, _)| *s).collect())))
+            .collect();
+        let clash = || {
+            Err("Dup and dup would share one output folder (names that differ only in case are one folder \
+                            on macOS and Windows): rename one of them"
+                .to_owned())
+        };
+        assert_eq!(
+            found,
+            [
+                ("Dup", clash()),
+                ("a", Ok(vec![Side::Front, Side::Left])),
+                ("b", Ok(vec![Side::Right])),
+                ("c", Err("front.png is a folder, not an image".to_owned())),
+                ("dup", clash()),
+            ]
+        );
         assert_eq!(skipped.len(), 5, "{skipped:?}");
         assert!(skipped.iter().any(|s| s.starts_with("empty/readme")), "{skipped:?}");
         assert!(skipped.iter().any(|s| s.starts_with("a/notes.txt")), "{skipped:?}");

@@ -255,8 +255,14 @@ mod tests {
         // Self-contained: nothing fetched from anywhere.
         assert!(!html.contains("http://") && !html.contains("https://") && !html.contains(" src=\"/"), "network");
         assert!(html.contains("<script>") && !html.contains("<script src"));
-        let saved = std::fs::read_dir(dir.join("out")).unwrap().count();
-        assert_eq!(saved, results.assets().len() + 2, "every asset, results.json and report.html");
+        let saved: Vec<String> = std::fs::read_dir(dir.join("out"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        let mut saved = saved;
+        saved.sort();
+        assert_eq!(saved, ["assets", "report.html", "results.json"], "no temporary file left");
+        assert_eq!(std::fs::read_dir(dir.join("out/assets")).unwrap().count(), results.assets().len(), "every asset");
         let json: hautai::BatchResults =
             serde_json::from_slice(&std::fs::read(dir.join("out/results.json")).unwrap()).unwrap();
         assert_eq!(json.batch_id(), results.batch_id());

@@ -47,6 +47,20 @@ impl<'a> CallContext<'a> {
         self.check()
     }
 
+    /// Tells the observer that a request leaves now; fails only when the observer answers
+    /// [`Control::Stop`] to this event. (A stop asked for in the meantime is not checked
+    /// here: the observer decided with it in view, and may have recorded that the request
+    /// leaves.)
+    pub(crate) fn announce(&self, event: Event<'_>) -> Result<(), Error> {
+        match self.observer.map(|observer| observer.on_event(&event)) {
+            Some(Control::Stop) => {
+                self.stopped.store(true, Ordering::SeqCst);
+                Err(self.cancelled())
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Makes every later check fail: stops work sharing this context.
     pub(crate) fn stop(&self) {
         self.stopped.store(true, Ordering::SeqCst);

@@ -1,5 +1,19 @@
 //! Learned polling: the session remembers how long its recent batches took to become
-//! ready, and polls densely around that time instead of all along the way.
+//! ready, and polls more densely around that time and more sparsely elsewhere, never much
+//! worse than the plain schedule for a batch that takes longer or shorter than usual.
+//!
+//! The plan starts from the plain schedule's poll times and changes them in two ways:
+//!
+//! * **the window** (from one steady interval before the quickest usual readiness to two
+//!   after the slowest) keeps every plain poll and adds one halfway before each, at most
+//!   [`EXTRA_POLLS`] in all;
+//! * **outside it**, a plain poll is left out when the one before it was kept and the next
+//!   comes at most one steady interval later (every other poll of the steady phase).
+//!
+//! So for any readiness time, the plan returns at most one steady interval after the plain
+//! schedule would, with at most [`EXTRA_POLLS`] more polls. Usual readiness times are the
+//! samples within a factor of two of their median: one odd batch (three samples are
+//! enough to tell) does not stretch the window.
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
@@ -12,6 +26,8 @@ use crate::poll::PollSchedule;
 const REMEMBERED: usize = 20;
 /// How many are needed before the schedule changes.
 const ENOUGH: usize = 3;
+/// The most polls a learned plan adds to the plain schedule's.
+pub(crate) const EXTRA_POLLS: usize = 10;
 
 /// The readiness times of a session's recent batches: from compute to complete results.
 #[derive(Default)]
@@ -29,72 +45,138 @@ impl Readiness {
         recent.push_back(after);
     }
 
-    /// The waits between polls for a new batch: learned when there is enough to learn
-    /// from and `schedule` learns, its own otherwise. The first is the wait before poll 1.
+    /// The waits between polls for a new batch: learned when `schedule` learns, its own
+    /// otherwise. The first is the wait before poll 1.
     pub(crate) fn waits(&self, schedule: &PollSchedule) -> Box<dyn Iterator<Item = Duration> + Send> {
         let recent: Vec<Duration> =
             self.recent.lock().unwrap_or_else(PoisonError::into_inner).iter().copied().collect();
-        match learned(schedule, &recent) {
-            Some(plan) if schedule.learns() => plan,
-            _ => Box::new(schedule.waits()),
-        }
+        Box::new(schedule.waits_after(&recent))
     }
 }
 
-/// The learned plan: one early poll, dense polls (three quarters of the steady interval)
-/// across the window where batches became ready, then the schedule's back-off. `None` with fewer than [`ENOUGH`] samples.
-fn learned(schedule: &PollSchedule, samples: &[Duration]) -> Option<Box<dyn Iterator<Item = Duration> + Send>> {
-    if samples.len() < ENOUGH {
+/// The waits after batches that became ready `history` after compute: the plain schedule
+/// with fewer than [`ENOUGH`] samples, the learned plan from then on.
+pub(crate) fn plan(schedule: &PollSchedule, history: &[Duration]) -> Box<dyn Iterator<Item = Duration> + Send> {
+    match window(schedule, history) {
+        Some(window) => Box::new(Learned::new(schedule, window)),
+        None => Box::new(schedule.waits()),
+    }
+}
+
+/// From one steady interval before the quickest usual readiness to two after the slowest.
+fn window(schedule: &PollSchedule, history: &[Duration]) -> Option<(Duration, Duration)> {
+    if history.len() < ENOUGH {
         return None;
     }
-    let mut sorted = samples.to_vec();
+    let mut sorted = history.to_vec();
     sorted.sort();
-    // The 10th and 90th percentiles: one odd batch does not stretch the window.
-    let n = sorted.len();
-    let (low, high) = (sorted[n / 10], sorted[n - 1 - n / 10]);
-    let interval = schedule.steady_interval().max(MIN_POLL_INTERVAL);
-    let window_start = low.saturating_sub(interval);
-    let window_end = high + interval * 2;
-    let mut plan = Vec::new();
-    // Sparse before the window: one poll halfway, for a batch quicker than all before it.
-    if window_start >= interval * 4 {
-        plan.extend([window_start / 2, window_start - window_start / 2]);
-    } else {
-        plan.push(window_start);
+    let median = sorted[sorted.len() / 2];
+    let usual = |d: &&Duration| **d >= median / 2 && **d <= median.saturating_mul(2);
+    let low = *sorted.iter().find(usual)?;
+    let high = *sorted.iter().rev().find(usual)?;
+    let interval = schedule.steady_interval();
+    Some((low.saturating_sub(interval), high.saturating_add(interval.saturating_mul(2))))
+}
+
+/// The learned plan, made lazily from the plain schedule's poll times (it never ends).
+struct Learned {
+    /// The plain poll times (since compute), one ahead of the one being decided.
+    plain: Box<dyn Iterator<Item = Duration> + Send>,
+    next_plain: Option<Duration>,
+    window: (Duration, Duration),
+    interval: Duration,
+    extras_left: usize,
+    /// The plain poll time decided last, and whether it was left out.
+    previous: Duration,
+    left_out_previous: bool,
+    /// Poll times decided and not yet handed out, and the last handed out.
+    queue: VecDeque<Duration>,
+    emitted: Duration,
+}
+
+impl Learned {
+    fn new(schedule: &PollSchedule, window: (Duration, Duration)) -> Learned {
+        let mut at = Duration::ZERO;
+        let mut plain: Box<dyn Iterator<Item = Duration> + Send> = Box::new(schedule.waits().map(move |wait| {
+            at = at.saturating_add(wait);
+            at
+        }));
+        let next_plain = plain.next();
+        Learned {
+            plain,
+            next_plain,
+            window,
+            interval: schedule.steady_interval(),
+            extras_left: EXTRA_POLLS,
+            previous: Duration::ZERO,
+            left_out_previous: false,
+            queue: VecDeque::new(),
+            emitted: Duration::ZERO,
+        }
     }
-    // Across the window, a little denser than the steady interval: the saved polls pay
-    // for returning sooner, never later, than the plain schedule.
-    let dense = (interval * 3 / 4).max(MIN_POLL_INTERVAL);
-    let mut polled: Duration = plan.iter().sum();
-    while polled < window_end {
-        plan.push(dense);
-        polled += dense;
+
+    /// Decides the next plain poll time: keeps it (with a poll halfway before it, in the
+    /// window) or leaves it out.
+    fn decide(&mut self) -> Option<()> {
+        let at = self.next_plain.take()?;
+        self.next_plain = self.plain.next();
+        let previous = std::mem::replace(&mut self.previous, at);
+        let (start, end) = self.window;
+        let gap = at.saturating_sub(previous);
+        // Halfway before a plain poll whose interval reaches into the window.
+        if self.extras_left > 0 && at >= start && previous < end && gap >= MIN_POLL_INTERVAL * 2 {
+            self.extras_left -= 1;
+            self.queue.push_back(previous + gap / 2);
+            self.queue.push_back(at);
+            self.left_out_previous = false;
+            return Some(());
+        }
+        let in_window = at >= start && at <= end;
+        let next_soon = self.next_plain.is_some_and(|next| next.saturating_sub(at) <= self.interval);
+        if !in_window && !self.left_out_previous && next_soon {
+            self.left_out_previous = true;
+        } else {
+            self.left_out_previous = false;
+            self.queue.push_back(at);
+        }
+        Some(())
     }
-    // After the window, back off as the schedule does past its steady phase.
-    let tail = schedule.backing_off_from(interval);
-    Some(Box::new(plan.into_iter().chain(tail)))
+}
+
+impl Iterator for Learned {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        while self.queue.is_empty() {
+            self.decide()?;
+        }
+        let at = self.queue.pop_front()?;
+        let wait = at.saturating_sub(self.emitted);
+        self.emitted = at;
+        Some(wait)
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
-    /// Mean polls and mean delay after readiness for readiness times `readies`.
-    fn simulate(waits: impl Fn() -> Box<dyn Iterator<Item = Duration> + Send>, readies: &[f64]) -> (f64, f64) {
-        let (mut polls, mut delay) = (0.0, 0.0);
-        for ready in readies {
-            let mut t = 0.0;
-            for wait in waits().take(10_000) {
-                t += wait.as_secs_f64();
-                polls += 1.0;
-                if t >= *ready {
-                    delay += t - ready;
-                    break;
-                }
+    /// (polls, return time) for a batch ready `ready` seconds after compute.
+    fn finds(waits: impl Iterator<Item = Duration>, ready: f64) -> (usize, f64) {
+        let mut t = 0.0;
+        for (polls, wait) in waits.take(100_000).enumerate() {
+            t += wait.as_secs_f64();
+            if t >= ready {
+                return (polls + 1, t);
             }
-            assert!(t >= *ready, "never reached {ready}");
         }
-        (polls / readies.len() as f64, delay / readies.len() as f64)
+        panic!("never reached {ready}");
+    }
+
+    fn secs(values: &[f64]) -> Vec<Duration> {
+        values.iter().map(|s| Duration::from_secs_f64(*s)).collect()
     }
 
     #[test]
@@ -104,61 +186,63 @@ mod tests {
         readiness.record(Duration::from_secs(21));
         let plain: Vec<Duration> = PollSchedule::default().waits().take(30).collect();
         assert_eq!(readiness.waits(&PollSchedule::default()).take(30).collect::<Vec<_>>(), plain);
-    }
-
-    #[test]
-    fn learned_polls_concentrate_around_the_readiness_seen() {
-        let readiness = Readiness::default();
-        for secs in [18, 20, 22, 19, 21] {
-            readiness.record(Duration::from_secs(secs));
-        }
-        let schedule = PollSchedule::default();
-        let waits: Vec<f64> = readiness.waits(&schedule).take(26).map(|w| w.as_secs_f64()).collect();
-        // Sparse before the window (17 s: 1 s before the quickest), dense across it, to
-        // 2 s after the slowest, then backing off.
-        assert_eq!(&waits[..2], &[8.5, 8.5]);
-        assert!(waits[2..11].iter().all(|w| *w == 0.75), "{waits:?}");
-        assert!(waits[12] >= 1.0 && waits[15] > waits[12], "{waits:?}");
-        // Readiness like before: at most half the polls, no more delay.
-        let readies: Vec<f64> = (0..100).map(|i| 18.0 + 4.0 * f64::from(i) / 100.0).collect();
-        let (learned_polls, learned_delay) = simulate(|| readiness.waits(&schedule), &readies);
-        let (plain_polls, plain_delay) = simulate(|| Box::new(schedule.waits()), &readies);
-        assert!(learned_polls <= plain_polls / 2.0, "{learned_polls} vs {plain_polls}");
-        assert!(learned_delay < plain_delay, "{learned_delay} vs {plain_delay}");
-    }
-
-    #[test]
-    fn the_window_is_exactly_from_a_poll_before_the_quickest_to_two_after_the_slowest() {
-        let readiness = Readiness::default();
-        // Window 17 s to 26 s: nine seconds, twelve dense polls of 0.75 s exactly.
-        for secs in [18, 20, 21, 22, 24] {
-            readiness.record(Duration::from_secs(secs));
-        }
-        let waits: Vec<Duration> = readiness.waits(&PollSchedule::default()).take(20).collect();
-        let dense = waits.iter().filter(|w| **w == Duration::from_millis(750)).count();
-        assert_eq!(dense, 12, "{waits:?}");
-        // A window that starts within four intervals gets no halfway poll.
-        let quick = Readiness::default();
-        for secs in [2, 2, 3] {
-            quick.record(Duration::from_secs(secs));
-        }
-        let first: Vec<Duration> = quick.waits(&PollSchedule::default()).take(2).collect();
-        assert_eq!(first, [Duration::from_secs(1), Duration::from_millis(750)]);
-    }
-
-    #[test]
-    fn a_batch_quicker_or_slower_than_ever_is_still_found() {
-        let readiness = Readiness::default();
-        for _ in 0..10 {
-            readiness.record(Duration::from_secs(30));
-        }
-        let schedule = PollSchedule::default().learning(true);
-        let (_, early) = simulate(|| readiness.waits(&schedule), &[5.0]);
-        assert!(early <= 10.0, "the halfway poll finds a quick batch: {early}");
-        let (polls, _) = simulate(|| readiness.waits(&schedule), &[600.0]);
-        assert!(polls < 200.0, "a slow batch is polled with back-off: {polls}");
+        readiness.record(Duration::from_secs(22));
+        assert_ne!(readiness.waits(&PollSchedule::default()).take(30).collect::<Vec<_>>(), plain);
         let off = PollSchedule::default().learning(false);
-        assert_eq!(readiness.waits(&off).next(), Some(Duration::from_secs(1)));
+        assert_eq!(readiness.waits(&off).take(30).collect::<Vec<_>>(), plain);
+    }
+
+    #[test]
+    fn around_the_usual_readiness_it_returns_sooner_with_fewer_polls() {
+        let schedule = PollSchedule::default();
+        let history = secs(&[18.0, 20.0, 22.0, 19.0, 21.0]);
+        let (mut learned, mut plain) = ((0, 0.0), (0, 0.0));
+        for i in 0..400 {
+            let ready = 18.0 + 4.0 * f64::from(i) / 400.0;
+            let (polls, at) = finds(plan(&schedule, &history), ready);
+            learned = (learned.0 + polls, learned.1 + at - ready);
+            let (polls, at) = finds(schedule.waits(), ready);
+            plain = (plain.0 + polls, plain.1 + at - ready);
+        }
+        assert!(learned.0 * 100 < plain.0 * 85, "under 85% of the polls: {learned:?} vs {plain:?}");
+        assert!(learned.1 < plain.1 * 0.55, "about half the delay: {learned:?} vs {plain:?}");
+    }
+
+    #[test]
+    fn the_plan_is_exact_every_other_poll_outside_the_window_and_halfway_polls_in_it() {
+        // Window 2 s to 7 s (usual readiness 3 to 5 s, steady interval 1 s).
+        let waits: Vec<f64> =
+            plan(&PollSchedule::default(), &secs(&[3.0, 4.0, 5.0])).take(12).map(|w| w.as_secs_f64()).collect();
+        let mut at = 0.0;
+        let times: Vec<f64> = waits
+            .iter()
+            .map(|w| {
+                at += w;
+                at
+            })
+            .collect();
+        assert_eq!(times, [1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0, 6.5, 7.0], "{waits:?}");
+        let after: Vec<f64> =
+            plan(&PollSchedule::default(), &secs(&[3.0, 4.0, 5.0])).skip(12).take(3).map(|w| w.as_secs_f64()).collect();
+        assert_eq!(after, [2.0, 2.0, 2.0], "then every other second");
+    }
+
+    #[test]
+    fn an_outlier_is_left_out_from_three_samples() {
+        // 1200 s is more than twice the median (25 s): the window is 19 s to 27 s.
+        let schedule = PollSchedule::default();
+        assert_eq!(
+            window(&schedule, &secs(&[20.0, 25.0, 1200.0])),
+            Some((Duration::from_secs(19), Duration::from_secs(27)))
+        );
+        assert_eq!(
+            window(&schedule, &secs(&[20.0, 1200.0, 1300.0])),
+            Some((Duration::from_secs(1199), Duration::from_secs(1302)))
+        );
+        // The case that once planned 777 polls where the plain schedule needs 170.
+        let (learned, _) = finds(plan(&schedule, &secs(&[20.0, 25.0, 1200.0])), 600.0);
+        let (plain, _) = finds(schedule.waits(), 600.0);
+        assert!(learned <= plain + EXTRA_POLLS, "{learned} vs {plain}");
     }
 
     #[test]
@@ -170,7 +254,41 @@ mod tests {
         for _ in 0..REMEMBERED {
             readiness.record(Duration::from_secs(10));
         }
-        let first = readiness.waits(&PollSchedule::default()).next().unwrap();
-        assert_eq!(first, Duration::from_millis(4500), "halfway to 9 s: {first:?}");
+        let recent: Vec<Duration> = readiness.recent.lock().unwrap().iter().copied().collect();
+        assert_eq!(recent, vec![Duration::from_secs(10); REMEMBERED]);
+    }
+
+    fn schedules() -> impl Strategy<Value = PollSchedule> {
+        (0u64..3000, 100u64..5000, 0u64..120, 1.0f64..3.0, 1u64..20).prop_map(
+            |(first, interval, steady, growth, cap)| {
+                PollSchedule::default()
+                    .first(Duration::from_millis(first))
+                    .interval(Duration::from_millis(interval))
+                    .steady_for(Duration::from_secs(steady))
+                    .backoff(growth, Duration::from_secs(cap))
+            },
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// For any history and any readiness time: at most EXTRA_POLLS more polls than the
+        /// plain schedule, and a return at most one steady interval later.
+        #[test]
+        fn never_much_worse_than_the_plain_schedule(
+            schedule in prop_oneof![Just(PollSchedule::default()), schedules()],
+            history in prop::collection::vec(0.0f64..2000.0, ENOUGH..=REMEMBERED),
+            readies in prop::collection::vec(0.0f64..3000.0, 1..8),
+        ) {
+            let history = secs(&history);
+            let interval = schedule.steady_interval().as_secs_f64();
+            for ready in readies {
+                let (learned_polls, learned_at) = finds(plan(&schedule, &history), ready);
+                let (plain_polls, plain_at) = finds(schedule.waits(), ready);
+                prop_assert!(learned_polls <= plain_polls + EXTRA_POLLS, "{learned_polls} vs {plain_polls} at {ready}");
+                prop_assert!(learned_at <= plain_at + interval + 1e-6, "{learned_at} vs {plain_at} at {ready}");
+            }
+        }
     }
 }

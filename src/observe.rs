@@ -73,6 +73,16 @@ pub enum Event<'a> {
         /// The wait before the next poll (`None` when this was the last).
         next_delay: Option<Duration>,
     },
+    /// A request the server may carry out (a POST: initiate, compute) leaves now, after
+    /// any wait for a `Retry-After` hold or the rate limit; one event per attempt. Until
+    /// its answer arrives, the server may or may not have taken it. An observer that
+    /// returns [`Control::Stop`] here stops the call before the request leaves.
+    Sending {
+        /// The request, e.g. `POST /api/v3/.../compute/`.
+        what: &'a str,
+        /// 1 for the first attempt.
+        attempt: u32,
+    },
     /// A request failed and will be tried again.
     Retrying {
         /// The request, e.g. `GET /api/v3/.../results/` or `PUT front image`.
@@ -115,6 +125,7 @@ impl fmt::Display for Event<'_> {
                 (false, Some(d)) => write!(f, "poll {attempt}: not ready, next in {:.1}s", d.as_secs_f64()),
                 (false, None) => write!(f, "poll {attempt}: not ready"),
             },
+            Event::Sending { what, attempt } => write!(f, "sending {what} (attempt {attempt})"),
             Event::Retrying { what, cause, retry, delay } => {
                 // The cause usually starts with the request it names: say it once.
                 let cause = cause.to_string();

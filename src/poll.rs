@@ -102,32 +102,44 @@ impl PollSchedule {
     /// Whether the session learns when its batches become ready and polls around that
     /// time (default: on; off for a [`fixed`](Self::fixed) schedule).
     ///
-    /// Once three analyses of the session have finished, a new one polls once early (in
-    /// case it is quicker), then every three quarters of this schedule's
-    /// [`interval`](Self::interval) from a little before the quickest readiness seen to a
-    /// little after the slowest (of the last twenty, leaving out the extremes), then backs
-    /// off as usual. The deadline, the
-    /// 100 ms floor and the detection grace hold as always. Analyses resumed with
+    /// Once three analyses of the session have finished, a new one starts from this
+    /// schedule's poll times and changes them in two ways. Across the window where recent
+    /// batches became ready (from one [`interval`](Self::interval) before the quickest to
+    /// two after the slowest, of the last twenty, leaving out those more than twice or less
+    /// than half their median), it adds a poll halfway before each, at most 10 in all.
+    /// Outside the window, it leaves out every other poll of the steady phase. So for any
+    /// batch, quick, usual or slow, a learned wait makes at most 10 polls more than this
+    /// schedule and returns at most one interval later; for a usual batch it returns
+    /// sooner with fewer polls. The deadline, the 100 ms floor and the detection grace hold
+    /// as always. Analyses resumed with
     /// [`wait_for_results`](crate::Session::wait_for_results), and those whose compute
-    /// answer was lost, use the plain schedule.
+    /// answer was lost, use the plain schedule. [`waits_after`](Self::waits_after) shows
+    /// the plan for a given history.
     pub fn learning(mut self, learn: bool) -> Self {
         self.learning = learn;
         self
     }
 
-    /// See [`learning`](Self::learning).
-    pub(crate) fn learns(&self) -> bool {
-        self.learning
+    /// The waits between polls (the first is the wait before poll 1) that a session with
+    /// this schedule uses for a new batch when its recent batches became ready `history`
+    /// after compute: this schedule's own with learning off or fewer than three samples,
+    /// the learned plan otherwise (see [`learning`](Self::learning)). The plan never ends.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hautai::PollSchedule;
+    ///
+    /// let history = [20, 22, 1200].map(Duration::from_secs); // one odd batch
+    /// let first: Vec<Duration> = PollSchedule::default().waits_after(&history).take(3).collect();
+    /// assert_eq!(first, [Duration::from_secs(2); 3], "every other second before the window");
+    /// ```
+    pub fn waits_after(&self, history: &[Duration]) -> impl Iterator<Item = Duration> + Send + use<> {
+        if self.learning { crate::learned::plan(self, history) } else { Box::new(self.waits()) }
     }
 
     /// The steady interval.
     pub(crate) fn steady_interval(&self) -> Duration {
         self.interval
-    }
-
-    /// The waits past the steady phase, growing from `last`.
-    pub(crate) fn backing_off_from(&self, last: Duration) -> Waits {
-        Waits { schedule: *self, polled: self.steady_for, last: Some(last) }
     }
 
     /// See [`detection_grace`](Self::detection_grace).

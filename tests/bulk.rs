@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use common::files::{TempDir, photo};
 use common::{emulator, emulator_with, fast, fast_session};
-use hautai::bulk::{Bulk, Job, Journal, Outcome, Shard, State};
-use hautai::emulator::{Emulator, EmulatorConfig, Maturity, Route};
+use hautai::bulk::{Bulk, Compute, Job, Journal, Outcome, Shard, State};
+use hautai::emulator::{Emulator, EmulatorConfig, Fault, Maturity, Route};
 use hautai::{Images, Session, Side};
 
 /// `n` jobs `visit-0`, `visit-1`, ... with three photos each.
@@ -28,10 +28,20 @@ fn computes(emulator: &Emulator) -> Vec<u32> {
     emulator.batch_ids().iter().map(|b| emulator.compute_calls(*b)).collect()
 }
 
-/// Runs `jobs` with a journal at `path`, keeping the keys of saved results.
+/// Runs `jobs` with the journal folder `path`, keeping the keys of saved results.
 fn run(session: &Session, path: &std::path::Path, jobs: Vec<Job<'static>>) -> (hautai::bulk::Summary, Vec<String>) {
+    run_with(Bulk::new(session), &open(session, path), jobs)
+}
+
+/// The journal folder `path` for every job of `session`.
+fn open(session: &Session, path: &std::path::Path) -> Journal {
+    Journal::open(path, session, Shard::ALL).unwrap()
+}
+
+/// Runs `jobs` on `bulk` with `journal`, keeping the keys of saved results.
+fn run_with(bulk: Bulk<'_>, journal: &Journal, jobs: Vec<Job<'static>>) -> (hautai::bulk::Summary, Vec<String>) {
     let saved = Mutex::new(Vec::new());
-    let summary = Bulk::new(session).concurrency(4).journal(Journal::open(path).unwrap()).run(jobs, |outcome| {
+    let summary = bulk.concurrency(4).journal(journal).run(jobs, |outcome| {
         if let Outcome::Done { key, results, .. } = outcome {
             assert!(results.is_complete());
             saved.lock().unwrap().push(key.to_string());
@@ -48,12 +58,12 @@ fn every_job_is_done_once_and_a_rerun_skips_them_all() {
     let emulator = emulator();
     let session = fast_session(&emulator);
     let dir = TempDir::new("bulk-all");
-    let journal = dir.path().join("journal.jsonl");
+    let journal = dir.path().join("journal");
     let (summary, saved) = run(&session, &journal, jobs(10));
     assert_eq!((summary.done, summary.skipped, summary.failed.len()), (10, 0, 0), "{summary:?}");
     assert!(summary.all_done() && !summary.interrupted);
     // Every state change, in order, for each job.
-    let text = std::fs::read_to_string(&journal).unwrap();
+    let text = std::fs::read_to_string(journal.join("journal-all.jsonl")).unwrap();
     let states = |key: &str| -> Vec<String> {
         text.lines()
             .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
@@ -80,11 +90,11 @@ fn a_rerun_after_a_kill_at_each_state_never_computes_a_job_twice() {
     let emulator = emulator();
     let session = fast_session(&emulator);
     let dir = TempDir::new("bulk-kill");
-    let path = dir.path().join("journal.jsonl");
+    let path = dir.path().join("journal");
     // What a run killed at each state leaves behind, made by hand: the server's side with
     // the endpoint methods, the journal's with its own lines.
     {
-        let journal = Journal::open(&path).unwrap();
+        let journal = open(&session, &path);
         let subject = emulator.subject_id();
         let image = photo(1, 3000);
         let names = hautai::InitiateUpload::new().name(Side::Front, "front.jpg");
@@ -113,9 +123,10 @@ fn a_rerun_after_a_kill_at_each_state_never_computes_a_job_twice() {
         }
     }
     // And a kill in the middle of writing a line about visit-4.
-    let mut text = std::fs::read_to_string(&path).unwrap();
+    let file = path.join("journal-all.jsonl");
+    let mut text = std::fs::read_to_string(&file).unwrap();
     text.push_str(r#"{"key":"visit-4","state":"crea"#);
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(&file, text).unwrap();
 
     let batches_before = emulator.batch_ids().len();
     let one_side = |i: usize| Job::new(format!("visit-{i}"), Images::new().front(photo(i as u8, 3000)));
@@ -129,26 +140,56 @@ fn a_rerun_after_a_kill_at_each_state_never_computes_a_job_twice() {
     assert!(computes(&emulator).iter().all(|c| *c <= 1));
 }
 
-#[test]
-fn a_compute_journaled_but_never_sent_is_not_sent_by_a_rerun() {
-    // The one instant a kill costs a job: after the journal said "compute sent" and before
-    // the request left. The rerun may only wait; it never risks a second bill.
-    let emulator = emulator();
-    let session = fast(emulator.session_builder()).deadline(Duration::from_millis(500)).build().unwrap();
-    let dir = TempDir::new("bulk-window");
-    let path = dir.path().join("journal.jsonl");
+/// A batch uploaded on `emulator` whose compute the journal `path` says was sent, though
+/// it never left (a kill in the instant between): compute in doubt.
+fn in_doubt(emulator: &Emulator, session: &Session, path: &std::path::Path) -> hautai::Uuid {
     let targets = session
         .initiate_upload(emulator.subject_id(), &hautai::InitiateUpload::new().name(Side::Front, "front.jpg"))
         .unwrap();
     session.upload_image(Side::Front, targets.get(Side::Front).unwrap(), photo(1, 3000)).unwrap();
-    let journal = Journal::open(&path).unwrap();
+    let journal = open(session, path);
     journal.append("visit-0", State::Created, Some(targets.image_batch_id), None).unwrap();
     journal.append("visit-0", State::ComputeSent, None, None).unwrap();
-    drop(journal);
+    targets.image_batch_id
+}
+
+#[test]
+fn a_compute_in_doubt_is_never_sent_again_by_a_rerun_unless_asked() {
+    let emulator = emulator();
+    let session = fast(emulator.session_builder()).deadline(Duration::from_millis(500)).build().unwrap();
+    let dir = TempDir::new("bulk-window");
+    let path = dir.path().join("journal");
+    let batch = in_doubt(&emulator, &session, &path);
     let (summary, _) = run(&session, &path, jobs(1));
     assert_eq!(summary.failed.len(), 1, "{summary:?}");
-    assert!(summary.failed[0].1.contains("deadline"), "{summary:?}");
+    assert!(summary.failed[0].1.contains("no sign of work"), "{summary:?}");
+    assert!(summary.failed[0].1.contains("retry_failed"), "with advice: {summary:?}");
     assert_eq!(computes(&emulator), [0]);
+    // A plain rerun waits again and never sends it.
+    let (again, _) = run(&session, &path, jobs(1));
+    assert_eq!((again.failed.len(), computes(&emulator)), (1, vec![0]));
+    // Asked to, the rerun starts the job over: a new batch, computed once.
+    let (retried, saved) = run_with(Bulk::new(&session).retry_failed(true), &open(&session, &path), jobs(1));
+    assert_eq!((retried.done, saved), (1, vec!["visit-0".to_owned()]), "{retried:?}");
+    assert_eq!(emulator.compute_calls(batch), 0);
+    assert_eq!(computes(&emulator).iter().sum::<u32>(), 1);
+}
+
+#[test]
+fn a_resumed_compute_in_doubt_fails_after_the_confirmation_window_not_the_deadline() {
+    let emulator = emulator();
+    let clock = common::clock();
+    let session =
+        fast(emulator.session_builder()).clock(clock.clone()).deadline(Duration::from_secs(3600)).build().unwrap();
+    let dir = TempDir::new("bulk-confirm");
+    let path = dir.path().join("journal");
+    in_doubt(&emulator, &session, &path);
+    let start = clock.elapsed();
+    let (summary, _) = run(&session, &path, jobs(1));
+    let waited = clock.elapsed() - start;
+    assert_eq!(summary.failed.len(), 1, "{summary:?}");
+    assert!(summary.failed[0].1.contains("no sign of work"), "{summary:?}");
+    assert!(waited >= hautai::COMPUTE_CONFIRMATION && waited < hautai::COMPUTE_CONFIRMATION * 2, "{waited:?}");
 }
 
 #[test]
@@ -156,20 +197,19 @@ fn a_stop_request_ends_the_run_and_the_rerun_finishes_it() {
     let emulator = emulator_with(EmulatorConfig::new().maturity(Maturity::After(Duration::from_millis(300))));
     let session = fast_session(&emulator);
     let dir = TempDir::new("bulk-stop");
-    let path = dir.path().join("journal.jsonl");
+    let path = dir.path().join("journal");
     let stop = AtomicBool::new(false);
-    let summary = Bulk::new(&session).concurrency(2).journal(Journal::open(&path).unwrap()).stop_when(&stop).run(
-        jobs(8),
-        |outcome| {
-            if matches!(outcome, Outcome::Done { .. }) {
-                stop.store(true, std::sync::atomic::Ordering::SeqCst);
-            }
-            Ok(())
-        },
-    );
+    let journal = open(&session, &path);
+    let summary = Bulk::new(&session).concurrency(2).journal(&journal).stop_when(&stop).run(jobs(8), |outcome| {
+        if matches!(outcome, Outcome::Done { .. }) {
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        Ok(())
+    });
     assert!(summary.done >= 1 && summary.done < 8, "{summary:?}");
     assert!(summary.interrupted && !summary.all_done(), "{summary:?}");
     assert!(summary.failed.is_empty(), "a stopped job is not a failed one: {summary:?}");
+    drop(journal);
     let (rest, _) = run(&session, &path, jobs(8));
     assert_eq!(rest.done + rest.skipped, 8, "{rest:?}");
     assert_eq!(rest.skipped, summary.done);
@@ -198,16 +238,16 @@ fn a_job_stopped_while_it_waits_is_stopped_not_failed() {
 }
 
 #[test]
-fn shards_split_the_jobs_and_each_keeps_its_own_journal() {
+fn shards_split_the_jobs_and_share_one_journal_folder() {
     let emulator = emulator();
     let session = fast_session(&emulator);
     let dir = TempDir::new("bulk-shards");
     let mut seen = Vec::new();
     for index in 0..3 {
         let shard = Shard::new(index, 3).unwrap();
-        let journal = Journal::open(dir.path().join(format!("journal-{index}-of-3.jsonl"))).unwrap();
+        let journal = Journal::open(dir.path(), &session, shard).unwrap();
         let keys = Mutex::new(Vec::new());
-        let summary = Bulk::new(&session).shard(shard).journal(journal).run(jobs(12), |outcome| {
+        let summary = Bulk::new(&session).journal(&journal).run(jobs(12), |outcome| {
             if let Outcome::Done { key, .. } = outcome {
                 keys.lock().unwrap().push(key.to_string());
             }
@@ -223,6 +263,9 @@ fn shards_split_the_jobs_and_each_keeps_its_own_journal() {
     all.sort();
     assert_eq!(seen, all, "every job in exactly one shard");
     assert_eq!(emulator.requests().iter().filter(|r| r.route == Route::Compute).count(), 12);
+    // Another layout finds every job done, whichever shard did it.
+    let (all, saved) = run(&session, dir.path(), jobs(12));
+    assert_eq!((all.skipped, saved.len()), (12, 0), "{all:?}");
 }
 
 #[test]
@@ -230,8 +273,8 @@ fn a_failed_save_fails_the_job_and_a_rerun_resumes_its_batch() {
     let emulator = emulator();
     let session = fast_session(&emulator);
     let dir = TempDir::new("bulk-save");
-    let path = dir.path().join("journal.jsonl");
-    let summary = Bulk::new(&session).journal(Journal::open(&path).unwrap()).run(jobs(2), |outcome| match outcome {
+    let path = dir.path().join("journal");
+    let summary = Bulk::new(&session).journal(&open(&session, &path)).run(jobs(2), |outcome| match outcome {
         Outcome::Done { key, .. } if *key == "visit-1" => Err("disk full".into()),
         _ => Ok(()),
     });
@@ -261,8 +304,8 @@ fn duplicate_keys_are_refused() {
 fn child_process_of_the_kill_test() {
     let Some(dir) = std::env::var_os("HAUTAI_BULK_CHILD").map(std::path::PathBuf::from) else { return };
     let session = fast(hautai::SessionBuilder::from_env().unwrap()).deadline(Duration::from_secs(2)).build().unwrap();
-    let journal = Journal::open(dir.join("journal.jsonl")).unwrap();
-    Bulk::new(&session).concurrency(4).journal(journal).run(jobs(12), |outcome| {
+    let journal = open(&session, &dir.join("journal"));
+    Bulk::new(&session).concurrency(4).journal(&journal).run(jobs(12), |outcome| {
         if let Outcome::Done { key, batch_id, resumed, .. } = outcome {
             if *resumed {
                 use std::io::Write;
@@ -311,7 +354,7 @@ fn kill_9_at_any_instant_then_a_rerun_finishes_every_job() {
 
     // Never two computes for one batch, never two computed batches for one job.
     assert!(computes(&emulator).iter().all(|c| *c <= 1), "{:?}", computes(&emulator));
-    let journal = Journal::open(dir.path().join("journal.jsonl")).unwrap();
+    let journal = open(&emulator.session(), &dir.path().join("journal"));
     let mut unfinished = Vec::new();
     for job in jobs(12) {
         let saved = dir.path().join(format!("{}.json", job.key()));
@@ -324,13 +367,153 @@ fn kill_9_at_any_instant_then_a_rerun_finishes_every_job() {
     }
     let computed = computes(&emulator).iter().sum::<u32>() as usize;
     assert_eq!(computed, 12 - unfinished.len(), "one computed batch per finished job");
-    // A kill between journaling "compute sent" and sending it leaves a batch that may only
-    // be waited for: the rerun cannot know it never ran, and never risks a second bill. Its
-    // window is a fraction of a millisecond; six kills hit it rarely, and never twice.
+    // A kill between journaling "compute sent" and the request leaving leaves a compute in
+    // doubt: the rerun cannot know it never left, waits for a sign of work, and never risks
+    // a second bill. The window is the few microseconds from the journal's fsync to the
+    // send; six kills hit it rarely, and never twice.
     for key in &unfinished {
         let record = journal.record(key);
-        assert_eq!(record.last, Some(State::Failed), "{key}: {record:?}");
+        assert_eq!((record.last, record.compute), (Some(State::Failed), Compute::InDoubt), "{key}: {record:?}");
         assert_eq!(emulator.compute_calls(record.batch_id.unwrap()), 0, "{key}");
     }
     assert!(unfinished.len() <= 1, "{unfinished:?}");
+}
+
+/// The states journaled for `key` in the journal folder `path`, in order.
+fn states(path: &std::path::Path, key: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(path.join("journal-all.jsonl")).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| l["key"] == key)
+        .map(|l| l["state"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_refused_compute_is_journaled_as_not_taken_and_the_rerun_sends_it_once() {
+    let emulator = emulator();
+    let session = fast_session(&emulator);
+    let dir = TempDir::new("bulk-refused");
+    let path = dir.path().join("journal");
+    emulator.fail_next(Route::Compute, 1, Fault::status(400).body(r#"{"detail":"Not now."}"#));
+    let (summary, _) = run(&session, &path, jobs(1));
+    assert_eq!(summary.failed.len(), 1, "{summary:?}");
+    assert_eq!(states(&path, "visit-0"), ["created", "uploaded", "compute_sent", "compute_refused", "failed"]);
+    assert_eq!(open(&session, &path).record("visit-0").compute, Compute::NotSent);
+    let (rerun, saved) = run(&session, &path, jobs(1));
+    assert_eq!((rerun.done, saved.len()), (1, 1), "{rerun:?}");
+    assert_eq!(computes(&emulator).iter().sum::<u32>(), 1, "{:?}", computes(&emulator));
+}
+
+/// Runs one job on `bulk` in a thread and asks it to stop once the journal `path` shows
+/// `state` for it; returns the summary.
+fn stop_at(bulk: Bulk<'_>, journal: &Journal, path: &std::path::Path, state: &str) -> hautai::bulk::Summary {
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let running = scope.spawn(|| bulk.concurrency(1).journal(journal).stop_when(&stop).run(jobs(1), |_| Ok(())));
+        let start = std::time::Instant::now();
+        while !states(path, "visit-0").iter().any(|s| s == state) {
+            assert!(start.elapsed() < Duration::from_secs(10), "never journaled {state}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        running.join().unwrap()
+    })
+}
+
+#[test]
+fn a_stop_while_compute_waits_for_its_turn_leaves_it_not_sent() {
+    // A rate limit of one request every 2 s: compute waits for its turn after initiate.
+    let emulator = emulator();
+    let slow = fast(emulator.session_builder()).rate_limit(0.5).deadline(Duration::from_secs(30)).build().unwrap();
+    let dir = TempDir::new("bulk-stop-turn");
+    let path = dir.path().join("journal");
+    let journal = open(&slow, &path);
+    let summary = stop_at(Bulk::new(&slow), &journal, &path, "uploaded");
+    drop(journal);
+    assert_eq!((summary.stopped, summary.failed.len()), (1, 0), "{summary:?}");
+    assert_eq!(states(&path, "visit-0"), ["created", "uploaded"], "compute never left");
+    // The same session (its rate limit spaces the rerun's requests too).
+    let (rerun, _) = run(&slow, &path, jobs(1));
+    assert_eq!(rerun.done, 1, "{rerun:?}");
+    assert_eq!(computes(&emulator).iter().sum::<u32>(), 1);
+}
+
+#[test]
+fn a_stop_while_compute_waits_out_a_retry_after_leaves_it_refused() {
+    let emulator = emulator();
+    let session = fast(emulator.session_builder()).deadline(Duration::from_secs(30)).build().unwrap();
+    let dir = TempDir::new("bulk-stop-retry");
+    let path = dir.path().join("journal");
+    emulator.fail_next(Route::Compute, 1, Fault::status(429).retry_after("3"));
+    let journal = open(&session, &path);
+    let summary = stop_at(Bulk::new(&session), &journal, &path, "compute_refused");
+    drop(journal);
+    assert_eq!((summary.stopped, summary.failed.len()), (1, 0), "{summary:?}");
+    assert_eq!(states(&path, "visit-0"), ["created", "uploaded", "compute_sent", "compute_refused"]);
+    let (rerun, _) = run(&session, &path, jobs(1));
+    assert_eq!(rerun.done, 1, "{rerun:?}");
+    assert_eq!(computes(&emulator).iter().sum::<u32>(), 1);
+}
+
+#[test]
+fn a_journal_folder_belongs_to_one_service_and_one_run_at_a_time() {
+    let (one, other) = (emulator(), emulator());
+    let dir = TempDir::new("bulk-bound");
+    let journal = Journal::open(dir.path(), &one.session(), Shard::ALL).unwrap();
+    let busy = Journal::open(dir.path(), &one.session(), Shard::new(0, 2).unwrap()).unwrap_err();
+    assert_eq!(busy.kind(), std::io::ErrorKind::ResourceBusy, "{busy}");
+    assert!(busy.to_string().contains(&format!("process {}", std::process::id())), "{busy}");
+    drop(journal);
+    let elsewhere = Journal::open(dir.path(), &other.session(), Shard::ALL).unwrap_err();
+    assert_eq!(elsewhere.kind(), std::io::ErrorKind::InvalidInput, "{elsewhere}");
+    assert!(elsewhere.to_string().contains(one.base_url()), "{elsewhere}");
+    assert!(Journal::open(dir.path(), &one.session(), Shard::new(1, 2).unwrap()).is_ok());
+}
+
+#[test]
+fn a_batch_the_service_does_not_know_starts_over_once_and_says_so() {
+    let emulator = emulator();
+    let session = fast_session(&emulator);
+    let dir = TempDir::new("bulk-lost");
+    let path = dir.path().join("journal");
+    let lost = hautai::Uuid::from_u128(0x1234);
+    {
+        let journal = open(&session, &path);
+        journal.append("visit-0", State::Created, Some(lost), None).unwrap();
+        journal.append("visit-0", State::ComputeAccepted, None, None).unwrap();
+    }
+    let restarting = Mutex::new(Vec::new());
+    let summary = Bulk::new(&session).journal(&open(&session, &path)).run(jobs(1), |outcome| {
+        if let Outcome::Restarting { key, lost } = outcome {
+            restarting.lock().unwrap().push((key.to_string(), *lost));
+        }
+        Ok(())
+    });
+    assert_eq!((summary.done, summary.restarted, summary.resumed), (1, 1, 0), "{summary:?}");
+    assert_eq!(restarting.into_inner().unwrap(), [("visit-0".to_owned(), lost)]);
+    assert_eq!(computes(&emulator), [1]);
+    assert_eq!(
+        states(&path, "visit-0")[2..],
+        ["lost", "created", "uploaded", "compute_sent", "compute_accepted", "saved"]
+    );
+}
+
+#[test]
+fn a_detection_error_is_retried_only_when_asked() {
+    let emulator = emulator();
+    let session = fast_session(&emulator);
+    let dir = TempDir::new("bulk-detection");
+    let path = dir.path().join("journal");
+    emulator.detection_error(Some((Side::Front, "No face found.")));
+    let (summary, _) = run(&session, &path, jobs(1));
+    assert_eq!(summary.failed.len(), 1, "{summary:?}");
+    // The batch ended for good; a plain rerun only looks at it again (no new compute).
+    let (again, _) = run(&session, &path, jobs(1));
+    assert_eq!((again.failed.len(), computes(&emulator).iter().sum::<u32>()), (1, 1), "{again:?}");
+    // The photo replaced (here: the emulator told to find the face), asked to retry: a new batch.
+    emulator.detection_error(None);
+    let (retried, saved) = run_with(Bulk::new(&session).retry_failed(true), &open(&session, &path), jobs(1));
+    assert_eq!((retried.done, saved.len()), (1, 1), "{retried:?}");
+    assert_eq!(computes(&emulator), [1, 1], "a new batch, computed once");
 }

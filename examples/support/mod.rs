@@ -115,6 +115,21 @@ pub fn scratch_dir() -> PathBuf {
     std::env::temp_dir().join(format!("hautai-samples-{}", std::process::id()))
 }
 
+/// Writes `bytes` to `path` atomically: a temporary file of this writer's own beside it
+/// (process and a counter in its name), then a rename. The temporary file is removed if
+/// anything fails.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let write = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let temporary = path.with_file_name(format!(".{name}.{}-{write}.tmp", std::process::id()));
+    let written = std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
 /// Bytes as KiB or MiB.
 pub fn size(bytes: u64) -> String {
     if bytes >= 1 << 20 {

@@ -8,17 +8,18 @@ use std::path::{Path, PathBuf};
 
 use hautai::{Asset, BatchResults, Session, Side};
 
-/// Writes `results.json`, every asset (named after its place), and `report.html` into
-/// `dir`; `photos` are the user's photos per side. Returns the report's path.
+/// Writes every asset (named after its place) into `dir/assets/`, then `report.html`, and
+/// `results.json` last (each through a temporary file and a rename): a `results.json`
+/// means the rest is there. `photos` are the user's photos per side. Returns the report's
+/// path.
 pub fn save(
     session: &Session,
     results: &BatchResults,
     photos: &[(Side, PathBuf)],
     dir: &Path,
 ) -> Result<PathBuf, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let json = serde_json::to_vec_pretty(results).map_err(|e| e.to_string())?;
-    std::fs::write(dir.join("results.json"), json).map_err(|e| format!("cannot write results.json: {e}"))?;
+    let assets_dir = dir.join("assets");
+    std::fs::create_dir_all(&assets_dir).map_err(|e| format!("cannot create {}: {e}", assets_dir.display()))?;
     let assets = results.assets();
     // Eight at a time: a batch has a few hundred small assets.
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -28,7 +29,7 @@ pub fn save(
                 scope.spawn(|| {
                     let mut failures = Vec::new();
                     while let Some(asset) = assets.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
-                        if let Err(e) = session.download_to(&asset.url, dir.join(asset.file_name())) {
+                        if let Err(e) = session.download_to(&asset.url, assets_dir.join(asset.file_name())) {
                             failures.push(e.to_string());
                         }
                     }
@@ -45,9 +46,11 @@ pub fn save(
             assets.len()
         ));
     }
-    let html = page(results, &assets, photos, dir);
+    let html = page(results, &assets, photos, &assets_dir);
     let path = dir.join("report.html");
-    std::fs::write(&path, html).map_err(|e| format!("cannot write report.html: {e}"))?;
+    super::write_atomically(&path, html.as_bytes()).map_err(|e| format!("cannot write report.html: {e}"))?;
+    let json = serde_json::to_vec_pretty(results).map_err(|e| e.to_string())?;
+    super::write_atomically(&dir.join("results.json"), &json).map_err(|e| format!("cannot write results.json: {e}"))?;
     Ok(path)
 }
 
@@ -67,7 +70,7 @@ pub fn index(dir: &Path, visits: &[(String, Option<String>, String)]) -> std::io
          <style>{STYLE}</style></head><body><main><h1>Visits</h1>\
          <table><thead><tr><th>Visit</th><th>Status</th></tr></thead><tbody>{rows}</tbody></table></main></body></html>"
     );
-    std::fs::write(dir.join("index.html"), html)
+    super::write_atomically(&dir.join("index.html"), html.as_bytes())
 }
 
 fn page(results: &BatchResults, assets: &[Asset], photos: &[(Side, PathBuf)], dir: &Path) -> String {

@@ -1,8 +1,8 @@
-//! The journal of a bulk run: one JSON line per state change of a job, appended and
-//! flushed to disk (`fsync`) before the run goes on, so that a rerun knows which batches
-//! exist, which were (or may have been) computed, and which results were saved.
+//! The journal of bulk runs: a folder of append-only JSON-lines files, one per shard layout
+//! that ran there, each line flushed to disk (`fsync`) before the run goes on.
 //!
 //! ```text
+//! {"run":3,"service":"https://saas.haut.ai","company":"3fa8...","shard":"all","pid":4242}
 //! {"key":"visit-7","state":"created","batch_id":"5243ab6a-bd30-4932-b98c-45e43edfdc36"}
 //! {"key":"visit-7","state":"uploaded"}
 //! {"key":"visit-7","state":"compute_sent"}
@@ -10,8 +10,11 @@
 //! {"key":"visit-7","state":"saved"}
 //! ```
 //!
-//! A line cut short by a kill is dropped when the journal is opened; every complete line
-//! before it counts.
+//! A run opens the folder, reads every journal in it (whatever shard layout wrote them),
+//! and appends to its own file after a header line that numbers the run and names the
+//! service and company it talks to. A job's lines are folded in run order, so what a job
+//! needs next does not depend on the layout that ran it before. A line cut short by a kill
+//! is ignored, and cut off when its file is next written.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -22,26 +25,52 @@ use std::sync::{Mutex, PoisonError};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::lock::{self, RunLock};
+use super::shard::Shard;
+use crate::session::Session;
+
 /// A state change of a job, as journaled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum State {
     /// The batch exists on the server.
     Created,
     /// Every image is uploaded.
     Uploaded,
-    /// Compute is about to be sent: from here it may have been, so the batch is only ever
-    /// resumed, never computed again.
+    /// A compute request is leaving now (written right before each attempt, after any
+    /// wait): until the service answers, compute is in doubt.
     ComputeSent,
+    /// The service certainly did not take compute: it refused it (429, 503, a 4xx), or it
+    /// was never sent (a stop while it waited). A rerun starts the job over.
+    ComputeRefused,
     /// The service took compute.
     ComputeAccepted,
     /// The results were handed over and saved: the job is done.
     Saved,
-    /// The job failed (a rerun tries it again, resuming its batch if compute was sent).
+    /// The job failed; the line says why, and whether its batch ended for good.
     Failed,
+    /// The service does not know the job's batch (it answered 404): nothing was computed
+    /// there, and the job starts over.
+    Lost,
 }
 
-/// One line of the journal.
+/// What the journal says of a job's compute, for its current batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Compute {
+    /// Never sent, or certainly refused: sending it again cannot pay twice.
+    #[default]
+    NotSent,
+    /// Sent, and its answer lost: the service may or may not be computing. Only ever
+    /// waited for, never sent again (unless the caller asks, see
+    /// [`Bulk::retry_failed`](super::Bulk::retry_failed)).
+    InDoubt,
+    /// The service took it.
+    Accepted,
+}
+
+/// One line of a journal: a job's state change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Line {
     key: String,
@@ -50,168 +79,378 @@ struct Line {
     batch_id: Option<Uuid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
+    /// With `failed`: the batch ended for good (a detection error, a compute never
+    /// confirmed), so waiting on it again cannot help.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    ended: bool,
 }
 
-/// What the journal says of one job.
+/// The first line a run writes: which run it is and what it talks to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Header {
+    run: u64,
+    service: String,
+    company: Uuid,
+    shard: String,
+    pid: u32,
+}
+
+/// What the journals say of one job.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct JobRecord {
-    /// The job's batch, once one was created.
+    /// The job's current batch, once one was created.
     pub batch_id: Option<Uuid>,
-    /// Whether compute was sent (or may have been) for that batch.
-    pub compute_sent: bool,
+    /// What became of compute for that batch.
+    pub compute: Compute,
     /// Whether the results were saved: the job is done.
     pub saved: bool,
+    /// Why the job's last run failed, if it did and was not saved since.
+    pub failure: Option<String>,
+    /// Whether that failure ended the batch for good (see [`State::Failed`]).
+    pub ended: bool,
     /// The last state journaled.
     pub last: Option<State>,
 }
 
 impl JobRecord {
-    /// What a new run does with this job.
-    pub fn next_step(&self) -> NextStep {
-        match (self.saved, self.compute_sent, self.batch_id) {
-            (true, _, _) => NextStep::Skip,
-            (false, true, Some(batch_id)) => NextStep::Resume(batch_id),
+    /// What a new run does with this job. With `retry_failed`, a job whose batch ended for
+    /// good in a failure (a detection error, a compute never confirmed) starts over.
+    pub fn next_step(&self, retry_failed: bool) -> NextStep {
+        if self.saved {
+            return NextStep::Skip;
+        }
+        match (self.batch_id, self.compute) {
+            (Some(_), Compute::InDoubt | Compute::Accepted) if retry_failed && self.ended => NextStep::Start,
+            (Some(batch_id), Compute::InDoubt) => NextStep::Resume { batch_id, confirmed: false },
+            (Some(batch_id), Compute::Accepted) => NextStep::Resume { batch_id, confirmed: true },
             _ => NextStep::Start,
         }
     }
+
+    /// Applies a state change.
+    fn fold(&mut self, line: &Line) {
+        match line.state {
+            // A new batch: whatever the last one was, it was never computed.
+            State::Created => *self = JobRecord { batch_id: line.batch_id, ..JobRecord::default() },
+            State::Lost => *self = JobRecord::default(),
+            State::Uploaded => {}
+            State::ComputeSent => self.compute = Compute::InDoubt,
+            State::ComputeRefused => self.compute = Compute::NotSent,
+            State::ComputeAccepted => self.compute = Compute::Accepted,
+            State::Saved => {
+                self.saved = true;
+                self.failure = None;
+                self.ended = false;
+            }
+            State::Failed => {
+                self.failure = Some(line.reason.clone().unwrap_or_default());
+                self.ended = line.ended;
+            }
+        }
+        self.last = Some(line.state);
+    }
 }
 
-/// What a run does with a job, given the journal.
+/// What a run does with a job, given the journals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum NextStep {
     /// Done in an earlier run.
     Skip,
-    /// Compute was (or may have been) sent: wait for this batch's results, never compute.
-    Resume(Uuid),
+    /// Compute was sent for this batch: wait for its results, never compute again.
+    /// `confirmed: false` (compute in doubt) gives the batch
+    /// [`COMPUTE_CONFIRMATION`](crate::COMPUTE_CONFIRMATION) to show work before the wait
+    /// fails with advice.
+    Resume {
+        /// The batch.
+        batch_id: Uuid,
+        /// Whether the service took compute (rather than it being in doubt).
+        confirmed: bool,
+    },
     /// Nothing was computed: analyse from the start (an unused batch costs nothing).
     Start,
 }
 
-/// An append-only journal file, shared by the threads of a run.
+/// The journal folder of bulk runs, opened by one run: what every journal in it says, the
+/// file this run appends to, and the lock that keeps other runs off this run's jobs.
+///
+/// Opening it refuses, at once, when another live run could work the same jobs (any run
+/// but another shard of the same layout), or when the folder was written against another
+/// service or company (its batches do not exist there). Both locks are OS file locks
+/// ([`File::try_lock`]): the kernel releases them when a process ends, `kill -9` included.
 #[derive(Debug)]
 pub struct Journal {
-    path: PathBuf,
+    dir: PathBuf,
+    shard: Shard,
     file: Mutex<File>,
     jobs: HashMap<String, JobRecord>,
+    _lock: RunLock,
 }
 
 impl Journal {
-    /// Opens (or creates) the journal at `path` and reads what it holds. A torn last line
-    /// is cut off; lines that are not journal lines are ignored.
-    pub fn open(path: impl AsRef<Path>) -> io::Result<Journal> {
-        let path = path.as_ref().to_path_buf();
-        let mut file = OpenOptions::new().read(true).append(true).create(true).open(&path)?;
-        let mut text = Vec::new();
-        file.read_to_end(&mut text)?;
-        // A kill mid-write leaves a line without its newline: drop it, so the next line
-        // appended starts clean.
-        let complete = text.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-        if complete < text.len() {
-            file.set_len(complete as u64)?;
-            file.seek(SeekFrom::End(0))?;
-            file.sync_data()?;
+    /// Opens (or creates) the journal folder `dir` for a run of `shard` on `session`.
+    ///
+    /// Errors: [`io::ErrorKind::ResourceBusy`] when another live run holds jobs this one
+    /// could work (the message names its process and shard); [`io::ErrorKind::InvalidInput`]
+    /// when the folder belongs to another service or company; other I/O errors as they come.
+    ///
+    /// ```no_run
+    /// use hautai::bulk::{Journal, Shard};
+    ///
+    /// let session = hautai::Session::from_env()?;
+    /// let journal = Journal::open("results/.hautai", &session, Shard::ALL)?;
+    /// # let _ = journal;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open(dir: impl AsRef<Path>, session: &Session, shard: Shard) -> io::Result<Journal> {
+        let dir = dir.as_ref().to_path_buf();
+        std::fs::create_dir_all(&dir)?;
+        let folder = lock::Folder::lock(&dir)?;
+        let run_lock = folder.claim(shard)?;
+        let read = read_folder(&dir)?;
+        let service = session.base_url();
+        let company = session.company_id();
+        if let Some(other) = read.headers.iter().find(|h| h.service != service || h.company != company) {
+            let forgets = if other.service.starts_with("http://") {
+                " (an emulator forgets its batches when it stops)"
+            } else {
+                ""
+            };
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{} holds the journal of runs against {} (company {}), and this session talks to {service} \
+                     (company {company}): its batches exist only there{forgets}; use another folder for this service",
+                    dir.display(),
+                    other.service,
+                    other.company
+                ),
+            ));
         }
-        let mut jobs: HashMap<String, JobRecord> = HashMap::new();
-        for line in text[..complete].split(|b| *b == b'\n') {
-            let Ok(line) = serde_json::from_slice::<Line>(line) else { continue };
-            let record = jobs.entry(line.key).or_default();
-            fold(record, line.state, line.batch_id);
-        }
-        Ok(Journal { path, file: Mutex::new(file), jobs })
+        let mut file = OpenOptions::new().read(true).append(true).create(true).open(dir.join(file_name(shard)))?;
+        cut_torn_line(&mut file)?;
+        let header = Header {
+            run: read.last_run + 1,
+            service: service.to_owned(),
+            company,
+            shard: shard.to_string(),
+            pid: std::process::id(),
+        };
+        write_line(&mut file, &header)?;
+        drop(folder);
+        Ok(Journal { dir, shard, file: Mutex::new(file), jobs: read.jobs, _lock: run_lock })
     }
 
-    /// Where the journal is.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The journal folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
-    /// What the journal said of `key` when it was opened.
+    /// The shard this run works (a [`Bulk`](super::Bulk) given this journal runs it).
+    pub fn shard(&self) -> Shard {
+        self.shard
+    }
+
+    /// What the journals said of `key` when the folder was opened.
     pub fn record(&self, key: &str) -> JobRecord {
         self.jobs.get(key).cloned().unwrap_or_default()
     }
 
+    /// Calls `f` with what every journal in the folder says now, while no other run can
+    /// open the folder or call this: for reports over every shard's jobs (a summary written
+    /// here is never older than one written by another shard before).
+    pub fn with_every_record<T>(&self, f: impl FnOnce(&HashMap<String, JobRecord>) -> T) -> io::Result<T> {
+        let _folder = lock::Folder::lock(&self.dir)?;
+        Ok(f(&read_folder(&self.dir)?.jobs))
+    }
+
     /// Appends a state change and flushes it to disk before returning.
     pub fn append(&self, key: &str, state: State, batch_id: Option<Uuid>, reason: Option<&str>) -> io::Result<()> {
-        let line = Line { key: key.to_owned(), state, batch_id, reason: reason.map(str::to_owned) };
-        let mut bytes = serde_json::to_vec(&line).map_err(io::Error::other)?;
-        bytes.push(b'\n');
-        let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
-        // One write per line: a kill leaves at most the last line torn.
-        file.write_all(&bytes)?;
-        file.sync_data()
+        self.write(&Line { key: key.to_owned(), state, batch_id, reason: reason.map(str::to_owned), ended: false })
+    }
+
+    /// Journals that the job `key` failed, and whether its batch `ended` for good.
+    pub(crate) fn failed(&self, key: &str, reason: &str, ended: bool) -> io::Result<()> {
+        let line =
+            Line { key: key.to_owned(), state: State::Failed, batch_id: None, reason: Some(reason.into()), ended };
+        self.write(&line)
+    }
+
+    fn write(&self, line: &Line) -> io::Result<()> {
+        write_line(&mut self.file.lock().unwrap_or_else(PoisonError::into_inner), line)
     }
 }
 
-/// Applies a state change to a job's record.
-fn fold(record: &mut JobRecord, state: State, batch_id: Option<Uuid>) {
-    match state {
-        // A new batch: whatever the last one was, it was never computed.
-        State::Created => *record = JobRecord { batch_id, ..JobRecord::default() },
-        State::ComputeSent | State::ComputeAccepted => record.compute_sent = true,
-        State::Saved => record.saved = true,
-        State::Uploaded | State::Failed => {}
+/// The file a run of `shard` appends to.
+fn file_name(shard: Shard) -> String {
+    if shard == Shard::ALL {
+        "journal-all.jsonl".to_owned()
+    } else {
+        format!("journal-{}-of-{}.jsonl", shard.index(), shard.count())
     }
-    record.last = Some(state);
+}
+
+/// One JSON line, written at once and flushed to disk: a kill leaves at most this line torn.
+fn write_line(file: &mut File, value: &impl Serialize) -> io::Result<()> {
+    let mut bytes = serde_json::to_vec(value).map_err(io::Error::other)?;
+    bytes.push(b'\n');
+    file.write_all(&bytes)?;
+    file.sync_data()
+}
+
+/// A kill mid-write leaves a line without its newline: cut it off, so the next line
+/// appended starts clean.
+fn cut_torn_line(file: &mut File) -> io::Result<()> {
+    let mut text = Vec::new();
+    file.seek(SeekFrom::Start(0))?;
+    file.read_to_end(&mut text)?;
+    let complete = complete_len(&text);
+    if complete < text.len() {
+        file.set_len(complete as u64)?;
+        file.sync_data()?;
+    }
+    file.seek(SeekFrom::End(0))?;
+    Ok(())
+}
+
+/// The length of `text` up to and including its last newline.
+fn complete_len(text: &[u8]) -> usize {
+    text.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1)
+}
+
+/// What every journal in a folder says.
+struct Folder {
+    jobs: HashMap<String, JobRecord>,
+    headers: Vec<Header>,
+    last_run: u64,
+}
+
+/// Reads every `journal*.jsonl` in `dir` and folds each job's lines in run order. Lines
+/// before a file's first header (a journal of an earlier version) count as run 0; lines
+/// that are neither headers nor job lines are ignored, and so is a torn last line.
+fn read_folder(dir: &Path) -> io::Result<Folder> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            name.starts_with("journal") && name.ends_with(".jsonl")
+        })
+        .collect();
+    names.sort();
+    let mut lines: Vec<(u64, usize, Line)> = Vec::new();
+    let mut headers = Vec::new();
+    for path in names {
+        let text = std::fs::read(&path)?;
+        let mut run = 0;
+        for raw in text[..complete_len(&text)].split(|b| *b == b'\n') {
+            if let Ok(header) = serde_json::from_slice::<Header>(raw) {
+                run = header.run;
+                headers.push(header);
+            } else if let Ok(line) = serde_json::from_slice::<Line>(raw) {
+                lines.push((run, lines.len(), line));
+            }
+        }
+    }
+    // Runs in order; within a run, the order of its file. (Two runs with one number are
+    // shards of one layout, which never share a job.)
+    lines.sort_by_key(|(run, at, _)| (*run, *at));
+    let mut jobs: HashMap<String, JobRecord> = HashMap::new();
+    for (_, _, line) in &lines {
+        jobs.entry(line.key.clone()).or_default().fold(line);
+    }
+    let last_run = headers.iter().map(|h| h.run).max().unwrap_or(0);
+    Ok(Folder { jobs, headers, last_run })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn temp(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("hautai-journal-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("journal.jsonl");
-        let _ = std::fs::remove_file(&path);
-        path
+    fn line(state: State, batch: Option<u128>) -> Line {
+        Line { key: "k".into(), state, batch_id: batch.map(Uuid::from_u128), reason: None, ended: false }
     }
 
-    #[test]
-    fn states_fold_into_what_a_rerun_does() {
-        let batch = Uuid::from_u128(7);
+    fn fold(states: &[(State, Option<u128>)]) -> JobRecord {
         let mut record = JobRecord::default();
-        assert_eq!(record.next_step(), NextStep::Start);
-        fold(&mut record, State::Created, Some(batch));
-        fold(&mut record, State::Uploaded, None);
-        assert_eq!(record.next_step(), NextStep::Start, "uploaded but not computed: start over");
-        fold(&mut record, State::ComputeSent, None);
-        assert_eq!(record.next_step(), NextStep::Resume(batch), "compute may have been sent: resume");
-        fold(&mut record, State::Failed, None);
-        assert_eq!(record.next_step(), NextStep::Resume(batch), "a failure after compute still resumes");
-        fold(&mut record, State::Saved, None);
-        assert_eq!(record.next_step(), NextStep::Skip);
-        let mut restarted = JobRecord::default();
-        fold(&mut restarted, State::Created, Some(batch));
-        fold(&mut restarted, State::Failed, None);
-        fold(&mut restarted, State::Created, Some(Uuid::from_u128(8)));
-        assert_eq!(restarted.next_step(), NextStep::Start);
-        assert_eq!(restarted.batch_id, Some(Uuid::from_u128(8)));
+        for (state, batch) in states {
+            record.fold(&line(*state, *batch));
+        }
+        record
     }
 
     #[test]
-    fn lines_are_read_back_and_a_torn_last_line_is_cut_off() {
-        let path = temp("torn");
-        let batch = Uuid::from_u128(9);
-        {
-            let journal = Journal::open(&path).unwrap();
-            journal.append("a", State::Created, Some(batch), None).unwrap();
-            journal.append("a", State::ComputeSent, None, None).unwrap();
-            journal.append("b", State::Failed, None, Some("no face")).unwrap();
+    fn every_state_folds_into_what_a_rerun_does() {
+        use State::*;
+        let b = Some(7);
+        let resume = |confirmed| NextStep::Resume { batch_id: Uuid::from_u128(7), confirmed };
+        type States<'a> = &'a [(State, Option<u128>)];
+        let cases: &[(States, NextStep)] = &[
+            (&[], NextStep::Start),
+            (&[(Created, b)], NextStep::Start),
+            (&[(Created, b), (Uploaded, None)], NextStep::Start),
+            (&[(Created, b), (Uploaded, None), (ComputeSent, None)], resume(false)),
+            (&[(Created, b), (ComputeSent, None), (ComputeRefused, None)], NextStep::Start),
+            (&[(Created, b), (ComputeSent, None), (ComputeRefused, None), (ComputeSent, None)], resume(false)),
+            (&[(Created, b), (ComputeSent, None), (ComputeAccepted, None)], resume(true)),
+            (&[(Created, b), (ComputeSent, None), (ComputeAccepted, None), (Failed, None)], resume(true)),
+            (&[(Created, b), (ComputeSent, None), (ComputeRefused, None), (Failed, None)], NextStep::Start),
+            (&[(Created, b), (ComputeSent, None), (ComputeAccepted, None), (Saved, None)], NextStep::Skip),
+            (&[(Created, b), (ComputeSent, None), (ComputeAccepted, None), (Lost, None)], NextStep::Start),
+            (&[(Created, b), (ComputeSent, None), (Created, Some(8))], NextStep::Start),
+        ];
+        for (states, expected) in cases {
+            assert_eq!(fold(states).next_step(false), *expected, "{states:?}");
         }
-        // A kill in the middle of a line, then garbage a human left there.
-        let mut text = std::fs::read_to_string(&path).unwrap();
-        text.insert_str(0, "not json\n");
-        text.push_str(r#"{"key":"a","state":"sa"#);
-        std::fs::write(&path, &text).unwrap();
+    }
 
-        let journal = Journal::open(&path).unwrap();
-        assert_eq!(journal.record("a").next_step(), NextStep::Resume(batch));
-        assert_eq!(journal.record("b").last, Some(State::Failed));
-        assert_eq!(journal.record("c"), JobRecord::default());
-        journal.append("a", State::Saved, None, None).unwrap();
-        drop(journal);
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.ends_with("}\n{\"key\":\"a\",\"state\":\"saved\"}\n"), "{text}");
-        assert_eq!(Journal::open(&path).unwrap().record("a").next_step(), NextStep::Skip);
+    #[test]
+    fn a_failure_that_ended_the_batch_starts_over_only_when_asked() {
+        let mut record = fold(&[(State::Created, Some(7)), (State::ComputeSent, None), (State::ComputeAccepted, None)]);
+        record.fold(&Line { ended: true, reason: Some("no face".into()), ..line(State::Failed, None) });
+        assert_eq!(record.failure.as_deref(), Some("no face"));
+        assert_eq!(record.next_step(false), NextStep::Resume { batch_id: Uuid::from_u128(7), confirmed: true });
+        assert_eq!(record.next_step(true), NextStep::Start);
+        // A failure a wait can still mend (a deadline) is resumed even when asked.
+        record.fold(&line(State::Failed, None));
+        assert!(!record.ended);
+        assert_eq!(record.next_step(true), NextStep::Resume { batch_id: Uuid::from_u128(7), confirmed: true });
+        // Saved: done, whatever failed before.
+        record.fold(&line(State::Saved, None));
+        assert_eq!((record.next_step(true), record.failure.clone()), (NextStep::Skip, None));
+    }
+
+    #[test]
+    fn lines_are_folded_in_run_order_across_files_and_torn_lines_are_ignored() {
+        let dir = std::env::temp_dir().join(format!("hautai-journal-fold-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let header = |run: u64| {
+            let h = Header { run, service: "s".into(), company: Uuid::nil(), shard: "all".into(), pid: 1 };
+            serde_json::to_string(&h).unwrap()
+        };
+        let job = |key: &str, state: &str| format!(r#"{{"key":"{key}","state":"{state}"}}"#);
+        // Run 2 (in the file that sorts first) saved "a"; run 1 had failed it. A file of an
+        // earlier version without headers counts as run 0.
+        let later = [header(2), job("a", "saved")].join("\n") + "\n";
+        let earlier = [header(1), job("a", "failed"), job("b", "compute_sent")].join("\n") + "\n" + r#"{"key":"b","st"#;
+        std::fs::write(dir.join("journal-0-of-2.jsonl"), later).unwrap();
+        std::fs::write(dir.join("journal-all.jsonl"), earlier).unwrap();
+        std::fs::write(dir.join("journal.jsonl"), format!("not json\n{}\n", job("c", "saved"))).unwrap();
+        std::fs::write(dir.join("notes.jsonl"), format!("{}\n", job("d", "saved"))).unwrap();
+        let read = read_folder(&dir).unwrap();
+        assert_eq!(read.last_run, 2);
+        assert!(read.jobs["a"].saved && read.jobs["a"].failure.is_none(), "{:?}", read.jobs["a"]);
+        assert_eq!(read.jobs["b"].compute, Compute::InDoubt);
+        assert!(read.jobs["c"].saved);
+        assert!(!read.jobs.contains_key("d"), "only journal*.jsonl files are journals");
+
+        let mut file = OpenOptions::new().read(true).append(true).open(dir.join("journal-all.jsonl")).unwrap();
+        cut_torn_line(&mut file).unwrap();
+        write_line(&mut file, &line(State::Saved, None)).unwrap();
+        let text = std::fs::read_to_string(dir.join("journal-all.jsonl")).unwrap();
+        assert!(text.ends_with("\"compute_sent\"}\n{\"key\":\"k\",\"state\":\"saved\"}\n"), "{text}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -2,17 +2,27 @@
 //!
 //! A [`Bulk`] runner takes [`Job`]s (a key, the images, options), runs a bounded number at
 //! a time on scoped threads sharing one [`Session`](crate::Session) (so they share its connection pool,
-//! its `Retry-After` holds, its retry budget and what it learned about polling), hands
-//! each [`Outcome`] to the caller as it ends, and returns a [`Summary`].
+//! its `Retry-After` holds, its retry budget, its adaptive rate and what it learned about
+//! polling), hands each [`Outcome`] to the caller as it ends, and returns a [`Summary`].
 //!
-//! With a [`Journal`], reruns are safe: every state change of a job is on disk before the
-//! run goes on, a finished job is skipped, a job whose compute was (or may have been)
-//! sent is only ever resumed with [`Session::wait_for_results`](crate::Session::wait_for_results), never computed again, and
-//! a job that stopped before compute starts over. A [`Shard`] splits the jobs between
-//! machines by a stable hash of their keys, each shard with its own journal.
+//! With a [`Journal`] (a folder), reruns are safe whatever the user does:
+//!
+//! * every state change of a job is on disk before the run goes on, and a finished job is
+//!   skipped, whatever shard layout finished it;
+//! * a job whose compute the service took, or may have taken (sent, answer lost), is only
+//!   ever resumed with [`Session::wait_for_results`](crate::Session::wait_for_results),
+//!   never computed again; one in doubt must show work within
+//!   [`COMPUTE_CONFIRMATION`](crate::COMPUTE_CONFIRMATION) or fails with advice;
+//! * a job whose compute was certainly not taken (refused, or never sent: a stop or kill
+//!   while it waited) starts over, and so does one whose batch the service does not know;
+//! * two runs that could work the same job never run at once: the second is refused;
+//! * the journal is bound to the service and company it was written against.
+//!
+//! A [`Shard`] splits the jobs between machines by a stable hash of their keys; the shards
+//! of one layout run side by side on one journal folder.
 //!
 //! ```no_run
-//! use hautai::bulk::{Bulk, Job, Journal, Outcome};
+//! use hautai::bulk::{Bulk, Job, Journal, Outcome, Shard};
 //! use hautai::Images;
 //!
 //! let session = hautai::Session::from_env()?;
@@ -20,7 +30,8 @@
 //!     let images = Images::new().front(format!("{visit}/front.jpg"));
 //!     Job::new(visit, images)
 //! });
-//! let summary = Bulk::new(&session).concurrency(8).journal(Journal::open("journal.jsonl")?).run(jobs, |outcome| {
+//! let journal = Journal::open("journal", &session, Shard::ALL)?;
+//! let summary = Bulk::new(&session).concurrency(8).journal(&journal).run(jobs, |outcome| {
 //!     if let Outcome::Done { key, results, .. } = outcome {
 //!         let json = serde_json::to_vec(results).map_err(|e| e.to_string())?;
 //!         std::fs::write(format!("{key}.json"), json).map_err(|e| e.to_string())?;
@@ -32,12 +43,13 @@
 //! ```
 
 mod journal;
+mod lock;
 mod runner;
 mod shard;
 
 use uuid::Uuid;
 
-pub use journal::{JobRecord, Journal, NextStep, State};
+pub use journal::{Compute, JobRecord, Journal, NextStep, State};
 pub use runner::Bulk;
 pub use shard::Shard;
 
@@ -96,7 +108,8 @@ pub enum Outcome<'a> {
         /// Whether an earlier run had started this batch (resumed, not computed again).
         resumed: bool,
     },
-    /// The job failed; a rerun tries it again (resuming its batch if compute was sent).
+    /// The job failed. A rerun resumes its batch if the service took compute (or may
+    /// have), and starts it over otherwise.
     Failed {
         /// The job.
         key: &'a str,
@@ -109,6 +122,16 @@ pub enum Outcome<'a> {
     Skipped {
         /// The job.
         key: &'a str,
+        /// The batch whose results were saved, when the journal knows it.
+        batch_id: Option<Uuid>,
+    },
+    /// The service does not know the batch an earlier run left for this job (it answered
+    /// 404): nothing was computed there, so the job starts over now, once.
+    Restarting {
+        /// The job.
+        key: &'a str,
+        /// The batch the service does not know.
+        lost: Uuid,
     },
 }
 
@@ -124,6 +147,8 @@ pub struct Summary {
     pub skipped: usize,
     /// Jobs that failed, with why: `(key, reason)`.
     pub failed: Vec<(String, String)>,
+    /// Jobs started over because the service did not know their earlier batch.
+    pub restarted: usize,
     /// Jobs stopped by a stop request while running; a rerun picks them up.
     pub stopped: usize,
     /// Whether the run ended before every job did: stopped while jobs were running or

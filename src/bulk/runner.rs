@@ -12,6 +12,7 @@ use super::{Job, Outcome, Shard, Summary};
 use crate::error::{Error, Result};
 use crate::model::BatchResults;
 use crate::observe::{Control, Event, Observer};
+use crate::pipeline::AnalysisOptions;
 use crate::session::Session;
 
 /// Runs many analyses on one session, a bounded number at a time. See the
@@ -20,15 +21,16 @@ use crate::session::Session;
 pub struct Bulk<'s> {
     session: &'s Session,
     concurrency: usize,
-    journal: Option<Journal>,
+    journal: Option<&'s Journal>,
     shard: Shard,
     stop: Option<&'s AtomicBool>,
+    retry_failed: bool,
 }
 
 impl<'s> Bulk<'s> {
     /// A runner on `session`: 4 jobs at a time, no journal, every job.
     pub fn new(session: &'s Session) -> Self {
-        Bulk { session, concurrency: 4, journal: None, shard: Shard::ALL, stop: None }
+        Bulk { session, concurrency: 4, journal: None, shard: Shard::ALL, stop: None, retry_failed: false }
     }
 
     /// How many jobs run at the same time (at least 1). Each runs its uploads in
@@ -38,15 +40,31 @@ impl<'s> Bulk<'s> {
         self
     }
 
-    /// Journals every state change to `journal` and follows what it already holds.
-    pub fn journal(mut self, journal: Journal) -> Self {
+    /// Journals every state change to `journal` and follows what it already holds. The
+    /// run works the journal's shard (the one it was opened for).
+    pub fn journal(mut self, journal: &'s Journal) -> Self {
+        self.shard = journal.shard();
         self.journal = Some(journal);
         self
     }
 
-    /// Runs only the jobs of `shard`; the others are not counted at all.
+    /// Runs only the jobs of `shard`; the others are not counted at all. Without a
+    /// journal only: a journal brings its own shard.
     pub fn shard(mut self, shard: Shard) -> Self {
-        self.shard = shard;
+        if self.journal.is_none() {
+            self.shard = shard;
+        }
+        self
+    }
+
+    /// Starts over the jobs whose last run failed with their batch ended for good: a
+    /// detection error (replace the photo first), or a compute in doubt that never showed
+    /// work. Such a job is paid for again if its first compute did arrive after all; that
+    /// is the choice this setting makes. Failed jobs whose batch may still finish (a
+    /// deadline, a failed save) are resumed as always, and jobs whose compute was
+    /// certainly not taken start over without it.
+    pub fn retry_failed(mut self, on: bool) -> Self {
+        self.retry_failed = on;
         self
     }
 
@@ -107,56 +125,95 @@ impl<'s> Bulk<'s> {
         H: Fn(&Outcome<'_>) -> Result<(), String>,
     {
         let key = job.key.as_str();
-        let record = self.journal.as_ref().map(|j| j.record(key)).unwrap_or_default();
-        let watcher = Watcher {
-            bulk: self,
-            key,
-            sides: job.images.sides().count(),
-            uploaded: AtomicUsize::new(0),
-            error: Mutex::new(None),
-            journal_failed,
-        };
-        let options = job.options.clone().observer(&watcher);
-        let (result, resumed) = match record.next_step() {
+        let record = self.journal.map(|j| j.record(key)).unwrap_or_default();
+        let (mut result, mut resumed) = match record.next_step(self.retry_failed) {
             NextStep::Skip => {
-                let _ = handle(&Outcome::Skipped { key });
+                let _ = handle(&Outcome::Skipped { key, batch_id: record.batch_id });
                 return Ended::Skipped;
             }
-            NextStep::Resume(batch_id) => (self.session.wait_for_results_with(batch_id, &options), true),
-            NextStep::Start => (self.session.run_analysis(&job.images, &options), false),
+            NextStep::Resume { batch_id, confirmed } => (
+                self.watched(job, journal_failed, |options| {
+                    if confirmed {
+                        self.session.wait_for_results_with(batch_id, options)
+                    } else {
+                        self.session.resume_unconfirmed(batch_id, options)
+                    }
+                }),
+                true,
+            ),
+            NextStep::Start => {
+                (self.watched(job, journal_failed, |o| self.session.run_analysis(&job.images, o)), false)
+            }
         };
-        if let Some(error) = lock(&watcher.error).take() {
-            // The journal is the record of what was paid for: without it, nothing goes on.
-            let error = Error::Config(format!("cannot write the journal: {error}"));
-            let _ = handle(&Outcome::Failed {
-                key,
-                batch_id: result.as_ref().err().and_then(Error::batch_id),
-                error: &error,
-            });
-            return Ended::Failed(error.to_string());
+        let mut restarted = false;
+        if let (true, Some(lost)) = (resumed, record.batch_id)
+            && matches!(&result, Err(error) if error.status() == Some(404))
+        {
+            // The service does not know the batch: nothing was computed there. Start over,
+            // once (the new batch replaces the lost one in the journal).
+            if let Err(error) = self.write(key, State::Lost, Some(lost), None) {
+                result = Err(journal_error(error));
+            } else {
+                let _ = handle(&Outcome::Restarting { key, lost });
+                result = self.watched(job, journal_failed, |o| self.session.run_analysis(&job.images, o));
+                (resumed, restarted) = (false, true);
+            }
         }
         match result {
-            Ok(results) => self.done(key, &results, resumed, handle),
+            Ok(results) => self.done(key, &results, resumed, restarted, handle),
             // Only the runner's own observer cancels, on a stop request (a journal that
-            // cannot be written was dealt with above).
+            // cannot be written was dealt with in `watched`).
             Err(Error::Cancelled { .. }) => Ended::Stopped,
             Err(error) => {
-                let _ = self.write(key, State::Failed, error.batch_id(), Some(&error.to_string()));
+                if crate::pipeline::compute_not_taken(&error) {
+                    let _ = self.write(key, State::ComputeRefused, None, None);
+                }
+                // A batch that ended for good: only a deliberate retry starts it over.
+                let ended =
+                    matches!(error.innermost(), Error::Detection(_)) || crate::pipeline::compute_unconfirmed(&error);
+                if let Some(journal) = self.journal {
+                    let _ = journal.failed(key, &error.to_string(), ended);
+                }
                 let _ = handle(&Outcome::Failed { key, batch_id: error.batch_id(), error: &error });
                 Ended::Failed(error.to_string())
             }
         }
     }
 
+    /// Runs `call` with a fresh watcher journaling the job's progress; a journal that
+    /// cannot be written ends the call, and the run, with that error.
+    fn watched(
+        &self,
+        job: &Job<'_>,
+        journal_failed: &AtomicBool,
+        call: impl FnOnce(&AnalysisOptions<'_>) -> Result<BatchResults>,
+    ) -> Result<BatchResults> {
+        let watcher = Watcher {
+            bulk: self,
+            key: &job.key,
+            sides: job.images.sides().count(),
+            uploaded: AtomicUsize::new(0),
+            computing: AtomicBool::new(false),
+            error: Mutex::new(None),
+            journal_failed,
+        };
+        let result = call(&job.options.clone().observer(&watcher));
+        match lock(&watcher.error).take() {
+            // The journal is the record of what was paid for: without it, nothing goes on.
+            Some(error) => Err(journal_error(error)),
+            None => result,
+        }
+    }
+
     /// Complete results: the caller saves them, then the journal says so.
-    fn done<H>(&self, key: &str, results: &BatchResults, resumed: bool, handle: &H) -> Ended
+    fn done<H>(&self, key: &str, results: &BatchResults, resumed: bool, restarted: bool, handle: &H) -> Ended
     where
         H: Fn(&Outcome<'_>) -> Result<(), String>,
     {
         let batch_id = results.batch_id();
         match handle(&Outcome::Done { key, batch_id, results, resumed }) {
             Ok(()) => match self.write(key, State::Saved, None, None) {
-                Ok(()) => Ended::Done { resumed },
+                Ok(()) => Ended::Done { resumed, restarted },
                 Err(error) => Ended::Failed(format!("the results were saved but the journal cannot say so: {error}")),
             },
             Err(reason) => {
@@ -169,13 +226,13 @@ impl<'s> Bulk<'s> {
 
     /// Journals a state change, if there is a journal.
     fn write(&self, key: &str, state: State, batch_id: Option<Uuid>, reason: Option<&str>) -> io::Result<()> {
-        self.journal.as_ref().map_or(Ok(()), |journal| journal.append(key, state, batch_id, reason))
+        self.journal.map_or(Ok(()), |journal| journal.append(key, state, batch_id, reason))
     }
 }
 
 /// How a job ended, for the summary.
 enum Ended {
-    Done { resumed: bool },
+    Done { resumed: bool, restarted: bool },
     Skipped,
     Failed(String),
     Stopped,
@@ -184,9 +241,10 @@ enum Ended {
 impl Summary {
     fn count(&mut self, key: &str, ended: Ended) {
         match ended {
-            Ended::Done { resumed } => {
+            Ended::Done { resumed, restarted } => {
                 self.done += 1;
                 self.resumed += usize::from(resumed);
+                self.restarted += usize::from(restarted);
             }
             Ended::Skipped => self.skipped += 1,
             Ended::Failed(reason) => self.failed.push((key.to_owned(), reason)),
@@ -202,6 +260,8 @@ struct Watcher<'b, 's> {
     key: &'b str,
     sides: usize,
     uploaded: AtomicUsize,
+    /// Between "computing" and "computed": a POST that leaves or is retried is compute.
+    computing: AtomicBool,
     error: Mutex<Option<io::Error>>,
     journal_failed: &'b AtomicBool,
 }
@@ -209,14 +269,27 @@ struct Watcher<'b, 's> {
 impl Watcher<'_, '_> {
     /// The state change `event` means, if any.
     fn state(&self, event: &Event<'_>) -> Option<(State, Option<Uuid>)> {
+        let computing = self.computing.load(Ordering::SeqCst);
         match event {
             Event::BatchCreated { batch_id } => Some((State::Created, Some(*batch_id))),
             Event::Uploaded { .. } if self.uploaded.fetch_add(1, Ordering::SeqCst) + 1 == self.sides => {
                 Some((State::Uploaded, None))
             }
-            // Written before compute is sent: from here it may have been.
-            Event::Computing { .. } => Some((State::ComputeSent, None)),
-            Event::Computed { .. } => Some((State::ComputeAccepted, None)),
+            Event::Computing { .. } => {
+                self.computing.store(true, Ordering::SeqCst);
+                None
+            }
+            // Written right before each attempt leaves: from here it may have been taken.
+            Event::Sending { .. } if computing => Some((State::ComputeSent, None)),
+            // Compute is sent again only after an answer that says it was not taken. (While
+            // a compute in doubt is confirmed, results polls retry too: those are GETs.)
+            Event::Retrying { what, .. } if computing && what.starts_with("POST ") => {
+                Some((State::ComputeRefused, None))
+            }
+            Event::Computed { .. } => {
+                self.computing.store(false, Ordering::SeqCst);
+                Some((State::ComputeAccepted, None))
+            }
             _ => None,
         }
     }
@@ -224,6 +297,10 @@ impl Watcher<'_, '_> {
 
 impl Observer for Watcher<'_, '_> {
     fn on_event(&self, event: &Event<'_>) -> Control {
+        // Asked to stop before a request leaves: it does not leave, and is not journaled.
+        if matches!(event, Event::Sending { .. }) && self.should_stop() {
+            return Control::Stop;
+        }
         let Some((state, batch_id)) = self.state(event) else { return Control::Continue };
         match self.bulk.write(self.key, state, batch_id, None) {
             Ok(()) => Control::Continue,
@@ -238,6 +315,11 @@ impl Observer for Watcher<'_, '_> {
     fn should_stop(&self) -> bool {
         self.bulk.stopped(self.journal_failed)
     }
+}
+
+/// The error of a journal that cannot be written.
+fn journal_error(error: io::Error) -> Error {
+    Error::Config(format!("cannot write the journal: {error}"))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -195,6 +195,19 @@ pub enum Error {
         compute_sent: bool,
     },
 
+    /// Compute was sent for this batch earlier (by another call or run) and its answer was
+    /// lost, and the batch showed no sign of work while this call waited (at most
+    /// [`COMPUTE_CONFIRMATION`](crate::COMPUTE_CONFIRMATION)): the compute most likely
+    /// never arrived. Only the caller can decide to send it again, at the risk of paying
+    /// twice if it did arrive.
+    #[error("batch {batch_id} showed no sign of work for {} after a compute whose answer was lost: the compute most likely never arrived", secs(*waited))]
+    ComputeUnconfirmed {
+        /// The batch.
+        batch_id: Uuid,
+        /// How long this call waited for a sign of work.
+        waited: Duration,
+    },
+
     /// The service could not use the photo of one or more sides (no face found, say).
     #[error(transparent)]
     Detection(Box<DetectionError>),
@@ -243,6 +256,7 @@ impl Error {
                 *batch_id
             }
             Error::Detection(e) => Some(e.batch_id),
+            Error::ComputeUnconfirmed { batch_id, .. } => Some(*batch_id),
             _ => None,
         }
     }

@@ -21,6 +21,7 @@ use crate::observe::Event;
 use crate::session::Session;
 pub use options::AnalysisOptions;
 use run::Run;
+pub(crate) use run::{compute_not_taken, compute_unconfirmed};
 
 /// One side, checked and ready to upload.
 pub(crate) struct Prepared<'i> {
@@ -155,6 +156,20 @@ impl Session {
         run.learns = false;
         let waits = std::iter::once(Duration::ZERO).chain(self.shared.poll.waits().skip(1));
         run.wait(options, Box::new(waits), None)
+    }
+
+    /// [`wait_for_results_with`](Self::wait_for_results_with) for a batch whose compute
+    /// was sent earlier with its answer lost: the batch must show work within
+    /// [`COMPUTE_CONFIRMATION`], or the call fails with [`Error::ComputeUnconfirmed`]
+    /// instead of waiting out the deadline.
+    pub(crate) fn resume_unconfirmed(&self, batch_id: Uuid, options: &AnalysisOptions<'_>) -> Result<BatchResults> {
+        let mut run = Run::start(self, options)?;
+        run.batch_id = Some(batch_id);
+        run.compute_sent = true;
+        run.learns = false;
+        let waits = std::iter::once(Duration::ZERO).chain(self.shared.poll.waits().skip(1));
+        let doubt = Error::ComputeUnconfirmed { batch_id, waited: Duration::ZERO };
+        run.wait(options, Box::new(waits), Some(doubt))
     }
 }
 

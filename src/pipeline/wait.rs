@@ -141,11 +141,28 @@ impl Run<'_, '_> {
     /// was never confirmed, a settled detection error, or the deadline.
     fn gave_up(&self, options: &AnalysisOptions<'_>, latest: Option<BatchResults>, doubt: Option<Error>) -> Error {
         if let Some(error) = doubt {
-            let hint = Some(
-                "compute's answer was lost and the batch showed no work: check with wait_for_results \
-                 before calling compute again",
-            );
-            return Error::Step { step: Step::Compute, batch_id: self.batch_id, error: Box::new(error), hint };
+            let (error, hint) = match error {
+                // A resumed wait: compute was sent by an earlier call, so only its caller
+                // can decide to send it again.
+                Error::ComputeUnconfirmed { batch_id, .. } => {
+                    let waited = self.session.clock().now().saturating_duration_since(self.start);
+                    let hint = "start the analysis over on purpose if it must be done (with bulk runs: \
+                                Bulk::retry_failed, analyze_folder --retry-failed); if the first compute did \
+                                arrive, that pays twice";
+                    (Error::ComputeUnconfirmed { batch_id, waited }, hint)
+                }
+                error => (
+                    error,
+                    "compute's answer was lost and the batch showed no work: check with wait_for_results \
+                     before calling compute again",
+                ),
+            };
+            return Error::Step {
+                step: Step::Compute,
+                batch_id: self.batch_id,
+                error: Box::new(error),
+                hint: Some(hint),
+            };
         }
         match latest {
             Some(results) if !results.detection_errors().is_empty() => self.detection_error(options, results),

@@ -30,6 +30,10 @@ impl Transport {
                 // Past the deadline the attempt fails at once, as a timeout.
                 ctx.sleep(clock, ctx.remaining(clock).map_or(held, |left| held.min(left)))?;
             }
+            if idempotency == Idempotency::NotIdempotent {
+                // The last moment before the server may take it: a journal records it here.
+                ctx.announce(Event::Sending { what: &call.request().to_string(), attempt: retry + 1 })?;
+            }
             let started = std::time::Instant::now();
             let attempt = self.attempt(call, ctx);
             // One line per request: method, path (never the query), outcome, time, attempt.
