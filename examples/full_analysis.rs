@@ -103,6 +103,8 @@ impl hautai::Observer for Progress {
                 let next = next_delay.map_or(String::new(), |d| format!(", next look in {:.1}s", d.as_secs_f64()));
                 eprintln!("  poll {attempt}: still computing{next}");
             }
+            // A line per request sent would drown the steps; retries are shown.
+            Event::Sending { .. } => {}
             other => eprintln!("{other}"),
         }
         Control::Continue

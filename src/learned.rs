@@ -54,6 +54,25 @@ impl Readiness {
     }
 }
 
+impl PollSchedule {
+    /// The waits between polls (the first is the wait before poll 1) that a session with
+    /// this schedule uses for a new batch when its recent batches became ready `history`
+    /// after compute: this schedule's own with learning off or fewer than three samples,
+    /// the learned plan otherwise (see [`learning`](Self::learning)). The plan never ends.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hautai::PollSchedule;
+    ///
+    /// let history = [20, 22, 1200].map(Duration::from_secs); // one odd batch
+    /// let first: Vec<Duration> = PollSchedule::default().waits_after(&history).take(3).collect();
+    /// assert_eq!(first, [Duration::from_secs(2); 3], "every other second before the window");
+    /// ```
+    pub fn waits_after(&self, history: &[Duration]) -> impl Iterator<Item = Duration> + Send + use<> {
+        if self.learns() { plan(self, history) } else { Box::new(self.waits()) }
+    }
+}
+
 /// The waits after batches that became ready `history` after compute: the plain schedule
 /// with fewer than [`ENOUGH`] samples, the learned plan from then on.
 pub(crate) fn plan(schedule: &PollSchedule, history: &[Duration]) -> Box<dyn Iterator<Item = Duration> + Send> {

@@ -65,7 +65,8 @@
 //!     [`create_dataset`](Session::create_dataset), [`datasets`](Session::datasets);
 //!   * `pages.rs`: [`Pages`], the iterator over a paginated list.
 //! * Many analyses (`bulk/`): [`bulk::Bulk`] runs [`bulk::Job`]s a bounded number at a
-//!   time, with a [`bulk::Journal`] that makes reruns safe (`journal.rs`) and
+//!   time, with a [`bulk::Journal`] that makes reruns safe (`journal.rs`, its locks in
+//!   `lock.rs`) and
 //!   [`bulk::Shard`]s for many machines (`shard.rs`).
 //! * The models (`model/`): [`BatchResults`], [`Analysis`], [`Parameter`],
 //!   [`UploadTargets`], [`BatchInfo`], ...; the queries [`ResultsQuery`] and [`BatchQuery`]

@@ -120,21 +120,9 @@ impl PollSchedule {
         self
     }
 
-    /// The waits between polls (the first is the wait before poll 1) that a session with
-    /// this schedule uses for a new batch when its recent batches became ready `history`
-    /// after compute: this schedule's own with learning off or fewer than three samples,
-    /// the learned plan otherwise (see [`learning`](Self::learning)). The plan never ends.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use hautai::PollSchedule;
-    ///
-    /// let history = [20, 22, 1200].map(Duration::from_secs); // one odd batch
-    /// let first: Vec<Duration> = PollSchedule::default().waits_after(&history).take(3).collect();
-    /// assert_eq!(first, [Duration::from_secs(2); 3], "every other second before the window");
-    /// ```
-    pub fn waits_after(&self, history: &[Duration]) -> impl Iterator<Item = Duration> + Send + use<> {
-        if self.learning { crate::learned::plan(self, history) } else { Box::new(self.waits()) }
+    /// See [`learning`](Self::learning).
+    pub(crate) fn learns(&self) -> bool {
+        self.learning
     }
 
     /// The steady interval.

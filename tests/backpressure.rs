@@ -85,7 +85,7 @@ fn successes_refill_the_retry_budget() {
 }
 
 #[test]
-fn the_rate_limit_spaces_api_requests_and_halves_when_throttled() {
+fn the_rate_limit_spaces_api_requests_and_slows_down_when_throttled() {
     let mut server = mockito::Server::new();
     let path = info_path();
     let clock = clock();
@@ -102,5 +102,29 @@ fn the_rate_limit_spaces_api_requests_and_halves_when_throttled() {
     server.mock("GET", path.as_str()).with_body(fixture("batch_info.json")).create();
     session.batch(batch()).unwrap();
     let sleeps = clock.sleeps();
-    assert_eq!(sleeps[sleeps.len() - 1], Duration::from_millis(200), "halved to 5 per second: {sleeps:?}");
+    let last = sleeps[sleeps.len() - 1];
+    // Cut to 70% of the 10 per second it was sending: one every 143 ms.
+    assert!((Duration::from_micros(142_800)..=Duration::from_micros(142_900)).contains(&last), "{sleeps:?}");
+}
+
+#[test]
+fn without_a_configured_rate_a_429_after_a_run_of_successes_limits_the_session() {
+    let mut server = mockito::Server::new();
+    let path = info_path();
+    let clock = clock();
+    let session = builder(&server.url(), &clock).retry(RetryPolicy::none()).build().unwrap();
+    let ok = server.mock("GET", path.as_str()).with_body(fixture("batch_info.json")).expect(5).create();
+    for _ in 0..5 {
+        session.batch(batch()).unwrap();
+        clock.advance(Duration::from_millis(100));
+    }
+    ok.assert();
+    assert!(clock.sleeps().is_empty(), "no limit before the service throttles");
+    let throttled = server.mock("GET", path.as_str()).with_status(429).expect(1).create();
+    session.batch(batch()).unwrap_err();
+    throttled.assert();
+    server.mock("GET", path.as_str()).with_body(fixture("batch_info.json")).create();
+    session.batch(batch()).unwrap();
+    session.batch(batch()).unwrap();
+    assert!(!clock.sleeps().is_empty(), "requests are spaced now: {:?}", clock.sleeps());
 }

@@ -26,64 +26,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::lock::{self, RunLock};
+use super::record::{JobRecord, Line, State};
 use super::shard::Shard;
 use crate::session::Session;
-
-/// A state change of a job, as journaled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum State {
-    /// The batch exists on the server.
-    Created,
-    /// Every image is uploaded.
-    Uploaded,
-    /// A compute request is leaving now (written right before each attempt, after any
-    /// wait): until the service answers, compute is in doubt.
-    ComputeSent,
-    /// The service certainly did not take compute: it refused it (429, 503, a 4xx), or it
-    /// was never sent (a stop while it waited). A rerun starts the job over.
-    ComputeRefused,
-    /// The service took compute.
-    ComputeAccepted,
-    /// The results were handed over and saved: the job is done.
-    Saved,
-    /// The job failed; the line says why, and whether its batch ended for good.
-    Failed,
-    /// The service does not know the job's batch (it answered 404): nothing was computed
-    /// there, and the job starts over.
-    Lost,
-}
-
-/// What the journal says of a job's compute, for its current batch.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Compute {
-    /// Never sent, or certainly refused: sending it again cannot pay twice.
-    #[default]
-    NotSent,
-    /// Sent, and its answer lost: the service may or may not be computing. Only ever
-    /// waited for, never sent again (unless the caller asks, see
-    /// [`Bulk::retry_failed`](super::Bulk::retry_failed)).
-    InDoubt,
-    /// The service took it.
-    Accepted,
-}
-
-/// One line of a journal: a job's state change.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Line {
-    key: String,
-    state: State,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    batch_id: Option<Uuid>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    reason: Option<String>,
-    /// With `failed`: the batch ended for good (a detection error, a compute never
-    /// confirmed), so waiting on it again cannot help.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    ended: bool,
-}
 
 /// The first line a run writes: which run it is and what it talks to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -93,83 +38,6 @@ struct Header {
     company: Uuid,
     shard: String,
     pid: u32,
-}
-
-/// What the journals say of one job.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct JobRecord {
-    /// The job's current batch, once one was created.
-    pub batch_id: Option<Uuid>,
-    /// What became of compute for that batch.
-    pub compute: Compute,
-    /// Whether the results were saved: the job is done.
-    pub saved: bool,
-    /// Why the job's last run failed, if it did and was not saved since.
-    pub failure: Option<String>,
-    /// Whether that failure ended the batch for good (see [`State::Failed`]).
-    pub ended: bool,
-    /// The last state journaled.
-    pub last: Option<State>,
-}
-
-impl JobRecord {
-    /// What a new run does with this job. With `retry_failed`, a job whose batch ended for
-    /// good in a failure (a detection error, a compute never confirmed) starts over.
-    pub fn next_step(&self, retry_failed: bool) -> NextStep {
-        if self.saved {
-            return NextStep::Skip;
-        }
-        match (self.batch_id, self.compute) {
-            (Some(_), Compute::InDoubt | Compute::Accepted) if retry_failed && self.ended => NextStep::Start,
-            (Some(batch_id), Compute::InDoubt) => NextStep::Resume { batch_id, confirmed: false },
-            (Some(batch_id), Compute::Accepted) => NextStep::Resume { batch_id, confirmed: true },
-            _ => NextStep::Start,
-        }
-    }
-
-    /// Applies a state change.
-    fn fold(&mut self, line: &Line) {
-        match line.state {
-            // A new batch: whatever the last one was, it was never computed.
-            State::Created => *self = JobRecord { batch_id: line.batch_id, ..JobRecord::default() },
-            State::Lost => *self = JobRecord::default(),
-            State::Uploaded => {}
-            State::ComputeSent => self.compute = Compute::InDoubt,
-            State::ComputeRefused => self.compute = Compute::NotSent,
-            State::ComputeAccepted => self.compute = Compute::Accepted,
-            State::Saved => {
-                self.saved = true;
-                self.failure = None;
-                self.ended = false;
-            }
-            State::Failed => {
-                self.failure = Some(line.reason.clone().unwrap_or_default());
-                self.ended = line.ended;
-            }
-        }
-        self.last = Some(line.state);
-    }
-}
-
-/// What a run does with a job, given the journals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum NextStep {
-    /// Done in an earlier run.
-    Skip,
-    /// Compute was sent for this batch: wait for its results, never compute again.
-    /// `confirmed: false` (compute in doubt) gives the batch
-    /// [`COMPUTE_CONFIRMATION`](crate::COMPUTE_CONFIRMATION) to show work before the wait
-    /// fails with advice.
-    Resume {
-        /// The batch.
-        batch_id: Uuid,
-        /// Whether the service took compute (rather than it being in doubt).
-        confirmed: bool,
-    },
-    /// Nothing was computed: analyse from the start (an unused batch costs nothing).
-    Start,
 }
 
 /// The journal folder of bulk runs, opened by one run: what every journal in it says, the
@@ -367,59 +235,7 @@ fn read_folder(dir: &Path) -> io::Result<Folder> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn line(state: State, batch: Option<u128>) -> Line {
-        Line { key: "k".into(), state, batch_id: batch.map(Uuid::from_u128), reason: None, ended: false }
-    }
-
-    fn fold(states: &[(State, Option<u128>)]) -> JobRecord {
-        let mut record = JobRecord::default();
-        for (state, batch) in states {
-            record.fold(&line(*state, *batch));
-        }
-        record
-    }
-
-    #[test]
-    fn every_state_folds_into_what_a_rerun_does() {
-        use State::*;
-        let b = Some(7);
-        let resume = |confirmed| NextStep::Resume { batch_id: Uuid::from_u128(7), confirmed };
-        type States<'a> = &'a [(State, Option<u128>)];
-        let cases: &[(States, NextStep)] = &[
-            (&[], NextStep::Start),
-            (&[(Created, b)], NextStep::Start),
-            (&[(Created, b), (Uploaded, None)], NextStep::Start),
-            (&[(Created, b), (Uploaded, None), (ComputeSent, None)], resume(false)),
-            (&[(Created, b), (ComputeSent, None), (ComputeRefused, None)], NextStep::Start),
-            (&[(Created, b), (ComputeSent, None), (ComputeRefused, None), (ComputeSent, None)], resume(false)),
-            (&[(Created, b), (ComputeSent, None), (ComputeAccepted, None)], resume(true)),
-            (&[(Created, b), (ComputeSent, None), (ComputeAccepted, None), (Failed, None)], resume(true)),
-            (&[(Created, b), (ComputeSent, None), (ComputeRefused, None), (Failed, None)], NextStep::Start),
-            (&[(Created, b), (ComputeSent, None), (ComputeAccepted, None), (Saved, None)], NextStep::Skip),
-            (&[(Created, b), (ComputeSent, None), (ComputeAccepted, None), (Lost, None)], NextStep::Start),
-            (&[(Created, b), (ComputeSent, None), (Created, Some(8))], NextStep::Start),
-        ];
-        for (states, expected) in cases {
-            assert_eq!(fold(states).next_step(false), *expected, "{states:?}");
-        }
-    }
-
-    #[test]
-    fn a_failure_that_ended_the_batch_starts_over_only_when_asked() {
-        let mut record = fold(&[(State::Created, Some(7)), (State::ComputeSent, None), (State::ComputeAccepted, None)]);
-        record.fold(&Line { ended: true, reason: Some("no face".into()), ..line(State::Failed, None) });
-        assert_eq!(record.failure.as_deref(), Some("no face"));
-        assert_eq!(record.next_step(false), NextStep::Resume { batch_id: Uuid::from_u128(7), confirmed: true });
-        assert_eq!(record.next_step(true), NextStep::Start);
-        // A failure a wait can still mend (a deadline) is resumed even when asked.
-        record.fold(&line(State::Failed, None));
-        assert!(!record.ended);
-        assert_eq!(record.next_step(true), NextStep::Resume { batch_id: Uuid::from_u128(7), confirmed: true });
-        // Saved: done, whatever failed before.
-        record.fold(&line(State::Saved, None));
-        assert_eq!((record.next_step(true), record.failure.clone()), (NextStep::Skip, None));
-    }
+    use crate::bulk::Compute;
 
     #[test]
     fn lines_are_folded_in_run_order_across_files_and_torn_lines_are_ignored() {
@@ -448,7 +264,8 @@ mod tests {
 
         let mut file = OpenOptions::new().read(true).append(true).open(dir.join("journal-all.jsonl")).unwrap();
         cut_torn_line(&mut file).unwrap();
-        write_line(&mut file, &line(State::Saved, None)).unwrap();
+        let saved = Line { key: "k".into(), state: State::Saved, batch_id: None, reason: None, ended: false };
+        write_line(&mut file, &saved).unwrap();
         let text = std::fs::read_to_string(dir.join("journal-all.jsonl")).unwrap();
         assert!(text.ends_with("\"compute_sent\"}\n{\"key\":\"k\",\"state\":\"saved\"}\n"), "{text}");
         std::fs::remove_dir_all(&dir).unwrap();

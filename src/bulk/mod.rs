@@ -44,12 +44,14 @@
 
 mod journal;
 mod lock;
+mod record;
 mod runner;
 mod shard;
 
 use uuid::Uuid;
 
-pub use journal::{Compute, JobRecord, Journal, NextStep, State};
+pub use journal::Journal;
+pub use record::{Compute, JobRecord, NextStep, State};
 pub use runner::Bulk;
 pub use shard::Shard;
 

@@ -7,7 +7,8 @@ use std::sync::{Mutex, PoisonError};
 
 use uuid::Uuid;
 
-use super::journal::{Journal, NextStep, State};
+use super::journal::Journal;
+use super::record::{NextStep, State};
 use super::{Job, Outcome, Shard, Summary};
 use crate::error::{Error, Result};
 use crate::model::BatchResults;

@@ -11,13 +11,15 @@
 //! * `failure.rs`: what a failed attempt means: the error, and whether to retry.
 //! * `error_body.rs`: the server's message in a JSON, HTML or XML error body.
 //! * `retry_after.rs`: the `Retry-After` header.
-//! * `pressure.rs`: backpressure shared by all requests (holds, retry budget, rate limit).
+//! * `pressure.rs`: backpressure shared by all requests (holds, retry budget, rate limit);
+//!   `limiter.rs`: the adaptive rate limit.
 //! * `agent.rs`: the ureq agent (one connection pool) and its TLS.
 
 mod agent;
 mod attempt;
 mod error_body;
 mod failure;
+mod limiter;
 mod pressure;
 mod retry_after;
 mod send;

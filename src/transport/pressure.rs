@@ -5,19 +5,17 @@
 //!   until then (one throttled thread slows them all, instead of each finding out alone);
 //! * a retry budget (the AWS SDKs' retry quota): retries spend tokens, successes give them
 //!   back, and an empty budget means no retries at all;
-//! * an optional client-side rate limit that halves on a throttling answer and grows back
-//!   slowly with successes (additive increase, multiplicative decrease).
+//! * an adaptive rate limit of API requests (`limiter.rs`): none until the service says
+//!   "too many requests", then under the rate it showed it takes; a configured rate
+//!   (`SessionBuilder::rate_limit`) is where it starts and a ceiling it never passes.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::limits::MAX_DURATION;
-
-/// The lowest rate the adaptive limit falls to, in requests per second.
-const MIN_RATE: f64 = 0.5;
-/// How much of the configured rate each success adds back after throttling.
-const RECOVERY: f64 = 0.02;
+use super::limiter::Limiter;
+#[cfg(test)]
+use super::limiter::{BETA, EVIDENCE, MIN_RATE, SAME_OVERLOAD};
 
 /// The shared state.
 pub(crate) struct Pressure {
@@ -25,8 +23,8 @@ pub(crate) struct Pressure {
     holds: Mutex<HashMap<String, Instant>>,
     /// Tokens left in the retry budget (`None`: no budget).
     budget: Option<Mutex<Budget>>,
-    /// The client-side rate limit of API requests, if one was set.
-    limiter: Option<Mutex<Limiter>>,
+    /// The adaptive rate limit of API requests.
+    limiter: Mutex<Limiter>,
 }
 
 struct Budget {
@@ -34,30 +32,13 @@ struct Budget {
     capacity: u32,
 }
 
-struct Limiter {
-    /// The configured ceiling, requests per second.
-    max_rate: f64,
-    /// The current rate.
-    rate: f64,
-    /// When the next request may start.
-    next: Option<Instant>,
-}
-
-impl Limiter {
-    /// The time between two requests at the current rate (a rate too small to space
-    /// requests within a day spaces them by a day).
-    fn gap(&self) -> Duration {
-        Duration::try_from_secs_f64(1.0 / self.rate).map_or(MAX_DURATION, |gap| gap.min(MAX_DURATION))
-    }
-}
-
 impl Pressure {
-    /// Backpressure with a retry budget of `budget` tokens and an optional rate limit.
+    /// Backpressure with a retry budget of `budget` tokens and an optional rate ceiling.
     pub(crate) fn new(budget: Option<u32>, rate_limit: Option<f64>) -> Pressure {
         Pressure {
             holds: Mutex::default(),
             budget: budget.map(|capacity| Mutex::new(Budget { tokens: capacity, capacity })),
-            limiter: rate_limit.map(|rate| Mutex::new(Limiter { max_rate: rate, rate, next: None })),
+            limiter: Mutex::new(Limiter::new(rate_limit)),
         }
     }
 
@@ -65,33 +46,32 @@ impl Pressure {
     /// `limited`) for its turn under the rate limit, which it takes.
     pub(crate) fn wait(&self, host: &str, limited: bool, now: Instant) -> Duration {
         let held = lock(&self.holds).get(host).map_or(Duration::ZERO, |until| until.saturating_duration_since(now));
-        let turn = match (&self.limiter, limited) {
-            (Some(limiter), true) => {
-                let mut limiter = lock(limiter);
-                let start = limiter.next.unwrap_or(now).max(now + held);
-                limiter.next = Some(start + limiter.gap());
-                start.saturating_duration_since(now)
-            }
-            _ => held,
+        if !limited {
+            return held;
+        }
+        let mut limiter = lock(&self.limiter);
+        let Some(rate) = limiter.rate else {
+            limiter.count(now + held);
+            return held;
         };
-        turn.max(held)
+        let start = limiter.next.unwrap_or(now).max(now + held);
+        limiter.next = Some(start + Limiter::gap(rate));
+        limiter.count(start);
+        start.saturating_duration_since(now)
     }
 
     /// A throttling answer (429 or 503) from `host`: hold new requests for `retry_after`
-    /// if the server said so, and slow the rate limit down.
-    pub(crate) fn throttled(&self, host: &str, retry_after: Option<Duration>, now: Instant) {
+    /// if the server said so, and, for an API request answered 429 (`too_many`: the
+    /// service says "too many requests", where a 503 may be an outage), cut the rate limit.
+    pub(crate) fn throttled(&self, host: &str, retry_after: Option<Duration>, too_many: bool, now: Instant) {
         if let Some(wait) = retry_after {
             let until = now + wait;
             let mut holds = lock(&self.holds);
             let hold = holds.entry(host.to_owned()).or_insert(until);
             *hold = (*hold).max(until);
         }
-        if let Some(limiter) = &self.limiter {
-            let mut limiter = lock(limiter);
-            limiter.rate = (limiter.rate / 2.0).max(MIN_RATE.min(limiter.max_rate));
-            // The next request already waits at the new pace.
-            let paced = now + limiter.gap();
-            limiter.next = Some(limiter.next.map_or(paced, |next| next.max(paced)));
+        if too_many {
+            lock(&self.limiter).cut(now);
         }
     }
 
@@ -108,16 +88,16 @@ impl Pressure {
         true
     }
 
-    /// A request succeeded after spending `spent` tokens on its retries: they come back
-    /// (one token when it needed no retry), and the rate limit grows back a little.
-    pub(crate) fn succeeded(&self, spent: u32) {
+    /// A request succeeded at `now` after spending `spent` tokens on its retries: they
+    /// come back (one token when it needed no retry), and, for an API request (`limited`),
+    /// the rate limit grows back.
+    pub(crate) fn succeeded(&self, spent: u32, limited: bool, now: Instant) {
         if let Some(budget) = &self.budget {
             let mut budget = lock(budget);
             budget.tokens = budget.tokens.saturating_add(spent.max(1)).min(budget.capacity);
         }
-        if let Some(limiter) = &self.limiter {
-            let mut limiter = lock(limiter);
-            limiter.rate = (limiter.rate + limiter.max_rate * RECOVERY).min(limiter.max_rate);
+        if limited {
+            lock(&self.limiter).grow(now);
         }
     }
 
@@ -141,25 +121,130 @@ mod tests {
     fn a_hold_delays_every_request_to_its_host_only() {
         let pressure = Pressure::new(None, None);
         let now = Instant::now();
-        pressure.throttled("api:443", Some(Duration::from_secs(3)), now);
-        assert_eq!(pressure.wait("api:443", true, now + Duration::from_secs(1)), Duration::from_secs(2));
+        // (Requests outside the rate limit, to see the holds alone.)
+        pressure.throttled("api:443", Some(Duration::from_secs(3)), true, now);
+        assert_eq!(pressure.wait("api:443", false, now + Duration::from_secs(1)), Duration::from_secs(2));
         assert_eq!(pressure.wait("storage:443", false, now), Duration::ZERO);
-        assert_eq!(pressure.wait("api:443", true, now + Duration::from_secs(4)), Duration::ZERO);
+        assert_eq!(pressure.wait("api:443", false, now + Duration::from_secs(4)), Duration::ZERO);
         // A shorter hold never shortens a longer one.
-        pressure.throttled("api:443", Some(Duration::from_secs(10)), now);
-        pressure.throttled("api:443", Some(Duration::from_secs(1)), now);
-        assert_eq!(pressure.wait("api:443", true, now), Duration::from_secs(10));
+        pressure.throttled("api:443", Some(Duration::from_secs(10)), true, now);
+        pressure.throttled("api:443", Some(Duration::from_secs(1)), true, now);
+        assert_eq!(pressure.wait("api:443", false, now), Duration::from_secs(10));
+        // A 503 holds as long as it asks, and says nothing of a rate: no limit from it.
+        let outage = Pressure::new(None, None);
+        outage.throttled("api:443", Some(Duration::from_secs(2)), false, now);
+        assert_eq!(outage.wait("api:443", true, now), Duration::from_secs(2));
+        assert_eq!(lock(&outage.limiter).rate, None);
     }
 
     #[test]
     fn a_hold_and_the_rate_limit_together_space_requests_after_the_hold() {
         let pressure = Pressure::new(None, Some(10.0));
         let now = Instant::now();
-        // A 429 with Retry-After 2 s: held 2 s, and the rate halves to 5 per second.
-        pressure.throttled("api", Some(Duration::from_secs(2)), now);
-        assert_eq!(pressure.wait("api", true, now), Duration::from_secs(2));
-        assert_eq!(pressure.wait("api", true, now), Duration::from_millis(2200));
-        assert_eq!(pressure.wait("api", true, now), Duration::from_millis(2400));
+        // Sending 10 per second; a 429 with Retry-After 2 s: held 2 s, then 7 per second.
+        let later = send(&pressure, now, 10.0, 10);
+        pressure.throttled("api", Some(Duration::from_secs(2)), true, later);
+        let first = pressure.wait("api", true, later);
+        let second = pressure.wait("api", true, later);
+        assert_eq!(first, Duration::from_secs(2));
+        let gap = second - first;
+        assert!((Duration::from_micros(142_800)..=Duration::from_micros(142_900)).contains(&gap), "{gap:?}");
+    }
+
+    /// Sends `count` requests at `per_second` from `start`, as a client whose requests take
+    /// no time; returns when the last one went.
+    fn send(pressure: &Pressure, start: Instant, per_second: f64, count: u32) -> Instant {
+        let mut at = start;
+        for _ in 0..count {
+            at += pressure.wait("api", true, at);
+            pressure.succeeded(0, true, at);
+            at += Duration::from_secs_f64(1.0 / per_second);
+        }
+        at
+    }
+
+    fn rate(pressure: &Pressure) -> Option<f64> {
+        lock(&pressure.limiter).rate
+    }
+
+    #[test]
+    fn with_no_limit_given_the_first_throttle_sets_one_below_the_rate_sent() {
+        let pressure = Pressure::new(None, None);
+        let start = Instant::now();
+        let now = send(&pressure, start, 20.0, 40);
+        assert_eq!(rate(&pressure), None, "no limit before the service throttles");
+        assert_eq!(pressure.wait("storage", false, now), Duration::ZERO);
+        pressure.throttled("api", None, true, now);
+        let cut = rate(&pressure).unwrap();
+        assert!((13.9..=14.1).contains(&cut), "70% of the 20 per second sent: {cut}");
+        // Requests already on their way come back throttled too: the same overload.
+        pressure.throttled("api", None, true, now + Duration::from_millis(300));
+        assert_eq!(rate(&pressure), Some(cut));
+        // Past a second, another throttle is another overload: cut again, from the rate set.
+        let later = send(&pressure, now + Duration::from_millis(1000), 20.0, 5);
+        pressure.throttled("api", None, true, later);
+        let again = rate(&pressure).unwrap();
+        assert!(again <= cut * BETA + 1e-9, "{again} vs {cut}");
+    }
+
+    #[test]
+    fn the_rate_grows_back_along_a_cubic_flat_around_the_rate_throttled() {
+        let pressure = Pressure::new(None, None);
+        let start = Instant::now();
+        let now = send(&pressure, start, 10.0, 30);
+        pressure.throttled("api", None, true, now);
+        let at = |secs: f64| {
+            pressure.succeeded(0, true, now + Duration::from_secs_f64(secs));
+            rate(&pressure).unwrap()
+        };
+        // k = cbrt(0.3 / 0.01) ≈ 3.1 s to grow back to the 10 per second throttled.
+        assert!((at(0.0) - 7.0).abs() < 1e-6);
+        let k = 30f64.cbrt();
+        assert!((at(k) - 10.0).abs() < 1e-6);
+        assert!(at(k - 1.0) > 9.8, "flat near it");
+        assert!((at(k + 10.0) - 11.0).abs() < 1e-6, "then 1% of it more each second");
+        // Far past it, capped at twice the rate actually sent (10 per second here).
+        assert!((at(1000.0) - 20.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_configured_rate_is_a_ceiling_and_where_the_limit_starts() {
+        let pressure = Pressure::new(None, Some(10.0));
+        let now = Instant::now();
+        let waits: Vec<Duration> = (0..3).map(|_| pressure.wait("api", true, now)).collect();
+        assert_eq!(waits, [Duration::ZERO, Duration::from_millis(100), Duration::from_millis(200)]);
+        assert_eq!(pressure.wait("storage", false, now), Duration::ZERO, "uploads are not limited");
+        let later = send(&pressure, now + Duration::from_secs(2), 10.0, 10);
+        pressure.throttled("api", None, true, later);
+        assert!(rate(&pressure).unwrap() < 10.0);
+        for secs in [5, 10, 100, 1000] {
+            pressure.succeeded(0, true, later + Duration::from_secs(secs));
+            assert!(rate(&pressure).unwrap() <= 10.0, "never above the ceiling");
+        }
+        // However often the service throttles, the rate falls, and never below its floor.
+        let mut at = later + Duration::from_secs(2000);
+        for _ in 0..100 {
+            at = send(&pressure, at, 100.0, 3);
+            pressure.throttled("api", None, true, at);
+            assert!(rate(&pressure).unwrap() >= MIN_RATE);
+            at += SAME_OVERLOAD;
+        }
+        assert!(rate(&pressure).unwrap() < 3.0, "{:?}", rate(&pressure));
+    }
+
+    #[test]
+    fn a_throttle_with_too_few_successes_to_measure_holds_but_does_not_cut() {
+        let pressure = Pressure::new(None, None);
+        let now = Instant::now();
+        // A quota or a login limit: throttled at the first request, or after two.
+        pressure.throttled("api", Some(Duration::from_secs(1)), true, now);
+        assert_eq!(rate(&pressure), None);
+        let later = send(&pressure, now + Duration::from_secs(5), 10.0, EVIDENCE as u32 - 1);
+        pressure.throttled("api", None, true, later);
+        assert_eq!(rate(&pressure), None);
+        let later = send(&pressure, later, 10.0, 1);
+        pressure.throttled("api", None, true, later);
+        assert!(rate(&pressure).is_some(), "enough successes to tell a rate");
     }
 
     #[test]
@@ -169,41 +254,12 @@ mod tests {
         assert!(pressure.spend(false));
         assert!(!pressure.spend(false), "2 tokens left cannot pay a retry");
         assert_eq!(pressure.tokens(), Some(2));
-        pressure.succeeded(5);
+        pressure.succeeded(5, false, Instant::now());
         assert_eq!(pressure.tokens(), Some(7));
         assert!(!pressure.spend(true), "a retry after a timeout costs 10");
-        pressure.succeeded(0);
-        pressure.succeeded(100);
+        pressure.succeeded(0, false, Instant::now());
+        pressure.succeeded(100, false, Instant::now());
         assert_eq!(pressure.tokens(), Some(12), "never above the capacity");
         assert!(Pressure::new(None, None).spend(true), "no budget, no limit");
-    }
-
-    #[test]
-    fn the_rate_limit_spaces_requests_halves_when_throttled_and_recovers() {
-        let pressure = Pressure::new(None, Some(10.0));
-        let now = Instant::now();
-        let waits: Vec<Duration> = (0..3).map(|_| pressure.wait("api", true, now)).collect();
-        assert_eq!(waits, [Duration::ZERO, Duration::from_millis(100), Duration::from_millis(200)]);
-        assert_eq!(pressure.wait("storage", false, now), Duration::ZERO, "uploads are not limited");
-        pressure.throttled("api", None, now + Duration::from_secs(1));
-        let later = now + Duration::from_secs(1);
-        assert_eq!(pressure.wait("api", true, later), Duration::from_millis(200), "5 per second, at once");
-        // Each success gives back 2% of the ceiling: 5 + 0.2 per second.
-        pressure.succeeded(0);
-        let soon = now + Duration::from_secs(5);
-        pressure.wait("api", true, soon);
-        let gap = pressure.wait("api", true, soon);
-        assert!((Duration::from_micros(192_300)..=Duration::from_micros(192_400)).contains(&gap), "{gap:?}");
-        for _ in 0..100 {
-            pressure.succeeded(0);
-        }
-        let much_later = now + Duration::from_secs(10);
-        pressure.wait("api", true, much_later);
-        assert_eq!(pressure.wait("api", true, much_later), Duration::from_millis(100), "back to 10");
-        for _ in 0..20 {
-            pressure.throttled("api", None, now);
-        }
-        let rate = lock(pressure.limiter.as_ref().unwrap()).rate;
-        assert_eq!(rate, MIN_RATE);
     }
 }

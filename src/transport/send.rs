@@ -49,16 +49,17 @@ impl Transport {
             );
             let failure = match attempt {
                 Ok(reply) => {
-                    self.pressure.succeeded(spent);
+                    self.pressure.succeeded(spent, api, clock.now());
                     return Ok(reply);
                 }
                 Err(failure) => failure,
             };
             // A stop request may be why the attempt failed (an upload aborts its read).
             ctx.check()?;
-            if matches!(failure.error.status(), Some(429 | 503)) {
+            let status = failure.error.status();
+            if matches!(status, Some(429 | 503)) {
                 let hold = failure.retry_after.map(|wait| wait.min(policy.retry_after_cap()));
-                self.pressure.throttled(&host, hold, clock.now());
+                self.pressure.throttled(&host, hold, api && status == Some(429), clock.now());
             }
             let attempts = retry + 1;
             if !should_retry(failure.attempt, idempotency) {
