@@ -231,9 +231,9 @@ impl SessionBuilder {
 
     /// Limits API requests to `per_second` across every clone and thread of the session,
     /// for a quota you know. Without it the session still limits itself once the service
-    /// throttles: a throttling answer (429 or 503) cuts the rate to 70% of what was sent,
-    /// which grows back along a cubic curve (CUBIC, as the AWS SDKs' adaptive mode); this
-    /// setting is where that starts and a ceiling it never passes. Uploads to storage are
+    /// says "too many requests": a 429 cuts the rate to 70% of what the service showed it
+    /// takes, which grows back along a cubic curve (CUBIC, as the AWS SDKs' adaptive mode);
+    /// this setting is where that starts and a ceiling it never passes. Uploads to storage are
     /// not limited. Values that are not positive and finite are refused by
     /// [`build`](Self::build).
     pub fn rate_limit(mut self, per_second: f64) -> Self {

@@ -1,8 +1,8 @@
 //! The adaptive rate limit of API requests, after the AWS SDKs' adaptive retry mode: none
 //! until the service first answers 429 with enough successes before it to tell a rate,
 //! then [`BETA`] of the rate it showed it takes, growing back along a cubic curve (CUBIC,
-//! RFC 8312) that flattens at the rate throttled, then probing above it by [`PROBE`] a
-//! second. A configured rate is where it starts and a ceiling it never passes.
+//! RFC 8312) that flattens at the rate throttled, then probes above it, slowly at first and
+//! faster the longer the service takes it ([`PROBE`]). A configured rate is where it starts and a ceiling it never passes.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -16,10 +16,12 @@ pub(super) const BETA: f64 = 0.7;
 /// How fast the rate grows back after a cut: the cubic's scale, per second cubed, as a
 /// share of the rate throttled (a cut of 30% is made up in about 3.1 s).
 const GROWTH: f64 = 0.01;
-/// Past the rate throttled, how fast the rate probes higher: a share of it per second.
-/// Slow on purpose: a service's burst allowance hides an excess until it is spent, and by
-/// then a steeper probe would be far above the limit.
-const PROBE: f64 = 0.01;
+/// Past the rate throttled, how the rate probes higher: by this share of it times the
+/// cube of the seconds since (CUBIC's convex part, gentler): 6% after 5 s, 50% after
+/// 10 s. Slow at first on purpose: a service's burst allowance hides an excess until it is
+/// spent, and by then a steep probe would be far above the limit; faster later, so that a
+/// rate cut too deep (a short burst misread) is made up within a minute.
+const PROBE: f64 = 0.0005;
 /// Throttling answers closer than this to the last cut belong to the same overload (the
 /// requests already on their way when the first came back), and do not cut again.
 pub(super) const SAME_OVERLOAD: Duration = Duration::from_secs(1);
@@ -92,14 +94,14 @@ impl Limiter {
         }
     }
 
-    /// The rate of successes over the last second at `now` (`None` with fewer than two).
+    /// The successes of the last second at `now`, as a rate (`None` with fewer than
+    /// [`EVIDENCE`]). Over a whole second, not the time since the first: a burst allowed
+    /// at the start of a run is not a rate.
     fn accepted_rate(&mut self, now: Instant) -> Option<f64> {
         while self.accepted.front().is_some_and(|at| now.saturating_duration_since(*at) > ACCEPTED_OVER) {
             self.accepted.pop_front();
         }
-        let first = *self.accepted.front()?;
-        let span = now.saturating_duration_since(first).max(Duration::from_millis(100));
-        (self.accepted.len() >= 2).then(|| self.accepted.len() as f64 / span.as_secs_f64())
+        (self.accepted.len() >= EVIDENCE).then(|| self.accepted.len() as f64 / ACCEPTED_OVER.as_secs_f64())
     }
 
     /// A throttling answer at `now`: cut the rate to [`BETA`] of what the service showed
@@ -112,7 +114,7 @@ impl Limiter {
         if self.throttled.is_some_and(|(_, at)| now.saturating_duration_since(at) < SAME_OVERLOAD) {
             return;
         }
-        let Some(accepted) = self.accepted_rate(now).filter(|_| self.accepted.len() >= EVIDENCE) else { return };
+        let Some(accepted) = self.accepted_rate(now) else { return };
         let sent = self.sent_rate(now);
         let sent = if sent > 0.0 { sent } else { f64::INFINITY };
         let from = self.rate.unwrap_or(f64::INFINITY).min(sent).min(accepted).max(MIN_RATE);
@@ -132,7 +134,7 @@ impl Limiter {
         let Some((max, at)) = self.throttled else { return };
         let t = now.saturating_duration_since(at).as_secs_f64();
         let k = ((1.0 - BETA) / GROWTH).cbrt();
-        let grown = if t < k { GROWTH * max * (t - k).powi(3) + max } else { max * (1.0 + PROBE * (t - k)) };
+        let grown = if t < k { GROWTH * max * (t - k).powi(3) + max } else { max * (1.0 + PROBE * (t - k).powi(3)) };
         let sent = self.sent_rate(now);
         self.set(if sent > 0.0 { grown.min(2.0 * sent) } else { grown });
     }

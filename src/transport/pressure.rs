@@ -10,6 +10,7 @@
 //!   (`SessionBuilder::rate_limit`) is where it starts and a ceiling it never passes.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,15 @@ pub(crate) struct Pressure {
     budget: Option<Mutex<Budget>>,
     /// The adaptive rate limit of API requests.
     limiter: Mutex<Limiter>,
+    /// Counts the throttling answers: a turn given before the last one is stale.
+    epoch: AtomicU64,
+}
+
+/// A request's turn: how long it waits, and the epoch it was given in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Turn {
+    pub(crate) wait: Duration,
+    pub(crate) epoch: u64,
 }
 
 struct Budget {
@@ -39,25 +49,39 @@ impl Pressure {
             holds: Mutex::default(),
             budget: budget.map(|capacity| Mutex::new(Budget { tokens: capacity, capacity })),
             limiter: Mutex::new(Limiter::new(rate_limit)),
+            epoch: AtomicU64::new(0),
         }
     }
 
     /// How long a new request to `host` must wait, at `now`: for a hold, and (API requests,
-    /// `limited`) for its turn under the rate limit, which it takes.
-    pub(crate) fn wait(&self, host: &str, limited: bool, now: Instant) -> Duration {
+    /// `limited`) for its turn under the rate limit, which it takes. The turn names the
+    /// pressure's epoch: if a throttling answer changes the holds or the pace while the
+    /// request waits ([`changed_since`](Self::changed_since)), its turn is stale.
+    pub(crate) fn turn(&self, host: &str, limited: bool, now: Instant) -> Turn {
+        let epoch = self.epoch.load(Ordering::SeqCst);
         let held = lock(&self.holds).get(host).map_or(Duration::ZERO, |until| until.saturating_duration_since(now));
-        if !limited {
-            return held;
-        }
         let mut limiter = lock(&self.limiter);
-        let Some(rate) = limiter.rate else {
-            limiter.count(now + held);
-            return held;
+        let wait = match limiter.rate {
+            Some(rate) if limited => {
+                let start = limiter.next.unwrap_or(now).max(now + held);
+                limiter.next = Some(start + Limiter::gap(rate));
+                start.saturating_duration_since(now)
+            }
+            _ => held,
         };
-        let start = limiter.next.unwrap_or(now).max(now + held);
-        limiter.next = Some(start + Limiter::gap(rate));
-        limiter.count(start);
-        start.saturating_duration_since(now)
+        Turn { wait, epoch }
+    }
+
+    /// Whether a throttling answer came since the turn of `epoch` was given.
+    pub(crate) fn changed_since(&self, epoch: u64) -> bool {
+        self.epoch.load(Ordering::SeqCst) != epoch
+    }
+
+    /// A request leaves now: counted in the measured rate of API requests (`limited`).
+    pub(crate) fn sending(&self, limited: bool, now: Instant) {
+        if limited {
+            lock(&self.limiter).count(now);
+        }
     }
 
     /// A throttling answer (429 or 503) from `host`: hold new requests for `retry_after`
@@ -73,6 +97,7 @@ impl Pressure {
         if too_many {
             lock(&self.limiter).cut(now);
         }
+        self.epoch.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Takes the tokens of a retry (`timeout`: after a timeout). `false` when the budget
@@ -123,17 +148,17 @@ mod tests {
         let now = Instant::now();
         // (Requests outside the rate limit, to see the holds alone.)
         pressure.throttled("api:443", Some(Duration::from_secs(3)), true, now);
-        assert_eq!(pressure.wait("api:443", false, now + Duration::from_secs(1)), Duration::from_secs(2));
-        assert_eq!(pressure.wait("storage:443", false, now), Duration::ZERO);
-        assert_eq!(pressure.wait("api:443", false, now + Duration::from_secs(4)), Duration::ZERO);
+        assert_eq!(pressure.turn("api:443", false, now + Duration::from_secs(1)).wait, Duration::from_secs(2));
+        assert_eq!(pressure.turn("storage:443", false, now).wait, Duration::ZERO);
+        assert_eq!(pressure.turn("api:443", false, now + Duration::from_secs(4)).wait, Duration::ZERO);
         // A shorter hold never shortens a longer one.
         pressure.throttled("api:443", Some(Duration::from_secs(10)), true, now);
         pressure.throttled("api:443", Some(Duration::from_secs(1)), true, now);
-        assert_eq!(pressure.wait("api:443", false, now), Duration::from_secs(10));
+        assert_eq!(pressure.turn("api:443", false, now).wait, Duration::from_secs(10));
         // A 503 holds as long as it asks, and says nothing of a rate: no limit from it.
         let outage = Pressure::new(None, None);
         outage.throttled("api:443", Some(Duration::from_secs(2)), false, now);
-        assert_eq!(outage.wait("api:443", true, now), Duration::from_secs(2));
+        assert_eq!(outage.turn("api:443", true, now).wait, Duration::from_secs(2));
         assert_eq!(lock(&outage.limiter).rate, None);
     }
 
@@ -144,8 +169,8 @@ mod tests {
         // Sending 10 per second; a 429 with Retry-After 2 s: held 2 s, then 7 per second.
         let later = send(&pressure, now, 10.0, 10);
         pressure.throttled("api", Some(Duration::from_secs(2)), true, later);
-        let first = pressure.wait("api", true, later);
-        let second = pressure.wait("api", true, later);
+        let first = pressure.turn("api", true, later).wait;
+        let second = pressure.turn("api", true, later).wait;
         assert_eq!(first, Duration::from_secs(2));
         let gap = second - first;
         assert!((Duration::from_micros(142_800)..=Duration::from_micros(142_900)).contains(&gap), "{gap:?}");
@@ -156,7 +181,8 @@ mod tests {
     fn send(pressure: &Pressure, start: Instant, per_second: f64, count: u32) -> Instant {
         let mut at = start;
         for _ in 0..count {
-            at += pressure.wait("api", true, at);
+            at += pressure.turn("api", true, at).wait;
+            pressure.sending(true, at);
             pressure.succeeded(0, true, at);
             at += Duration::from_secs_f64(1.0 / per_second);
         }
@@ -173,7 +199,7 @@ mod tests {
         let start = Instant::now();
         let now = send(&pressure, start, 20.0, 40);
         assert_eq!(rate(&pressure), None, "no limit before the service throttles");
-        assert_eq!(pressure.wait("storage", false, now), Duration::ZERO);
+        assert_eq!(pressure.turn("storage", false, now).wait, Duration::ZERO);
         pressure.throttled("api", None, true, now);
         let cut = rate(&pressure).unwrap();
         assert!((13.9..=14.1).contains(&cut), "70% of the 20 per second sent: {cut}");
@@ -202,7 +228,8 @@ mod tests {
         let k = 30f64.cbrt();
         assert!((at(k) - 10.0).abs() < 1e-6);
         assert!(at(k - 1.0) > 9.8, "flat near it");
-        assert!((at(k + 10.0) - 11.0).abs() < 1e-6, "then 1% of it more each second");
+        assert!((at(k + 5.0) - 10.625).abs() < 1e-6, "then probing above it: 6% after 5 s");
+        assert!((at(k + 10.0) - 15.0).abs() < 1e-6, "50% after 10 s");
         // Far past it, capped at twice the rate actually sent (10 per second here).
         assert!((at(1000.0) - 20.0).abs() < 1e-6);
     }
@@ -211,9 +238,9 @@ mod tests {
     fn a_configured_rate_is_a_ceiling_and_where_the_limit_starts() {
         let pressure = Pressure::new(None, Some(10.0));
         let now = Instant::now();
-        let waits: Vec<Duration> = (0..3).map(|_| pressure.wait("api", true, now)).collect();
+        let waits: Vec<Duration> = (0..3).map(|_| pressure.turn("api", true, now).wait).collect();
         assert_eq!(waits, [Duration::ZERO, Duration::from_millis(100), Duration::from_millis(200)]);
-        assert_eq!(pressure.wait("storage", false, now), Duration::ZERO, "uploads are not limited");
+        assert_eq!(pressure.turn("storage", false, now).wait, Duration::ZERO, "uploads are not limited");
         let later = send(&pressure, now + Duration::from_secs(2), 10.0, 10);
         pressure.throttled("api", None, true, later);
         assert!(rate(&pressure).unwrap() < 10.0);

@@ -25,11 +25,19 @@ impl Transport {
         let mut spent = 0;
         loop {
             ctx.check()?;
-            let held = self.pressure.wait(&host, api, clock.now());
-            if !held.is_zero() {
+            let mut turn = self.pressure.turn(&host, api, clock.now());
+            while !turn.wait.is_zero() {
                 // Past the deadline the attempt fails at once, as a timeout.
-                ctx.sleep(clock, ctx.remaining(clock).map_or(held, |left| held.min(left)))?;
+                let left = ctx.remaining(clock);
+                ctx.sleep(clock, left.map_or(turn.wait, |left| turn.wait.min(left)))?;
+                // A throttling answer came while this request waited: its turn was given at
+                // the old pace and before the hold, so it takes a new one.
+                if !self.pressure.changed_since(turn.epoch) || left.is_some_and(|left| left <= turn.wait) {
+                    break;
+                }
+                turn = self.pressure.turn(&host, api, clock.now());
             }
+            self.pressure.sending(api, clock.now());
             if idempotency == Idempotency::NotIdempotent {
                 // The last moment before the server may take it: a journal records it here.
                 ctx.announce(Event::Sending { what: &call.request().to_string(), attempt: retry + 1 })?;
