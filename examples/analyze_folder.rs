@@ -122,8 +122,10 @@ fn find_visits(input: &Path) -> std::io::Result<(Vec<Visit>, Vec<String>)> {
                 skipped.push(format!("{name} (not a visit folder)"));
                 continue;
             }
+            // A link to a folder that is gone (an unmounted share, say) is a visit that
+            // cannot be read: a failure, not something to skip.
             Err(e) => {
-                skipped.push(format!("{name} ({})", unreadable(&folder, &e)));
+                visits.push(Visit { name, sides: Err(unreadable(&folder, &e)) });
                 continue;
             }
         }

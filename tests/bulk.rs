@@ -156,7 +156,13 @@ fn in_doubt(emulator: &Emulator, session: &Session, path: &std::path::Path) -> h
 #[test]
 fn a_compute_in_doubt_is_never_sent_again_by_a_rerun_unless_asked() {
     let emulator = emulator();
-    let session = fast(emulator.session_builder()).deadline(Duration::from_millis(500)).build().unwrap();
+    // Virtual time: the whole confirmation window passes in a few polls.
+    let session = fast(emulator.session_builder())
+        .clock(common::clock())
+        .poll_schedule(hautai::PollSchedule::fixed(Duration::from_secs(5)))
+        .deadline(Duration::from_secs(3600))
+        .build()
+        .unwrap();
     let dir = TempDir::new("bulk-window");
     let path = dir.path().join("journal");
     let batch = in_doubt(&emulator, &session, &path);
@@ -516,4 +522,31 @@ fn a_detection_error_is_retried_only_when_asked() {
     let (retried, saved) = run_with(Bulk::new(&session).retry_failed(true), &open(&session, &path), jobs(1));
     assert_eq!((retried.done, saved.len()), (1, 1), "{retried:?}");
     assert_eq!(computes(&emulator), [1, 1], "a new batch, computed once");
+}
+
+#[test]
+fn a_compute_in_doubt_cut_short_by_the_deadline_is_not_retried_even_when_asked() {
+    // 0.5 s of the 60 s confirmation window prove nothing: the batch may still start.
+    let emulator = emulator();
+    let session = fast(emulator.session_builder()).deadline(Duration::from_millis(500)).build().unwrap();
+    let dir = TempDir::new("bulk-short");
+    let path = dir.path().join("journal");
+    let batch = in_doubt(&emulator, &session, &path);
+    let (summary, _) = run_with(Bulk::new(&session).retry_failed(true), &open(&session, &path), jobs(1));
+    assert_eq!(summary.failed.len(), 1, "{summary:?}");
+    let (again, _) = run_with(Bulk::new(&session).retry_failed(true), &open(&session, &path), jobs(1));
+    assert_eq!(again.failed.len(), 1, "{again:?}");
+    assert_eq!((emulator.compute_calls(batch), emulator.batch_ids().len()), (0, 1), "never started over");
+}
+
+#[test]
+fn a_second_run_with_the_same_journal_skips_what_the_first_did() {
+    let emulator = emulator();
+    let session = fast_session(&emulator);
+    let dir = TempDir::new("bulk-reuse");
+    let journal = open(&session, &dir.path().join("journal"));
+    let (first, _) = run_with(Bulk::new(&session), &journal, jobs(3));
+    let (second, saved) = run_with(Bulk::new(&session), &journal, jobs(3));
+    assert_eq!((first.done, second.skipped, saved.len()), (3, 3, 0), "{second:?}");
+    assert_eq!(computes(&emulator), [1, 1, 1]);
 }

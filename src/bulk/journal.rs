@@ -52,7 +52,9 @@ pub struct Journal {
     dir: PathBuf,
     shard: Shard,
     file: Mutex<File>,
-    jobs: HashMap<String, JobRecord>,
+    /// What the journals say of each job: read at open, and kept up with every line
+    /// written since, so a second run with this journal sees what the first did.
+    jobs: Mutex<HashMap<String, JobRecord>>,
     _lock: RunLock,
 }
 
@@ -107,7 +109,7 @@ impl Journal {
         };
         write_line(&mut file, &header)?;
         drop(folder);
-        Ok(Journal { dir, shard, file: Mutex::new(file), jobs: read.jobs, _lock: run_lock })
+        Ok(Journal { dir, shard, file: Mutex::new(file), jobs: Mutex::new(read.jobs), _lock: run_lock })
     }
 
     /// The journal folder.
@@ -120,9 +122,10 @@ impl Journal {
         self.shard
     }
 
-    /// What the journals said of `key` when the folder was opened.
+    /// What the journals say of `key`: what they said when the folder was opened, and
+    /// every line this journal wrote since.
     pub fn record(&self, key: &str) -> JobRecord {
-        self.jobs.get(key).cloned().unwrap_or_default()
+        self.jobs.lock().unwrap_or_else(PoisonError::into_inner).get(key).cloned().unwrap_or_default()
     }
 
     /// Calls `f` with what every journal in the folder says now, while no other run can
@@ -146,7 +149,10 @@ impl Journal {
     }
 
     fn write(&self, line: &Line) -> io::Result<()> {
-        write_line(&mut self.file.lock().unwrap_or_else(PoisonError::into_inner), line)
+        write_line(&mut self.file.lock().unwrap_or_else(PoisonError::into_inner), line)?;
+        let mut jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+        jobs.entry(line.key.clone()).or_default().fold(line);
+        Ok(())
     }
 }
 

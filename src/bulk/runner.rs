@@ -170,8 +170,13 @@ impl<'s> Bulk<'s> {
                     let _ = self.write(key, State::ComputeRefused, None, None);
                 }
                 // A batch that ended for good: only a deliberate retry starts it over.
-                let ended =
-                    matches!(error.innermost(), Error::Detection(_)) || crate::pipeline::compute_unconfirmed(&error);
+                // (A compute in doubt counts as never arrived only after the whole
+                // confirmation window: a deadline that cut it short proves nothing.)
+                let ended = match error.innermost() {
+                    Error::Detection(_) => true,
+                    Error::ComputeUnconfirmed { waited, .. } => *waited >= crate::COMPUTE_CONFIRMATION,
+                    _ => false,
+                };
                 if let Some(journal) = self.journal {
                     let _ = journal.failed(key, &error.to_string(), ended);
                 }

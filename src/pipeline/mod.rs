@@ -21,7 +21,7 @@ use crate::observe::Event;
 use crate::session::Session;
 pub use options::AnalysisOptions;
 use run::Run;
-pub(crate) use run::{compute_not_taken, compute_unconfirmed};
+pub(crate) use run::compute_not_taken;
 
 /// One side, checked and ready to upload.
 pub(crate) struct Prepared<'i> {

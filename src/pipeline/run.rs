@@ -121,16 +121,6 @@ pub(crate) fn compute_not_taken(error: &Error) -> bool {
     }
 }
 
-/// Whether a failed pipeline call ended because a compute in doubt never showed work.
-pub(crate) fn compute_unconfirmed(error: &Error) -> bool {
-    match error {
-        Error::Step { step: Step::Compute, error, .. } => {
-            in_doubt(error) || matches!(error.innermost(), Error::ComputeUnconfirmed { .. })
-        }
-        _ => false,
-    }
-}
-
 /// What the caller can do after `step` failed with `error`, when resuming or retrying
 /// can help; `None` when it cannot (a 401, a 404, an answer that does not decode, ...).
 fn hint(step: Step, error: &Error) -> Option<&'static str> {
