@@ -63,17 +63,9 @@ fn every_job_is_done_once_and_a_rerun_skips_them_all() {
     assert_eq!((summary.done, summary.skipped, summary.failed.len()), (10, 0, 0), "{summary:?}");
     assert!(summary.all_done() && !summary.interrupted);
     // Every state change, in order, for each job.
-    let text = std::fs::read_to_string(journal.join("journal-all.jsonl")).unwrap();
-    let states = |key: &str| -> Vec<String> {
-        text.lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-            .filter(|l| l["key"] == key)
-            .map(|l| l["state"].as_str().unwrap().to_owned())
-            .collect()
-    };
     for i in 0..10 {
         let expected = ["created", "uploaded", "compute_sent", "compute_accepted", "saved"];
-        assert_eq!(states(&format!("visit-{i}")), expected, "visit-{i}");
+        assert_eq!(states(&journal, &format!("visit-{i}")), expected, "visit-{i}");
     }
     assert_eq!(saved.len(), 10);
     assert_eq!(computes(&emulator), [1; 10]);
