@@ -233,6 +233,36 @@ impl<'a> Images<'a> {
     pub fn sides(&self) -> impl Iterator<Item = (Side, &Image<'a>)> {
         self.images.iter()
     }
+
+    /// What the photos are, in a line a journal keeps: each side with its size and an
+    /// FNV-1a 64 hash of its bytes (`front:183204:9f3a...`), so that a rerun can tell
+    /// whether the photos a journal analysed are still the ones given. Reads every photo.
+    pub(crate) fn fingerprint(&self) -> io::Result<String> {
+        let mut parts = Vec::new();
+        for (side, image) in self.sides() {
+            let (len, hash) = match &image.source {
+                Source::Bytes(bytes) => (bytes.len() as u64, crate::fnv::fnv1a(bytes)),
+                Source::Path(path) => hash_file(path)?,
+            };
+            parts.push(format!("{side}:{len}:{hash:016x}"));
+        }
+        Ok(parts.join(" "))
+    }
+}
+
+/// The size and FNV-1a 64 hash of a file, read in blocks.
+fn hash_file(path: &Path) -> io::Result<(u64, u64)> {
+    let mut file = File::open(path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+    let mut buf = vec![0; 64 * 1024];
+    let (mut len, mut hash) = (0u64, crate::fnv::START);
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok((len, hash));
+        }
+        len += n as u64;
+        hash = crate::fnv::update(hash, &buf[..n]);
+    }
 }
 
 #[cfg(test)]

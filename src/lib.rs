@@ -152,6 +152,7 @@ pub mod clock;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 mod error;
+mod fnv;
 mod image;
 mod learned;
 mod limits;

@@ -542,3 +542,54 @@ fn a_second_run_with_the_same_journal_skips_what_the_first_did() {
     assert_eq!((first.done, second.skipped, saved.len()), (3, 3, 0), "{second:?}");
     assert_eq!(computes(&emulator), [1, 1, 1]);
 }
+
+/// `visit-0` with other photos than `jobs` gives it (another patient's, or retaken).
+fn other_photos() -> Vec<Job<'static>> {
+    vec![Job::new("visit-0", Images::new().front(photo(77, 3000)).left(photo(78, 2000)).right(photo(79, 1000)))]
+}
+
+#[test]
+fn photos_that_are_not_the_ones_analysed_are_never_given_that_batch_unless_asked() {
+    let emulator = emulator();
+    let session = fast_session(&emulator);
+    let dir = TempDir::new("bulk-photos");
+    let path = dir.path().join("journal");
+    let (first, _) = run(&session, &path, jobs(1));
+    assert_eq!(first.done, 1, "{first:?}");
+    emulator.clear_requests();
+    // Saved for other photos: not skipped as done, not analysed, and said why.
+    let (changed, saved) = run(&session, &path, other_photos());
+    assert_eq!((changed.done, changed.skipped, saved.len()), (0, 0, 0), "{changed:?}");
+    assert!(changed.failed[0].1.contains("not the ones the journal analysed"), "{changed:?}");
+    assert!(changed.failed[0].1.contains("--retry-failed"), "with advice: {changed:?}");
+    assert!(emulator.requests().is_empty(), "nothing sent for photos it was not asked to analyse");
+    let record = open(&session, &path).record("visit-0");
+    assert!(!record.saved && record.failure.is_some(), "the saved results are no longer the job's: {record:?}");
+    // The same again, and with the first photos back the job is... still failed: its
+    // results were disowned, and its batch is resumed (not computed again) when asked.
+    let (again, _) = run(&session, &path, other_photos());
+    assert_eq!(again.failed.len(), 1, "{again:?}");
+    let (original, saved) = run(&session, &path, jobs(1));
+    assert_eq!((original.done, original.resumed, saved.len()), (1, 1, 1), "{original:?}");
+    assert_eq!(computes(&emulator), [1]);
+    // Asked to, the new photos are analysed: a new batch, and its photos journaled.
+    let (retried, saved) = run_with(Bulk::new(&session).retry_failed(true), &open(&session, &path), other_photos());
+    assert_eq!((retried.done, saved.len()), (1, 1), "{retried:?}");
+    assert_eq!(computes(&emulator), [1, 1]);
+    let (then, _) = run(&session, &path, other_photos());
+    assert_eq!(then.skipped, 1, "{then:?}");
+}
+
+#[test]
+fn a_batch_left_for_other_photos_is_not_resumed_for_these() {
+    let emulator = emulator();
+    let session = fast_session(&emulator);
+    let dir = TempDir::new("bulk-photos-resume");
+    let path = dir.path().join("journal");
+    // Computed, then not saved: a rerun would resume the batch.
+    let unsaved = Bulk::new(&session).journal(&open(&session, &path)).run(jobs(1), |_| Err("disk full".into()));
+    assert_eq!(unsaved.failed.len(), 1, "{unsaved:?}");
+    let (changed, saved) = run(&session, &path, other_photos());
+    assert_eq!((changed.failed.len(), saved.len()), (1, 0), "{changed:?}");
+    assert!(changed.failed[0].1.contains("not the ones the journal analysed"), "{changed:?}");
+}

@@ -374,3 +374,29 @@ fn a_folder_is_bound_to_its_service_and_a_batch_the_service_lost_starts_over_onc
     assert!(stderr.contains("unknown to the service: starting visit-1 over"), "{stderr}");
     assert_eq!(computes(&again), 2);
 }
+
+#[test]
+fn another_visits_photos_under_a_finished_visits_name_are_refused_not_taken_for_done() {
+    let emulator = quick();
+    let folders = Folders::new("photos-changed", &["visit-1", "visit-2"]);
+    let (code, stderr) = analyze(&emulator, &folders, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let results = folders.output().join("visits/visit-1/results.json");
+    let before = std::fs::read(&results).unwrap();
+    // Another day's (or another patient's) photos in a folder of the same name.
+    folders.visit("visit-1", 7);
+    let (code, stderr) = analyze(&emulator, &folders, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("not the ones the journal analysed"), "{stderr}");
+    assert_eq!(computes(&emulator), 2, "nothing analysed without being asked");
+    assert_eq!(std::fs::read(&results).unwrap(), before, "the saved results are untouched");
+    let summary = folders.summary();
+    let row = summary.iter().find(|(visit, _, _)| visit == "visit-1").unwrap();
+    assert!(row.2.starts_with("failed") && row.2.contains("not the ones"), "not shown as done: {summary:?}");
+    // Asked to, the new photos are analysed and their results replace the old ones.
+    let (code, stderr) = analyze(&emulator, &folders, &["--retry-failed"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(computes(&emulator), 3);
+    assert_ne!(std::fs::read(&results).unwrap(), before);
+    assert!(folders.summary().iter().all(|(_, _, status)| status == "done"), "{:?}", folders.summary());
+}

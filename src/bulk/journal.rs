@@ -138,13 +138,39 @@ impl Journal {
 
     /// Appends a state change and flushes it to disk before returning.
     pub fn append(&self, key: &str, state: State, batch_id: Option<Uuid>, reason: Option<&str>) -> io::Result<()> {
-        self.write(&Line { key: key.to_owned(), state, batch_id, reason: reason.map(str::to_owned), ended: false })
+        self.write(&Line {
+            key: key.to_owned(),
+            state,
+            batch_id,
+            reason: reason.map(str::to_owned),
+            ended: false,
+            inputs: None,
+        })
+    }
+
+    /// Journals that the job `key` created `batch_id` for the photos `inputs` describes.
+    pub(crate) fn created(&self, key: &str, batch_id: Uuid, inputs: Option<&str>) -> io::Result<()> {
+        let line = Line {
+            key: key.to_owned(),
+            state: State::Created,
+            batch_id: Some(batch_id),
+            reason: None,
+            ended: false,
+            inputs: inputs.map(str::to_owned),
+        };
+        self.write(&line)
     }
 
     /// Journals that the job `key` failed, and whether its batch `ended` for good.
     pub(crate) fn failed(&self, key: &str, reason: &str, ended: bool) -> io::Result<()> {
-        let line =
-            Line { key: key.to_owned(), state: State::Failed, batch_id: None, reason: Some(reason.into()), ended };
+        let line = Line {
+            key: key.to_owned(),
+            state: State::Failed,
+            batch_id: None,
+            reason: Some(reason.into()),
+            ended,
+            inputs: None,
+        };
         self.write(&line)
     }
 
@@ -270,7 +296,7 @@ mod tests {
 
         let mut file = OpenOptions::new().read(true).append(true).open(dir.join("journal-all.jsonl")).unwrap();
         cut_torn_line(&mut file).unwrap();
-        let saved = Line { key: "k".into(), state: State::Saved, batch_id: None, reason: None, ended: false };
+        let saved = Line { key: "k".into(), state: State::Saved, batch_id: None, reason: None, ended: false, inputs: None };
         write_line(&mut file, &saved).unwrap();
         let text = std::fs::read_to_string(dir.join("journal-all.jsonl")).unwrap();
         assert!(text.ends_with("\"compute_sent\"}\n{\"key\":\"k\",\"state\":\"saved\"}\n"), "{text}");

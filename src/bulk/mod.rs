@@ -15,6 +15,10 @@
 //!   [`COMPUTE_CONFIRMATION`](crate::COMPUTE_CONFIRMATION) or fails with advice;
 //! * a job whose compute was certainly not taken (refused, or never sent: a stop or kill
 //!   while it waited) starts over, and so does one whose batch the service does not know;
+//! * a job whose photos are not the ones the journal analysed for it (their sizes and a
+//!   hash of their bytes differ: retaken, or another visit's under the same key) is
+//!   neither skipped as done nor resumed: it fails, saying so, and the results saved for
+//!   it no longer count as its own, until [`Bulk::retry_failed`] analyses the new photos;
 //! * two runs that could work the same job never run at once: the second is refused;
 //! * the journal is bound to the service and company it was written against.
 //!

@@ -57,6 +57,9 @@ pub(super) struct Line {
     /// confirmed), so waiting on it again cannot help.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(super) ended: bool,
+    /// With `created`: what the batch's photos were (see `Images::fingerprint`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) inputs: Option<String>,
 }
 
 /// What the journals say of one job.
@@ -75,6 +78,9 @@ pub struct JobRecord {
     pub ended: bool,
     /// The last state journaled.
     pub last: Option<State>,
+    /// What the current batch's photos were: each side with its size and a hash of its
+    /// bytes. `None` for a journal written before this was recorded.
+    pub inputs: Option<String>,
 }
 
 impl JobRecord {
@@ -96,7 +102,9 @@ impl JobRecord {
     pub(super) fn fold(&mut self, line: &Line) {
         match line.state {
             // A new batch: whatever the last one was, it was never computed.
-            State::Created => *self = JobRecord { batch_id: line.batch_id, ..JobRecord::default() },
+            State::Created => {
+                *self = JobRecord { batch_id: line.batch_id, inputs: line.inputs.clone(), ..JobRecord::default() }
+            }
             State::Lost => *self = JobRecord::default(),
             State::Uploaded => {}
             State::ComputeSent => self.compute = Compute::InDoubt,
@@ -107,7 +115,10 @@ impl JobRecord {
                 self.failure = None;
                 self.ended = false;
             }
+            // A failure after a save (the photos changed since) undoes it: the saved results
+            // are no longer this job's.
             State::Failed => {
+                self.saved = false;
                 self.failure = Some(line.reason.clone().unwrap_or_default());
                 self.ended = line.ended;
             }
@@ -141,7 +152,7 @@ mod tests {
     use super::*;
 
     fn line(state: State, batch: Option<u128>) -> Line {
-        Line { key: "k".into(), state, batch_id: batch.map(Uuid::from_u128), reason: None, ended: false }
+        Line { key: "k".into(), state, batch_id: batch.map(Uuid::from_u128), reason: None, ended: false, inputs: None }
     }
 
     fn fold(states: &[(State, Option<u128>)]) -> JobRecord {

@@ -63,7 +63,8 @@ impl<'s> Bulk<'s> {
     /// work. Such a job is paid for again if its first compute did arrive after all; that
     /// is the choice this setting makes. Failed jobs whose batch may still finish (a
     /// deadline, a failed save) are resumed as always, and jobs whose compute was
-    /// certainly not taken start over without it.
+    /// certainly not taken start over without it. A job whose photos are no longer the
+    /// ones its journal analysed starts over with the new photos.
     pub fn retry_failed(mut self, on: bool) -> Self {
         self.retry_failed = on;
         self
@@ -127,13 +128,28 @@ impl<'s> Bulk<'s> {
     {
         let key = job.key.as_str();
         let record = self.journal.map(|j| j.record(key)).unwrap_or_default();
-        let (mut result, mut resumed) = match record.next_step(self.retry_failed) {
+        // What the photos are: journaled with a new batch, and checked before a batch is
+        // skipped or resumed for them. (Photos that cannot be read are not checked: the
+        // pipeline says what is wrong with them, and nothing is written over.)
+        let inputs = self.journal.and_then(|_| job.images.fingerprint().ok());
+        let mut step = record.next_step(self.retry_failed);
+        if let (NextStep::Skip | NextStep::Resume { .. }, Some(analysed), Some(given)) =
+            (step, &record.inputs, &inputs)
+            && analysed != given
+        {
+            if !self.retry_failed {
+                return self.photos_changed(key, record.batch_id, handle);
+            }
+            step = NextStep::Start;
+        }
+        let inputs = inputs.as_deref();
+        let (mut result, mut resumed) = match step {
             NextStep::Skip => {
                 let _ = handle(&Outcome::Skipped { key, batch_id: record.batch_id });
                 return Ended::Skipped;
             }
             NextStep::Resume { batch_id, confirmed } => (
-                self.watched(job, journal_failed, |options| {
+                self.watched(job, inputs, journal_failed, |options| {
                     if confirmed {
                         self.session.wait_for_results_with(batch_id, options)
                     } else {
@@ -143,7 +159,7 @@ impl<'s> Bulk<'s> {
                 true,
             ),
             NextStep::Start => {
-                (self.watched(job, journal_failed, |o| self.session.run_analysis(&job.images, o)), false)
+                (self.watched(job, inputs, journal_failed, |o| self.session.run_analysis(&job.images, o)), false)
             }
         };
         let mut restarted = false;
@@ -156,7 +172,7 @@ impl<'s> Bulk<'s> {
                 result = Err(journal_error(error));
             } else {
                 let _ = handle(&Outcome::Restarting { key, lost });
-                result = self.watched(job, journal_failed, |o| self.session.run_analysis(&job.images, o));
+                result = self.watched(job, inputs, journal_failed, |o| self.session.run_analysis(&job.images, o));
                 (resumed, restarted) = (false, true);
             }
         }
@@ -186,17 +202,42 @@ impl<'s> Bulk<'s> {
         }
     }
 
-    /// Runs `call` with a fresh watcher journaling the job's progress; a journal that
-    /// cannot be written ends the call, and the run, with that error.
+    /// The photos given for `key` are not the ones its journaled batch analysed: they
+    /// changed, or they are another visit's under the same key. Nothing is done with them
+    /// (the saved results are not reported as theirs, nor the batch's written over
+    /// anything) until the caller asks with [`Bulk::retry_failed`].
+    fn photos_changed<H>(&self, key: &str, batch_id: Option<Uuid>, handle: &H) -> Ended
+    where
+        H: Fn(&Outcome<'_>) -> Result<(), String>,
+    {
+        let batch = batch_id.map(|id| format!(" (batch {id})")).unwrap_or_default();
+        let error = Error::InvalidArgument(format!(
+            "the photos of {key} are not the ones the journal analysed for it{batch}: they changed since, or \
+             they are another visit's with the same name. Nothing was done with them. If they are new photos \
+             of this visit, run again with retry_failed (--retry-failed) to analyse them; if they are another \
+             visit's, give it its own name or use another output folder"
+        ));
+        if let Some(journal) = self.journal {
+            let _ = journal.failed(key, &error.to_string(), true);
+        }
+        let _ = handle(&Outcome::Failed { key, batch_id, error: &error });
+        Ended::Failed(error.to_string())
+    }
+
+    /// Runs `call` with a fresh watcher journaling the job's progress (a batch it creates
+    /// is journaled with `inputs`); a journal that cannot be written ends the call, and
+    /// the run, with that error.
     fn watched(
         &self,
         job: &Job<'_>,
+        inputs: Option<&str>,
         journal_failed: &AtomicBool,
         call: impl FnOnce(&AnalysisOptions<'_>) -> Result<BatchResults>,
     ) -> Result<BatchResults> {
         let watcher = Watcher {
             bulk: self,
             key: &job.key,
+            inputs,
             sides: job.images.sides().count(),
             uploaded: AtomicUsize::new(0),
             computing: AtomicBool::new(false),
@@ -264,6 +305,7 @@ impl Summary {
 struct Watcher<'b, 's> {
     bulk: &'b Bulk<'s>,
     key: &'b str,
+    inputs: Option<&'b str>,
     sides: usize,
     uploaded: AtomicUsize,
     /// Between "computing" and "computed": a POST that leaves or is retried is compute.
@@ -308,7 +350,11 @@ impl Observer for Watcher<'_, '_> {
             return Control::Stop;
         }
         let Some((state, batch_id)) = self.state(event) else { return Control::Continue };
-        match self.bulk.write(self.key, state, batch_id, None) {
+        let written = match (state, batch_id, self.bulk.journal) {
+            (State::Created, Some(batch_id), Some(journal)) => journal.created(self.key, batch_id, self.inputs),
+            _ => self.bulk.write(self.key, state, batch_id, None),
+        };
+        match written {
             Ok(()) => Control::Continue,
             Err(error) => {
                 *lock(&self.error) = Some(error);

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::fnv1a_update;
+use crate::fnv;
 
 /// How much is read at a time: bodies are never buffered whole unless they are small JSON.
 pub(crate) const CHUNK: usize = 64 * 1024;
@@ -125,7 +125,7 @@ pub(crate) fn read_body(
     gate: &Gate,
 ) -> (Vec<u8>, BodyStats) {
     let mut kept = Vec::new();
-    let mut stats = BodyStats { size: 0, hash: fnv1a_update(None, &[]), complete: false };
+    let mut stats = BodyStats { size: 0, hash: fnv::START, complete: false };
     let mut buf = vec![0u8; CHUNK];
     loop {
         let n = match reader.read(&mut buf) {
@@ -142,7 +142,7 @@ pub(crate) fn read_body(
             return (kept, stats);
         }
         stats.size += n as u64;
-        stats.hash = fnv1a_update(Some(stats.hash), &buf[..n]);
+        stats.hash = fnv::update(stats.hash, &buf[..n]);
         if kept.len() < keep {
             let room = (keep - kept.len()).min(n);
             kept.extend_from_slice(&buf[..room]);

@@ -442,15 +442,5 @@ pub(crate) fn fault_reply(fault: &Fault, upload: Option<&Incoming>) -> Reply {
 
 /// FNV-1a 64 of `bytes`: the hash the request record uses for bodies.
 pub fn fnv1a(bytes: &[u8]) -> u64 {
-    fnv1a_update(None, bytes)
-}
-
-/// Continues an FNV-1a 64 hash (`None` starts one).
-pub(crate) fn fnv1a_update(hash: Option<u64>, bytes: &[u8]) -> u64 {
-    let mut hash = hash.unwrap_or(0xcbf2_9ce4_8422_2325);
-    for byte in bytes {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
+    crate::fnv::fnv1a(bytes)
 }
