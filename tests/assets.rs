@@ -50,7 +50,7 @@ fn every_asset_of_the_results_downloads_as_what_it_claims_to_be() {
             other => panic!("{other}"),
         }
     }
-    let names: std::collections::HashSet<String> = assets.iter().map(|a| a.file_name()).collect();
+    let names: std::collections::HashSet<&str> = assets.iter().map(|a| a.file_name()).collect();
     assert_eq!(names.len(), assets.len(), "file names are unique");
     let downloads: Vec<_> = emulator.requests().into_iter().filter(|r| r.route == Route::Asset).collect();
     assert_eq!(downloads.len(), assets.len());
@@ -153,4 +153,63 @@ fn a_download_ends_by_the_sessions_deadline() {
     let err = session.download(&results.assets()[0].url, &mut Vec::new()).unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
     assert!(started.elapsed() < std::time::Duration::from_secs(5), "ended by the deadline, not the 30 s io timeout");
+}
+
+#[test]
+fn asset_names_that_collide_by_case_punctuation_or_place_get_files_of_their_own() {
+    let url = |n: u32| format!("https://storage.example/b/{n}.svg?X-Goog-Signature=s");
+    let results: hautai::BatchResults = serde_json::from_value(serde_json::json!({
+        "face_skin_metrics_3": {
+            "image_batch_id": "5243ab6a-bd30-4932-b98c-45e43edfdc36",
+            "parameters": {
+                "a.b": {"masks": {"front": {"original": url(1)}}},
+                "a_b": {"masks": {"front": {"original": url(2)}}},
+                "Pores": {"masks": {"front": {"original": url(3)}}},
+                "pores": {"masks": {"front": {"original": url(4)}}},
+                "x": {"masks": {"front": {"original": url(5)}, "original": {"front": url(6)}}},
+                "CON": {"masks": url(7)},
+                "long": {"masks": {"x".repeat(300): url(8)}}
+            }
+        },
+        "pores": {"image_batch_id": "5243ab6a-bd30-4932-b98c-45e43edfdc36", "front": {"masks": {"original": url(9)}}}
+    }))
+    .unwrap();
+    let assets = results.assets();
+    assert_eq!(assets.len(), 9);
+    let names: std::collections::HashSet<String> = assets.iter().map(|a| a.file_name().to_lowercase()).collect();
+    assert_eq!(names.len(), 9, "one file each, case aside: {names:?}");
+    for asset in &assets {
+        let name = asset.file_name();
+        assert!(name.len() <= 90 && !name.to_lowercase().starts_with("con."), "{name}");
+    }
+}
+
+#[test]
+fn two_downloads_into_one_path_leave_one_whole_asset_and_no_stray_file() {
+    let emulator = emulator();
+    let results = analysed(&emulator, ResultsQuery::new());
+    let session = emulator.session();
+    let assets = results.assets();
+    let (a, b) = (&assets[0], &assets[assets.len() - 1]);
+    let bytes = |asset: &hautai::Asset| {
+        let mut bytes = Vec::new();
+        session.download(&asset.url, &mut bytes).unwrap();
+        bytes
+    };
+    let (a_bytes, b_bytes) = (bytes(a), bytes(b));
+    assert_ne!(a_bytes, b_bytes);
+    let dir = common::files::TempDir::new("assets-race");
+    let path = dir.path().join("one.png");
+    for round in 0..40 {
+        std::thread::scope(|scope| {
+            let first = scope.spawn(|| session.download_to(&a.url, &path));
+            let second = scope.spawn(|| session.download_to(&b.url, &path));
+            first.join().unwrap().unwrap();
+            second.join().unwrap().unwrap();
+        });
+        let saved = std::fs::read(&path).unwrap();
+        assert!(saved == a_bytes || saved == b_bytes, "round {round}: a whole asset");
+        let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(files.len(), 1, "round {round}: no stray file: {files:?}");
+    }
 }

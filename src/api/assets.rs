@@ -5,6 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::call::CallContext;
 use crate::error::{Error, Result};
@@ -62,14 +63,21 @@ impl Session {
     }
 
     /// [`download`](Self::download) into the file `path`, atomically: the asset goes to a
-    /// temporary file beside it, which is renamed to `path` once complete, so `path` never
-    /// holds part of an asset. Returns the size.
+    /// temporary file of this call's own beside it (`.<name>.<process>-<n>.partial`), which
+    /// is renamed to `path` once complete and removed on any error, so `path` never holds
+    /// part of an asset, and two downloads into one path leave one whole asset. Returns the
+    /// size.
     pub fn download_to(&self, url: &str, path: impl AsRef<Path>) -> Result<u64> {
+        static CALLS: AtomicU64 = AtomicU64::new(0);
         let path = path.as_ref();
         let save_error = |e: std::io::Error| Error::Save { target: path.display().to_string(), reason: e.to_string() };
-        let mut temporary = path.as_os_str().to_owned();
-        temporary.push(".partial");
-        let mut file = std::fs::File::create(&temporary).map_err(save_error)?;
+        let name = path.file_name().ok_or_else(|| save_error(std::io::ErrorKind::InvalidInput.into()))?;
+        let call = CALLS.fetch_add(1, Ordering::Relaxed);
+        let mut temporary = std::ffi::OsString::from(".");
+        temporary.push(name);
+        temporary.push(format!(".{}-{call}.partial", std::process::id()));
+        let temporary = path.with_file_name(temporary);
+        let mut file = std::fs::File::create_new(&temporary).map_err(save_error)?;
         // Renamed once complete; not flushed to the disk first (an asset can be fetched
         // again: what matters is that `path` never holds part of one).
         let downloaded = self.download(url, &mut file).and_then(|len| {

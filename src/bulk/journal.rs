@@ -296,7 +296,8 @@ mod tests {
 
         let mut file = OpenOptions::new().read(true).append(true).open(dir.join("journal-all.jsonl")).unwrap();
         cut_torn_line(&mut file).unwrap();
-        let saved = Line { key: "k".into(), state: State::Saved, batch_id: None, reason: None, ended: false, inputs: None };
+        let saved =
+            Line { key: "k".into(), state: State::Saved, batch_id: None, reason: None, ended: false, inputs: None };
         write_line(&mut file, &saved).unwrap();
         let text = std::fs::read_to_string(dir.join("journal-all.jsonl")).unwrap();
         assert!(text.ends_with("\"compute_sent\"}\n{\"key\":\"k\",\"state\":\"saved\"}\n"), "{text}");

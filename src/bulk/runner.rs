@@ -133,8 +133,7 @@ impl<'s> Bulk<'s> {
         // pipeline says what is wrong with them, and nothing is written over.)
         let inputs = self.journal.and_then(|_| job.images.fingerprint().ok());
         let mut step = record.next_step(self.retry_failed);
-        if let (NextStep::Skip | NextStep::Resume { .. }, Some(analysed), Some(given)) =
-            (step, &record.inputs, &inputs)
+        if let (NextStep::Skip | NextStep::Resume { .. }, Some(analysed), Some(given)) = (step, &record.inputs, &inputs)
             && analysed != given
         {
             if !self.retry_failed {

@@ -38,6 +38,26 @@ pub const PARAMETERS: [&str; 27] = [
     "pores",
 ];
 
+/// Parameter names a hostile answer might hold (see
+/// [`Emulator::hostile_names`](super::Emulator::hostile_names)); the 300-character one is
+/// added to these.
+pub const HOSTILE_NAMES: [&str; 11] = [
+    "<img src=x onerror=\"document.title='pwned'\">",
+    "a\"]b\\c'd",
+    "../../outside",
+    "Pores",
+    "enlarged.pores",
+    "=HYPERLINK(\"https://evil.example\",\"open\")",
+    "+1+1",
+    "-1+1",
+    "@SUM(1)",
+    "CON",
+    "javascript:alert(document.title)",
+];
+
+/// The tags of the hostile parameters: markup and a formula, as text.
+const HOSTILE_TAGS: [&str; 2] = ["<script>document.title='pwned'</script>", "=1+1"];
+
 /// How many parameters an analysis that is still computing shows.
 const PARAMETERS_WHILE_COMPUTING: usize = 9;
 
@@ -69,7 +89,21 @@ pub(crate) fn results(state: &State, batch: &Batch, storage: &str, options: Resu
     if progress == Progress::NotStarted {
         return json!({});
     }
-    json!({ crate::FACE_SKIN_METRICS_3: analysis(state, batch, storage, options, progress == Progress::Done) })
+    let done = progress == Progress::Done;
+    let mut results = json!({ crate::FACE_SKIN_METRICS_3: analysis(state, batch, storage, options, done) });
+    if state.hostile_names && done {
+        // An application named like a parameter, with a mask in the same place.
+        let side = batch.images.keys().next().map(ToString::to_string).unwrap_or_else(|| "front".into());
+        let object = format!("{}/masks/redness/{side}/original.svg", batch.id);
+        let url = signed_url(storage, &object, options.expiration_seconds, state.secret());
+        results["redness"] = json!({
+            "image_batch_id": batch.id.to_string(),
+            "parameters": {},
+            "masks": {side: {"original": url}},
+            "all_algorithms_calculated": true,
+        });
+    }
+    results
 }
 
 /// One application's analysis, the shape of one element of the subject-parameters list.
@@ -77,9 +111,17 @@ pub(crate) fn analysis(state: &State, batch: &Batch, storage: &str, options: Res
     let sides: Vec<String> = batch.images.keys().map(|s| s.to_string()).collect();
     let shown = if done { PARAMETERS.len() } else { PARAMETERS_WHILE_COMPUTING };
     let mut parameters = Map::new();
+    let urls = Urls { storage, expires: options.expiration_seconds, secret: state.secret() };
     for name in &PARAMETERS[..shown] {
-        let urls = Urls { storage, expires: options.expiration_seconds, secret: state.secret() };
         parameters.insert((*name).to_owned(), parameter(batch, name, &sides, &urls, options));
+    }
+    if state.hostile_names && done {
+        let long = format!("long_{}", "x".repeat(295));
+        for (i, name) in HOSTILE_NAMES.iter().copied().chain([long.as_str()]).enumerate() {
+            let mut value = parameter(batch, name, &sides, &urls, options);
+            value["tag"] = json!(HOSTILE_TAGS[i % HOSTILE_TAGS.len()]);
+            parameters.insert(name.to_owned(), value);
+        }
     }
     let mut predicted = Map::new();
     for side in &sides {
@@ -147,8 +189,14 @@ fn parameter(batch: &Batch, name: &str, sides: &[String], urls: &Urls<'_>, optio
         let ext = if options.svg_masks { "svg" } else { "png" };
         let mut masks = Map::new();
         for side in sides {
+            // A name that is not plain goes into the object's path as its hash.
+            let segment = if name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') && name.len() <= 64 {
+                name.to_owned()
+            } else {
+                format!("h{:016x}", fnv1a(name.as_bytes()))
+            };
             let object = |kind: &str| {
-                let object = format!("{}/masks/{name}/{side}/{kind}.{ext}", batch.id);
+                let object = format!("{}/masks/{segment}/{side}/{kind}.{ext}", batch.id);
                 signed_url(urls.storage, &object, urls.expires, urls.secret)
             };
             masks.insert(

@@ -52,6 +52,7 @@ use std::time::Instant;
 use uuid::Uuid;
 
 pub use config::{EmulatorConfig, Fault, Maturity, Route};
+pub use data::HOSTILE_NAMES;
 pub use data::PARAMETERS;
 pub use record::RecordedRequest;
 pub use relay::Relay;
@@ -253,6 +254,16 @@ impl Emulator {
     /// (`None` clears it).
     pub fn detection_error(&self, error: Option<(Side, &str)>) {
         self.inner.lock().detection_error = error.map(|(side, message)| (side, message.to_owned()));
+    }
+
+    /// Answers, from now on, with results a compromised or careless service might send:
+    /// besides the usual parameters, ones named (and tagged) with markup, quotes, `../`,
+    /// a formula, a Windows device name, 300 characters, and names that differ from
+    /// others only in case or punctuation ([`HOSTILE_NAMES`]), each with masks; and a
+    /// second application named like a parameter. Nothing a client saves or shows from
+    /// them may run, escape its folder, or take another file's place.
+    pub fn hostile_names(&self, on: bool) {
+        self.inner.lock().hostile_names = on;
     }
 
     /// The TCP relay in front of the API port (transport faults of API calls).

@@ -21,6 +21,9 @@ pub(crate) struct State {
     pub(crate) maturity: Maturity,
     pub(crate) never_complete: bool,
     pub(crate) detection_error: Option<(Side, String)>,
+    /// Answers with parameters named and tagged as a hostile answer would (see
+    /// [`Emulator::hostile_names`](super::Emulator::hostile_names)).
+    pub(crate) hostile_names: bool,
     pub(crate) faults: HashMap<Route, FaultRule>,
     pub(crate) private_tokens: Vec<PrivateToken>,
     /// Source of ids and of the signing secret: everything is deterministic per seed.
@@ -108,6 +111,7 @@ impl State {
             maturity,
             never_complete: false,
             detection_error: None,
+            hostile_names: false,
             faults: HashMap::new(),
             private_tokens: Vec::new(),
             seed,

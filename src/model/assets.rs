@@ -4,10 +4,12 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::asset_names::Names;
 use super::{BatchResults, Side, debug_scrubbed};
 
 /// One downloadable asset of the results: a predicted image or a mask, where it sits in
-/// the results, and its signed URL (a bearer credential: `Debug` hides its signature).
+/// the results, the file name to save it under, and its signed URL (a bearer credential:
+/// `Debug` hides its signature).
 #[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Asset {
@@ -22,32 +24,34 @@ pub struct Asset {
     pub kind: String,
     /// The signed URL: give it to [`Session::download`](crate::Session::download).
     pub url: String,
+    file_name: String,
 }
 
 debug_scrubbed!(Asset);
 
 impl Asset {
-    /// A file name made of its place, e.g. `redness-front-masks-aligned_face.svg` or
-    /// `front-predicted_images-original.png`: unique within one batch's results.
-    pub fn file_name(&self) -> String {
-        let extension = crate::url::path_of(&self.url)
-            .rsplit_once('.')
-            .map(|(_, e)| e.to_ascii_lowercase())
-            .filter(|e| (1..=5).contains(&e.len()) && e.chars().all(|c| c.is_ascii_alphanumeric()))
-            .unwrap_or_else(|| "bin".to_owned());
-        let mut parts: Vec<String> = Vec::new();
-        if self.application != super::FACE_SKIN_METRICS_3 {
-            parts.push(self.application.clone());
-        }
-        parts.extend(self.parameter.clone());
-        parts.extend(self.side.map(|s| s.to_string()));
-        parts.push(self.kind.replace('/', "-"));
-        let name: String = parts
-            .join("-")
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_') { c } else { '_' })
-            .collect();
-        format!("{name}.{extension}")
+    /// The file name to save the asset under, made of its place, e.g.
+    /// `redness-front-masks-original.svg` or `front-predicted_images-original.png`.
+    ///
+    /// Safe whatever the answer holds: only ASCII letters, digits, `-`, `_` and one `.`
+    /// before an extension that is a picture's (`png`, `jpg`, `jpeg`, `svg`, `webp`, `gif`;
+    /// `bin` for anything else), at most 80 characters before it (a longer place is cut and
+    /// ends with a hash of the whole), never a name Windows reserves (`CON`, `NUL`, ...), and
+    /// unique among the assets of one [`BatchResults::assets`] call, even compared without
+    /// case: a name taken already ends with `-` and eight hex digits of a hash of the
+    /// asset's place, the same on every run.
+    ///
+    /// ```
+    /// # let results: hautai::BatchResults = serde_json::from_value(serde_json::json!({
+    /// #     "face_skin_metrics_3": {"image_batch_id": "5243ab6a-bd30-4932-b98c-45e43edfdc36",
+    /// #         "parameters": {"redness": {"masks": {"front": {"original": "https://s/r.svg?sig=1"}}}}}
+    /// # }))?;
+    /// let asset = &results.assets()[0];
+    /// assert_eq!(asset.file_name(), "redness-front-masks-original.svg");
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn file_name(&self) -> &str {
+        &self.file_name
     }
 }
 
@@ -58,9 +62,10 @@ impl BatchResults {
     /// [`ResultsQuery`](crate::ResultsQuery)'s choice.
     pub fn assets(&self) -> Vec<Asset> {
         let mut assets = Vec::new();
+        let mut names = Names::default();
         for (application, analysis) in self.applications() {
             let json = serde_json::to_value(analysis).unwrap_or_default();
-            walk(&json, &mut Vec::new(), &mut |place, url| assets.push(asset(application, place, url)));
+            walk(&json, &mut Vec::new(), &mut |place, url| assets.push(asset(application, place, url, &mut names)));
         }
         assets
     }
@@ -88,8 +93,9 @@ fn walk(value: &Value, place: &mut Vec<String>, found: &mut dyn FnMut(&[String],
     }
 }
 
-/// The asset at `place` (keys from the application's analysis down to the URL).
-fn asset(application: &str, place: &[String], url: &str) -> Asset {
+/// The asset at `place` (keys from the application's analysis down to the URL), named by `names`.
+fn asset(application: &str, place: &[String], url: &str, names: &mut Names) -> Asset {
+    let whole = format!("{application}/{}", place.join("/"));
     let mut rest: Vec<&str> = place.iter().map(String::as_str).collect();
     let mut parameter = None;
     if rest.first() == Some(&"parameters") && rest.len() >= 2 {
@@ -97,13 +103,16 @@ fn asset(application: &str, place: &[String], url: &str) -> Asset {
         rest.drain(..2);
     }
     let side = rest.iter().position(|p| p.parse::<Side>().is_ok()).map(|at| rest.remove(at).parse::<Side>().ok());
-    Asset {
-        application: application.to_owned(),
-        parameter,
-        side: side.flatten(),
-        kind: rest.join("/"),
-        url: url.to_owned(),
+    let (side, kind) = (side.flatten(), rest.join("/"));
+    let mut parts: Vec<&str> = Vec::new();
+    if application != super::FACE_SKIN_METRICS_3 {
+        parts.push(application);
     }
+    parts.extend(parameter.as_deref());
+    parts.extend(side.map(Side::as_str));
+    parts.push(&kind);
+    let file_name = names.name(&parts, &whole, &crate::url::path_of(url));
+    Asset { application: application.to_owned(), parameter, side, kind, url: url.to_owned(), file_name }
 }
 
 #[cfg(test)]
@@ -127,8 +136,10 @@ mod tests {
         }))
         .unwrap();
         let assets = results.assets();
-        let found: Vec<(Option<&str>, Option<Side>, &str, String)> =
-            assets.iter().map(|a| (a.parameter.as_deref(), a.side, a.kind.as_str(), a.file_name())).collect();
+        let found: Vec<(Option<&str>, Option<Side>, &str, String)> = assets
+            .iter()
+            .map(|a| (a.parameter.as_deref(), a.side, a.kind.as_str(), a.file_name().to_owned()))
+            .collect();
         assert_eq!(
             found,
             [
@@ -149,5 +160,76 @@ mod tests {
             ]
         );
         assert!(!format!("{:?}", assets[1]).contains("X-Goog-Signature=b"));
+    }
+
+    use proptest::prelude::*;
+
+    /// Keys as a hostile or careless answer might name them: case and punctuation
+    /// variants of one name, markup, paths, device names, long and non-ASCII keys.
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("parameters".to_owned()),
+            Just("front".to_owned()),
+            Just("masks".to_owned()),
+            prop::sample::select(vec!["Pores", "pores", "PORES", "a.b", "a_b", "a-b", "a b", "CON", "nul", "..", "/"])
+                .prop_map(str::to_owned),
+            "[a-zA-Z0-9._/<>\"' -]{0,12}",
+            "[é<>&\\\\]{1,4}",
+            "x{150,300}",
+        ]
+    }
+
+    fn shape() -> impl Strategy<Value = Vec<(bool, Vec<String>, String)>> {
+        let extension = prop::sample::select(vec!["svg", "PNG", "html", "exe", "", "json.png", "jpeg"]);
+        prop::collection::vec(
+            (any::<bool>(), prop::collection::vec(key(), 1..5), extension.prop_map(str::to_owned)),
+            1..40,
+        )
+    }
+
+    /// Puts `url` at `keys` under `node`, unless a leaf is in the way.
+    fn insert(node: &mut serde_json::Value, keys: &[String], url: String) {
+        let Some(map) = node.as_object_mut() else { return };
+        match keys {
+            [last] => {
+                map.insert(last.clone(), url.into());
+            }
+            [first, rest @ ..] => insert(map.entry(first.clone()).or_insert_with(|| serde_json::json!({})), rest, url),
+            [] => {}
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn asset_file_names_are_unique_short_and_plain_whatever_the_shape(shape in shape()) {
+            let mut apps = serde_json::Map::new();
+            for (i, (other_app, keys, extension)) in shape.iter().enumerate() {
+                let app = if *other_app { "Other_App" } else { "face_skin_metrics_3" };
+                let root = apps.entry(app).or_insert_with(|| serde_json::json!({"image_batch_id": "5243ab6a-bd30-4932-b98c-45e43edfdc36"}));
+                insert(root, keys, format!("https://s/{i}/m.{extension}?X-Goog-Signature=s"));
+            }
+            // A URL where the model wants a map (`parameters` itself) is another test's matter.
+            let results = serde_json::from_value::<BatchResults>(serde_json::Value::Object(apps));
+            prop_assume!(results.is_ok());
+            let results = results.unwrap();
+            let assets = results.assets();
+            let mut seen = std::collections::HashSet::new();
+            for asset in &assets {
+                let name = asset.file_name();
+                prop_assert!(seen.insert(name.to_ascii_lowercase()), "{name} twice (case aside)");
+                let (stem, extension) = name.rsplit_once('.').unwrap();
+                prop_assert!(!stem.is_empty() && stem.len() <= 80, "{name}");
+                prop_assert!(stem.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "{name}");
+                prop_assert!(["png", "jpg", "jpeg", "svg", "webp", "gif", "bin"].contains(&extension), "{name}");
+                let reserved = ["con", "prn", "aux", "nul"].contains(&stem.to_ascii_lowercase().as_str())
+                    || (stem.len() == 4 && (stem[..3].eq_ignore_ascii_case("com") || stem[..3].eq_ignore_ascii_case("lpt")) && stem.as_bytes()[3].is_ascii_digit());
+                prop_assert!(!reserved, "{name}");
+            }
+            // The same answer gives the same names.
+            let again: Vec<String> = results.assets().iter().map(|a| a.file_name().to_owned()).collect();
+            prop_assert_eq!(again, assets.iter().map(|a| a.file_name().to_owned()).collect::<Vec<_>>());
+        }
     }
 }

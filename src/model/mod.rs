@@ -6,6 +6,7 @@
 //! empty. Every type implements `Deserialize`, so tests can build them from JSON.
 
 mod account;
+mod asset_names;
 mod assets;
 mod batch;
 mod page;
