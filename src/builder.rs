@@ -9,6 +9,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use crate::clock::{Clock, SystemClock};
+use crate::destination::Downloads;
 use crate::error::{Error, Result};
 use crate::learned::Readiness;
 use crate::limits;
@@ -60,6 +61,7 @@ pub struct SessionBuilder {
     pub(crate) subject_id: Option<Uuid>,
     base_url: String,
     allow_insecure_http: bool,
+    download_from_any_host: bool,
     user_agent: String,
     retry: RetryPolicy,
     connect_timeout: Duration,
@@ -100,6 +102,7 @@ impl SessionBuilder {
             subject_id: None,
             base_url: DEFAULT_BASE_URL.to_owned(),
             allow_insecure_http: false,
+            download_from_any_host: false,
             user_agent: concat!("hautai/", env!("CARGO_PKG_VERSION")).to_owned(),
             retry: RetryPolicy::default(),
             connect_timeout: Duration::from_secs(10),
@@ -164,6 +167,16 @@ impl SessionBuilder {
     /// in clear text; meant for test rigs behind a trusted network).
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Allows [`Session::download`](crate::Session::download) from any `http(s)` URL the
+    /// results hold. By default a download goes over https to public addresses only (never
+    /// loopback, private or link-local ones such as the cloud metadata service at
+    /// 169.254.169.254), unless the API itself is on a loopback or private address (the
+    /// emulator, a test rig). Turn this on only for storage you know is on such an address.
+    pub fn download_from_any_host(mut self, allow: bool) -> Self {
+        self.download_from_any_host = allow;
         self
     }
 
@@ -273,8 +286,14 @@ impl SessionBuilder {
             clock: self.clock,
             pressure: Pressure::new(self.retry.budget(), self.rate_limit),
         };
-        Ok(Shared { transport, poll: self.poll, deadline, readiness: Readiness::default() })
+        let downloads = Downloads::for_api(&api_host_name(&transport.base_url), self.download_from_any_host);
+        Ok(Shared { transport, poll: self.poll, deadline, readiness: Readiness::default(), downloads })
     }
+}
+
+/// The host of the base URL `url`, without its port.
+fn api_host_name(url: &str) -> String {
+    url.parse::<ureq::http::Uri>().ok().and_then(|uri| uri.host().map(str::to_owned)).unwrap_or_default()
 }
 
 #[cfg(test)]

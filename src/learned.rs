@@ -258,6 +258,11 @@ mod tests {
             window(&schedule, &secs(&[20.0, 1200.0, 1300.0])),
             Some((Duration::from_secs(1199), Duration::from_secs(1302)))
         );
+        // Four samples: the median is the upper middle one (50 s), so 10 s is left out.
+        assert_eq!(
+            window(&schedule, &secs(&[60.0, 10.0, 50.0, 40.0])),
+            Some((Duration::from_secs(39), Duration::from_secs(62)))
+        );
         // The case that once planned 777 polls where the plain schedule needs 170.
         let (learned, _) = finds(plan(&schedule, &secs(&[20.0, 25.0, 1200.0])), 600.0);
         let (plain, _) = finds(schedule.waits(), 600.0);

@@ -149,6 +149,7 @@ pub mod bulk;
 mod call;
 mod civil;
 pub mod clock;
+mod destination;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 mod error;

@@ -48,6 +48,8 @@ pub(crate) struct Shared {
     pub(crate) deadline: Duration,
     /// How long recent batches took to become ready (learned polling).
     pub(crate) readiness: Readiness,
+    /// Where downloads may go.
+    pub(crate) downloads: crate::destination::Downloads,
 }
 
 impl Session {

@@ -213,3 +213,34 @@ fn two_downloads_into_one_path_leave_one_whole_asset_and_no_stray_file() {
         assert_eq!(files.len(), 1, "round {round}: no stray file: {files:?}");
     }
 }
+
+#[test]
+fn downloads_go_over_https_to_public_addresses_unless_allowed() {
+    // A local "metadata service" that must not be reached from an answer's URL.
+    let mut metadata = mockito::Server::new();
+    let secret = metadata
+        .mock("GET", "/latest/meta-data/")
+        .match_query(mockito::Matcher::Any)
+        .with_body("credentials")
+        .expect(1)
+        .create();
+    let url = format!("{}/latest/meta-data/?X-Goog-Signature=abc", metadata.url());
+    let session = hautai::Session::builder("token-123", common::company()).build().unwrap();
+    for refused in [url.as_str(), "https://169.254.169.254/latest/meta-data/?X-Goog-Signature=abc", "https://[::1]/x"] {
+        let error = session.download(refused, &mut Vec::new()).unwrap_err();
+        assert!(matches!(error, Error::InvalidArgument(_)), "{error:?}");
+        let message = error.to_string();
+        assert!(
+            message.contains("refused to download from") && message.contains("download_from_any_host"),
+            "{message}"
+        );
+        assert!(!message.contains("abc"), "never the signature: {message}");
+    }
+    // Widened on purpose: the local server is reached (once).
+    let anywhere =
+        hautai::Session::builder("token-123", common::company()).download_from_any_host(true).build().unwrap();
+    let mut body = Vec::new();
+    anywhere.download(&url, &mut body).unwrap();
+    assert_eq!(body, b"credentials");
+    secret.assert();
+}

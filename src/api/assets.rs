@@ -18,6 +18,11 @@ impl Session {
     /// [`BatchResults::assets`](crate::BatchResults::assets)) into `writer`, and returns
     /// the number of bytes written.
     ///
+    /// Only `https` URLs to public addresses are fetched, unless the API itself is on a
+    /// loopback or private address or
+    /// [`download_from_any_host`](crate::SessionBuilder::download_from_any_host) says
+    /// otherwise: an answer cannot point the client at the user's own network.
+    ///
     /// The token is never sent (the URL carries its own signature), redirects are not
     /// followed, the answer is read with the session's read limit and timeouts, the whole
     /// call (retries included) ends by the session's [deadline](crate::SessionBuilder::deadline), and errors
@@ -37,7 +42,7 @@ impl Session {
     /// # Ok::<(), hautai::Error>(())
     /// ```
     pub fn download(&self, url: &str, writer: &mut dyn Write) -> Result<u64> {
-        check_url(url)?;
+        self.shared.downloads.check(url)?;
         let written = Cell::new(0u64);
         let writer = RefCell::new(writer);
         let sink = |chunk: &[u8]| -> std::io::Result<()> {
@@ -89,18 +94,5 @@ impl Session {
             let _ = std::fs::remove_file(&temporary);
         }
         downloaded
-    }
-}
-
-/// Only `http(s)` URLs with a host.
-fn check_url(url: &str) -> Result<()> {
-    let ok = (url.starts_with("https://") || url.starts_with("http://")) && !url::authority_of(url).is_empty();
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::InvalidArgument(format!(
-            "{:?} is not a signed http(s) url",
-            crate::redact::excerpt(&url::path_of(url), 80)
-        )))
     }
 }
