@@ -32,7 +32,6 @@
 mod support;
 
 use std::collections::{BTreeSet, HashMap};
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
@@ -205,7 +204,20 @@ struct Row {
     visit: String,
     batch_id: Option<hautai::Uuid>,
     status: String,
+    /// The sides analysed, and those missing: `front, left, right` or
+    /// `front (no left, right)`.
+    sides: String,
     results: Option<BatchResults>,
+}
+
+/// The sides of a visit, saying which are missing.
+fn sides_text(sides: &[(Side, PathBuf)]) -> String {
+    let given: Vec<&str> = sides.iter().map(|(s, _)| s.as_str()).collect();
+    let missing: Vec<&str> = Side::ALL.iter().map(|s| s.as_str()).filter(|s| !given.contains(s)).collect();
+    match missing.is_empty() {
+        true => given.join(", "),
+        false => format!("{} (no {})", given.join(", "), missing.join(", ")),
+    }
 }
 
 /// A row per visit of the input, from what every journal in the folder says now and the
@@ -223,7 +235,8 @@ fn rows(output: &Path, visits: &[Visit], records: &HashMap<String, JobRecord>) -
                 (None, _, None) => "not run".to_owned(),
             };
             let batch_id = results.as_ref().map(BatchResults::batch_id).or(record.batch_id);
-            Row { visit: visit.name.clone(), batch_id, status, results }
+            let sides = visit.sides.as_deref().map(sides_text).unwrap_or_default();
+            Row { visit: visit.name.clone(), batch_id, status, sides, results }
         })
         .collect()
 }
@@ -268,28 +281,50 @@ enum Ended {
     Earlier,
 }
 
-/// `summary.csv`: one row per visit, with a score column per parameter.
+/// Parameters whose tag is a category (a type, a tone), not a grade: no score is shown
+/// for them.
+const CATEGORIES: [&str; 3] = ["skin_type", "skintone", "ita"];
+
+/// `summary.csv`: one row per visit (columns in the README's "Results you can look at"):
+/// what it is and where it came from, ages in years, then a tag and a score column per
+/// parameter. Every cell goes through `support::csv::cell`: nothing in it runs.
 fn write_summary(output: &Path, rows: &[Row]) -> std::io::Result<()> {
     let names: BTreeSet<String> = rows
         .iter()
         .filter_map(|r| r.results.as_ref())
         .flat_map(|r| r.parameters().into_iter().flatten().map(|(n, _)| n.to_owned()))
         .collect();
-    let quote =
-        |s: &str| if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() };
-    let mut csv = String::from("visit,batch_id,status");
+    let mut header: Vec<String> =
+        ["visit", "status", "batch_id", "source", "sides", "age_years", "eyes_age_years"].map(str::to_owned).to_vec();
     for name in &names {
-        write!(csv, ",{}", quote(name)).unwrap();
-    }
-    csv.push('\n');
-    for row in rows {
-        let batch = row.batch_id.map(|b| b.to_string()).unwrap_or_default();
-        write!(csv, "{},{batch},{}", quote(&row.visit), quote(&row.status)).unwrap();
-        for name in &names {
-            let score = row.results.as_ref().and_then(|r| r.parameter(name)).and_then(|p| p.score());
-            write!(csv, ",{}", score.map(|s| s.to_string()).unwrap_or_default()).unwrap();
+        header.push(format!("{name}_tag"));
+        if !CATEGORIES.contains(&name.as_str()) {
+            header.push(format!("{name}_score"));
         }
-        csv.push('\n');
+    }
+    let mut csv = support::csv::line(&header.iter().map(|h| support::csv::cell(h)).collect::<Vec<_>>());
+    for row in rows {
+        let results = row.results.as_ref();
+        let years = |name: &str| {
+            let years = results.and_then(|r| r.parameter(name)).and_then(|p| p.number(name));
+            years.map(|y| format!("{y:.0}")).unwrap_or_default()
+        };
+        let source = match results {
+            Some(r) if r.from_emulator() => "emulator (invented values, not a person's)",
+            Some(_) => "haut.ai",
+            None => "",
+        };
+        let batch = row.batch_id.map(|b| b.to_string()).unwrap_or_default();
+        let mut cells = vec![row.visit.clone(), row.status.clone(), batch, source.to_owned(), row.sides.clone()];
+        cells.extend([years("age"), years("eyes_age")]);
+        for name in &names {
+            let parameter = results.and_then(|r| r.parameter(name));
+            cells.push(parameter.and_then(|p| p.tag()).unwrap_or_default().to_owned());
+            if !CATEGORIES.contains(&name.as_str()) {
+                cells.push(parameter.and_then(|p| p.score()).map(|s| s.to_string()).unwrap_or_default());
+            }
+        }
+        csv.push_str(&support::csv::line(&cells.iter().map(|c| support::csv::cell(c)).collect::<Vec<_>>()));
     }
     write_atomically(&output.join("summary.csv"), csv.as_bytes())
 }
@@ -306,7 +341,14 @@ fn write_reports(output: &Path, journal: &Journal, visits: &[Visit]) -> Result<(
                 .iter()
                 .map(|r| {
                     let link = r.results.is_some().then(|| format!("visits/{}/report.html", r.visit));
-                    (r.visit.clone(), link, r.status.clone())
+                    let mut status = r.status.clone();
+                    if r.results.is_some() && r.sides.contains("(no ") {
+                        status = format!("{status}: sides {}", r.sides);
+                    }
+                    if r.results.as_ref().is_some_and(BatchResults::from_emulator) {
+                        status.push_str(" (emulator: invented values, not a person's)");
+                    }
+                    (r.visit.clone(), link, status)
                 })
                 .collect();
             support::report::index(output, &linked).map_err(|e| format!("cannot write index.html: {e}"))

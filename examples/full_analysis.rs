@@ -188,11 +188,17 @@ fn print_table(results: &BatchResults, timings: &[(&str, Duration)]) {
         println!("(no Face Skin Analysis 3.0 results; applications: {:?})", results.applications().keys());
         return;
     };
-    println!("{:<22} {:<13} {:>7}", "parameter", "tag", "score");
-    println!("{:-<22} {:-<13} {:->7}", "", "", "");
+    if results.from_emulator() {
+        println!("values invented by the offline emulator: not an analysis of these photos");
+    }
+    // The score is the service's 0-100 rating (for `age` too); ages in years have their own column.
+    println!("{:<22} {:<13} {:>7} {:>9}", "parameter", "tag", "score", "years");
+    println!("{:-<22} {:-<13} {:->7} {:->9}", "", "", "", "");
     for (name, parameter) in parameters.iter() {
         let score = parameter.score().map_or("-".to_owned(), |s| format!("{s:.1}"));
-        println!("{name:<22} {:<13} {score:>7}", parameter.tag().unwrap_or("-"));
+        let years =
+            parameter.number(name).filter(|_| name.ends_with("age")).map_or("-".to_owned(), |y| format!("{y:.0}"));
+        println!("{name:<22} {:<13} {score:>7} {years:>9}", parameter.tag().unwrap_or("-"));
     }
     println!();
     println!("{:<22} {:>9}", "step", "seconds");
@@ -268,6 +274,30 @@ mod tests {
         let json: hautai::BatchResults =
             serde_json::from_slice(&std::fs::read(dir.join("out/results.json")).unwrap()).unwrap();
         assert_eq!(json.batch_id(), results.batch_id());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn save_writes_every_asset_of_a_hostile_answer_in_a_file_of_its_own() {
+        let emulator = hautai::emulator::Emulator::start(
+            hautai::emulator::EmulatorConfig::new().maturity(hautai::emulator::Maturity::Polls(1)),
+        )
+        .unwrap();
+        emulator.hostile_names(true);
+        let dir = std::env::temp_dir().join(format!("hautai-save-hostile-{}", std::process::id()));
+        let photos = support::sample_photos(&dir.join("photos")).unwrap();
+        let session = emulator.session();
+        let images = Images::new().front(&photos[0]).left(&photos[1]);
+        let results = session.run_analysis(&images, &AnalysisOptions::new()).unwrap();
+        let sides = vec![(Side::Front, photos[0].clone()), (Side::Left, photos[1].clone())];
+        let report = support::report::save(&session, &results, &sides, &dir.join("out")).unwrap();
+        let assets = results.assets();
+        assert!(assets.iter().any(|a| a.parameter.as_deref() == Some("../../outside")));
+        assert_eq!(std::fs::read_dir(dir.join("out/assets")).unwrap().count(), assets.len(), "every asset");
+        assert!(!dir.join("outside").exists() && !dir.join("out/outside").exists(), "nothing outside the folder");
+        let html = std::fs::read_to_string(report).unwrap();
+        assert!(!html.contains("<script>document.title") && !html.contains("<img src=x"), "no markup from the answer");
+        assert!(html.contains("&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;"), "shown as text");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

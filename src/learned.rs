@@ -270,6 +270,13 @@ mod tests {
     }
 
     #[test]
+    fn no_halfway_poll_comes_sooner_than_the_shortest_interval() {
+        let schedule = PollSchedule::fixed(MIN_POLL_INTERVAL);
+        let waits: Vec<Duration> = plan(&schedule, &secs(&[1.0, 1.0, 1.0])).take(40).collect();
+        assert!(waits.iter().all(|w| *w >= MIN_POLL_INTERVAL), "{waits:?}");
+    }
+
+    #[test]
     fn only_the_last_twenty_count() {
         let readiness = Readiness::default();
         for _ in 0..50 {

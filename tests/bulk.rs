@@ -466,7 +466,15 @@ fn a_journal_folder_belongs_to_one_service_and_one_run_at_a_time() {
     let elsewhere = Journal::open(dir.path(), &other.session(), Shard::ALL).unwrap_err();
     assert_eq!(elsewhere.kind(), std::io::ErrorKind::InvalidInput, "{elsewhere}");
     assert!(elsewhere.to_string().contains(one.base_url()), "{elsewhere}");
+    // The same service for another company: its batches are not this company's either.
+    let company = Session::builder(one.token(), hautai::Uuid::from_u128(7)).base_url(one.base_url()).build().unwrap();
+    let other_company = Journal::open(dir.path(), &company, Shard::ALL).unwrap_err();
+    assert_eq!(other_company.kind(), std::io::ErrorKind::InvalidInput, "{other_company}");
     assert!(Journal::open(dir.path(), &one.session(), Shard::new(1, 2).unwrap()).is_ok());
+    // Each run is numbered after the last: the order a job's lines are folded in.
+    let text = std::fs::read_to_string(dir.path().join("journal-all.jsonl")).unwrap();
+    let second = std::fs::read_to_string(dir.path().join("journal-1-of-2.jsonl")).unwrap();
+    assert!(text.starts_with("{\"run\":1,") && second.starts_with("{\"run\":2,"), "{text}\n{second}");
 }
 
 #[test]

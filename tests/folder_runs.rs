@@ -400,3 +400,56 @@ fn another_visits_photos_under_a_finished_visits_name_are_refused_not_taken_for_
     assert_ne!(std::fs::read(&results).unwrap(), before);
     assert!(folders.summary().iter().all(|(_, _, status)| status == "done"), "{:?}", folders.summary());
 }
+
+#[test]
+fn a_hostile_answer_and_hostile_names_leave_safe_files_that_say_what_they_mean() {
+    let emulator = quick();
+    emulator.hostile_names(true);
+    let names = ["javascript:alert(document.title)", "=cmd|' -C calc'!A0", "a#b?c", "front-only"];
+    let folders = Folders::new("hostile", &names[..3]);
+    let only = folders.input().join("front-only");
+    std::fs::create_dir_all(&only).unwrap();
+    std::fs::write(only.join("front.png"), hautai::emulator::sample_photo(Side::Front, 130, 150)).unwrap();
+    let (code, stderr) = analyze(&emulator, &folders, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    for name in names {
+        let visit = folders.output().join("visits").join(name);
+        assert!(visit.join("report.html").is_file() && visit.join("results.json").is_file(), "{name}: {stderr}");
+        let results: hautai::BatchResults =
+            serde_json::from_slice(&std::fs::read(visit.join("results.json")).unwrap()).unwrap();
+        let saved = std::fs::read_dir(visit.join("assets")).unwrap().count();
+        assert_eq!(saved, results.assets().len(), "{name}: every asset, each in a file of its own");
+    }
+    assert!(leftovers(&folders.output()).is_empty(), "{:?}", leftovers(&folders.output()));
+    // The index links each visit by a relative, encoded path: never a scheme.
+    let index = std::fs::read_to_string(folders.output().join("index.html")).unwrap();
+    assert!(index.contains("href=\"visits/javascript%3Aalert%28document.title%29/report.html\""), "{index}");
+    assert!(index.contains("href=\"visits/a%23b%3Fc/report.html\""), "{index}");
+    assert!(index.contains("emulator"), "invented values are marked");
+    // No cell of the summary starts a formula; ages are in years, tags beside scores.
+    let text = std::fs::read_to_string(folders.output().join("summary.csv")).unwrap();
+    for line in text.lines() {
+        for cell in csv_cells(line) {
+            assert!(!cell.starts_with(['=', '+', '-', '@']), "a cell a spreadsheet would run: {cell:?}");
+        }
+    }
+    let header = csv_cells(text.lines().next().unwrap());
+    for column in
+        ["visit", "status", "batch_id", "source", "sides", "age_years", "age_tag", "age_score", "skin_type_tag"]
+    {
+        assert!(header.iter().any(|h| h == column), "{column}: {header:?}");
+    }
+    assert!(!header.iter().any(|h| h == "skin_type_score" || h == "age"), "{header:?}");
+    let columns = &header;
+    let row = |visit: &str| {
+        let line = text.lines().map(csv_cells).find(|cells| cells[0] == visit).unwrap();
+        move |column: &str| line[columns.iter().position(|h| h == column).unwrap()].clone()
+    };
+    let only = row("front-only");
+    assert_eq!(only("sides"), "front (no left, right)");
+    assert!(only("source").starts_with("emulator"), "{}", only("source"));
+    let years: f64 = only("age_years").parse().unwrap();
+    assert!((20.0..60.0).contains(&years), "years, not a rating: {years}");
+    assert!(["Dry", "Normal", "Combination", "Oily"].contains(&only("skin_type_tag").as_str()));
+    assert_eq!(row("'=cmd|' -C calc'!A0")("status"), "done", "the formula visit is text");
+}

@@ -1,6 +1,7 @@
 //! What the examples share: where the session comes from, sample photos, the report.
 #![allow(dead_code)] // Each example uses a different part.
 
+pub mod csv;
 pub mod report;
 
 use std::path::{Path, PathBuf};

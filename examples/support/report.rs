@@ -54,12 +54,14 @@ pub fn save(
     Ok(path)
 }
 
-/// An index page linking the reports of many visits: `(visit, relative link, status)`.
+/// An index page linking the reports of many visits: `(visit, relative path, status)`.
+/// Each segment of a path is percent-encoded, so a name such as `javascript:alert(1)`,
+/// `a#b` or `a?b` is a relative link to that folder and nothing else.
 pub fn index(dir: &Path, visits: &[(String, Option<String>, String)]) -> std::io::Result<()> {
     let mut rows = String::new();
     for (visit, link, status) in visits {
         let name = match link {
-            Some(link) => format!("<a href=\"{}\">{}</a>", escape(link), escape(visit)),
+            Some(link) => format!("<a href=\"{}\">{}</a>", escape(&href(link)), escape(visit)),
             None => escape(visit),
         };
         let _ = write!(rows, "<tr><td>{name}</td><td>{}</td></tr>", escape(status));
@@ -76,11 +78,16 @@ pub fn index(dir: &Path, visits: &[(String, Option<String>, String)]) -> std::io
 fn page(results: &BatchResults, assets: &[Asset], photos: &[(Side, PathBuf)], dir: &Path) -> String {
     let mut table = String::new();
     for (name, parameter) in results.parameters().into_iter().flatten() {
-        let score = parameter.score();
+        // A category (a skin type, a tone) is its tag: a score bar would mean nothing.
+        let score = parameter.score().filter(|_| !["skin_type", "skintone", "ita"].contains(&name.as_str()));
         let bar = score.map_or(String::new(), |s| {
             format!("<span class=\"bar\"><span style=\"width:{:.0}%\"></span></span>", s.clamp(0.0, 100.0))
         });
-        let years = parameter.number(name).map(|y| format!(" ({y:.0} years)")).unwrap_or_default();
+        let years = parameter
+            .number(name)
+            .filter(|_| matches!(name.as_str(), "age" | "eyes_age"))
+            .map(|y| format!(" ({y:.0} years)"))
+            .unwrap_or_default();
         let _ = write!(
             table,
             "<tr><td>{}</td><td>{}{years}</td><td class=\"score\">{bar}<span>{}</span></td></tr>",
@@ -135,23 +142,32 @@ fn page(results: &BatchResults, assets: &[Asset], photos: &[(Side, PathBuf)], di
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>Skin analysis {batch}</title><style>{STYLE}</style></head><body><main>\
-         <h1>Skin analysis</h1><p class=\"meta\">batch {batch} &middot; {complete}</p>\
-         <h2>Parameters</h2><table><thead><tr><th>Parameter</th><th>Tag</th><th>Score</th></tr></thead>\
+         <h1>Skin analysis</h1><p class=\"meta\">batch {batch} &middot; {complete}</p>{invented}\
+         <h2>Parameters</h2><p class=\"meta\">Tag: the service's grade. Score: its 0&ndash;100 rating \
+         (for age too; the years are beside the tag).</p>\
+         <table><thead><tr><th>Parameter</th><th>Tag</th><th>Score (0&ndash;100)</th></tr></thead>\
          <tbody>{table}</tbody></table>\
          <h2>Photos and masks</h2><div class=\"switches\">{switches}</div>{sides}</main>\
          <script>{SCRIPT}</script></body></html>",
         batch = results.batch_id(),
         complete = if results.is_complete() { "complete" } else { "partial" },
+        invented = if results.from_emulator() {
+            "<p class=\"invented\">Values invented by the offline emulator: not an analysis of these photos.</p>"
+        } else {
+            ""
+        },
     )
 }
 
 const STYLE: &str = "\
 body{margin:0;font:15px/1.4 system-ui,sans-serif;color:#222;background:#f6f7f9}\
 main{max-width:1100px;margin:0 auto;padding:16px}h1{margin:0 0 4px}.meta{color:#667;margin:0 0 16px}\
-table{border-collapse:collapse;width:100%;background:#fff}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e3e5ea}\
+.invented{background:#fff4d6;border:1px solid #e9c46a;padding:8px 12px;border-radius:6px}\
+table{border-collapse:collapse;width:100%;background:#fff;table-layout:fixed}\
+th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e3e5ea;overflow-wrap:anywhere}\
 td.score{display:flex;align-items:center;gap:8px}.bar{flex:1;height:8px;background:#e3e5ea;border-radius:4px;overflow:hidden;min-width:60px}\
-.bar span{display:block;height:100%;background:#3b82f6}td.score>span:last-child{width:3em;text-align:right}\
-.switches{display:flex;flex-wrap:wrap;gap:6px 14px;margin:8px 0 16px}.switches label{white-space:nowrap}\
+.bar span{display:block;height:100%;background:#3b82f6}td.score>span:last-child{width:3em;text-align:right;white-space:nowrap;overflow-wrap:normal}\
+.switches{display:flex;flex-wrap:wrap;gap:6px 14px;margin:8px 0 16px}.switches label{overflow-wrap:anywhere;min-width:0}\
 .side{background:#fff;padding:12px;margin:0 0 16px;border-radius:8px}.side h3{margin:0 0 8px;text-transform:capitalize}\
 .pictures{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}figure{margin:0}\
 figure.main{flex:1 1 280px;max-width:420px}.stack{position:relative}.stack img{display:block;width:100%}\
@@ -159,11 +175,13 @@ figure.main{flex:1 1 280px;max-width:420px}.stack{position:relative}.stack img{d
 .predicted{display:flex;flex-wrap:wrap;gap:8px;flex:1 1 200px}.predicted figure{width:120px}\
 .predicted img{width:100%;display:block;border:1px solid #e3e5ea}figcaption{font-size:13px;color:#667}";
 
-/// The switches; `report.html#masks=redness,pores` opens with those masks shown.
+/// The switches; `report.html#masks=redness,pores` opens with those masks shown. Names
+/// are only ever compared, never built into a selector or code.
 const SCRIPT: &str = "\
-function show(box){document.querySelectorAll('img.mask[data-mask=\"'+box.dataset.mask+'\"]')\
-.forEach(function(m){m.classList.toggle('on',box.checked)})}\
-var wanted=(location.hash.match(/masks=([^&]*)/)||[,''])[1].split(',');\
+function show(box){document.querySelectorAll('img.mask').forEach(function(m){\
+if(m.dataset.mask===box.dataset.mask){m.classList.toggle('on',box.checked)}})}\
+var wanted=(location.hash.match(/masks=([^&]*)/)||[,''])[1].split(',').map(function(w){\
+try{return decodeURIComponent(w)}catch(e){return w}});\
 document.querySelectorAll('input[data-mask]').forEach(function(box){\
 if(wanted.indexOf(box.dataset.mask)>=0){box.checked=true;show(box)}\
 box.addEventListener('change',function(){show(box)})})";
@@ -193,13 +211,34 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+/// The one escaping rule for page text and attribute values (attributes are always
+/// double-quoted): `&`, `<`, `>`, `"` and `'` become entities.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+/// A relative link from a path: each segment percent-encoded (all but RFC 3986's
+/// unreserved characters), so no name can become a scheme, a query or a fragment.
+pub fn href(path: &str) -> String {
+    const SEGMENT: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    path.split('/')
+        .map(|segment| percent_encoding::utf8_percent_encode(segment, SEGMENT).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_become_plain_text_and_relative_links() {
+        assert_eq!(escape("<a href='x'>\"&\""), "&lt;a href=&#39;x&#39;&gt;&quot;&amp;&quot;");
+        assert_eq!(href("visits/javascript:alert(1)/report.html"), "visits/javascript%3Aalert%281%29/report.html");
+        assert_eq!(href("visits/a#b?c d/report.html"), "visits/a%23b%3Fc%20d/report.html");
+        assert_eq!(href("visits/Zoë/report.html"), "visits/Zo%C3%AB/report.html");
+    }
 
     #[test]
     fn base64_matches_the_standard() {

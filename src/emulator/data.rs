@@ -150,6 +150,8 @@ pub(crate) fn analysis(state: &State, batch: &Batch, storage: &str, options: Res
         "can_watch_predicted_images": true,
         "predicted_images": predicted,
         "detection_errors": detection_errors,
+        // Invented here: a client can tell (`BatchResults::from_emulator`) and say so.
+        crate::model::EMULATOR_MARK: true,
     })
 }
 

@@ -86,6 +86,22 @@ impl BatchResults {
         !self.applications.is_empty() && self.applications.values().all(|a| a.all_algorithms_calculated)
     }
 
+    /// Whether these results were invented by the crate's [emulator](crate::emulator)
+    /// rather than computed by Haut.ai from the photos. Its analyses carry
+    /// `"hautai_emulator": true` (kept in a saved `results.json`), so a program can say so
+    /// wherever a person reads them: invented values must never pass for a patient's.
+    ///
+    /// ```
+    /// let results: hautai::BatchResults = serde_json::from_value(serde_json::json!({
+    ///     "face_skin_metrics_3": {"image_batch_id": "5243ab6a-bd30-4932-b98c-45e43edfdc36", "hautai_emulator": true}
+    /// }))?;
+    /// assert!(results.from_emulator());
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn from_emulator(&self) -> bool {
+        self.applications.values().any(|a| a.extra.get(EMULATOR_MARK) == Some(&Value::Bool(true)))
+    }
+
     /// Detection errors of every application, as `(side, message)` pairs.
     pub fn detection_errors(&self) -> Vec<(String, String)> {
         let mut all: Vec<(String, String)> = self
@@ -98,6 +114,9 @@ impl BatchResults {
         all
     }
 }
+
+/// The field the emulator adds to each analysis it invents.
+pub(crate) const EMULATOR_MARK: &str = "hautai_emulator";
 
 impl Serialize for BatchResults {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

@@ -1,0 +1,41 @@
+//! CSV cells that a spreadsheet shows as text, never runs.
+
+/// One CSV cell. A number stays a number. Anything else that a spreadsheet would run as a
+/// formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading
+/// `'`, as OWASP recommends against CSV injection; every text cell is quoted, with its
+/// quotes doubled.
+pub fn cell(text: &str) -> String {
+    if text.is_empty() || text.parse::<f64>().is_ok_and(f64::is_finite) {
+        return text.to_owned();
+    }
+    let neutral = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_owned() };
+    format!("\"{}\"", neutral.replace('"', "\"\""))
+}
+
+/// One CSV line of `cells` (already made with [`cell`]), ended by a newline.
+pub fn line(cells: &[String]) -> String {
+    let mut line = cells.join(",");
+    line.push('\n');
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_become_text_and_numbers_stay_numbers() {
+        assert_eq!(
+            cell("=HYPERLINK(\"https://evil.example\",\"open\")"),
+            "\"'=HYPERLINK(\"\"https://evil.example\"\",\"\"open\"\")\""
+        );
+        for formula in ["+1+1", "-1+1", "@SUM(1)", "\tx", "\rx"] {
+            assert!(cell(formula).starts_with("\"'"), "{formula}");
+        }
+        assert_eq!(cell("-12.5"), "-12.5");
+        assert_eq!(cell("89.3"), "89.3");
+        assert_eq!(cell(""), "");
+        assert_eq!(cell("visit, 1"), "\"visit, 1\"");
+        assert_eq!(cell("NaN"), "\"NaN\"");
+    }
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Renders what `analyze_folder` writes for a hostile answer in headless Chromium, as people
+# see it, and checks that nothing from the answer or the folder names runs:
+#   * the emulator answers with hostile parameter names and tags (`--hostile-names`);
+#   * visits are named `javascript:alert(document.title)`, with markup, `#` and `?`;
+#   * each page's DOM after its scripts ran must keep its own title, hold no element
+#     made from the answer's markup, and the mask switch of a name with `"`, `]` and `\`
+#     must work (the report is opened with that mask asked for);
+#   * screenshots at desktop (1280 px) and phone (390 px) widths are left in OUT for a look.
+# Needs chromium (`apt-get install -y chromium`) and python3. Usage: scripts/check-pages.sh [OUT]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-$(mktemp -d)}
+mkdir -p "$out"
+cargo build -q --examples
+work=$(mktemp -d)
+target/debug/examples/emulator --hostile-names >"$work/env" 2>/dev/null &
+emulator=$!
+trap 'kill $emulator 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 50); do [ "$(wc -l <"$work/env")" -ge 4 ] && break; sleep 0.1; done
+# shellcheck disable=SC1091
+source "$work/env"
+python3 - "$work/in" <<'PY'
+import os, struct, sys, zlib
+def png(w, h, shade):
+    rows = b"".join(b"\0" + bytes([shade, 170, 140] * w) for _ in range(h))
+    chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+for i, visit in enumerate(["javascript:alert(document.title)", "<img src=x onerror=document.title='pwned'>", "a#b?c", "plain"]):
+    os.makedirs(os.path.join(sys.argv[1], visit))
+    for side in ["front", "left", "right"]:
+        open(os.path.join(sys.argv[1], visit, side + ".png"), "wb").write(png(120, 150, 60 * i))
+PY
+target/debug/examples/analyze_folder "$work/in" "$out" >/dev/null 2>"$work/log" || { cat "$work/log"; exit 1; }
+render() { chromium --headless --no-sandbox --disable-gpu --virtual-time-budget=2000 "$@" 2>/dev/null; }
+failed=0
+check() { # check FILE_URL EXPECTED_TITLE DOM_FILE
+  render --dump-dom "$1" >"$3"
+  if ! grep -q "<title>$2" "$3"; then echo "FAIL $1: the title changed"; failed=1; fi
+  if grep -q "pwned" "$3" && grep -qi '<script>document.title' "$3"; then echo "FAIL $1: the answer's script is in the page"; failed=1; fi
+  if grep -q '<img src="x"' "$3"; then echo "FAIL $1: an element made from the answer's markup"; failed=1; fi
+}
+check "file://$out/index.html" "Visits" "$work/index.dom"
+if grep -q 'href="javascript' "$work/index.dom"; then echo "FAIL index: a javascript: link"; failed=1; fi
+render --screenshot="$out/index-desktop.png" --window-size=1280,900 "file://$out/index.html"
+render --screenshot="$out/index-phone.png" --window-size=390,900 "file://$out/index.html"
+quote_name='a%22%5Db%5Cc%27d'
+url() { python3 -c 'import sys, urllib.parse; print("file://" + urllib.parse.quote(sys.argv[1]))' "$1"; }
+for report in "$out"/visits/*/report.html; do
+  check "$(url "$report")#masks=$quote_name" "Skin analysis" "$work/report.dom"
+  if ! grep -q 'class="mask on"' "$work/report.dom"; then echo "FAIL $report: the mask switch of a quoted name does not work"; failed=1; fi
+done
+plain="$out/visits/plain/report.html"
+render --screenshot="$out/report-desktop.png" --window-size=1280,2400 "file://$plain#masks=redness"
+render --screenshot="$out/report-phone.png" --window-size=390,2400 "file://$plain#masks=redness"
+[ "$failed" = 0 ] && echo "ok: $(ls "$out"/visits | wc -l) reports and the index render with nothing of the answer running; screenshots in $out"
+exit "$failed"
