@@ -38,6 +38,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use hautai::bulk::{Bulk, Job, JobRecord, Journal, Outcome, Shard};
+use hautai::save::Limits;
 use hautai::{AnalysisOptions, BatchResults, Images, Side};
 use support::{FAILED, Target, USAGE, write_atomically};
 
@@ -436,8 +437,12 @@ fn main() -> ExitCode {
             match outcome {
                 Outcome::Done { key, batch_id, results, resumed } => {
                     let sides = ready.iter().find(|(name, _)| name == key).map(|(_, s)| s.to_vec()).unwrap_or_default();
-                    support::report::save(&target.session, results, &sides, &visit_dir(&output, key))?;
-                    let how = if *resumed { ", resumed" } else { "" };
+                    let dir = visit_dir(&output, key);
+                    let saved = support::report::save(&target.session, results, &sides, &dir, Limits::default())?;
+                    let mut how = if *resumed { ", resumed".to_owned() } else { String::new() };
+                    if !saved.left_out.is_empty() {
+                        how += &format!(", {} assets left out over the save's limits", saved.left_out.len());
+                    }
                     progress.finished(format!("done {key} (batch {batch_id}{how})"), Ended::Analysed);
                 }
                 Outcome::Failed { key, error, .. } => {

@@ -148,8 +148,16 @@ fn main() -> ExitCode {
     if let (Ok(results), Some(dir)) = (&outcome, &args.save) {
         // Masks as SVG over the photos: the results of the final fetch carry them.
         let sides: Vec<(Side, PathBuf)> = Side::ALL.into_iter().zip(photos.iter().cloned()).collect();
-        match support::report::save(&target.session, results, &sides, dir) {
-            Ok(report) => eprintln!("saved the results, every asset and {}", report.display()),
+        match support::report::save(&target.session, results, &sides, dir, hautai::save::Limits::default()) {
+            Ok(saved) if saved.left_out.is_empty() => {
+                eprintln!("saved the results, every asset and {}", saved.report.display())
+            }
+            Ok(saved) => eprintln!(
+                "saved the results and {}; {} assets were left out over the save's limits, the first: {}",
+                saved.report.display(),
+                saved.left_out.len(),
+                saved.left_out[0]
+            ),
             Err(e) => {
                 eprintln!("error: cannot save into {}: {e}", dir.display());
                 return ExitCode::from(FAILED);
@@ -251,7 +259,8 @@ mod tests {
         let images = Images::new().front(&photos[0]).left(&photos[1]);
         let results = session.run_analysis(&images, &AnalysisOptions::new()).unwrap();
         let sides = vec![(Side::Front, photos[0].clone()), (Side::Left, photos[1].clone())];
-        let report = support::report::save(&session, &results, &sides, &dir.join("out")).unwrap();
+        let report =
+            support::report::save(&session, &results, &sides, &dir.join("out"), Default::default()).unwrap().report;
 
         let html = std::fs::read_to_string(&report).unwrap();
         let parameters = results.parameters().unwrap().len();
@@ -290,7 +299,8 @@ mod tests {
         let images = Images::new().front(&photos[0]).left(&photos[1]);
         let results = session.run_analysis(&images, &AnalysisOptions::new()).unwrap();
         let sides = vec![(Side::Front, photos[0].clone()), (Side::Left, photos[1].clone())];
-        let report = support::report::save(&session, &results, &sides, &dir.join("out")).unwrap();
+        let report =
+            support::report::save(&session, &results, &sides, &dir.join("out"), Default::default()).unwrap().report;
         let assets = results.assets();
         assert!(assets.iter().any(|a| a.parameter.as_deref() == Some("../../outside")));
         assert_eq!(std::fs::read_dir(dir.join("out/assets")).unwrap().count(), assets.len(), "every asset");
@@ -298,6 +308,27 @@ mod tests {
         let html = std::fs::read_to_string(report).unwrap();
         assert!(!html.contains("<script>document.title") && !html.contains("<img src=x"), "no markup from the answer");
         assert!(html.contains("&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;"), "shown as text");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_save_over_its_limits_still_writes_the_report_with_what_fits_and_says_what_it_left_out() {
+        let emulator = hautai::emulator::Emulator::start(
+            hautai::emulator::EmulatorConfig::new().maturity(hautai::emulator::Maturity::Polls(1)),
+        )
+        .unwrap();
+        let dir = std::env::temp_dir().join(format!("hautai-save-limits-{}", std::process::id()));
+        let photos = support::sample_photos(&dir.join("photos")).unwrap();
+        let session = emulator.session();
+        let results = session.run_analysis(&Images::new().front(&photos[0]), &AnalysisOptions::new()).unwrap();
+        let sides = vec![(Side::Front, photos[0].clone())];
+        let limits = hautai::save::Limits::default().max_assets(5);
+        let saved = support::report::save(&session, &results, &sides, &dir.join("out"), limits).unwrap();
+        assert_eq!(saved.left_out.len(), results.assets().len() - 5);
+        let html = std::fs::read_to_string(&saved.report).unwrap();
+        assert!(html.contains("<table>") && html.contains("the front photo"), "the report is written");
+        assert!(dir.join("out/results.json").is_file());
+        assert_eq!(std::fs::read_dir(dir.join("out/assets")).unwrap().count(), 5);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

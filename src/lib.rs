@@ -163,6 +163,7 @@ mod pipeline;
 mod poll;
 mod redact;
 mod retry;
+pub mod save;
 mod session;
 mod transport;
 mod url;

@@ -244,3 +244,35 @@ fn downloads_go_over_https_to_public_addresses_unless_allowed() {
     assert_eq!(body, b"credentials");
     secret.assert();
 }
+
+#[test]
+fn a_save_fetches_no_more_files_or_bytes_than_its_limits_and_names_what_it_left_out() {
+    let emulator = emulator();
+    let results = analysed(&emulator, ResultsQuery::new());
+    let session = emulator.session();
+    let assets = results.assets();
+    let dir = common::files::TempDir::new("assets-limits");
+    let files = |dir: &std::path::Path| std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
+
+    let counted =
+        session.save_assets(&assets, dir.path().join("count"), hautai::save::Limits::default().max_assets(10));
+    assert_eq!((counted.saved.len(), counted.left_out.len(), counted.failed.len()), (10, assets.len() - 10, 0));
+    assert_eq!(counted.saved, assets[..10], "the first ten, in order");
+    assert_eq!(files(&dir.path().join("count")), 10);
+
+    let all = session.save_assets(&assets, dir.path().join("all"), hautai::save::Limits::default());
+    assert_eq!((all.saved.len(), all.left_out.len()), (assets.len(), 0));
+    emulator.clear_requests();
+    let budget = all.bytes / 3;
+    let bounded =
+        session.save_assets(&assets, dir.path().join("bytes"), hautai::save::Limits::default().max_bytes(budget));
+    assert!(bounded.bytes <= budget && !bounded.saved.is_empty() && !bounded.left_out.is_empty(), "{bounded:?}");
+    assert_eq!(bounded.saved.len() + bounded.left_out.len(), assets.len());
+    let on_disk: u64 =
+        std::fs::read_dir(dir.path().join("bytes")).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
+    assert_eq!(on_disk, bounded.bytes, "no file cut short, no temporary file");
+    assert_eq!(files(&dir.path().join("bytes")), bounded.saved.len());
+    // Once the budget is spent, the rest are not even requested (at most one cut short per worker).
+    let fetched = emulator.requests().iter().filter(|r| r.route == Route::Asset).count();
+    assert!(fetched <= bounded.saved.len() + 8, "{fetched} requests for {} saved", bounded.saved.len());
+}

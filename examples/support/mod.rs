@@ -4,6 +4,7 @@
 pub mod csv;
 pub mod report;
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -116,15 +117,29 @@ pub fn scratch_dir() -> PathBuf {
     std::env::temp_dir().join(format!("hautai-samples-{}", std::process::id()))
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file of this writer's own beside it
-/// (process and a counter in its name), then a rename. The temporary file is removed if
-/// anything fails.
+/// Writes `bytes` to `path` atomically (see [`write_atomically_with`]).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomically_with(path, |file| file.write_all(bytes))
+}
+
+/// Writes `path` atomically with `write`, streaming: a temporary file of this writer's own
+/// beside it (process and a counter in its name), then a rename. The temporary file is
+/// removed if anything fails.
+pub fn write_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let write = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let temporary = path.with_file_name(format!(".{name}.{}-{write}.tmp", std::process::id()));
-    let written = std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path));
+    let temporary = path.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()));
+    let written = std::fs::File::create_new(&temporary)
+        .and_then(|file| {
+            let mut file = std::io::BufWriter::new(file);
+            write(&mut file)?;
+            file.into_inner().map_err(std::io::IntoInnerError::into_error).map(drop)
+        })
+        .and_then(|()| std::fs::rename(&temporary, path));
     if written.is_err() {
         let _ = std::fs::remove_file(&temporary);
     }

@@ -4,54 +4,47 @@
 //! (a switch per parameter) next to the predicted images.
 
 use std::fmt::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use hautai::{Asset, BatchResults, Session, Side};
 
-/// Writes every asset (named after its place) into `dir/assets/`, then `report.html`, and
-/// `results.json` last (each through a temporary file and a rename): a `results.json`
-/// means the rest is there. `photos` are the user's photos per side. Returns the report's
-/// path.
+/// What [`save`] wrote.
+pub struct Saved {
+    /// The report's path.
+    pub report: PathBuf,
+    /// Assets left out by the save's limits (`hautai::save::Limits`), named by file.
+    pub left_out: Vec<String>,
+}
+
+/// Writes the assets (named after their place, within `limits`) into `dir/assets/`,
+/// then `report.html`, and `results.json` last (each through a temporary file and a
+/// rename): a `results.json` means the rest is there. `photos` are the user's photos per
+/// side. Assets over the limits are left out of the files and the report, and named in
+/// [`Saved::left_out`]; a failed download fails the save.
 pub fn save(
     session: &Session,
     results: &BatchResults,
     photos: &[(Side, PathBuf)],
     dir: &Path,
-) -> Result<PathBuf, String> {
+    limits: hautai::save::Limits,
+) -> Result<Saved, String> {
     let assets_dir = dir.join("assets");
-    std::fs::create_dir_all(&assets_dir).map_err(|e| format!("cannot create {}: {e}", assets_dir.display()))?;
     let assets = results.assets();
-    // Eight at a time: a batch has a few hundred small assets.
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let failures: Vec<String> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..8)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut failures = Vec::new();
-                    while let Some(asset) = assets.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
-                        if let Err(e) = session.download_to(&asset.url, assets_dir.join(asset.file_name())) {
-                            failures.push(e.to_string());
-                        }
-                    }
-                    failures
-                })
-            })
-            .collect();
-        workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
-    });
-    if let Some(first) = failures.first() {
+    let saved = session.save_assets(&assets, &assets_dir, limits);
+    if let Some((_, first)) = saved.failed.first() {
         return Err(format!(
             "{} of {} assets could not be downloaded, the first: {first}",
-            failures.len(),
+            saved.failed.len(),
             assets.len()
         ));
     }
-    let html = page(results, &assets, photos, &assets_dir);
     let path = dir.join("report.html");
-    super::write_atomically(&path, html.as_bytes()).map_err(|e| format!("cannot write report.html: {e}"))?;
+    super::write_atomically_with(&path, |out| page(out, results, &saved.saved, photos, &assets_dir))
+        .map_err(|e| format!("cannot write report.html: {e}"))?;
     let json = serde_json::to_vec_pretty(results).map_err(|e| e.to_string())?;
     super::write_atomically(&dir.join("results.json"), &json).map_err(|e| format!("cannot write results.json: {e}"))?;
-    Ok(path)
+    Ok(Saved { report: path, left_out: saved.left_out.iter().map(|a| a.file_name().to_owned()).collect() })
 }
 
 /// An index page linking the reports of many visits: `(visit, relative path, status)`.
@@ -75,7 +68,14 @@ pub fn index(dir: &Path, visits: &[(String, Option<String>, String)]) -> std::io
     super::write_atomically(&dir.join("index.html"), html.as_bytes())
 }
 
-fn page(results: &BatchResults, assets: &[Asset], photos: &[(Side, PathBuf)], dir: &Path) -> String {
+/// The report, written to `out` a picture at a time (never the whole page in memory).
+fn page(
+    out: &mut dyn Write,
+    results: &BatchResults,
+    assets: &[Asset],
+    photos: &[(Side, PathBuf)],
+    dir: &Path,
+) -> std::io::Result<()> {
     let mut table = String::new();
     for (name, parameter) in results.parameters().into_iter().flatten() {
         // A category (a skin type, a tone) is its tag: a score bar would mean nothing.
@@ -111,34 +111,13 @@ fn page(results: &BatchResults, assets: &[Asset], photos: &[(Side, PathBuf)], di
             escape(&name.replace('_', " "))
         );
     }
-    let mut sides = String::new();
-    for (side, photo) in photos {
-        let picture = data_url(photo).unwrap_or_default();
-        let mut overlays = String::new();
-        for asset in assets.iter().filter(|a| a.side == Some(*side) && a.kind == "masks/original") {
-            if let (Some(name), Some(url)) = (&asset.parameter, data_url(&dir.join(asset.file_name()))) {
-                let _ = write!(overlays, "<img class=\"mask\" data-mask=\"{}\" src=\"{url}\" alt=\"\">", escape(name));
-            }
-        }
-        let mut predicted = String::new();
-        for asset in assets.iter().filter(|a| a.side == Some(*side) && a.parameter.is_none()) {
-            if let Some(url) = data_url(&dir.join(asset.file_name())) {
-                let label = asset.kind.rsplit('/').next().unwrap_or_default().replace('_', " ");
-                let _ = write!(
-                    predicted,
-                    "<figure><img src=\"{url}\" alt=\"{0}\"><figcaption>{0}</figcaption></figure>",
-                    escape(&label)
-                );
-            }
-        }
-        let _ = write!(
-            sides,
-            "<section class=\"side\"><h3>{side}</h3><div class=\"pictures\"><figure class=\"main\"><div class=\"stack\">\
-             <img src=\"{picture}\" alt=\"the {side} photo\">{overlays}</div><figcaption>your photo</figcaption></figure>\
-             <div class=\"predicted\">{predicted}</div></div></section>"
-        );
-    }
-    format!(
+    let invented = if results.from_emulator() {
+        "<p class=\"invented\">Values invented by the offline emulator: not an analysis of these photos.</p>"
+    } else {
+        ""
+    };
+    write!(
+        out,
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>Skin analysis {batch}</title><style>{STYLE}</style></head><body><main>\
@@ -147,16 +126,34 @@ fn page(results: &BatchResults, assets: &[Asset], photos: &[(Side, PathBuf)], di
          (for age too; the years are beside the tag).</p>\
          <table><thead><tr><th>Parameter</th><th>Tag</th><th>Score (0&ndash;100)</th></tr></thead>\
          <tbody>{table}</tbody></table>\
-         <h2>Photos and masks</h2><div class=\"switches\">{switches}</div>{sides}</main>\
-         <script>{SCRIPT}</script></body></html>",
+         <h2>Photos and masks</h2><div class=\"switches\">{switches}</div>",
         batch = results.batch_id(),
         complete = if results.is_complete() { "complete" } else { "partial" },
-        invented = if results.from_emulator() {
-            "<p class=\"invented\">Values invented by the offline emulator: not an analysis of these photos.</p>"
-        } else {
-            ""
-        },
-    )
+    )?;
+    for (side, photo) in photos {
+        write!(
+            out,
+            "<section class=\"side\"><h3>{side}</h3><div class=\"pictures\"><figure class=\"main\"><div class=\"stack\"><img src=\""
+        )?;
+        write_data_url(out, photo)?;
+        write!(out, "\" alt=\"the {side} photo\">")?;
+        for asset in assets.iter().filter(|a| a.side == Some(*side) && a.kind == "masks/original") {
+            if let Some(name) = &asset.parameter {
+                write!(out, "<img class=\"mask\" data-mask=\"{}\" alt=\"\" src=\"", escape(name))?;
+                write_data_url(out, &dir.join(asset.file_name()))?;
+                write!(out, "\">")?;
+            }
+        }
+        write!(out, "</div><figcaption>your photo</figcaption></figure><div class=\"predicted\">")?;
+        for asset in assets.iter().filter(|a| a.side == Some(*side) && a.parameter.is_none()) {
+            let label = escape(&asset.kind.rsplit('/').next().unwrap_or_default().replace('_', " "));
+            write!(out, "<figure><img alt=\"{label}\" src=\"")?;
+            write_data_url(out, &dir.join(asset.file_name()))?;
+            write!(out, "\"><figcaption>{label}</figcaption></figure>")?;
+        }
+        write!(out, "</div></div></section>")?;
+    }
+    write!(out, "</main><script>{SCRIPT}</script></body></html>")
 }
 
 const STYLE: &str = "\
@@ -186,17 +183,20 @@ document.querySelectorAll('input[data-mask]').forEach(function(box){\
 if(wanted.indexOf(box.dataset.mask)>=0){box.checked=true;show(box)}\
 box.addEventListener('change',function(){show(box)})})";
 
-/// A file as a `data:` URL (its type from its extension), `None` if unreadable.
-fn data_url(path: &Path) -> Option<String> {
-    let bytes = std::fs::read(path).ok()?;
-    let kind = match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+/// A file as a `data:` URL (its type from its extension), written to `out`; nothing if
+/// the file cannot be read. One file in memory at a time.
+fn write_data_url(out: &mut dyn Write, path: &Path) -> std::io::Result<()> {
+    let Ok(bytes) = std::fs::read(path) else { return Ok(()) };
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+    let kind = match extension.as_str() {
         "svg" => "image/svg+xml",
         "png" => "image/png",
         "jpg" | "jpeg" => "image/jpeg",
         "webp" => "image/webp",
+        "gif" => "image/gif",
         _ => "application/octet-stream",
     };
-    Some(format!("data:{kind};base64,{}", base64(&bytes)))
+    write!(out, "data:{kind};base64,{}", base64(&bytes))
 }
 
 fn base64(bytes: &[u8]) -> String {

@@ -73,8 +73,18 @@ impl Session {
     /// part of an asset, and two downloads into one path leave one whole asset. Returns the
     /// size.
     pub fn download_to(&self, url: &str, path: impl AsRef<Path>) -> Result<u64> {
+        self.download_into(url, path.as_ref(), &mut |_| Ok(()))
+    }
+
+    /// [`download_to`](Self::download_to), with `admit` asked before each chunk is
+    /// written (an error from it ends the download, and the temporary file goes).
+    pub(crate) fn download_into(
+        &self,
+        url: &str,
+        path: &Path,
+        admit: &mut dyn FnMut(usize) -> std::io::Result<()>,
+    ) -> Result<u64> {
         static CALLS: AtomicU64 = AtomicU64::new(0);
-        let path = path.as_ref();
         let save_error = |e: std::io::Error| Error::Save { target: path.display().to_string(), reason: e.to_string() };
         let name = path.file_name().ok_or_else(|| save_error(std::io::ErrorKind::InvalidInput.into()))?;
         let call = CALLS.fetch_add(1, Ordering::Relaxed);
@@ -82,11 +92,12 @@ impl Session {
         temporary.push(name);
         temporary.push(format!(".{}-{call}.partial", std::process::id()));
         let temporary = path.with_file_name(temporary);
-        let mut file = std::fs::File::create_new(&temporary).map_err(save_error)?;
+        let file = std::fs::File::create_new(&temporary).map_err(save_error)?;
+        let mut gated = Gated { file, admit };
         // Renamed once complete; not flushed to the disk first (an asset can be fetched
         // again: what matters is that `path` never holds part of one).
-        let downloaded = self.download(url, &mut file).and_then(|len| {
-            drop(file);
+        let downloaded = self.download(url, &mut gated).and_then(|len| {
+            drop(gated);
             std::fs::rename(&temporary, path).map_err(save_error)?;
             Ok(len)
         });
@@ -94,5 +105,23 @@ impl Session {
             let _ = std::fs::remove_file(&temporary);
         }
         downloaded
+    }
+}
+
+/// A file whose writes are admitted chunk by chunk.
+struct Gated<'a> {
+    file: std::fs::File,
+    admit: &'a mut dyn FnMut(usize) -> std::io::Result<()>,
+}
+
+impl Write for Gated<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        (self.admit)(buf.len())?;
+        self.file.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
     }
 }

@@ -164,11 +164,14 @@ mod tests {
         assert!(message.contains(" UTC)"), "{message}");
         assert!(folder.claim(shard(0, 2)).is_err());
         drop((zero, one));
-        // Released: free again, and the stale files are gone.
+        // Released: free again, and the stale files are gone; files that are not run locks stay.
+        std::fs::write(dir.join("run-notes.txt"), "mine").unwrap();
+        std::fs::write(dir.join("notes.lock"), "mine").unwrap();
         let all = folder.claim(Shard::ALL).unwrap();
         let files: Vec<String> =
             std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         assert!(!files.iter().any(|f| f.contains("of-2")), "{files:?}");
+        assert!(files.contains(&"run-notes.txt".to_owned()) && files.contains(&"notes.lock".to_owned()), "{files:?}");
         drop(all);
         std::fs::remove_dir_all(&dir).unwrap();
     }
