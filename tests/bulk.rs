@@ -191,6 +191,22 @@ fn a_resumed_compute_in_doubt_fails_after_the_confirmation_window_not_the_deadli
 }
 
 #[test]
+fn a_retried_results_poll_while_a_compute_is_in_doubt_does_not_clear_the_doubt() {
+    let emulator = emulator();
+    let session = fast(emulator.session_builder()).deadline(Duration::from_millis(600)).build().unwrap();
+    let dir = TempDir::new("bulk-doubt-poll");
+    let path = dir.path().join("journal");
+    in_doubt(&emulator, &session, &path);
+    emulator.fail_next(Route::Results, 1, Fault::status(503));
+    let (summary, _) = run(&session, &path, jobs(1));
+    assert_eq!(summary.failed.len(), 1, "{summary:?}");
+    assert!(emulator.requests().iter().any(|r| r.route == Route::Results && r.status == 503), "a poll was retried");
+    // Still in doubt: a GET retried is not a compute refused, so no rerun sends compute.
+    assert_eq!(open(&session, &path).record("visit-0").compute, Compute::InDoubt);
+    assert!(!states(&path, "visit-0").iter().any(|s| s == "compute_refused"), "{:?}", states(&path, "visit-0"));
+}
+
+#[test]
 fn a_stop_request_ends_the_run_and_the_rerun_finishes_it() {
     let emulator = emulator_with(EmulatorConfig::new().maturity(Maturity::After(Duration::from_millis(300))));
     let session = fast_session(&emulator);
