@@ -51,7 +51,12 @@ impl BaseUrl {
             ));
         }
         let prefix = uri.path().trim_end_matches('/');
-        Ok(BaseUrl { url: format!("{scheme}://{authority}{prefix}"), loopback })
+        // One spelling per service (host in lower case, no default port): the journal of
+        // bulk runs is bound to it, and `HTTPS://SaaS.Haut.ai:443` is the same service.
+        let default_port = if scheme == "https" { 443 } else { 80 };
+        let port = authority.port_u16().filter(|p| *p != default_port).map(|p| format!(":{p}")).unwrap_or_default();
+        let host = authority.host().to_ascii_lowercase();
+        Ok(BaseUrl { url: format!("{scheme}://{host}{port}{prefix}"), loopback })
     }
 }
 
@@ -109,6 +114,11 @@ mod tests {
         assert_eq!(b, BaseUrl { url: "https://saas.haut.ai".into(), loopback: false });
         let b = BaseUrl::parse("HTTP://127.0.0.1:8080/proxy/haut//", false).unwrap();
         assert_eq!(b, BaseUrl { url: "http://127.0.0.1:8080/proxy/haut".into(), loopback: true });
+        let b = BaseUrl::parse("HTTPS://SaaS.Haut.AI:443/", false).unwrap();
+        assert_eq!(b.url, "https://saas.haut.ai", "one spelling per service");
+        assert_eq!(BaseUrl::parse("http://LocalHost:80/x", false).unwrap().url, "http://localhost/x");
+        assert_eq!(BaseUrl::parse("https://h.example:8443", false).unwrap().url, "https://h.example:8443");
+        assert_eq!(BaseUrl::parse("http://[::1]:9000", false).unwrap().url, "http://[::1]:9000");
         assert!(BaseUrl::parse("http://[::1]:9000", false).unwrap().loopback);
         assert!(BaseUrl::parse("http://localhost:9000", false).unwrap().loopback);
     }

@@ -69,7 +69,7 @@ impl Folders {
     fn summary(&self) -> Vec<(String, String, String)> {
         let text = std::fs::read_to_string(self.output().join("summary.csv")).unwrap_or_default();
         let mut lines = text.lines();
-        let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+        let header = csv_cells(lines.next().unwrap_or_default());
         let column =
             |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("{name}: {header:?}"));
         let (visit, batch, status) = (column("visit"), column("batch_id"), column("status"));

@@ -101,7 +101,8 @@ impl Journal {
         let mut file = OpenOptions::new().read(true).append(true).create(true).open(dir.join(file_name(shard)))?;
         cut_torn_line(&mut file)?;
         let header = Header {
-            run: read.last_run + 1,
+            // (A header numbered u64::MAX, written by hand, must not wrap to run 0.)
+            run: read.last_run.saturating_add(1),
             service: service.to_owned(),
             company,
             shard: shard.to_string(),

@@ -51,6 +51,7 @@ mod lock;
 mod record;
 mod runner;
 mod shard;
+mod watcher;
 
 use uuid::Uuid;
 

@@ -2,17 +2,17 @@
 
 use std::collections::HashSet;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, PoisonError};
 
 use uuid::Uuid;
 
 use super::journal::Journal;
 use super::record::{NextStep, State};
+use super::watcher::{self, Watcher};
 use super::{Job, Outcome, Shard, Summary};
 use crate::error::{Error, Result};
 use crate::model::BatchResults;
-use crate::observe::{Control, Event, Observer};
 use crate::pipeline::AnalysisOptions;
 use crate::session::Session;
 
@@ -118,7 +118,7 @@ impl<'s> Bulk<'s> {
 
     /// Whether the caller asked to stop, or the journal cannot be written.
     fn stopped(&self, journal_failed: &AtomicBool) -> bool {
-        self.stop.is_some_and(|f| f.load(Ordering::SeqCst)) || journal_failed.load(Ordering::SeqCst)
+        watcher::stopped(self.stop, journal_failed)
     }
 
     /// One job, from the journal's word to its outcome.
@@ -233,18 +233,9 @@ impl<'s> Bulk<'s> {
         journal_failed: &AtomicBool,
         call: impl FnOnce(&AnalysisOptions<'_>) -> Result<BatchResults>,
     ) -> Result<BatchResults> {
-        let watcher = Watcher {
-            bulk: self,
-            key: &job.key,
-            inputs,
-            sides: job.images.sides().count(),
-            uploaded: AtomicUsize::new(0),
-            computing: AtomicBool::new(false),
-            error: Mutex::new(None),
-            journal_failed,
-        };
+        let watcher = Watcher::new(self.journal, self.stop, job, inputs, journal_failed);
         let result = call(&job.options.clone().observer(&watcher));
-        match lock(&watcher.error).take() {
+        match watcher.take_error() {
             // The journal is the record of what was paid for: without it, nothing goes on.
             Some(error) => Err(journal_error(error)),
             None => result,
@@ -271,7 +262,13 @@ impl<'s> Bulk<'s> {
     }
 
     /// Journals a state change, if there is a journal.
-    fn write(&self, key: &str, state: State, batch_id: Option<Uuid>, reason: Option<&str>) -> io::Result<()> {
+    pub(super) fn write(
+        &self,
+        key: &str,
+        state: State,
+        batch_id: Option<Uuid>,
+        reason: Option<&str>,
+    ) -> io::Result<()> {
         self.journal.map_or(Ok(()), |journal| journal.append(key, state, batch_id, reason))
     }
 }
@@ -296,75 +293,6 @@ impl Summary {
             Ended::Failed(reason) => self.failed.push((key.to_owned(), reason)),
             Ended::Stopped => self.stopped += 1,
         }
-    }
-}
-
-/// Journals one job's progress from its pipeline events, and keeps what went wrong
-/// writing the journal, if anything did.
-struct Watcher<'b, 's> {
-    bulk: &'b Bulk<'s>,
-    key: &'b str,
-    inputs: Option<&'b str>,
-    sides: usize,
-    uploaded: AtomicUsize,
-    /// Between "computing" and "computed": a POST that leaves or is retried is compute.
-    computing: AtomicBool,
-    error: Mutex<Option<io::Error>>,
-    journal_failed: &'b AtomicBool,
-}
-
-impl Watcher<'_, '_> {
-    /// The state change `event` means, if any.
-    fn state(&self, event: &Event<'_>) -> Option<(State, Option<Uuid>)> {
-        let computing = self.computing.load(Ordering::SeqCst);
-        match event {
-            Event::BatchCreated { batch_id } => Some((State::Created, Some(*batch_id))),
-            Event::Uploaded { .. } if self.uploaded.fetch_add(1, Ordering::SeqCst) + 1 == self.sides => {
-                Some((State::Uploaded, None))
-            }
-            Event::Computing { .. } => {
-                self.computing.store(true, Ordering::SeqCst);
-                None
-            }
-            // Written right before each attempt leaves: from here it may have been taken.
-            Event::Sending { .. } if computing => Some((State::ComputeSent, None)),
-            // Compute is sent again only after an answer that says it was not taken. (While
-            // a compute in doubt is confirmed, results polls retry too: those are GETs.)
-            Event::Retrying { what, .. } if computing && what.starts_with("POST ") => {
-                Some((State::ComputeRefused, None))
-            }
-            Event::Computed { .. } => {
-                self.computing.store(false, Ordering::SeqCst);
-                Some((State::ComputeAccepted, None))
-            }
-            _ => None,
-        }
-    }
-}
-
-impl Observer for Watcher<'_, '_> {
-    fn on_event(&self, event: &Event<'_>) -> Control {
-        // Asked to stop before a request leaves: it does not leave, and is not journaled.
-        if matches!(event, Event::Sending { .. }) && self.should_stop() {
-            return Control::Stop;
-        }
-        let Some((state, batch_id)) = self.state(event) else { return Control::Continue };
-        let written = match (state, batch_id, self.bulk.journal) {
-            (State::Created, Some(batch_id), Some(journal)) => journal.created(self.key, batch_id, self.inputs),
-            _ => self.bulk.write(self.key, state, batch_id, None),
-        };
-        match written {
-            Ok(()) => Control::Continue,
-            Err(error) => {
-                *lock(&self.error) = Some(error);
-                self.journal_failed.store(true, Ordering::SeqCst);
-                Control::Stop
-            }
-        }
-    }
-
-    fn should_stop(&self) -> bool {
-        self.bulk.stopped(self.journal_failed)
     }
 }
 

@@ -1,0 +1,120 @@
+//! The runner's observer of one job: journals each state change its pipeline events mean.
+
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use uuid::Uuid;
+
+use super::Job;
+use super::journal::Journal;
+use super::record::State;
+use crate::observe::{Control, Event, Observer};
+
+/// Journals one job's progress from its pipeline events, and keeps what went wrong
+/// writing the journal, if anything did.
+pub(super) struct Watcher<'b> {
+    journal: Option<&'b Journal>,
+    /// The caller's stop request, if it can make one.
+    stop: Option<&'b AtomicBool>,
+    key: &'b str,
+    inputs: Option<&'b str>,
+    sides: usize,
+    uploaded: AtomicUsize,
+    /// Between "computing" and "computed": a POST that leaves or is retried is compute.
+    computing: AtomicBool,
+    error: Mutex<Option<io::Error>>,
+    journal_failed: &'b AtomicBool,
+}
+
+impl<'b> Watcher<'b> {
+    /// A watcher of `job` journaling to `journal` (a batch it creates with `inputs`), that
+    /// stops it when `stop` is set or the journal cannot be written (`journal_failed`).
+    pub(super) fn new(
+        journal: Option<&'b Journal>,
+        stop: Option<&'b AtomicBool>,
+        job: &'b Job<'_>,
+        inputs: Option<&'b str>,
+        journal_failed: &'b AtomicBool,
+    ) -> Self {
+        Watcher {
+            journal,
+            stop,
+            key: job.key(),
+            inputs,
+            sides: job.images.sides().count(),
+            uploaded: AtomicUsize::new(0),
+            computing: AtomicBool::new(false),
+            error: Mutex::new(None),
+            journal_failed,
+        }
+    }
+
+    /// What went wrong writing the journal, if anything did.
+    pub(super) fn take_error(&self) -> Option<io::Error> {
+        lock(&self.error).take()
+    }
+
+    /// The state change `event` means, if any.
+    fn state(&self, event: &Event<'_>) -> Option<(State, Option<Uuid>)> {
+        let computing = self.computing.load(Ordering::SeqCst);
+        match event {
+            Event::BatchCreated { batch_id } => Some((State::Created, Some(*batch_id))),
+            Event::Uploaded { .. } if self.uploaded.fetch_add(1, Ordering::SeqCst) + 1 == self.sides => {
+                Some((State::Uploaded, None))
+            }
+            Event::Computing { .. } => {
+                self.computing.store(true, Ordering::SeqCst);
+                None
+            }
+            // Written right before each attempt leaves: from here it may have been taken.
+            Event::Sending { .. } if computing => Some((State::ComputeSent, None)),
+            // Compute is sent again only after an answer that says it was not taken. (While
+            // a compute in doubt is confirmed, results polls retry too: those are GETs.)
+            Event::Retrying { what, .. } if computing && what.starts_with("POST ") => {
+                Some((State::ComputeRefused, None))
+            }
+            Event::Computed { .. } => {
+                self.computing.store(false, Ordering::SeqCst);
+                Some((State::ComputeAccepted, None))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Observer for Watcher<'_> {
+    fn on_event(&self, event: &Event<'_>) -> Control {
+        // Asked to stop before a request leaves: it does not leave, and is not journaled.
+        if matches!(event, Event::Sending { .. }) && self.should_stop() {
+            return Control::Stop;
+        }
+        let Some((state, batch_id)) = self.state(event) else { return Control::Continue };
+        let Some(journal) = self.journal else { return Control::Continue };
+        let written = match (state, batch_id) {
+            (State::Created, Some(batch_id)) => journal.created(self.key, batch_id, self.inputs),
+            _ => journal.append(self.key, state, batch_id, None),
+        };
+        match written {
+            Ok(()) => Control::Continue,
+            Err(error) => {
+                *lock(&self.error) = Some(error);
+                self.journal_failed.store(true, Ordering::SeqCst);
+                Control::Stop
+            }
+        }
+    }
+
+    fn should_stop(&self) -> bool {
+        stopped(self.stop, self.journal_failed)
+    }
+}
+
+/// Whether the caller asked to stop, or the journal cannot be written.
+pub(super) fn stopped(stop: Option<&AtomicBool>, journal_failed: &AtomicBool) -> bool {
+    stop.is_some_and(|f| f.load(Ordering::SeqCst)) || journal_failed.load(Ordering::SeqCst)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
