@@ -144,3 +144,55 @@ impl Limiter {
         self.rate = Some(rate.max(MIN_RATE.min(self.ceiling.unwrap_or(MIN_RATE))));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn the_rate_sent_is_measured_over_half_seconds_and_read_from_the_first_interval_until_then() {
+        let t0 = Instant::now();
+        let mut limiter = Limiter::new(None);
+        assert_eq!(limiter.sent_rate(t0), 0.0, "nothing sent");
+        for at in [0, 50, 100] {
+            limiter.count(t0 + ms(at));
+        }
+        // No half second measured yet: two requests after the first, in 100 ms.
+        assert!((limiter.sent_rate(t0 + ms(100)) - 20.0).abs() < 1e-9, "{}", limiter.sent_rate(t0 + ms(100)));
+        // Three more by 500 ms, the last at 500: five after the first over 500 ms is 10 per second.
+        for at in [110, 120, 500] {
+            limiter.count(t0 + ms(at));
+        }
+        assert!((limiter.sent_rate(t0 + ms(600)) - 10.0).abs() < 1e-9, "{}", limiter.sent_rate(t0 + ms(600)));
+    }
+
+    #[test]
+    fn a_cut_starts_from_the_least_of_the_rate_the_rate_sent_and_the_successes_of_the_last_second() {
+        let t0 = Instant::now();
+        let mut limiter = Limiter::new(None);
+        // Sent at 4 per second (measured), yet ten successes came back in the last second
+        // (answers to requests sent earlier): the cut starts from 4.
+        for i in 0..=4 {
+            limiter.count(t0 + ms(i * 250));
+        }
+        for i in 0..10 {
+            limiter.grow(t0 + ms(1000 + i * 10));
+        }
+        limiter.cut(t0 + ms(1100));
+        let rate = limiter.rate.unwrap();
+        assert!((rate - 4.0 * BETA).abs() < 1e-9, "{rate}");
+        // Another 429 within the same overload does not cut again; one a full second later does.
+        for i in 0..10 {
+            limiter.grow(t0 + ms(1500 + i * 10));
+        }
+        let grown = limiter.rate;
+        limiter.cut(t0 + ms(2099));
+        assert_eq!(limiter.rate, grown);
+        limiter.cut(t0 + ms(2100));
+        assert!(limiter.rate < grown, "{:?} after {grown:?}", limiter.rate);
+    }
+}
