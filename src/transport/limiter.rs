@@ -190,6 +190,13 @@ mod tests {
             limiter.grow(t0 + ms(1500 + i * 10));
         }
         let grown = limiter.rate;
+        // With nothing counted as sent (no measure yet), the successes decide.
+        let mut unmeasured = Limiter::new(None);
+        for i in 0..10 {
+            unmeasured.grow(t0 + ms(i * 10));
+        }
+        unmeasured.cut(t0 + ms(100));
+        assert!((unmeasured.rate.unwrap() - 10.0 * BETA).abs() < 1e-9, "{:?}", unmeasured.rate);
         limiter.cut(t0 + ms(2099));
         assert_eq!(limiter.rate, grown);
         limiter.cut(t0 + ms(2100));
