@@ -247,20 +247,33 @@ mod tests {
         assert!(parse("--colour").is_err());
     }
 
-    #[test]
-    fn save_writes_the_results_every_asset_and_a_self_contained_report() {
+    /// An analysis of the front and left sample photos by a fresh emulator (`hostile`:
+    /// answering with hostile names), saved with `limits` into `<tmp>/hautai-save-<name>-<pid>/out`.
+    /// Returns the folder, the results and the save.
+    fn saved(
+        name: &str,
+        hostile: bool,
+        limits: hautai::save::Limits,
+    ) -> (PathBuf, hautai::BatchResults, support::report::Saved) {
         let emulator = hautai::emulator::Emulator::start(
             hautai::emulator::EmulatorConfig::new().maturity(hautai::emulator::Maturity::Polls(1)),
         )
         .unwrap();
-        let dir = std::env::temp_dir().join(format!("hautai-save-{}", std::process::id()));
+        emulator.hostile_names(hostile);
+        let dir = std::env::temp_dir().join(format!("hautai-save-{name}-{}", std::process::id()));
         let photos = support::sample_photos(&dir.join("photos")).unwrap();
         let session = emulator.session();
         let images = Images::new().front(&photos[0]).left(&photos[1]);
         let results = session.run_analysis(&images, &AnalysisOptions::new()).unwrap();
         let sides = vec![(Side::Front, photos[0].clone()), (Side::Left, photos[1].clone())];
-        let report =
-            support::report::save(&session, &results, &sides, &dir.join("out"), Default::default()).unwrap().report;
+        let saved = support::report::save(&session, &results, &sides, &dir.join("out"), limits).unwrap();
+        (dir, results, saved)
+    }
+
+    #[test]
+    fn save_writes_the_results_every_asset_and_a_self_contained_report() {
+        let (dir, results, saved) = saved("all", false, Default::default());
+        let report = saved.report;
 
         let html = std::fs::read_to_string(&report).unwrap();
         let parameters = results.parameters().unwrap().len();
@@ -288,19 +301,8 @@ mod tests {
 
     #[test]
     fn save_writes_every_asset_of_a_hostile_answer_in_a_file_of_its_own() {
-        let emulator = hautai::emulator::Emulator::start(
-            hautai::emulator::EmulatorConfig::new().maturity(hautai::emulator::Maturity::Polls(1)),
-        )
-        .unwrap();
-        emulator.hostile_names(true);
-        let dir = std::env::temp_dir().join(format!("hautai-save-hostile-{}", std::process::id()));
-        let photos = support::sample_photos(&dir.join("photos")).unwrap();
-        let session = emulator.session();
-        let images = Images::new().front(&photos[0]).left(&photos[1]);
-        let results = session.run_analysis(&images, &AnalysisOptions::new()).unwrap();
-        let sides = vec![(Side::Front, photos[0].clone()), (Side::Left, photos[1].clone())];
-        let report =
-            support::report::save(&session, &results, &sides, &dir.join("out"), Default::default()).unwrap().report;
+        let (dir, results, saved) = saved("hostile", true, Default::default());
+        let report = saved.report;
         let assets = results.assets();
         assert!(assets.iter().any(|a| a.parameter.as_deref() == Some("../../outside")));
         assert_eq!(std::fs::read_dir(dir.join("out/assets")).unwrap().count(), assets.len(), "every asset");
@@ -313,17 +315,7 @@ mod tests {
 
     #[test]
     fn a_save_over_its_limits_still_writes_the_report_with_what_fits_and_says_what_it_left_out() {
-        let emulator = hautai::emulator::Emulator::start(
-            hautai::emulator::EmulatorConfig::new().maturity(hautai::emulator::Maturity::Polls(1)),
-        )
-        .unwrap();
-        let dir = std::env::temp_dir().join(format!("hautai-save-limits-{}", std::process::id()));
-        let photos = support::sample_photos(&dir.join("photos")).unwrap();
-        let session = emulator.session();
-        let results = session.run_analysis(&Images::new().front(&photos[0]), &AnalysisOptions::new()).unwrap();
-        let sides = vec![(Side::Front, photos[0].clone())];
-        let limits = hautai::save::Limits::default().max_assets(5);
-        let saved = support::report::save(&session, &results, &sides, &dir.join("out"), limits).unwrap();
+        let (dir, results, saved) = saved("limits", false, hautai::save::Limits::default().max_assets(5));
         assert_eq!(saved.left_out.len(), results.assets().len() - 5);
         let html = std::fs::read_to_string(&saved.report).unwrap();
         assert!(html.contains("<table>") && html.contains("the front photo"), "the report is written");
