@@ -197,6 +197,9 @@ mod tests {
         }
         unmeasured.cut(t0 + ms(100));
         assert!((unmeasured.rate.unwrap() - 10.0 * BETA).abs() < 1e-9, "{:?}", unmeasured.rate);
+        // ...and it grows back from there (no measure: no bound of twice the rate sent).
+        unmeasured.grow(t0 + ms(600));
+        assert!(unmeasured.rate.unwrap() > 10.0 * BETA, "{:?}", unmeasured.rate);
         limiter.cut(t0 + ms(2099));
         assert_eq!(limiter.rate, grown);
         limiter.cut(t0 + ms(2100));
