@@ -163,6 +163,17 @@ mod tests {
     }
 
     #[test]
+    fn a_turn_given_before_a_throttling_answer_is_known_to_be_stale() {
+        let pressure = Pressure::new(None, None);
+        let now = Instant::now();
+        let turn = pressure.turn("api", true, now);
+        assert!(!pressure.changed_since(turn.epoch));
+        pressure.throttled("api", Some(Duration::from_secs(1)), false, now);
+        assert!(pressure.changed_since(turn.epoch), "taken again, to wait out the new hold");
+        assert!(!pressure.changed_since(pressure.turn("api", true, now).epoch));
+    }
+
+    #[test]
     fn a_hold_and_the_rate_limit_together_space_requests_after_the_hold() {
         let pressure = Pressure::new(None, Some(10.0));
         let now = Instant::now();
