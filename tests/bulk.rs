@@ -191,6 +191,19 @@ fn a_resumed_compute_in_doubt_fails_after_the_confirmation_window_not_the_deadli
 }
 
 #[test]
+fn retried_requests_other_than_compute_write_nothing_of_compute() {
+    let emulator = emulator();
+    let session = fast_session(&emulator);
+    let dir = TempDir::new("bulk-other-retries");
+    let path = dir.path().join("journal");
+    emulator.fail_next(Route::Initiate, 1, Fault::status(503));
+    emulator.fail_next(Route::Upload, 1, Fault::status(503));
+    let (summary, _) = run(&session, &path, jobs(1));
+    assert_eq!(summary.done, 1, "{summary:?}");
+    assert_eq!(states(&path, "visit-0"), ["created", "uploaded", "compute_sent", "compute_accepted", "saved"]);
+}
+
+#[test]
 fn a_retried_results_poll_while_a_compute_is_in_doubt_does_not_clear_the_doubt() {
     let emulator = emulator();
     let session = fast(emulator.session_builder()).deadline(Duration::from_millis(600)).build().unwrap();
