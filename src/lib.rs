@@ -52,7 +52,9 @@
 //!     [`upload_image`](Session::upload_image);
 //!   * `assets.rs`: [`download`](Session::download) and
 //!     [`download_to`](Session::download_to) of the masks and predicted images that
-//!     [`BatchResults::assets`] lists (`model/assets.rs`);
+//!     [`BatchResults::assets`] lists (`model/assets.rs`, safe file names in
+//!     `model/asset_names.rs`), only from where `destination.rs` allows;
+//!     [`save_assets`](Session::save_assets) of many, within [`save::Limits`] (`save.rs`);
 //!   * `batches.rs`: [`compute`](Session::compute), [`results`](Session::results),
 //!     [`batch`](Session::batch), [`list_batches`](Session::list_batches),
 //!     [`batches`](Session::batches);

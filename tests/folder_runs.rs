@@ -383,8 +383,10 @@ fn another_visits_photos_under_a_finished_visits_name_are_refused_not_taken_for_
     assert_eq!(code, 0, "{stderr}");
     let results = folders.output().join("visits/visit-1/results.json");
     let before = std::fs::read(&results).unwrap();
-    // Another day's (or another patient's) photos in a folder of the same name.
-    folders.visit("visit-1", 7);
+    // Another day's (or another patient's) photos in a folder of the same name: a front only.
+    let visit = folders.visit("visit-1", 7);
+    std::fs::remove_file(visit.join("left.png")).unwrap();
+    std::fs::remove_file(visit.join("right.png")).unwrap();
     let (code, stderr) = analyze(&emulator, &folders, &[]);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("not the ones the journal analysed"), "{stderr}");
@@ -399,6 +401,12 @@ fn another_visits_photos_under_a_finished_visits_name_are_refused_not_taken_for_
     assert_eq!(computes(&emulator), 3);
     assert_ne!(std::fs::read(&results).unwrap(), before);
     assert!(folders.summary().iter().all(|(_, _, status)| status == "done"), "{:?}", folders.summary());
+    // Nothing of the first patient's stays beside the new results: no left or right picture.
+    let assets: Vec<String> = std::fs::read_dir(folders.output().join("visits/visit-1/assets"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!assets.is_empty() && assets.iter().all(|a| a.contains("front")), "{assets:?}");
 }
 
 #[test]

@@ -17,8 +17,8 @@ pub struct Saved {
     pub left_out: Vec<String>,
 }
 
-/// Writes the assets (named after their place, within `limits`) into `dir/assets/`,
-/// then `report.html`, and `results.json` last (each through a temporary file and a
+/// Replaces what `dir` held (see [`clear`]), then writes the assets (named after their
+/// place, within `limits`) into `dir/assets/`, then `report.html`, and `results.json` last (each through a temporary file and a
 /// rename): a `results.json` means the rest is there. `photos` are the user's photos per
 /// side. Assets over the limits are left out of the files and the report, and named in
 /// [`Saved::left_out`]; a failed download fails the save.
@@ -30,6 +30,7 @@ pub fn save(
     limits: hautai::save::Limits,
 ) -> Result<Saved, String> {
     let assets_dir = dir.join("assets");
+    clear(dir).map_err(|e| format!("cannot clear what an earlier save left in {}: {e}", dir.display()))?;
     let assets = results.assets();
     let saved = session.save_assets(&assets, &assets_dir, limits);
     if let Some((_, first)) = saved.failed.first() {
@@ -45,6 +46,19 @@ pub fn save(
     let json = serde_json::to_vec_pretty(results).map_err(|e| e.to_string())?;
     super::write_atomically(&dir.join("results.json"), &json).map_err(|e| format!("cannot write results.json: {e}"))?;
     Ok(Saved { report: path, left_out: saved.left_out.iter().map(|a| a.file_name().to_owned()).collect() })
+}
+
+/// Removes what an earlier save left in `dir`: `results.json` first (so the folder never
+/// says it holds results while they change), then the report and every asset, so that no
+/// picture of another batch (another patient's, after a retry) stays beside these results.
+fn clear(dir: &Path) -> std::io::Result<()> {
+    let gone = |result: std::io::Result<()>| match result {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    };
+    gone(std::fs::remove_file(dir.join("results.json")))?;
+    gone(std::fs::remove_file(dir.join("report.html")))?;
+    gone(std::fs::remove_dir_all(dir.join("assets")))
 }
 
 /// An index page linking the reports of many visits: `(visit, relative path, status)`.
