@@ -223,13 +223,27 @@ fn sides_text(sides: &[(Side, PathBuf)]) -> String {
 
 /// A row per visit of the input, from what every journal in the folder says now and the
 /// results saved there, whichever shard wrote them.
-fn rows(output: &Path, visits: &[Visit], records: &HashMap<String, JobRecord>) -> Vec<Row> {
+fn rows(output: &Path, visits: &[Visit], records: &HashMap<String, JobRecord>, ours: Shard) -> Vec<Row> {
     visits
         .iter()
         .map(|visit| {
             let record = records.get(&visit.name).cloned().unwrap_or_default();
-            let results = if record.saved { saved_results(output, &visit.name) } else { None };
-            let status = match (&results, &visit.sides, &record.failure) {
+            let mut results = if record.saved { saved_results(output, &visit.name) } else { None };
+            // Another shard's visit was checked when that shard ran: its photos may have
+            // changed since. (This run checked its own.)
+            let mut changed = None;
+            if let (Some(_), Ok(sides), false) = (&results, &visit.sides, ours.contains(&visit.name)) {
+                let images = sides.iter().fold(Images::new(), |images, (side, path)| images.side(*side, path.as_path()));
+                changed = match record.same_photos(&images) {
+                    Ok(true) => None,
+                    Ok(false) => Some("the photos changed since they were analysed: run its shard again".to_owned()),
+                    Err(e) => Some(format!("cannot read the photos to check they are the ones analysed: {e}")),
+                };
+                if changed.is_some() {
+                    results = None;
+                }
+            }
+            let status = match (&results, &visit.sides, changed.as_ref().or(record.failure.as_ref())) {
                 (Some(_), _, _) => "done".to_owned(),
                 (None, Err(problem), _) => format!("failed: {problem}"),
                 (None, _, Some(reason)) => format!("failed: {reason}"),
@@ -336,7 +350,7 @@ fn write_summary(output: &Path, rows: &[Row]) -> std::io::Result<()> {
 fn write_reports(output: &Path, journal: &Journal, visits: &[Visit]) -> Result<(), String> {
     journal
         .with_every_record(|records| {
-            let rows = rows(output, visits, records);
+            let rows = rows(output, visits, records, journal.shard());
             write_summary(output, &rows).map_err(|e| format!("cannot write summary.csv: {e}"))?;
             let linked: Vec<(String, Option<String>, String)> = rows
                 .iter()

@@ -250,9 +250,16 @@ impl<'a> Images<'a> {
     }
 }
 
-/// The size and FNV-1a 64 hash of a file, read in blocks.
+/// The size and FNV-1a 64 hash of a file, read in blocks: only a regular file of at most
+/// [`MAX_IMAGE_BYTES`] (a FIFO or `/dev/zero` behind a photo's name never hangs the run).
 fn hash_file(path: &Path) -> io::Result<(u64, u64)> {
-    let mut file = File::open(path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+    let named = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
+    let meta = std::fs::metadata(path).map_err(named)?;
+    if !meta.is_file() || meta.len() > MAX_IMAGE_BYTES {
+        let why = if meta.is_file() { "is over 30 MiB" } else { "is not a regular file" };
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("{} {why}", path.display())));
+    }
+    let mut file = File::open(path).map_err(named)?.take(MAX_IMAGE_BYTES + 1);
     let mut buf = vec![0; 64 * 1024];
     let (mut len, mut hash) = (0u64, crate::fnv::START);
     loop {

@@ -630,3 +630,30 @@ fn a_batch_left_for_other_photos_is_not_resumed_for_these() {
     assert_eq!((changed.failed.len(), saved.len()), (1, 0), "{changed:?}");
     assert!(changed.failed[0].1.contains("not the ones the journal analysed"), "{changed:?}");
 }
+
+#[test]
+fn photos_that_cannot_be_read_are_not_taken_for_the_ones_analysed_and_never_hang_the_run() {
+    let emulator = emulator();
+    let session = fast_session(&emulator);
+    let dir = TempDir::new("bulk-unreadable");
+    let path = dir.path().join("journal");
+    let front = dir.path().join("front.png");
+    std::fs::write(&front, photo(5, 3000)).unwrap();
+    let job = || vec![Job::new("visit-0", Images::new().front(front.clone()))];
+    let (first, _) = run(&session, &path, job());
+    assert_eq!(first.done, 1, "{first:?}");
+    // A FIFO in the photo's place: reading it would block for ever.
+    std::fs::remove_file(&front).unwrap();
+    let made = std::process::Command::new("mkfifo").arg(&front).status().unwrap();
+    assert!(made.success());
+    let (changed, _) = run(&session, &path, job());
+    assert_eq!((changed.skipped, changed.failed.len()), (0, 1), "{changed:?}");
+    assert!(changed.failed[0].1.contains("cannot read the photos of visit-0"), "{changed:?}");
+    assert!(changed.failed[0].1.contains("not a regular file"), "{changed:?}");
+    // The photo back as it was: the batch is fetched again (not computed again) and saved.
+    std::fs::remove_file(&front).unwrap();
+    std::fs::write(&front, photo(5, 3000)).unwrap();
+    let (back, saved) = run(&session, &path, job());
+    assert_eq!((back.done, back.resumed, saved.len()), (1, 1, 1), "{back:?}");
+    assert_eq!(computes(&emulator), [1]);
+}

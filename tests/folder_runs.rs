@@ -461,3 +461,22 @@ fn a_hostile_answer_and_hostile_names_leave_safe_files_that_say_what_they_mean()
     assert!(["Dry", "Normal", "Combination", "Oily"].contains(&only("skin_type_tag").as_str()));
     assert_eq!(row("'=cmd|' -C calc'!A0")("status"), "done", "the formula visit is text");
 }
+
+#[test]
+fn a_summary_written_by_another_shard_does_not_call_a_visit_with_changed_photos_done() {
+    let emulator = quick();
+    let names = ["ann", "bob", "cat", "dan"];
+    let folders = Folders::new("shard-changed", &names);
+    let (code, stderr) = analyze(&emulator, &folders, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    // bob's photos replaced; the shard that runs next is not bob's.
+    folders.visit("bob", 9);
+    let other = (0..2).find(|i| !hautai::bulk::Shard::new(*i, 2).unwrap().contains("bob")).unwrap();
+    let (code, stderr) = analyze(&emulator, &folders, &["--shard", &format!("{other}/2")]);
+    assert_eq!(code, 0, "{stderr}");
+    let summary = folders.summary();
+    let bob = summary.iter().find(|(visit, _, _)| visit == "bob").unwrap();
+    assert!(bob.2.starts_with("failed") && bob.2.contains("photos changed"), "{summary:?}");
+    let index = std::fs::read_to_string(folders.output().join("index.html")).unwrap();
+    assert!(!index.contains("visits/bob/report.html"), "no link to the old report");
+}

@@ -1,7 +1,11 @@
 //! What the journal says of a job: its state changes, folded into what a rerun does.
 
+use std::io;
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use crate::image::Images;
 
 /// A state change of a job, as journaled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +99,20 @@ impl JobRecord {
             (Some(batch_id), Compute::InDoubt) => NextStep::Resume { batch_id, confirmed: false },
             (Some(batch_id), Compute::Accepted) => NextStep::Resume { batch_id, confirmed: true },
             _ => NextStep::Start,
+        }
+    }
+
+    /// Whether `images` are the photos the journal analysed for this job's batch: their
+    /// sizes and hashes are those journaled with it (`true` when the journal recorded
+    /// none, as one written by an earlier version). Reads every photo; an error says which
+    /// cannot be read (or is not a regular file of at most 30 MiB).
+    ///
+    /// For reports over jobs a run did not work itself (another shard's): a job whose
+    /// photos changed since is not done, whatever the journal says.
+    pub fn same_photos(&self, images: &Images<'_>) -> io::Result<bool> {
+        match &self.inputs {
+            Some(analysed) => Ok(*analysed == images.fingerprint()?),
+            None => Ok(true),
         }
     }
 

@@ -129,19 +129,21 @@ impl<'s> Bulk<'s> {
         let key = job.key.as_str();
         let record = self.journal.map(|j| j.record(key)).unwrap_or_default();
         // What the photos are: journaled with a new batch, and checked before a batch is
-        // skipped or resumed for them. (Photos that cannot be read are not checked: the
-        // pipeline says what is wrong with them, and nothing is written over.)
-        let inputs = self.journal.and_then(|_| job.images.fingerprint().ok());
+        // skipped or resumed for them. Photos that cannot be read then fail the job (a
+        // new start reports them through the pipeline, which checks them anyway).
+        let inputs = self.journal.map(|_| job.images.fingerprint());
         let mut step = record.next_step(self.retry_failed);
-        if let (NextStep::Skip | NextStep::Resume { .. }, Some(analysed), Some(given)) = (step, &record.inputs, &inputs)
-            && analysed != given
+        if let (NextStep::Skip | NextStep::Resume { .. }, Some(analysed), Some(given)) =
+            (step, &record.inputs, &inputs)
         {
-            if !self.retry_failed {
-                return self.photos_changed(key, record.batch_id, handle);
+            match given {
+                Ok(given) if given == analysed => {}
+                Ok(_) if self.retry_failed => step = NextStep::Start,
+                Ok(_) => return self.unchecked(key, record.batch_id, None, handle),
+                Err(error) => return self.unchecked(key, record.batch_id, Some(error), handle),
             }
-            step = NextStep::Start;
         }
-        let inputs = inputs.as_deref();
+        let inputs = inputs.as_ref().and_then(|i| i.as_ref().ok()).map(String::as_str);
         let (mut result, mut resumed) = match step {
             NextStep::Skip => {
                 let _ = handle(&Outcome::Skipped { key, batch_id: record.batch_id });
@@ -201,23 +203,32 @@ impl<'s> Bulk<'s> {
         }
     }
 
-    /// The photos given for `key` are not the ones its journaled batch analysed: they
-    /// changed, or they are another visit's under the same key. Nothing is done with them
-    /// (the saved results are not reported as theirs, nor the batch's written over
-    /// anything) until the caller asks with [`Bulk::retry_failed`].
-    fn photos_changed<H>(&self, key: &str, batch_id: Option<Uuid>, handle: &H) -> Ended
+    /// The photos given for `key` are not the ones its journaled batch analysed (they
+    /// changed, or they are another visit's under the same key), or they cannot be read
+    /// to tell (`unreadable`). Nothing is done with them: the saved results no longer
+    /// count as the job's, and the batch is not resumed for them. Changed photos are
+    /// analysed when the caller asks with [`Bulk::retry_failed`].
+    fn unchecked<H>(&self, key: &str, batch_id: Option<Uuid>, unreadable: Option<&io::Error>, handle: &H) -> Ended
     where
         H: Fn(&Outcome<'_>) -> Result<(), String>,
     {
         let batch = batch_id.map(|id| format!(" (batch {id})")).unwrap_or_default();
-        let error = Error::InvalidArgument(format!(
-            "the photos of {key} are not the ones the journal analysed for it{batch}: they changed since, or \
-             they are another visit's with the same name. Nothing was done with them. If they are new photos \
-             of this visit, run again with retry_failed (--retry-failed) to analyse them; if they are another \
-             visit's, give it its own name or use another output folder"
-        ));
+        let reason = match unreadable {
+            Some(error) => format!(
+                "cannot read the photos of {key} to check that they are the ones the journal analysed{batch}: \
+                 {error}. Nothing was done with them; make them readable and run again"
+            ),
+            None => format!(
+                "the photos of {key} are not the ones the journal analysed for it{batch}: they changed since, or \
+                 they are another visit's with the same name. Nothing was done with them. If they are new photos \
+                 of this visit, run again with retry_failed (--retry-failed) to analyse them; if they are another \
+                 visit's, give it its own name or use another output folder"
+            ),
+        };
+        let error = Error::InvalidArgument(reason);
         if let Some(journal) = self.journal {
-            let _ = journal.failed(key, &error.to_string(), true);
+            // Changed photos end the batch for them; unreadable ones may be the same once read.
+            let _ = journal.failed(key, &error.to_string(), unreadable.is_none());
         }
         let _ = handle(&Outcome::Failed { key, batch_id, error: &error });
         Ended::Failed(error.to_string())
