@@ -233,7 +233,8 @@ fn rows(output: &Path, visits: &[Visit], records: &HashMap<String, JobRecord>, o
             // changed since. (This run checked its own.)
             let mut changed = None;
             if let (Some(_), Ok(sides), false) = (&results, &visit.sides, ours.contains(&visit.name)) {
-                let images = sides.iter().fold(Images::new(), |images, (side, path)| images.side(*side, path.as_path()));
+                let images =
+                    sides.iter().fold(Images::new(), |images, (side, path)| images.side(*side, path.as_path()));
                 changed = match record.same_photos(&images) {
                     Ok(true) => None,
                     Ok(false) => Some("the photos changed since they were analysed: run its shard again".to_owned()),

@@ -276,3 +276,19 @@ fn a_save_fetches_no_more_files_or_bytes_than_its_limits_and_names_what_it_left_
     let fetched = emulator.requests().iter().filter(|r| r.route == Route::Asset).count();
     assert!(fetched <= bounded.saved.len() + 8, "{fetched} requests for {} saved", bounded.saved.len());
 }
+
+#[test]
+fn temporary_files_a_killed_run_left_under_this_process_id_do_not_block_a_download() {
+    let emulator = emulator();
+    let results = analysed(&emulator, ResultsQuery::new());
+    let dir = common::files::TempDir::new("assets-stale");
+    // A container's process id is often the same on every run: a killed run's leftovers
+    // carry the names this process would choose first.
+    for n in 0..2000 {
+        std::fs::write(dir.path().join(format!(".one.png.{}-{n}.partial", std::process::id())), b"stale").unwrap();
+    }
+    let path = dir.path().join("one.png");
+    emulator.session().download_to(&results.assets()[0].url, &path).unwrap();
+    assert!(std::fs::metadata(&path).unwrap().len() > 5);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2001, "the leftovers are passed over, not removed");
+}

@@ -137,6 +137,20 @@ fn results_sends_only_the_options_given() {
 }
 
 #[test]
+fn results_for_another_batch_are_refused_not_relabelled() {
+    let mut server = mockito::Server::new();
+    let other = "11111111-2222-4333-8444-555555555555";
+    let answer = fixture("results_complete.json").replace(&BATCH.to_string(), other);
+    assert!(answer.contains(other));
+    server.mock("GET", path(&format!("/batches/{BATCH}/results/")).as_str()).with_body(answer).create();
+    let (session, _) = session(&server.url());
+    let error = session.results(batch(), &ResultsQuery::new()).unwrap_err();
+    let message = error.to_string();
+    assert!(matches!(error, hautai::Error::Decode { .. }), "{error:?}");
+    assert!(message.contains(other) && message.contains(&BATCH.to_string()), "{message}");
+}
+
+#[test]
 fn results_with_an_empty_body_mean_not_started() {
     let mut server = mockito::Server::new();
     server.mock("GET", path(&format!("/batches/{BATCH}/results/")).as_str()).with_body("").create();

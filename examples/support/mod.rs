@@ -130,10 +130,18 @@ pub fn write_atomically_with(
     write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let temporary = path.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()));
-    let written = std::fs::File::create_new(&temporary)
+    // A name no other writer uses (one a killed run left is passed over).
+    let (temporary, file) = loop {
+        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let temporary = path.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()));
+        match std::fs::File::create_new(&temporary) {
+            Ok(file) => break (temporary, file),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    };
+    let written = Ok(file)
         .and_then(|file| {
             let mut file = std::io::BufWriter::new(file);
             write(&mut file)?;

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{Endpoint, Pages, decode, endpoint};
 use crate::call::CallContext;
 use crate::error::{Error, Result};
-use crate::model::{BatchInfo, BatchQuery, BatchResults, BatchSummary, Page, ResultsQuery};
+use crate::model::{Analysis, BatchInfo, BatchQuery, BatchResults, BatchSummary, Page, ResultsQuery};
 use crate::session::Session;
 use crate::transport::Payload;
 
@@ -76,6 +76,19 @@ impl Session {
             return Ok(BatchResults::new(batch_id, BTreeMap::new()));
         }
         let results: BatchResults = decode(&RESULTS, &reply.body)?;
+        // An answer for another batch (a caching proxy, a server bug) must never pass for
+        // this one's: one patient's values would be shown as another's.
+        let other = results.applications().values().filter_map(Analysis::batch_uuid).find(|id| *id != batch_id);
+        if let Some(other) = other {
+            return Err(Error::Decode {
+                endpoint: RESULTS.label,
+                reason: format!(
+                    "the answer is for batch {other}, not batch {batch_id} that was asked for: \
+                     refused, so that no batch is given another's results"
+                ),
+                excerpt: String::new(),
+            });
+        }
         Ok(results.for_batch(batch_id))
     }
 

@@ -133,8 +133,7 @@ impl<'s> Bulk<'s> {
         // new start reports them through the pipeline, which checks them anyway).
         let inputs = self.journal.map(|_| job.images.fingerprint());
         let mut step = record.next_step(self.retry_failed);
-        if let (NextStep::Skip | NextStep::Resume { .. }, Some(analysed), Some(given)) =
-            (step, &record.inputs, &inputs)
+        if let (NextStep::Skip | NextStep::Resume { .. }, Some(analysed), Some(given)) = (step, &record.inputs, &inputs)
         {
             match given {
                 Ok(given) if given == analysed => {}
