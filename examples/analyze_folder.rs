@@ -463,6 +463,11 @@ fn main() -> ExitCode {
                 Outcome::Failed { key, error, .. } => {
                     progress.finished(format!("failed {key}: {error}"), Ended::Failed)
                 }
+                // Done earlier, but its results are gone (deleted): fetched again, not paid again.
+                Outcome::Skipped { key, .. } if !visit_dir(&output, key).join("results.json").is_file() => {
+                    eprintln!("{key}: done earlier, but its results.json is gone: fetching them again");
+                    return Err("results.json is gone".into());
+                }
                 Outcome::Skipped { key, .. } => {
                     progress.finished(format!("skipped {key} (done in an earlier run)"), Ended::Earlier)
                 }

@@ -657,3 +657,26 @@ fn photos_that_cannot_be_read_are_not_taken_for_the_ones_analysed_and_never_hang
     assert_eq!((back.done, back.resumed, saved.len()), (1, 1, 1), "{back:?}");
     assert_eq!(computes(&emulator), [1]);
 }
+
+#[test]
+fn results_saved_earlier_and_gone_since_are_fetched_again_never_computed_again() {
+    let emulator = emulator();
+    let session = fast_session(&emulator);
+    let dir = TempDir::new("bulk-gone");
+    let journal = open(&session, &dir.path().join("journal"));
+    let (first, _) = run_with(Bulk::new(&session), &journal, jobs(2));
+    assert_eq!(first.done, 2);
+    // The handler says visit-1's saved results are gone.
+    let fetched = Mutex::new(Vec::new());
+    let again = Bulk::new(&session).journal(&journal).run(jobs(2), |outcome| match outcome {
+        Outcome::Skipped { key: "visit-1", .. } => Err("deleted".into()),
+        Outcome::Done { key, resumed, .. } => {
+            fetched.lock().unwrap().push((key.to_string(), *resumed));
+            Ok(())
+        }
+        _ => Ok(()),
+    });
+    assert_eq!((again.done, again.resumed, again.skipped), (1, 1, 1), "{again:?}");
+    assert_eq!(fetched.into_inner().unwrap(), [("visit-1".to_owned(), true)]);
+    assert_eq!(computes(&emulator), [1, 1], "fetched, not paid again");
+}

@@ -480,3 +480,17 @@ fn a_summary_written_by_another_shard_does_not_call_a_visit_with_changed_photos_
     let index = std::fs::read_to_string(folders.output().join("index.html")).unwrap();
     assert!(!index.contains("visits/bob/report.html"), "no link to the old report");
 }
+
+#[test]
+fn a_visit_whose_results_were_deleted_gets_them_back_without_paying_again() {
+    let emulator = quick();
+    let folders = Folders::new("deleted", &["ann", "bob"]);
+    let (code, stderr) = analyze(&emulator, &folders, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    std::fs::remove_dir_all(folders.output().join("visits/ann")).unwrap();
+    let (code, stderr) = analyze(&emulator, &folders, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(folders.output().join("visits/ann/results.json").is_file(), "{stderr}");
+    assert_eq!(computes(&emulator), 2, "fetched again, not computed again");
+    assert!(folders.summary().iter().all(|(_, _, status)| status == "done"), "{:?}", folders.summary());
+}

@@ -125,7 +125,9 @@ pub enum Outcome<'a> {
         /// What went wrong.
         error: &'a Error,
     },
-    /// The journal says an earlier run finished this job.
+    /// The journal says an earlier run finished this job. Returning `Err` from the
+    /// handler says its saved results are gone: the batch is fetched again (not computed
+    /// again) and comes back as `Done`.
     Skipped {
         /// The job.
         key: &'a str,

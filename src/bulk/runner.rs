@@ -79,8 +79,10 @@ impl<'s> Bulk<'s> {
 
     /// Runs `jobs`, calling `handle` with each [`Outcome`] as it happens (from the worker
     /// threads, so it must be `Sync`). For [`Outcome::Done`], `Ok` means the results were
-    /// saved; `Err(reason)` fails the job. What `handle` returns for other outcomes is
-    /// ignored.
+    /// saved; `Err(reason)` fails the job. For [`Outcome::Skipped`], `Err` says the
+    /// results saved earlier are gone (deleted, say): the job's batch is fetched again,
+    /// never computed again, and handed over as `Done` with `resumed`. What `handle`
+    /// returns for other outcomes is ignored.
     pub fn run<'i, J, H>(&self, jobs: J, handle: H) -> Summary
     where
         J: IntoIterator<Item = Job<'i>>,
@@ -143,11 +145,16 @@ impl<'s> Bulk<'s> {
             }
         }
         let inputs = inputs.as_ref().and_then(|i| i.as_ref().ok()).map(String::as_str);
-        let (mut result, mut resumed) = match step {
-            NextStep::Skip => {
-                let _ = handle(&Outcome::Skipped { key, batch_id: record.batch_id });
-                return Ended::Skipped;
+        // Done earlier; the handler may say its saved results are gone: then the batch is
+        // fetched again (never computed again) and handed over as done.
+        if step == NextStep::Skip {
+            match (handle(&Outcome::Skipped { key, batch_id: record.batch_id }), record.batch_id) {
+                (Err(_), Some(batch_id)) => step = NextStep::Resume { batch_id, confirmed: true },
+                _ => return Ended::Skipped,
             }
+        }
+        let (mut result, mut resumed) = match step {
+            NextStep::Skip => return Ended::Skipped,
             NextStep::Resume { batch_id, confirmed } => (
                 self.watched(job, inputs, journal_failed, |options| {
                     if confirmed {
