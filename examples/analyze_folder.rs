@@ -318,11 +318,11 @@ fn write_summary(output: &Path, rows: &[Row]) -> std::io::Result<()> {
             header.push(format!("{name}_score"));
         }
     }
-    let mut csv = support::csv::line(&header.iter().map(|h| support::csv::cell(h)).collect::<Vec<_>>());
+    let mut csv = support::csv::line(&header.iter().map(|h| support::csv::text(h)).collect::<Vec<_>>());
     for row in rows {
         let results = row.results.as_ref();
         let years = |name: &str| {
-            let years = results.and_then(|r| r.parameter(name)).and_then(|p| p.number(name));
+            let years = results.and_then(|r| r.parameter(name)).and_then(|p| p.years());
             years.map(|y| format!("{y:.0}")).unwrap_or_default()
         };
         let source = match results {
@@ -331,16 +331,19 @@ fn write_summary(output: &Path, rows: &[Row]) -> std::io::Result<()> {
             None => "",
         };
         let batch = row.batch_id.map(|b| b.to_string()).unwrap_or_default();
-        let mut cells = vec![row.visit.clone(), row.status.clone(), batch, source.to_owned(), row.sides.clone()];
-        cells.extend([years("age"), years("eyes_age")]);
+        // Names, states and tags stay text; ages and scores are numbers.
+        let text = support::csv::text;
+        let mut cells = vec![text(&row.visit), text(&row.status), text(&batch), text(source), text(&row.sides)];
+        cells.extend([support::csv::cell(&years("age")), support::csv::cell(&years("eyes_age"))]);
         for name in &names {
             let parameter = results.and_then(|r| r.parameter(name));
-            cells.push(parameter.and_then(|p| p.tag()).unwrap_or_default().to_owned());
+            cells.push(text(parameter.and_then(|p| p.tag()).unwrap_or_default()));
             if !CATEGORIES.contains(&name.as_str()) {
-                cells.push(parameter.and_then(|p| p.score()).map(|s| s.to_string()).unwrap_or_default());
+                let score = parameter.and_then(|p| p.score()).map(|s| s.to_string()).unwrap_or_default();
+                cells.push(support::csv::cell(&score));
             }
         }
-        csv.push_str(&support::csv::line(&cells.iter().map(|c| support::csv::cell(c)).collect::<Vec<_>>()));
+        csv.push_str(&support::csv::line(&cells));
     }
     write_atomically(&output.join("summary.csv"), csv.as_bytes())
 }

@@ -56,6 +56,9 @@ fn main() -> ExitCode {
             return ExitCode::from(FAILED);
         }
     };
+    if history.iter().any(hautai::Analysis::from_emulator) {
+        println!("values invented by the offline emulator: not a person's analyses");
+    }
     print!("{:<38}", "batch");
     for name in &parameters {
         print!(" {name:>13}");
@@ -65,11 +68,13 @@ fn main() -> ExitCode {
         print!("{:<38}", analysis.image_batch_id.as_deref().unwrap_or("-"));
         for name in &parameters {
             let cell = match analysis.parameters.get(name) {
-                Some(p) => match (p.tag(), p.score()) {
-                    (Some(tag), Some(score)) => format!("{tag} {score:.0}"),
-                    (Some(tag), None) => tag.to_owned(),
-                    (None, Some(score)) => format!("{score:.1}"),
-                    (None, None) => "?".into(),
+                // An age reads as years; any other parameter as its tag and 0-100 score.
+                Some(p) => match (p.years(), p.tag(), p.score()) {
+                    (Some(years), _, _) => format!("{years:.0} years"),
+                    (None, Some(tag), Some(score)) => format!("{tag} {score:.0}/100"),
+                    (None, Some(tag), None) => tag.to_owned(),
+                    (None, None, Some(score)) => format!("{score:.1}/100"),
+                    (None, None, None) => "?".into(),
                 },
                 None => "-".into(),
             };

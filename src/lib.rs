@@ -14,7 +14,8 @@
 //! let session = Session::from_env()?;
 //! let results = session.run_full_analysis("front.jpg", "left.jpg", "right.jpg")?;
 //! for (name, parameter) in results.parameters().into_iter().flatten() {
-//!     println!("{name:20} {:10} {:?}", parameter.tag().unwrap_or("-"), parameter.score());
+//!     // The tag is the grade, the score a 0-100 rating (for age too); years only for ages.
+//!     println!("{name:20} {:10} {:?} {:?}", parameter.tag().unwrap_or("-"), parameter.score(), parameter.years());
 //! }
 //! # Ok::<(), hautai::Error>(())
 //! ```

@@ -413,8 +413,8 @@ fn another_visits_photos_under_a_finished_visits_name_are_refused_not_taken_for_
 fn a_hostile_answer_and_hostile_names_leave_safe_files_that_say_what_they_mean() {
     let emulator = quick();
     emulator.hostile_names(true);
-    let names = ["javascript:alert(document.title)", "=cmd|' -C calc'!A0", "a#b?c", "front-only"];
-    let folders = Folders::new("hostile", &names[..3]);
+    let names = ["javascript:alert(document.title)", "=cmd|' -C calc'!A0", "a#b?c", "0042", "042", "front-only"];
+    let folders = Folders::new("hostile", &names[..5]);
     let only = folders.input().join("front-only");
     std::fs::create_dir_all(&only).unwrap();
     std::fs::write(only.join("front.png"), hautai::emulator::sample_photo(Side::Front, 130, 150)).unwrap();
@@ -460,6 +460,8 @@ fn a_hostile_answer_and_hostile_names_leave_safe_files_that_say_what_they_mean()
     assert!((20.0..60.0).contains(&years), "years, not a rating: {years}");
     assert!(["Dry", "Normal", "Combination", "Oily"].contains(&only("skin_type_tag").as_str()));
     assert_eq!(row("'=cmd|' -C calc'!A0")("status"), "done", "the formula visit is text");
+    // Names a spreadsheet would read as the number 42 stay two texts.
+    assert_eq!((row("'0042")("status"), row("'042")("status")), ("done".to_owned(), "done".to_owned()));
 }
 
 #[test]

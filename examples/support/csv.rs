@@ -12,6 +12,16 @@ pub fn cell(text: &str) -> String {
     format!("\"{}\"", neutral.replace('"', "\"\""))
 }
 
+/// One CSV cell that must stay text (a visit's name, a tag): as [`cell`], and a text
+/// that a spreadsheet would read as a number (`0042`, `1e3`) gets a leading `'` too, so
+/// that visits `0042` and `042` never both show as 42.
+pub fn text(text: &str) -> String {
+    if !text.is_empty() && text.parse::<f64>().is_ok() {
+        return format!("\"'{}\"", text.replace('"', "\"\""));
+    }
+    cell(text)
+}
+
 /// One CSV line of `cells` (already made with [`cell`]), ended by a newline.
 pub fn line(cells: &[String]) -> String {
     let mut line = cells.join(",");
@@ -37,5 +47,9 @@ mod tests {
         assert_eq!(cell(""), "");
         assert_eq!(cell("visit, 1"), "\"visit, 1\"");
         assert_eq!(cell("NaN"), "\"NaN\"");
+        assert_eq!(text("0042"), "\"'0042\"");
+        assert_eq!(text("1e3"), "\"'1e3\"");
+        assert_eq!(text("visit-1"), "\"visit-1\"");
+        assert_eq!(text("=1+1"), "\"'=1+1\"");
     }
 }

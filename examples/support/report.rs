@@ -97,11 +97,7 @@ fn page(
         let bar = score.map_or(String::new(), |s| {
             format!("<span class=\"bar\"><span style=\"width:{:.0}%\"></span></span>", s.clamp(0.0, 100.0))
         });
-        let years = parameter
-            .number(name)
-            .filter(|_| matches!(name.as_str(), "age" | "eyes_age"))
-            .map(|y| format!(" ({y:.0} years)"))
-            .unwrap_or_default();
+        let years = parameter.years().map(|y| format!(" ({y:.0} years)")).unwrap_or_default();
         let _ = write!(
             table,
             "<tr><td>{}</td><td>{}{years}</td><td class=\"score\">{bar}<span>{}</span></td></tr>",

@@ -99,7 +99,7 @@ impl BatchResults {
     /// # Ok::<(), serde_json::Error>(())
     /// ```
     pub fn from_emulator(&self) -> bool {
-        self.applications.values().any(|a| a.extra.get(EMULATOR_MARK) == Some(&Value::Bool(true)))
+        self.applications.values().any(Analysis::from_emulator)
     }
 
     /// Detection errors of every application, as `(side, message)` pairs.
@@ -176,6 +176,12 @@ impl Analysis {
     /// [`image_batch_id`](Self::image_batch_id) as a UUID, when it is one.
     pub fn batch_uuid(&self) -> Option<Uuid> {
         self.image_batch_id.as_deref().and_then(|id| Uuid::parse_str(id).ok())
+    }
+
+    /// Whether the [emulator](crate::emulator) invented this analysis (see
+    /// [`BatchResults::from_emulator`]).
+    pub fn from_emulator(&self) -> bool {
+        self.extra.get(EMULATOR_MARK) == Some(&Value::Bool(true))
     }
 
     /// [`subject_id`](Self::subject_id) as a UUID, when it is one.
@@ -262,7 +268,7 @@ impl<'a> IntoIterator for &'a Parameters {
 /// * `score`: a rating from 0 to 100 of the parameter: [`score`](Self::score).
 /// * `grade`: a small whole number (1 to 5 in the emulator): `number("grade")`.
 /// * `age` and `eyes_age` carry the estimated age **in years** in a field named like the
-///   parameter: `parameter("age")?.number("age")`. Their `score` is a rating, not an age.
+///   parameter: [`years`](Self::years). Their `score` is a rating, not an age.
 /// * `areas` (per facial region), `masks` (per side, signed image URLs), and for some
 ///   parameters `amount` or `density`: [`field`](Self::field) or [`number`](Self::number).
 ///
@@ -284,10 +290,23 @@ impl Parameter {
         self.field("tag")?.as_str()
     }
 
-    /// The score: a rating from 0 to 100 (for `age`, a rating too: the years are in
-    /// [`number("age")`](Self::number)).
+    /// The score: a rating from 0 to 100 (for `age`, a rating too: the years are
+    /// [`years`](Self::years)).
     pub fn score(&self) -> Option<f64> {
         self.number("score")
+    }
+
+    /// The estimated age in years, for the `age` and `eyes_age` parameters (their field
+    /// named like them); `None` for the others. Not the [`score`](Self::score), which is a
+    /// 0–100 rating for these too.
+    ///
+    /// ```
+    /// let age: hautai::Parameter = serde_json::from_str(r#"{"tag": "Good", "score": 89.3, "age": 59}"#)?;
+    /// assert_eq!((age.years(), age.score()), (Some(59.0), Some(89.3)));
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn years(&self) -> Option<f64> {
+        self.number("age").or_else(|| self.number("eyes_age"))
     }
 
     /// The field `name` as a number (numbers written as strings are read too).
