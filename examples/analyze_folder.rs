@@ -418,13 +418,18 @@ fn main() -> ExitCode {
     for entry in &skipped {
         eprintln!("skipped {entry}");
     }
+    // An output folder that cannot be written is found now, not after the analyses are paid for.
+    if let Err(e) = writable(&output.join("visits")) {
+        return usage(&format!("cannot write into {}: {e}", output.join("visits").display()));
+    }
     // The folder is this run's, for this shard, or the run is refused before anything is sent.
     let journal = match Journal::open(output.join(".hautai"), &target.session, shard) {
         Ok(journal) => journal,
-        Err(e) => {
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::ResourceBusy | std::io::ErrorKind::InvalidInput) => {
             eprintln!("error: {e}");
             return ExitCode::from(USAGE);
         }
+        Err(e) => return usage(&format!("cannot use the journal folder {}: {e}", output.join(".hautai").display())),
     };
     let mine: Vec<&Visit> = visits.iter().filter(|v| shard.contains(&v.name)).collect();
     let problems: Vec<(String, String)> =
@@ -505,6 +510,13 @@ fn main() -> ExitCode {
         failed = true;
     }
     if failed { ExitCode::from(FAILED) } else { ExitCode::SUCCESS }
+}
+
+/// Creates `dir` if needed and checks that a file can be written there.
+fn writable(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    write_atomically(&dir.join(".write-check"), b"")?;
+    std::fs::remove_file(dir.join(".write-check"))
 }
 
 fn usage(problem: &str) -> ExitCode {

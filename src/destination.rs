@@ -82,10 +82,23 @@ fn is_public_host(host: &str) -> bool {
 fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+        IpAddr::V6(v6) => match embedded_v4(v6) {
             Some(v4) => is_public_v4(v4),
             None => is_public_v6(v6),
         },
+    }
+}
+
+/// The IPv4 address an IPv6 one carries and reaches: mapped (`::ffff:a.b.c.d`),
+/// compatible (`::a.b.c.d`), NAT64 (`64:ff9b::a.b.c.d`) or 6to4 (`2002:aabb:ccdd::`).
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    let v4 = |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
+    match s {
+        [0, 0, 0, 0, 0, 0xffff, hi, lo] | [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(v4(hi, lo)),
+        [0, 0, 0, 0, 0, 0, hi, lo] if (hi, lo) > (0, 1) => Some(v4(hi, lo)),
+        [0x2002, hi, lo, ..] => Some(v4(hi, lo)),
+        _ => None,
     }
 }
 
@@ -99,8 +112,10 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || ip.is_documentation()
         || ip.is_multicast()
         || a == 0
-        // Carrier-grade NAT (100.64.0.0/10) and benchmarking (198.18.0.0/15).
+        // Carrier-grade NAT (100.64.0.0/10), IETF protocol assignments (192.0.0.0/24) and
+        // benchmarking (198.18.0.0/15).
         || (a == 100 && (64..128).contains(&b))
+        || (a == 192 && b == 0 && ip.octets()[2] == 0)
         || (a == 198 && (18..20).contains(&b))
         || a >= 240)
 }
@@ -110,9 +125,10 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
     !(ip.is_unspecified()
         || ip.is_loopback()
         || ip.is_multicast()
-        // Unique local (fc00::/7) and link-local (fe80::/10).
+        // Unique local (fc00::/7), link-local (fe80::/10) and the old site-local (fec0::/10).
         || (first & 0xfe00) == 0xfc00
-        || (first & 0xffc0) == 0xfe80)
+        || (first & 0xffc0) == 0xfe80
+        || (first & 0xffc0) == 0xfec0)
 }
 
 #[cfg(test)]
@@ -139,14 +155,24 @@ mod tests {
             "https://[fe80::1]/x",
             "https://[fd00::1]/x",
             "https://[::ffff:127.0.0.1]/x",
+            "https://[64:ff9b::a9fe:a9fe]/x",
+            "https://[::a9fe:a9fe]/x",
+            "https://[2002:a9fe:a9fe::]/x",
+            "https://[fec0::1]/x",
+            "https://192.0.0.192/x",
             "http://storage.googleapis.com/x",
         ] {
             let error = public().check(refused).unwrap_err().to_string();
             assert!(error.contains("refused to download from"), "{refused}: {error}");
             assert!(!error.contains("secret") && !error.contains("meta-data"), "{error}");
         }
-        for allowed in ["https://storage.googleapis.com/b/x.png?sig=1", "https://8.8.8.8/x", "https://[2001:4860::1]/x"]
-        {
+        for allowed in [
+            "https://storage.googleapis.com/b/x.png?sig=1",
+            "https://8.8.8.8/x",
+            "https://[2001:4860::1]/x",
+            "https://[64:ff9b::808:808]/x",
+            "https://[2002:808:808::1]/x",
+        ] {
             assert!(public().check(allowed).is_ok(), "{allowed}");
         }
         assert!(public().check("ftp://storage.googleapis.com/x").unwrap_err().to_string().contains("not a signed"));

@@ -496,3 +496,16 @@ fn a_visit_whose_results_were_deleted_gets_them_back_without_paying_again() {
     assert_eq!(computes(&emulator), 2, "fetched again, not computed again");
     assert!(folders.summary().iter().all(|(_, _, status)| status == "done"), "{:?}", folders.summary());
 }
+
+#[test]
+fn an_output_folder_that_cannot_be_written_is_refused_before_anything_is_paid_for() {
+    let emulator = quick();
+    let folders = Folders::new("unwritable", &["ann"]);
+    std::fs::create_dir_all(folders.output()).unwrap();
+    std::fs::write(folders.output().join("visits"), b"a file where the visits go").unwrap();
+    let (code, stderr) = analyze(&emulator, &folders, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(&format!("cannot write into {}", folders.output().join("visits").display())), "{stderr}");
+    assert_eq!(computes(&emulator), 0);
+    assert!(emulator.batch_ids().is_empty(), "nothing created");
+}

@@ -51,6 +51,10 @@ impl Names {
         if stem.is_empty() {
             stem = "asset".to_owned();
         }
+        // A name starting with `-` reads as an option to command-line tools.
+        if stem.starts_with('-') {
+            stem.replace_range(..1, "_");
+        }
         let hash = format!("{:08x}", crate::fnv::fnv1a(whole.as_bytes()) as u32);
         if stem.len() > MAX_STEM {
             stem.truncate(MAX_STEM - 9);
@@ -105,6 +109,7 @@ mod tests {
         assert_eq!(names.name(&["results"], "d", "/r.json"), "results.bin");
         assert_eq!(names.name(&["report"], "e", "/r.html"), "report.bin");
         assert_eq!(names.name(&[""], "f", "/"), "asset.bin");
+        assert_eq!(names.name(&["-1+1", "front"], "i", "/m.svg"), "_1_1-front.svg");
         assert_eq!(names.name(&["../../etc/passwd"], "g", "/p.png"), "__-__-etc-passwd.png");
         let long = names.name(&[&"x".repeat(300)], "h", "/p.png");
         assert_eq!(long.len(), MAX_STEM + ".png".len());

@@ -171,8 +171,10 @@ mod tests {
             Just("parameters".to_owned()),
             Just("front".to_owned()),
             Just("masks".to_owned()),
-            prop::sample::select(vec!["Pores", "pores", "PORES", "a.b", "a_b", "a-b", "a b", "CON", "nul", "..", "/"])
-                .prop_map(str::to_owned),
+            prop::sample::select(vec![
+                "Pores", "pores", "PORES", "a.b", "a_b", "a-b", "a b", "CON", "nul", "..", "/", "-x"
+            ])
+            .prop_map(str::to_owned),
             "[a-zA-Z0-9._/<>\"' -]{0,12}",
             "[é<>&\\\\]{1,4}",
             "x{150,300}",
@@ -220,7 +222,7 @@ mod tests {
                 let name = asset.file_name();
                 prop_assert!(seen.insert(name.to_ascii_lowercase()), "{name} twice (case aside)");
                 let (stem, extension) = name.rsplit_once('.').unwrap();
-                prop_assert!(!stem.is_empty() && stem.len() <= 80, "{name}");
+                prop_assert!(!stem.is_empty() && stem.len() <= 80 && !stem.starts_with('-'), "{name}");
                 prop_assert!(stem.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "{name}");
                 prop_assert!(["png", "jpg", "jpeg", "svg", "webp", "gif", "bin"].contains(&extension), "{name}");
                 let reserved = ["con", "prn", "aux", "nul"].contains(&stem.to_ascii_lowercase().as_str())
