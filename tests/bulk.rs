@@ -236,6 +236,8 @@ fn a_stop_request_ends_the_run_and_the_rerun_finishes_it() {
     assert!(summary.done >= 1 && summary.done < 8, "{summary:?}");
     assert!(summary.interrupted && !summary.all_done(), "{summary:?}");
     assert!(summary.failed.is_empty(), "a stopped job is not a failed one: {summary:?}");
+    // No job starts after the stop: only the one running beside it can have been stopped.
+    assert!(summary.stopped <= 1, "{summary:?}");
     drop(journal);
     let (rest, _) = run(&session, &path, jobs(8));
     assert_eq!(rest.done + rest.skipped, 8, "{rest:?}");
