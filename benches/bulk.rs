@@ -19,8 +19,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use hautai::bulk::{Bulk, Job, Outcome};
+use hautai::config::{PollSchedule, RetryPolicy};
 use hautai::emulator::{Emulator, EmulatorConfig, Fault, Maturity, Route};
-use hautai::{Images, PollSchedule, RetryPolicy, Session, SessionBuilder};
+use hautai::{Images, Session, SessionBuilder};
 
 fn main() {
     // `cargo bench --bench bulk -- a` runs figure a alone (likewise b, c, d).

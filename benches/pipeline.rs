@@ -14,7 +14,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use hautai::emulator::{Emulator, EmulatorConfig, Maturity, Route};
-use hautai::{BatchInfo, InitiateUpload, ResultsQuery, Session, Side, Uuid};
+use hautai::model::{BatchInfo, InitiateUpload, ResultsQuery};
+use hautai::{Session, Side, Uuid};
 
 const LATENCY: Duration = Duration::from_millis(50);
 const BANDWIDTH: u64 = 10_000_000;
@@ -271,7 +272,7 @@ fn memory(dir: &Path) -> MemoryFigure {
         .map(|i| {
             let path = dir.join(format!("30mib-{i}.jpg"));
             let file = std::fs::File::create(&path).expect("a file");
-            file.set_len(hautai::MAX_IMAGE_BYTES).expect("30 MiB");
+            file.set_len(hautai::config::MAX_IMAGE_BYTES).expect("30 MiB");
             path
         })
         .collect();

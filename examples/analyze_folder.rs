@@ -512,11 +512,13 @@ fn main() -> ExitCode {
     if failed { ExitCode::from(FAILED) } else { ExitCode::SUCCESS }
 }
 
-/// Creates `dir` if needed and checks that a file can be written there.
+/// Creates `dir` if needed and checks that a file can be written there (a probe of this
+/// process's own: shards check one folder at once).
 fn writable(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    write_atomically(&dir.join(".write-check"), b"")?;
-    std::fs::remove_file(dir.join(".write-check"))
+    let probe = dir.join(format!(".write-check-{}", std::process::id()));
+    std::fs::write(&probe, b"")?;
+    std::fs::remove_file(probe)
 }
 
 fn usage(problem: &str) -> ExitCode {

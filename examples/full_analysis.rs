@@ -17,7 +17,8 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use hautai::{AnalysisOptions, BatchResults, Control, Event, Images, Side};
+use hautai::observe::{Control, Event};
+use hautai::{AnalysisOptions, BatchResults, Images, Side};
 use support::{FAILED, Target, USAGE};
 
 const USAGE_TEXT: &str = "usage: full_analysis [FRONT LEFT RIGHT] [--json] [--deadline SECONDS] [--save DIR]";
@@ -80,7 +81,7 @@ impl Progress {
     }
 }
 
-impl hautai::Observer for Progress {
+impl hautai::observe::Observer for Progress {
     fn on_event(&self, event: &Event<'_>) -> Control {
         match event {
             Event::Validated { .. } => self.mark("validate"),

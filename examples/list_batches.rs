@@ -12,7 +12,8 @@ mod support;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use hautai::{BatchQuery, InitiateUpload, Side, Uuid};
+use hautai::model::{BatchQuery, InitiateUpload};
+use hautai::{Side, Uuid};
 use support::{FAILED, Target, USAGE};
 
 fn main() -> ExitCode {

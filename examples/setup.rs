@@ -16,7 +16,8 @@ mod support;
 use std::process::ExitCode;
 
 use hautai::emulator::{Emulator, EmulatorConfig};
-use hautai::{NewSubject, Session, SessionBuilder};
+use hautai::model::NewSubject;
+use hautai::{Session, SessionBuilder};
 use support::{FAILED, USAGE};
 
 const USAGE_TEXT: &str = "usage: setup [--dataset NAME] [--subject NAME] [--private-token NAME [--days N]]";
@@ -148,7 +149,7 @@ fn run(builder: SessionBuilder, email: &str, password: &str, args: &Args) -> hau
         }
     };
     let mut exports = Vec::new();
-    if session.base_url() != hautai::DEFAULT_BASE_URL {
+    if session.base_url() != hautai::config::DEFAULT_BASE_URL {
         exports.push(format!("export HAUTAI_BASE_URL={}", session.base_url()));
     }
     exports.push(format!("export HAUTAI_COMPANY_ID={}", session.company_id()));

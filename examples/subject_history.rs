@@ -56,7 +56,7 @@ fn main() -> ExitCode {
             return ExitCode::from(FAILED);
         }
     };
-    if history.iter().any(hautai::Analysis::from_emulator) {
+    if history.iter().any(hautai::model::Analysis::from_emulator) {
         println!("values invented by the offline emulator: not a person's analyses");
     }
     print!("{:<38}", "batch");

@@ -43,7 +43,8 @@ impl Session {
 ///
 /// ```
 /// use std::time::Duration;
-/// use hautai::{RetryPolicy, Session};
+/// use hautai::Session;
+/// use hautai::config::RetryPolicy;
 ///
 /// let session = Session::builder("token", hautai::Uuid::nil())
 ///     .base_url("https://saas.haut.ai/")
@@ -194,7 +195,7 @@ impl SessionBuilder {
 
     /// The longest wait for a connection to open (default 10 s). Every duration setting
     /// must be longer than zero ([`build`](Self::build) names the one that is not) and is
-    /// clamped to [`MAX_DURATION`](crate::MAX_DURATION) (a day).
+    /// clamped to [`MAX_DURATION`](crate::config::MAX_DURATION) (a day).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -229,7 +230,7 @@ impl SessionBuilder {
     }
 
     /// The default time limit of a whole pipeline call (default 5 minutes; longer than zero,
-    /// at most [`MAX_DURATION`](crate::MAX_DURATION)).
+    /// at most [`MAX_DURATION`](crate::config::MAX_DURATION)).
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
         self

@@ -62,7 +62,7 @@ impl PollSchedule {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use hautai::PollSchedule;
+    /// use hautai::config::PollSchedule;
     ///
     /// let history = [20, 22, 1200].map(Duration::from_secs); // one odd batch
     /// let first: Vec<Duration> = PollSchedule::default().waits_after(&history).take(3).collect();

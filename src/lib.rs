@@ -24,7 +24,8 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use hautai::{AnalysisOptions, Control, Event, Images};
+//! use hautai::observe::{Control, Event};
+//! use hautai::{AnalysisOptions, Images};
 //! # let session = hautai::Session::from_env()?;
 //!
 //! let progress = |event: &Event| {
@@ -37,83 +38,22 @@
 //! # Ok::<(), hautai::Error>(())
 //! ```
 //!
-//! # Where things are
+//! # What is where
 //!
-//! What you use, and where its code lives:
-//!
-//! * [`Session`] (`session.rs`): the handle, its token and its shared connection pool.
-//!   [`SessionBuilder`], [`Session::builder`] and [`Session::from_env`] (`builder.rs`):
-//!   every setting, checked once.
-//! * The pipeline (`pipeline/`): [`run_full_analysis`](Session::run_full_analysis),
-//!   [`run_analysis`](Session::run_analysis) with [`Images`] (`image.rs`) and
-//!   [`AnalysisOptions`], [`wait_for_results`](Session::wait_for_results); progress and
-//!   cancellation through an [`Observer`] (`observe.rs`).
-//! * The endpoints (`api/`, one file per resource, as `Session` methods):
-//!   * `uploads.rs`: [`initiate_upload`](Session::initiate_upload),
-//!     [`upload_image`](Session::upload_image);
-//!   * `assets.rs`: [`download`](Session::download) and
-//!     [`download_to`](Session::download_to) of the masks and predicted images that
-//!     [`BatchResults::assets`] lists (`model/assets.rs`, safe file names in
-//!     `model/asset_names.rs`), only from where `destination.rs` allows;
-//!     [`save_assets`](Session::save_assets) of many, within [`save::Limits`] (`save.rs`);
-//!   * `batches.rs`: [`compute`](Session::compute), [`results`](Session::results),
-//!     [`batch`](Session::batch), [`list_batches`](Session::list_batches),
-//!     [`batches`](Session::batches);
-//!   * `subjects.rs`: [`create_subject`](Session::create_subject),
-//!     [`subjects`](Session::subjects), [`subject_parameters`](Session::subject_parameters);
-//!   * `account.rs`: [`login`](Session::login), [`SessionBuilder::login`],
-//!     [`create_private_token`](Session::create_private_token),
-//!     [`private_tokens`](Session::private_tokens),
-//!     [`revoke_private_token`](Session::revoke_private_token),
-//!     [`create_dataset`](Session::create_dataset), [`datasets`](Session::datasets);
-//!   * `pages.rs`: [`Pages`], the iterator over a paginated list.
-//! * Many analyses (`bulk/`): [`bulk::Bulk`] runs [`bulk::Job`]s a bounded number at a
-//!   time, with a [`bulk::Journal`] that makes reruns safe (`journal.rs`, its locks in
-//!   `lock.rs`) and
-//!   [`bulk::Shard`]s for many machines (`shard.rs`).
-//! * The models (`model/`): [`BatchResults`], [`Analysis`], [`Parameter`],
-//!   [`UploadTargets`], [`BatchInfo`], ...; the queries [`ResultsQuery`] and [`BatchQuery`]
-//!   (`model/query.rs`).
-//! * [`Error`] (`error/`): one enum for everything, with the [`Request`] it concerns.
-//! * Timing: [`RetryPolicy`] (`retry.rs`, with the retry budget), [`PollSchedule`]
-//!   (`poll.rs`; learned polling in `learned.rs`), their bounds
-//!   [`MAX_DURATION`] and [`MIN_POLL_INTERVAL`] (`limits.rs`), and [`clock`] for tests
-//!   that should not wait.
-//! * `emulator` (feature `emulator`, `emulator/`): an offline stand-in for the service, to
-//!   try the crate without an account and to test programs that use it.
-//!
-//! # Architecture
-//!
-//! Layers, each using only those below it: the caller → `bulk` (composes analyses) →
-//! `pipeline` (composes endpoints) → `api` (one method per endpoint) → `transport` (the one
-//! request path, with the backpressure every clone and thread shares) → ureq. Under
-//! them, small modules with one job each that any layer may use: `model`, `error`, `url`,
-//! `redact`, `limits`, `clock`, `civil`, `retry`, `poll`, `learned`, `call`, `observe`,
-//! `image`. No module imports one that imports it back. The emulator stands apart: it
-//! shares only the models' names, `url`, `civil` and the `Session` it hands back, and
-//! writes its JSON by hand, so that a wrong model cannot pass by agreeing with itself.
-//!
-//! **The path of a request.** An endpoint method builds its path and names its
-//! `Endpoint` (a constant: method, label, whether the answer holds secrets), and calls
-//! `Session::call` with a `CallContext` (`call.rs`: the deadline, the observer, the
-//! step). That makes a `transport::Call` carrying the session's token, and
-//! `Transport::send` (`transport/send.rs`) runs attempts (`attempt.rs`: timeouts capped by
-//! the deadline, the token only to the API, the read limit), each after the host's
-//! `Retry-After` hold and the rate limit (`pressure.rs`), and maps each failure
-//! (`failure.rs`) to an [`Error`] and a retry decision (`retry.rs`), waiting per the
-//! backoff or `Retry-After` (`retry_after.rs`). Every text that reaches an error is
-//! scrubbed (`redact.rs`).
-//!
-//! **The path of an analysis.** [`run_analysis`](Session::run_analysis) (`pipeline/mod.rs`)
-//! reads top to bottom as the API's steps: validate every input, initiate, upload all
-//! sides at once (`pipeline/upload.rs`), compute once, wait (`pipeline/wait.rs`). A `Run`
-//! (`pipeline/run.rs`) owns the call's deadline, batch id, poll count and whether compute
-//! was sent, and gives every error its step, batch and advice in one place.
-//!
-//! **Adding an endpoint.** Declare its `Endpoint` with `endpoint!` in the resource's file
-//! under `api/`, add a `Session` method a few lines long (`get_json`, `post_json` or
-//! `call`), its model under `model/` if it returns a new shape, a doc example, a mockito
-//! test in `tests/endpoints.rs`, and a route in the emulator (`emulator/routes.rs`).
+//! * At the root: [`Session`] (from [`Session::from_env`] or [`Session::builder`]), the
+//!   pipeline's inputs [`Images`], [`Image`] and [`AnalysisOptions`], its results
+//!   [`BatchResults`], [`Parameter`] and [`Side`], and [`Error`]. Every endpoint is a
+//!   `Session` method: [`compute`](Session::compute), [`results`](Session::results),
+//!   [`batches`](Session::batches), [`subject_parameters`](Session::subject_parameters),
+//!   [`download`](Session::download), [`save_assets`](Session::save_assets), ...
+//! * [`model`]: the API's other types (uploads, batches, subjects, pages, queries such as
+//!   [`model::ResultsQuery`]).
+//! * [`config`]: settings and limits ([`config::RetryPolicy`], [`config::PollSchedule`]).
+//! * [`error`]: what an [`Error`] carries ([`error::ApiError`], [`error::Step`], ...).
+//! * [`observe`]: progress and cancellation ([`observe::Observer`], [`observe::Event`]).
+//! * [`bulk`]: many analyses, resumable; [`save`]: assets into a folder, bounded.
+//! * [`clock`]: time for tests that should not wait; `emulator` (feature `emulator`): an
+//!   offline stand-in for the service.
 //!
 //! Doc examples use only this crate: ids are [`Uuid`] and JSON is [`json!`] and [`Value`]
 //! (re-exported from `uuid` and `serde_json`). Those that decode JSON by hand
@@ -152,16 +92,17 @@ pub mod bulk;
 mod call;
 mod civil;
 pub mod clock;
+pub mod config;
 mod destination;
 #[cfg(feature = "emulator")]
 pub mod emulator;
-mod error;
+pub mod error;
 mod fnv;
 mod image;
 mod learned;
 mod limits;
-mod model;
-mod observe;
+pub mod model;
+pub mod observe;
 mod pipeline;
 mod poll;
 mod redact;
@@ -171,20 +112,12 @@ mod session;
 mod transport;
 mod url;
 
-pub use api::Pages;
-pub use builder::{DEFAULT_BASE_URL, SessionBuilder};
-pub use error::{ApiError, DetectionError, Error, Request, Result, Step, StorageError, TransportKind};
-pub use image::{Image, Images, MAX_IMAGE_BYTES};
-pub use limits::{MAX_DURATION, MIN_POLL_INTERVAL};
-pub use model::{
-    Analysis, Asset, BatchImage, BatchImageSummary, BatchInfo, BatchQuery, BatchResults, BatchSummary, Dataset,
-    FACE_SKIN_METRICS_3, InitiateUpload, Lookup, NamedRef, NewSubject, Page, Parameter, Parameters, PredictedImages,
-    PrivateToken, ResultsQuery, Secret, Side, Subject, SurveyResult, UploadTarget, UploadTargets,
-};
-pub use observe::{Control, Event, Observer};
-pub use pipeline::{AnalysisOptions, COMPUTE_CONFIRMATION};
-pub use poll::PollSchedule;
-pub use retry::RetryPolicy;
+// The main job; everything else lives in the modules above.
+pub use builder::SessionBuilder;
+pub use error::{Error, Result};
+pub use image::{Image, Images};
+pub use model::{BatchResults, Parameter, Side};
+pub use pipeline::AnalysisOptions;
 /// JSON, as the API's free-form fields (`meta`, `app_args`) take it: `hautai::json!` and
 /// `hautai::Value` are serde_json's, re-exported so that programs need no extra crate.
 pub use serde_json::{Value, json};

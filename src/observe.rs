@@ -146,13 +146,13 @@ impl fmt::Display for Event<'_> {
 /// keep state behind a `Mutex` or atomics.
 ///
 /// ```
-/// use hautai::{Control, Event};
+/// use hautai::observe::{Control, Event};
 ///
 /// let print = |event: &Event| {
 ///     eprintln!("{event}");
 ///     Control::Continue
 /// };
-/// # let _: &dyn hautai::Observer = &print;
+/// # let _: &dyn hautai::observe::Observer = &print;
 /// ```
 ///
 /// To stop from elsewhere (a Ctrl-C handler, a UI button), implement

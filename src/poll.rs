@@ -16,9 +16,9 @@ const MAX_GROWTH: f64 = 10.0;
 /// (31.5 against 17); both figures are checked by a test of this module. Analyses that
 /// take minutes get polled gently.
 ///
-/// Intervals are at least [`MIN_POLL_INTERVAL`](crate::MIN_POLL_INTERVAL) (100 ms; shorter
+/// Intervals are at least [`MIN_POLL_INTERVAL`](crate::config::MIN_POLL_INTERVAL) (100 ms; shorter
 /// ones are raised to it, so a schedule never polls in a tight loop) and every duration is
-/// at most [`MAX_DURATION`](crate::MAX_DURATION).
+/// at most [`MAX_DURATION`](crate::config::MAX_DURATION).
 ///
 /// When a poll shows a detection error (the service could not use a photo), the wait goes
 /// on while the results still change, until they are complete or nothing changed for
@@ -26,7 +26,7 @@ const MAX_GROWTH: f64 = 10.0;
 ///
 /// ```
 /// use std::time::Duration;
-/// use hautai::PollSchedule;
+/// use hautai::config::PollSchedule;
 ///
 /// let gentle = PollSchedule::fixed(Duration::from_secs(5));
 /// let eager = PollSchedule::default().interval(Duration::from_millis(500));

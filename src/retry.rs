@@ -30,7 +30,7 @@ use crate::limits;
 ///
 /// ```
 /// use std::time::Duration;
-/// use hautai::RetryPolicy;
+/// use hautai::config::RetryPolicy;
 ///
 /// let patient = RetryPolicy::default().max_retries(6).max_backoff(Duration::from_secs(30));
 /// let never = RetryPolicy::none();
@@ -78,21 +78,21 @@ impl RetryPolicy {
     }
 
     /// The wait before the first retry (before jitter); it doubles with each retry, up to
-    /// [`max_backoff`](Self::max_backoff). Clamped to [`MAX_DURATION`](crate::MAX_DURATION).
+    /// [`max_backoff`](Self::max_backoff). Clamped to [`MAX_DURATION`](crate::config::MAX_DURATION).
     pub fn initial_backoff(mut self, wait: Duration) -> Self {
         self.initial_backoff = limits::clamped(wait);
         self
     }
 
     /// The longest wait between two tries (before jitter), however many retries came
-    /// before. Clamped to [`MAX_DURATION`](crate::MAX_DURATION).
+    /// before. Clamped to [`MAX_DURATION`](crate::config::MAX_DURATION).
     pub fn max_backoff(mut self, wait: Duration) -> Self {
         self.max_backoff = limits::clamped(wait);
         self
     }
 
     /// The longest `Retry-After` honoured; a server asking for more gets an error instead.
-    /// Clamped to [`MAX_DURATION`](crate::MAX_DURATION).
+    /// Clamped to [`MAX_DURATION`](crate::config::MAX_DURATION).
     pub fn max_retry_after(mut self, wait: Duration) -> Self {
         self.max_retry_after = limits::clamped(wait);
         self

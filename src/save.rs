@@ -5,7 +5,7 @@
 //! ```no_run
 //! # let session = hautai::Session::from_env()?;
 //! # let batch_id = hautai::Uuid::nil();
-//! let results = session.results(batch_id, &hautai::ResultsQuery::new())?;
+//! let results = session.results(batch_id, &hautai::model::ResultsQuery::new())?;
 //! let saved = session.save_assets(&results.assets(), "out/assets", hautai::save::Limits::default());
 //! println!("{} saved, {} left out, {} failed", saved.saved.len(), saved.left_out.len(), saved.failed.len());
 //! # Ok::<(), hautai::Error>(())

@@ -95,9 +95,9 @@ impl Session {
     }
 
     /// The current token, to hand to another process (after a login, say). `Debug` of
-    /// the [`Secret`](crate::Secret) shows `<redacted>`; keep its value out of logs.
-    pub fn token_secret(&self) -> crate::Secret {
-        crate::Secret::new(self.token().to_string())
+    /// the [`Secret`](crate::model::Secret) shows `<redacted>`; keep its value out of logs.
+    pub fn token_secret(&self) -> crate::model::Secret {
+        crate::model::Secret::new(self.token().to_string())
     }
 
     /// The current token (never printed by this crate).

@@ -4,8 +4,10 @@
 mod common;
 
 use common::*;
+use hautai::config::PollSchedule;
 use hautai::emulator::{EmulatorConfig, Maturity};
-use hautai::{Error, NewSubject, PollSchedule, Session, SessionBuilder};
+use hautai::model::NewSubject;
+use hautai::{Error, Session, SessionBuilder};
 use mockito::Matcher;
 use serde_json::json;
 
@@ -21,7 +23,7 @@ fn login_answer() -> String {
 }
 
 fn builder_for(url: &str) -> SessionBuilder {
-    SessionBuilder::default().base_url(url).retry(hautai::RetryPolicy::none())
+    SessionBuilder::default().base_url(url).retry(hautai::config::RetryPolicy::none())
 }
 
 #[test]

@@ -7,7 +7,8 @@ use std::io::Write;
 
 use common::*;
 use hautai::emulator::{Fault, Route};
-use hautai::{Error, ResultsQuery, Side};
+use hautai::model::ResultsQuery;
+use hautai::{Error, Side};
 
 /// A writer that keeps the size of every write.
 #[derive(Default)]
@@ -191,7 +192,7 @@ fn two_downloads_into_one_path_leave_one_whole_asset_and_no_stray_file() {
     let session = emulator.session();
     let assets = results.assets();
     let (a, b) = (&assets[0], &assets[assets.len() - 1]);
-    let bytes = |asset: &hautai::Asset| {
+    let bytes = |asset: &hautai::model::Asset| {
         let mut bytes = Vec::new();
         session.download(&asset.url, &mut bytes).unwrap();
         bytes

@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use hautai::RetryPolicy;
+use hautai::config::RetryPolicy;
 
 fn info_path() -> String {
     path(&format!("/batches/{BATCH}/"))

@@ -89,7 +89,7 @@ fn a_rerun_after_a_kill_at_each_state_never_computes_a_job_twice() {
         let journal = open(&session, &path);
         let subject = emulator.subject_id();
         let image = photo(1, 3000);
-        let names = hautai::InitiateUpload::new().name(Side::Front, "front.jpg");
+        let names = hautai::model::InitiateUpload::new().name(Side::Front, "front.jpg");
         for (key, state) in [
             ("visit-0", State::Created),
             ("visit-1", State::Uploaded),
@@ -136,7 +136,7 @@ fn a_rerun_after_a_kill_at_each_state_never_computes_a_job_twice() {
 /// it never left (a kill in the instant between): compute in doubt.
 fn in_doubt(emulator: &Emulator, session: &Session, path: &std::path::Path) -> hautai::Uuid {
     let targets = session
-        .initiate_upload(emulator.subject_id(), &hautai::InitiateUpload::new().name(Side::Front, "front.jpg"))
+        .initiate_upload(emulator.subject_id(), &hautai::model::InitiateUpload::new().name(Side::Front, "front.jpg"))
         .unwrap();
     session.upload_image(Side::Front, targets.get(Side::Front).unwrap(), photo(1, 3000)).unwrap();
     let journal = open(session, path);
@@ -151,7 +151,7 @@ fn a_compute_in_doubt_is_never_sent_again_by_a_rerun_unless_asked() {
     // Virtual time: the whole confirmation window passes in a few polls.
     let session = fast(emulator.session_builder())
         .clock(common::clock())
-        .poll_schedule(hautai::PollSchedule::fixed(Duration::from_secs(5)))
+        .poll_schedule(hautai::config::PollSchedule::fixed(Duration::from_secs(5)))
         .deadline(Duration::from_secs(3600))
         .build()
         .unwrap();
@@ -187,7 +187,10 @@ fn a_resumed_compute_in_doubt_fails_after_the_confirmation_window_not_the_deadli
     let waited = clock.elapsed() - start;
     assert_eq!(summary.failed.len(), 1, "{summary:?}");
     assert!(summary.failed[0].1.contains("no sign of work"), "{summary:?}");
-    assert!(waited >= hautai::COMPUTE_CONFIRMATION && waited < hautai::COMPUTE_CONFIRMATION * 2, "{waited:?}");
+    assert!(
+        waited >= hautai::config::COMPUTE_CONFIRMATION && waited < hautai::config::COMPUTE_CONFIRMATION * 2,
+        "{waited:?}"
+    );
 }
 
 #[test]

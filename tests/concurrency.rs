@@ -6,8 +6,9 @@ mod common;
 use std::collections::HashSet;
 use std::time::Duration;
 
+use hautai::Side;
+use hautai::config::{PollSchedule, RetryPolicy};
 use hautai::emulator::{Fault, Route, fnv1a};
-use hautai::{PollSchedule, RetryPolicy, Side};
 
 const THREADS: usize = 16;
 const RUNS: usize = 25;

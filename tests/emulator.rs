@@ -7,8 +7,11 @@ use std::time::Duration;
 
 use common::files::{TempDir, photo};
 use common::{emulator, emulator_with, fast_session};
+use hautai::config::RetryPolicy;
 use hautai::emulator::{Emulator, EmulatorConfig, Fault, Maturity, PARAMETERS, Route, fnv1a};
-use hautai::{AnalysisOptions, BatchQuery, Error, Images, RetryPolicy, Side, Step};
+use hautai::error::Step;
+use hautai::model::BatchQuery;
+use hautai::{AnalysisOptions, Error, Images, Side};
 
 fn uploads(emulator: &Emulator) -> Vec<hautai::emulator::RecordedRequest> {
     emulator.requests().into_iter().filter(|r| r.route == Route::Upload).collect()
@@ -53,7 +56,7 @@ fn bytes_and_a_single_side_work_with_options() {
     let session = fast_session(&emulator);
     let bytes = photo(7, 10_000);
     let options = AnalysisOptions::new()
-        .results(hautai::ResultsQuery::new().svg_masks(false).expiration_seconds(60))
+        .results(hautai::model::ResultsQuery::new().svg_masks(false).expiration_seconds(60))
         .meta(serde_json::json!({"visit": 1}));
     let results = session.run_analysis(&Images::new().front(&bytes), &options).unwrap();
     let mask = results.parameter("pores").unwrap().field("masks").unwrap()["front"]["aligned_face"].as_str().unwrap();
@@ -203,7 +206,7 @@ fn every_nth_call_fails_deterministically() {
     let session = emulator.session_builder().retry(RetryPolicy::none()).build().unwrap();
     let bytes = photo(5, 3000);
     let targets = session
-        .initiate_upload(emulator.subject_id(), &hautai::InitiateUpload::new().name(Side::Front, "f.jpg"))
+        .initiate_upload(emulator.subject_id(), &hautai::model::InitiateUpload::new().name(Side::Front, "f.jpg"))
         .unwrap();
     session.upload_image(Side::Front, targets.get(Side::Front).unwrap(), &bytes).unwrap();
     let outcomes: Vec<bool> = (0..6).map(|_| session.batch(targets.image_batch_id).is_ok()).collect();
@@ -216,7 +219,9 @@ fn pagination_walks_more_than_one_page_and_past_the_end_is_404() {
     let session = fast_session(&emulator);
     for i in 0..5 {
         let name = format!("visit-{i}.jpg");
-        session.initiate_upload(emulator.subject_id(), &hautai::InitiateUpload::new().name(Side::Front, name)).unwrap();
+        session
+            .initiate_upload(emulator.subject_id(), &hautai::model::InitiateUpload::new().name(Side::Front, name))
+            .unwrap();
     }
     let query = BatchQuery::new().page_size(2).subject_id(emulator.subject_id());
     let listed: Vec<_> = session.batches(&query).map(|b| b.unwrap().id).collect();
@@ -258,7 +263,7 @@ fn the_emulator_enforces_the_documented_rules() {
     assert_eq!(raw.get(&bad_id).header("authorization", &bearer).call().unwrap().status(), 404);
     // Compute before the uploads.
     let targets = session
-        .initiate_upload(emulator.subject_id(), &hautai::InitiateUpload::new().name(Side::Front, "f.jpg"))
+        .initiate_upload(emulator.subject_id(), &hautai::model::InitiateUpload::new().name(Side::Front, "f.jpg"))
         .unwrap();
     let err = session.compute(targets.image_batch_id, None).unwrap_err();
     assert_eq!(err.status(), Some(400));
@@ -362,7 +367,7 @@ fn an_observer_closure_written_in_place_sees_the_events() {
             &images,
             &AnalysisOptions::new().on_event(&|event| {
                 seen.lock().unwrap().push(event.to_string());
-                hautai::Control::Continue
+                hautai::observe::Control::Continue
             }),
         )
         .unwrap();

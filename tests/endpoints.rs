@@ -3,7 +3,8 @@
 mod common;
 
 use common::*;
-use hautai::{BatchQuery, InitiateUpload, ResultsQuery, Side};
+use hautai::Side;
+use hautai::model::{BatchQuery, InitiateUpload, ResultsQuery};
 use mockito::Matcher;
 use serde_json::json;
 
@@ -300,18 +301,18 @@ fn a_fresh_token_reaches_every_clone_and_with_token_forks() {
 fn an_upload_reports_its_progress_and_stops_when_asked() {
     let mut server = mockito::Server::new();
     let put = server.mock("PUT", "/storage/front").match_query(Matcher::Any).expect(1).create();
-    let target: hautai::UploadTarget = serde_json::from_value(json!({
+    let target: hautai::model::UploadTarget = serde_json::from_value(json!({
         "url": format!("{}/storage/front?X-Goog-Signature=sig", server.url()), "method": "PUT", "headers": {}
     }))
     .unwrap();
     let (session, _) = session(&server.url());
     let image = vec![7u8; 600_000];
     let sent = std::sync::Mutex::new(Vec::new());
-    let record = |event: &hautai::Event| {
-        if let hautai::Event::UploadProgress { sent: bytes, .. } = event {
+    let record = |event: &hautai::observe::Event| {
+        if let hautai::observe::Event::UploadProgress { sent: bytes, .. } = event {
             sent.lock().unwrap().push(*bytes);
         }
-        hautai::Control::Continue
+        hautai::observe::Control::Continue
     };
     assert_eq!(session.upload_image_with(Side::Front, &target, &image, &record).unwrap(), 600_000);
     // Every 256 KiB and at the end.
@@ -320,9 +321,9 @@ fn an_upload_reports_its_progress_and_stops_when_asked() {
     assert!(sent.windows(2).all(|w| w[1] - w[0] >= 1 << 18 || w[1] == 600_000), "{sent:?}");
     put.assert();
 
-    let stop = |_: &hautai::Event| hautai::Control::Stop;
+    let stop = |_: &hautai::observe::Event| hautai::observe::Control::Stop;
     let err = session.upload_image_with(Side::Front, &target, &image, &stop).unwrap_err();
-    assert!(matches!(err, hautai::Error::Cancelled { step: hautai::Step::Upload, batch_id: None }), "{err:?}");
+    assert!(matches!(err, hautai::Error::Cancelled { step: hautai::error::Step::Upload, batch_id: None }), "{err:?}");
 }
 
 #[test]

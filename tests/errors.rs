@@ -8,7 +8,9 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use common::*;
-use hautai::{Error, InitiateUpload, ResultsQuery, Side, TransportKind};
+use hautai::error::TransportKind;
+use hautai::model::{InitiateUpload, ResultsQuery};
+use hautai::{Error, Side};
 use mockito::Matcher;
 
 fn upload_path() -> String {
@@ -182,7 +184,7 @@ fn a_server_that_never_answers_times_out_within_the_request_timeout() {
     });
     let clock = common::clock();
     let session = builder(&url, &clock)
-        .retry(hautai::RetryPolicy::none())
+        .retry(hautai::config::RetryPolicy::none())
         .request_timeout(Duration::from_millis(300))
         .build()
         .unwrap();

@@ -9,8 +9,10 @@ use hautai::clock::Clock;
 
 use common::files::photo;
 use common::{emulator, fast, fast_session};
+use hautai::config::RetryPolicy;
 use hautai::emulator::{Emulator, Fault, Route};
-use hautai::{AnalysisOptions, Error, Images, RetryPolicy, Session, Side, Step};
+use hautai::error::Step;
+use hautai::{AnalysisOptions, Error, Images, Session, Side};
 
 fn analyse(session: &Session) -> hautai::Result<hautai::BatchResults> {
     session.run_analysis(&Images::new().front(photo(3, 40_000)).left(photo(4, 30_000)), &AnalysisOptions::new())
@@ -143,7 +145,7 @@ fn targets_sessions_and_builders_never_show_credentials() {
     let emulator = emulator();
     let session = emulator.session();
     let targets = session
-        .initiate_upload(emulator.subject_id(), &hautai::InitiateUpload::new().name(Side::Front, "f.jpg"))
+        .initiate_upload(emulator.subject_id(), &hautai::model::InitiateUpload::new().name(Side::Front, "f.jpg"))
         .unwrap();
     let url = &targets.get(Side::Front).unwrap().url;
     let signature = url.split("X-Goog-Signature=").nth(1).unwrap();

@@ -6,10 +6,8 @@ mod common;
 
 use common::files::TempDir;
 use common::fixture;
-use hautai::{
-    Analysis, BatchInfo, BatchResults, BatchSummary, Error, Images, InitiateUpload, Page, Parameter, Session, Side,
-    UploadTargets,
-};
+use hautai::model::{Analysis, BatchInfo, BatchSummary, InitiateUpload, Page, UploadTargets};
+use hautai::{BatchResults, Error, Images, Parameter, Session, Side};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
@@ -216,7 +214,7 @@ fn bad_arguments_are_errors_not_panics() {
     let session = session("http://127.0.0.1:9");
     let err = session.set_token("new\r\nInjected: header").unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err:?}");
-    let zero = session.list_batches(&hautai::BatchQuery::new().page_size(0)).unwrap_err();
+    let zero = session.list_batches(&hautai::model::BatchQuery::new().page_size(0)).unwrap_err();
     assert!(matches!(zero, Error::InvalidArgument(_)));
     for name in [String::new(), "a".repeat(256), "é".repeat(256)] {
         let err =
@@ -244,6 +242,6 @@ fn unreadable_files_fifos_and_directories_are_refused_before_any_request() {
         assert!(matches!(&err, Error::InvalidImage { reason, .. } if reason.contains("permission denied")), "{err:?}");
     } else {
         // Root reads any file: validation passes and the first request (initiate) fails.
-        assert_eq!(err.step(), Some(hautai::Step::Initiate), "{err:?}");
+        assert_eq!(err.step(), Some(hautai::error::Step::Initiate), "{err:?}");
     }
 }

@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use common::hostile::{Answer, HostileServer};
 use common::{BATCH, TOKEN, builder, company, subject};
-use hautai::{AnalysisOptions, BatchQuery, Images, InitiateUpload, ResultsQuery, Side, UploadTarget};
+use hautai::model::{BatchQuery, InitiateUpload, ResultsQuery, UploadTarget};
+use hautai::{AnalysisOptions, Images, Side};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

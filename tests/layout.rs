@@ -35,11 +35,16 @@ fn module_of(file: &Path) -> Vec<String> {
     parts
 }
 
-/// The code of a file without comments and without its unit tests.
+/// The code of a file without comments, without its unit tests, and without the `pub use`
+/// lines that only give another module's type a public name here (a re-export is the
+/// public face, not a use: `model` names `api::Pages` for users, it does not call it).
 fn code(file: &Path) -> String {
     let text = std::fs::read_to_string(file).unwrap();
     let text = text.split("#[cfg(test)]\nmod tests").next().unwrap_or_default();
-    text.lines().filter(|line| !line.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .filter(|line| !line.trim_start().starts_with("//") && !line.starts_with("pub use crate::"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The paths a module's code names with `crate::` or `super::`, resolved to absolute
@@ -181,4 +186,49 @@ fn the_circle_finder_finds_circles() {
         named_paths(&module, "use super::drf::{field_errors, paginate};\nlet x = crate::url::query_string(&p);");
     assert!(named.contains(&vec!["emulator".into(), "drf".into(), "paginate".into()]), "{named:?}");
     assert!(named.contains(&vec!["url".into(), "query_string".into()]), "{named:?}");
+}
+
+/// The public names at the crate root in the default build: `pub mod`s (those behind a
+/// feature aside) and the names of `pub use`s, read from `src/lib.rs`.
+fn root_names() -> Vec<String> {
+    let text = std::fs::read_to_string(src().join("lib.rs")).unwrap();
+    let mut names = Vec::new();
+    let mut behind_feature = false;
+    let mut statement = String::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("#[cfg(feature") {
+            behind_feature = true;
+            continue;
+        }
+        if let Some(module) = line.strip_prefix("pub mod ").and_then(|m| m.strip_suffix(';')) {
+            if !behind_feature {
+                names.push(module.to_owned());
+            }
+        } else if line.starts_with("pub use ") || !statement.is_empty() {
+            statement.push_str(line);
+            if line.ends_with(';') {
+                let list = statement.trim_end_matches(';').rsplit("::").next().unwrap_or_default();
+                let list = if statement.contains('{') {
+                    statement[statement.find('{').unwrap() + 1..statement.rfind('}').unwrap()].to_owned()
+                } else {
+                    list.to_owned()
+                };
+                names.extend(list.split(',').map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()));
+                statement.clear();
+            }
+        }
+        behind_feature = false;
+    }
+    names
+}
+
+#[test]
+fn the_crate_root_holds_the_main_job_in_at_most_twenty_names() {
+    let names = root_names();
+    for expected in ["Session", "SessionBuilder", "Images", "AnalysisOptions", "BatchResults", "Error", "model", "bulk"]
+    {
+        assert!(names.iter().any(|n| n == expected), "the scan sees {expected}: {names:?}");
+    }
+    assert!(!names.iter().any(|n| n == "emulator"), "a feature's module is not in the default build");
+    assert!(names.len() <= 20, "{} names at the root: {names:?}", names.len());
 }

@@ -6,7 +6,8 @@ mod common;
 use std::sync::Mutex;
 
 use common::*;
-use hautai::{RetryPolicy, Side};
+use hautai::Side;
+use hautai::config::RetryPolicy;
 use mockito::Matcher;
 
 /// Keeps every record of this crate.
@@ -38,7 +39,7 @@ fn requests_retries_and_failures_are_logged_without_secrets() {
     session.batch(batch()).unwrap();
 
     // A signed upload that storage refuses for good: its query never shows.
-    let target: hautai::UploadTarget = serde_json::from_value(serde_json::json!({
+    let target: hautai::model::UploadTarget = serde_json::from_value(serde_json::json!({
         "url": format!("{}/bucket/front.jpg?X-Goog-Signature=SIGNATURE123", server.url()), "headers": {}
     }))
     .unwrap();

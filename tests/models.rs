@@ -3,7 +3,8 @@
 mod common;
 
 use common::fixture;
-use hautai::{Analysis, BatchInfo, BatchResults, BatchSummary, Page, Parameter, Side, UploadTargets};
+use hautai::model::{Analysis, BatchInfo, BatchSummary, Page, UploadTargets};
+use hautai::{BatchResults, Parameter, Side};
 use serde_json::{Value, json};
 
 /// Adds an unknown field to every object in `value`, recursively (but not to the batch

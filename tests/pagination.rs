@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use hautai::BatchQuery;
+use hautai::model::BatchQuery;
 use mockito::Matcher;
 use serde_json::json;
 

@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use common::files::{TempDir, photo};
 use common::*;
-use hautai::{AnalysisOptions, Control, Error, Event, Images, ResultsQuery, Side, Step};
+use hautai::error::Step;
+use hautai::model::ResultsQuery;
+use hautai::observe::{Control, Event};
+use hautai::{AnalysisOptions, Error, Images, Side};
 use mockito::{Matcher, Mock, Server, ServerGuard};
 use serde_json::json;
 
@@ -147,7 +150,7 @@ fn photos(test: &str) -> Photos {
 #[derive(Default)]
 struct Recorder(Mutex<Vec<String>>);
 
-impl hautai::Observer for Recorder {
+impl hautai::observe::Observer for Recorder {
     fn on_event(&self, event: &Event<'_>) -> Control {
         let line = match event {
             Event::UploadProgress { side, sent, total } => format!("progress {side} {sent}/{total}"),
@@ -245,9 +248,9 @@ fn bad_inputs_fail_before_any_request() {
     let good = dir.file("good.jpg", b"jpeg");
     let empty = dir.file("empty.jpg", b"");
     let huge = dir.path().join("huge.jpg");
-    std::fs::File::create(&huge).unwrap().set_len(hautai::MAX_IMAGE_BYTES + 1).unwrap();
+    std::fs::File::create(&huge).unwrap().set_len(hautai::config::MAX_IMAGE_BYTES + 1).unwrap();
     let at_limit = dir.path().join("limit.jpg");
-    std::fs::File::create(&at_limit).unwrap().set_len(hautai::MAX_IMAGE_BYTES).unwrap();
+    std::fs::File::create(&at_limit).unwrap().set_len(hautai::config::MAX_IMAGE_BYTES).unwrap();
     let fifo = dir.path().join("fifo.jpg");
     assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
     let missing = dir.path().join("missing.jpg");
@@ -398,7 +401,7 @@ fn a_detection_error_that_never_completes_ends_after_the_grace_not_the_deadline(
     let fetch =
         api.logged("GET", &results, "fetch", 200, stuck.to_string()).match_query("with_masks=true").expect(1).create();
     let clock = common::clock();
-    let schedule = hautai::PollSchedule::fixed(Duration::from_secs(2)).detection_grace(Duration::from_secs(5));
+    let schedule = hautai::config::PollSchedule::fixed(Duration::from_secs(2)).detection_grace(Duration::from_secs(5));
     let session = builder(&api.server.url(), &clock).poll_schedule(schedule).build().unwrap();
     let options = AnalysisOptions::new().results(masks).deadline(Duration::from_secs(600));
     let err = session.wait_for_results_with(batch(), &options).unwrap_err();
@@ -523,7 +526,7 @@ fn the_observer_can_cancel_and_the_error_names_the_batch() {
 #[test]
 fn should_stop_cancels_a_wait_promptly() {
     struct StopAfterPolls(std::sync::atomic::AtomicU32);
-    impl hautai::Observer for StopAfterPolls {
+    impl hautai::observe::Observer for StopAfterPolls {
         fn on_event(&self, event: &Event<'_>) -> Control {
             if matches!(event, Event::Polled { .. }) {
                 self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -624,7 +627,7 @@ fn a_compute_whose_answer_is_lost_and_shows_no_work_fails_with_advice_after_a_mi
     assert_eq!(err.status(), Some(500));
     assert!(err.to_string().contains("check with wait_for_results before calling compute again"), "{err}");
     // One poll a second for COMPUTE_CONFIRMATION, well before the five-minute deadline.
-    assert_eq!(clock.elapsed(), hautai::COMPUTE_CONFIRMATION);
+    assert_eq!(clock.elapsed(), hautai::config::COMPUTE_CONFIRMATION);
     empty.expect(60).assert();
 }
 
@@ -734,7 +737,8 @@ fn options_reach_the_requests_they_name() {
 /// detection grace of `grace`.
 fn session_polling(api: &Api, every: u64, grace: u64) -> (hautai::Session, Arc<hautai::clock::VirtualClock>) {
     let clock = common::clock();
-    let schedule = hautai::PollSchedule::fixed(Duration::from_secs(every)).detection_grace(Duration::from_secs(grace));
+    let schedule =
+        hautai::config::PollSchedule::fixed(Duration::from_secs(every)).detection_grace(Duration::from_secs(grace));
     (builder(&api.server.url(), &clock).poll_schedule(schedule).build().unwrap(), clock)
 }
 

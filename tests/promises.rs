@@ -8,10 +8,11 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use hautai::{
-    AnalysisOptions, Control, Error, Event, Images, PollSchedule, ResultsQuery, RetryPolicy, Session, Side, Step,
-    UploadTarget,
-};
+use hautai::config::{PollSchedule, RetryPolicy};
+use hautai::error::Step;
+use hautai::model::{ResultsQuery, UploadTarget};
+use hautai::observe::{Control, Event};
+use hautai::{AnalysisOptions, Error, Images, Session, Side};
 use mockito::{Matcher, Mock, ServerGuard};
 use serde_json::{Value, json};
 
@@ -217,7 +218,7 @@ fn maximal_backoffs_stay_within_the_policy_and_huge_retry_afters_fail_at_once() 
     let session = builder(&server.url(), &clock).retry(policy).build().unwrap();
     let err = session.batch(batch()).unwrap_err();
     let Error::RetryAfterTooLong { wait, limit, .. } = err else { panic!("{err:?}") };
-    assert_eq!((wait, limit), (Duration::from_secs(u64::MAX), hautai::MAX_DURATION));
+    assert_eq!((wait, limit), (Duration::from_secs(u64::MAX), hautai::config::MAX_DURATION));
     assert!(clock.sleeps().is_empty());
 }
 
@@ -397,7 +398,7 @@ fn a_zero_poll_interval_is_raised_to_the_floor() {
     assert!(matches!(err, Error::Deadline { .. }), "{err:?}");
     // Polls at once, then every 100 ms, and a last check 50 ms before the deadline.
     let sleeps = clock.sleeps();
-    assert!(sleeps[1..sleeps.len() - 1].iter().all(|w| *w == hautai::MIN_POLL_INTERVAL), "{sleeps:?}");
+    assert!(sleeps[1..sleeps.len() - 1].iter().all(|w| *w == hautai::config::MIN_POLL_INTERVAL), "{sleeps:?}");
     polls.expect_at_most(11).assert();
 }
 
@@ -508,7 +509,7 @@ fn an_untrusted_certificate_is_final_and_says_what_to_do() {
     let session = builder(&server.url(), &clock).build().unwrap();
     let err = session.batch(batch()).unwrap_err();
     let Error::Transport { kind, .. } = &err else { panic!("{err:?}") };
-    assert_eq!(*kind, hautai::TransportKind::Certificate);
+    assert_eq!(*kind, hautai::error::TransportKind::Certificate);
     assert!(!err.is_retryable());
     assert!(clock.sleeps().is_empty(), "retried: {:?}", clock.sleeps());
     let text = err.to_string();

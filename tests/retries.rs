@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use common::*;
 use hautai::clock::Clock;
-use hautai::{Error, InitiateUpload, RetryPolicy, Side};
+use hautai::config::RetryPolicy;
+use hautai::model::InitiateUpload;
+use hautai::{Error, Side};
 use mockito::Matcher;
 
 fn info_path() -> String {
@@ -108,7 +110,7 @@ fn a_post_whose_connection_is_refused_is_retried() {
     };
     let (session, clock) = session(&format!("http://127.0.0.1:{port}"));
     let err = session.compute(batch(), None).unwrap_err();
-    assert!(matches!(err, Error::Transport { kind: hautai::TransportKind::ConnectionRefused, .. }), "{err:?}");
+    assert!(matches!(err, Error::Transport { kind: hautai::error::TransportKind::ConnectionRefused, .. }), "{err:?}");
     assert_eq!(clock.sleeps().len(), 3, "refused means not sent: safe to retry a post");
 }
 

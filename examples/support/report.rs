@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use hautai::{Asset, BatchResults, Session, Side};
+use hautai::model::Asset;
+use hautai::{BatchResults, Session, Side};
 
 /// What [`save`] wrote.
 pub struct Saved {

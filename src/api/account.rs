@@ -61,7 +61,7 @@ impl Session {
     /// meant to last: create one per study or site, not one per analysis.
     ///
     /// ```no_run
-    /// use hautai::NewSubject;
+    /// use hautai::model::NewSubject;
     /// # let session = hautai::Session::from_env()?;
     /// let dataset = session.create_dataset("intake 2026")?;
     /// let subject = session.create_subject(dataset.id, &NewSubject::new("patient-0042"))?;

@@ -33,7 +33,7 @@ impl Session {
     /// ```no_run
     /// # let session = hautai::Session::from_env()?;
     /// # let batch_id = hautai::Uuid::nil();
-    /// let results = session.results(batch_id, &hautai::ResultsQuery::new())?;
+    /// let results = session.results(batch_id, &hautai::model::ResultsQuery::new())?;
     /// for asset in results.assets() {
     ///     let mut bytes = Vec::new();
     ///     session.download(&asset.url, &mut bytes)?;

@@ -23,7 +23,7 @@ impl Session {
     ///
     /// The body is `{"app_args": <app_args>}`, with `{}` when `None` (some accounts reject
     /// `null`). Any 2xx answer is success. Compute is never retried after an ambiguous
-    /// failure (it could bill twice): see [`RetryPolicy`](crate::RetryPolicy).
+    /// failure (it could bill twice): see [`RetryPolicy`](crate::config::RetryPolicy).
     ///
     /// ```no_run
     /// # let session = hautai::Session::from_env()?;
@@ -50,7 +50,7 @@ impl Session {
     /// [`wait_for_results`](Session::wait_for_results).
     ///
     /// ```no_run
-    /// use hautai::ResultsQuery;
+    /// use hautai::model::ResultsQuery;
     /// # let session = hautai::Session::from_env()?;
     /// # let batch_id = hautai::Uuid::nil();
     /// let results = session.results(batch_id, &ResultsQuery::new().with_masks(false))?;
@@ -114,7 +114,7 @@ impl Session {
     /// empty page; an error is yielded once and ends it.
     ///
     /// ```no_run
-    /// use hautai::BatchQuery;
+    /// use hautai::model::BatchQuery;
     /// # let session = hautai::Session::from_env()?;
     /// # let subject_id = hautai::Uuid::nil();
     /// for batch in session.batches(&BatchQuery::new().subject_id(subject_id).page_size(100)) {

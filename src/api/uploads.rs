@@ -26,7 +26,8 @@ impl Session {
     /// anything is sent. The batch exists once this returns: keep its id.
     ///
     /// ```no_run
-    /// use hautai::{InitiateUpload, Side};
+    /// use hautai::Side;
+    /// use hautai::model::InitiateUpload;
     /// # let session = hautai::Session::from_env()?;
     /// # let subject_id = hautai::Uuid::nil();
     /// let targets = session.initiate_upload(subject_id, &InitiateUpload::new().name(Side::Front, "front.jpg"))?;
@@ -78,7 +79,8 @@ impl Session {
     /// URL cannot be used again (start a new batch) and are not retried.
     ///
     /// ```no_run
-    /// use hautai::{InitiateUpload, Side};
+    /// use hautai::Side;
+    /// use hautai::model::InitiateUpload;
     /// # let session = hautai::Session::from_env()?;
     /// # let subject_id = hautai::Uuid::nil();
     /// let targets = session.initiate_upload(subject_id, &InitiateUpload::new().name(Side::Front, "front.jpg"))?;

@@ -12,7 +12,7 @@
 //! * a job whose compute the service took, or may have taken (sent, answer lost), is only
 //!   ever resumed with [`Session::wait_for_results`](crate::Session::wait_for_results),
 //!   never computed again; one in doubt must show work within
-//!   [`COMPUTE_CONFIRMATION`](crate::COMPUTE_CONFIRMATION) or fails with advice;
+//!   [`COMPUTE_CONFIRMATION`](crate::config::COMPUTE_CONFIRMATION) or fails with advice;
 //! * a job whose compute was certainly not taken (refused, or never sent: a stop or kill
 //!   while it waited) starts over, and so does one whose batch the service does not know;
 //! * a job whose photos are not the ones the journal analysed for it (their sizes and a

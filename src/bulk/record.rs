@@ -153,7 +153,7 @@ pub enum NextStep {
     Skip,
     /// Compute was sent for this batch: wait for its results, never compute again.
     /// `confirmed: false` (compute in doubt) gives the batch
-    /// [`COMPUTE_CONFIRMATION`](crate::COMPUTE_CONFIRMATION) to show work before the wait
+    /// [`COMPUTE_CONFIRMATION`](crate::config::COMPUTE_CONFIRMATION) to show work before the wait
     /// fails with advice.
     Resume {
         /// The batch.

@@ -197,7 +197,7 @@ impl<'s> Bulk<'s> {
                 // confirmation window: a deadline that cut it short proves nothing.)
                 let ended = match error.innermost() {
                     Error::Detection(_) => true,
-                    Error::ComputeUnconfirmed { waited, .. } => *waited >= crate::COMPUTE_CONFIRMATION,
+                    Error::ComputeUnconfirmed { waited, .. } => *waited >= crate::config::COMPUTE_CONFIRMATION,
                     _ => false,
                 };
                 if let Some(journal) = self.journal {

@@ -90,7 +90,7 @@ pub(crate) fn results(state: &State, batch: &Batch, storage: &str, options: Resu
         return json!({});
     }
     let done = progress == Progress::Done;
-    let mut results = json!({ crate::FACE_SKIN_METRICS_3: analysis(state, batch, storage, options, done) });
+    let mut results = json!({ crate::model::FACE_SKIN_METRICS_3: analysis(state, batch, storage, options, done) });
     if state.hostile_names && done {
         // An application named like a parameter, with a mask in the same place.
         let side = batch.images.keys().next().map(ToString::to_string).unwrap_or_else(|| "front".into());
@@ -230,7 +230,7 @@ pub(crate) fn batch_info(state: &State, batch: &Batch) -> Value {
         "images": images,
         "subject": subject.map(|s| json!({"id": s.id, "name": s.name})),
         "dataset": dataset.map(|d| json!({"id": d.id, "name": d.name})),
-        "connected_applications": [crate::FACE_SKIN_METRICS_3],
+        "connected_applications": [crate::model::FACE_SKIN_METRICS_3],
         "created_at": batch.creation_time.clone().unwrap_or_else(|| timestamp(batch.seq)),
         "meta": batch.meta,
     })
@@ -274,7 +274,7 @@ pub(crate) fn batch_item(batch: &Batch) -> Value {
         "creation_time": batch.creation_time.clone().unwrap_or_else(|| timestamp(batch.seq)),
         "subject_id": batch.subject_id,
         "images": images,
-        "connected_applications": [crate::FACE_SKIN_METRICS_3],
+        "connected_applications": [crate::model::FACE_SKIN_METRICS_3],
         "meta": batch.meta,
     })
 }

@@ -142,7 +142,7 @@ impl Emulator {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn session(&self) -> Session {
-        let fast = crate::PollSchedule::fixed(crate::MIN_POLL_INTERVAL);
+        let fast = crate::config::PollSchedule::fixed(crate::config::MIN_POLL_INTERVAL);
         self.session_builder().poll_schedule(fast).build().expect("the emulator's settings are valid")
     }
 

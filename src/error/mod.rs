@@ -197,7 +197,7 @@ pub enum Error {
 
     /// Compute was sent for this batch earlier (by another call or run) and its answer was
     /// lost, and the batch showed no sign of work while this call waited (at most
-    /// [`COMPUTE_CONFIRMATION`](crate::COMPUTE_CONFIRMATION)): the compute most likely
+    /// [`COMPUTE_CONFIRMATION`](crate::config::COMPUTE_CONFIRMATION)): the compute most likely
     /// never arrived. Only the caller can decide to send it again, at the risk of paying
     /// twice if it did arrive.
     #[error("batch {batch_id} showed no sign of work for {} after a compute whose answer was lost: the compute most likely never arrived", secs(*waited))]

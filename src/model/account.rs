@@ -11,7 +11,7 @@ use crate::redact;
 /// [`expose`](Secret::expose) when you mean to.
 ///
 /// ```
-/// let secret: hautai::Secret = serde_json::from_str(r#""pt_live_abc""#)?;
+/// let secret: hautai::model::Secret = serde_json::from_str(r#""pt_live_abc""#)?;
 /// assert_eq!(format!("{secret:?}"), "<redacted>");
 /// assert_eq!(secret.expose(), "pt_live_abc");
 /// # Ok::<(), serde_json::Error>(())
@@ -128,7 +128,7 @@ impl Subject {
 /// A subject to create (see [`Session::create_subject`](crate::Session::create_subject)).
 ///
 /// ```
-/// let subject = hautai::NewSubject::new("patient-0042").birth_date("1990-04-01").biological_sex("female");
+/// let subject = hautai::model::NewSubject::new("patient-0042").birth_date("1990-04-01").biological_sex("female");
 /// # let _ = subject;
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -59,7 +59,7 @@ impl BatchResults {
     /// Every signed URL in the results (predicted images, masks, and any other the service
     /// adds), with its place: found by walking the results, so a shape the documentation
     /// does not show is covered too. Which masks come, and as SVG or PNG, is the
-    /// [`ResultsQuery`](crate::ResultsQuery)'s choice.
+    /// [`ResultsQuery`](crate::model::ResultsQuery)'s choice.
     pub fn assets(&self) -> Vec<Asset> {
         let mut assets = Vec::new();
         let mut names = Names::default();

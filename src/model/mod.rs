@@ -27,6 +27,8 @@ pub(crate) use side::BySide;
 pub use side::Side;
 pub use upload::{InitiateUpload, UploadTarget, UploadTargets};
 
+pub use crate::api::Pages;
+
 /// serde helpers for leniency.
 pub(crate) mod lenient {
     use std::collections::BTreeMap;

@@ -8,7 +8,7 @@ use crate::url::query_string;
 /// apply: signed URLs valid 3600 s, masks included, as SVG.
 ///
 /// ```
-/// use hautai::ResultsQuery;
+/// use hautai::model::ResultsQuery;
 /// let small = ResultsQuery::new().with_masks(false);
 /// let short_lived = ResultsQuery::new().expiration_seconds(600);
 /// # let _ = (small, short_lived);
@@ -58,7 +58,7 @@ impl ResultsQuery {
 /// Filters, ordering and paging of the batch list. Unset fields are not sent.
 ///
 /// ```
-/// use hautai::BatchQuery;
+/// use hautai::model::BatchQuery;
 /// let query = BatchQuery::new().ordering("-creation_time").page_size(50);
 /// # let _ = query;
 /// ```

@@ -11,7 +11,8 @@ use super::{Side, debug_scrubbed};
 /// The body of "initiate upload": a name per side to upload, plus optional metadata.
 ///
 /// ```
-/// use hautai::{InitiateUpload, Side};
+/// use hautai::Side;
+/// use hautai::model::InitiateUpload;
 ///
 /// let request = InitiateUpload::new()
 ///     .name(Side::Front, "front.jpg")

@@ -64,7 +64,7 @@ impl Session {
     /// 2. **Initiate**: create the batch and its signed upload targets. When the answer is
     ///    lost (the connection broke or timed out after sending, or a 5xx other than 503),
     ///    initiate is sent once more: a batch made by the lost request stays unused, which
-    ///    costs nothing. Not with [`RetryPolicy::none`](crate::RetryPolicy::none).
+    ///    costs nothing. Not with [`RetryPolicy::none`](crate::config::RetryPolicy::none).
     /// 3. **Upload** all sides at the same time, streaming; if a side fails for good, its
     ///    error names it and the batch, the other uploads stop, and compute is not called.
     /// 4. **Compute**, once, never again: when its answer is lost, the call goes on polling
@@ -120,7 +120,7 @@ impl Session {
     /// Waits for the results of a batch started earlier (by this process or another, or
     /// by a call whose deadline ran out), with the session's deadline.
     ///
-    /// Polls at once, then per the session's [`PollSchedule`](crate::PollSchedule), asking
+    /// Polls at once, then per the session's [`PollSchedule`](crate::config::PollSchedule), asking
     /// without masks; when every application reports `all_algorithms_calculated`, fetches
     /// the results once more with the server's default options (masks included). If that
     /// last fetch times out or cannot finish before the deadline, the complete results of
@@ -128,7 +128,7 @@ impl Session {
     ///
     /// A detection error (the service could not use a photo) does not end the wait at
     /// once: polling goes on while the results still change, until they are complete or
-    /// stay unchanged for [`PollSchedule::detection_grace`](crate::PollSchedule::detection_grace);
+    /// stay unchanged for [`PollSchedule::detection_grace`](crate::config::PollSchedule::detection_grace);
     /// then [`Error::Detection`] keeps the most complete results, fetched with your options.
     ///
     /// ```no_run
@@ -146,7 +146,7 @@ impl Session {
     }
 
     /// [`wait_for_results`](Self::wait_for_results) with options: the deadline, the final
-    /// fetch's [`ResultsQuery`](crate::ResultsQuery), and an observer.
+    /// fetch's [`ResultsQuery`](crate::model::ResultsQuery), and an observer.
     pub fn wait_for_results_with(&self, batch_id: Uuid, options: &AnalysisOptions<'_>) -> Result<BatchResults> {
         let mut run = Run::start(self, options)?;
         run.batch_id = Some(batch_id);

@@ -13,7 +13,9 @@ use crate::observe::{Control, Event, Observer};
 ///
 /// ```
 /// use std::time::Duration;
-/// use hautai::{AnalysisOptions, Control, Event, ResultsQuery};
+/// use hautai::AnalysisOptions;
+/// use hautai::model::ResultsQuery;
+/// use hautai::observe::{Control, Event};
 ///
 /// let progress = |event: &Event| { eprintln!("{event}"); Control::Continue };
 /// let options = AnalysisOptions::new()
@@ -96,10 +98,11 @@ impl<'a> AnalysisOptions<'a> {
     }
 
     /// Reports progress to the closure `on_event`, which may cancel the call by returning
-    /// [`Control::Stop`](crate::Control::Stop):
+    /// [`Control::Stop`](crate::observe::Control::Stop):
     ///
     /// ```
-    /// use hautai::{AnalysisOptions, Control};
+    /// use hautai::AnalysisOptions;
+    /// use hautai::observe::Control;
     /// let options = AnalysisOptions::new().on_event(&|event| {
     ///     eprintln!("{event}");
     ///     Control::Continue

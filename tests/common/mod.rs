@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hautai::clock::VirtualClock;
+use hautai::config::RetryPolicy;
 use hautai::emulator::{Emulator, EmulatorConfig, Maturity};
-use hautai::{RetryPolicy, Session, SessionBuilder, Uuid};
+use hautai::{Session, SessionBuilder, Uuid};
 
 /// The token of every test session; the tokens below replace it where a test needs another.
 pub const TOKEN: &str = "tok_secret_1234567890";
@@ -80,7 +81,7 @@ pub fn session_without_retries(url: &str) -> Session {
 /// broken pipeline fails its test in seconds.
 pub fn fast(builder: SessionBuilder) -> SessionBuilder {
     builder
-        .poll_schedule(hautai::PollSchedule::fixed(hautai::MIN_POLL_INTERVAL))
+        .poll_schedule(hautai::config::PollSchedule::fixed(hautai::config::MIN_POLL_INTERVAL))
         .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(10)))
         .deadline(Duration::from_secs(3))
 }
