@@ -15,6 +15,7 @@ use crate::learned::Readiness;
 use crate::limits;
 use crate::poll::PollSchedule;
 use crate::retry::RetryPolicy;
+use crate::session::KeepAlive;
 use crate::session::{Session, Shared, checked_token};
 use crate::transport::{Pressure, Transport, build_agent};
 use crate::url::BaseUrl;
@@ -63,6 +64,8 @@ pub struct SessionBuilder {
     base_url: String,
     allow_insecure_http: bool,
     download_from_any_host: bool,
+    /// Something the session keeps alive (the emulator it talks to).
+    keep_alive: Option<KeepAlive>,
     user_agent: String,
     retry: RetryPolicy,
     connect_timeout: Duration,
@@ -104,6 +107,7 @@ impl SessionBuilder {
             base_url: DEFAULT_BASE_URL.to_owned(),
             allow_insecure_http: false,
             download_from_any_host: false,
+            keep_alive: None,
             user_agent: concat!("hautai/", env!("CARGO_PKG_VERSION")).to_owned(),
             retry: RetryPolicy::default(),
             connect_timeout: Duration::from_secs(10),
@@ -178,6 +182,14 @@ impl SessionBuilder {
     /// emulator, a test rig). Turn this on only for storage you know is on such an address.
     pub fn download_from_any_host(mut self, allow: bool) -> Self {
         self.download_from_any_host = allow;
+        self
+    }
+
+    /// Keeps `guard` alive as long as any clone of the session (the emulator a session
+    /// talks to, so that it cannot stop under it).
+    #[cfg_attr(not(feature = "emulator"), allow(dead_code))]
+    pub(crate) fn keep_alive(mut self, guard: KeepAlive) -> Self {
+        self.keep_alive = Some(guard);
         self
     }
 
@@ -288,7 +300,14 @@ impl SessionBuilder {
             pressure: Pressure::new(self.retry.budget(), self.rate_limit),
         };
         let downloads = Downloads::for_api(&api_host_name(&transport.base_url), self.download_from_any_host);
-        Ok(Shared { transport, poll: self.poll, deadline, readiness: Readiness::default(), downloads })
+        Ok(Shared {
+            transport,
+            poll: self.poll,
+            deadline,
+            readiness: Readiness::default(),
+            downloads,
+            _keep_alive: self.keep_alive,
+        })
     }
 }
 

@@ -50,7 +50,12 @@ pub(crate) struct Shared {
     pub(crate) readiness: Readiness,
     /// Where downloads may go.
     pub(crate) downloads: crate::destination::Downloads,
+    /// What the session keeps alive, if anything (the emulator it talks to).
+    pub(crate) _keep_alive: Option<KeepAlive>,
 }
+
+/// Something a session keeps alive while any clone of it lives.
+pub(crate) type KeepAlive = Arc<dyn std::any::Any + Send + Sync>;
 
 impl Session {
     /// A session on `shared` authenticated with a checked token.

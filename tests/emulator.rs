@@ -444,3 +444,12 @@ fn the_seeds_curl_snippets_run_against_the_emulator() {
     assert!(polled.contains("face_skin_metrics_3"), "{polled}");
     assert_eq!(emulator.compute_calls(batch.parse().unwrap()), 1);
 }
+
+#[test]
+fn a_session_keeps_its_emulator_running_after_the_emulator_handle_is_gone() {
+    // The emulator handle is dropped at the end of this statement; its session keeps it.
+    let session = Emulator::start(EmulatorConfig::new().maturity(Maturity::Polls(1))).unwrap().session();
+    let photo = common::files::photo(3, 2000);
+    let results = session.run_full_analysis(&photo, &photo, &photo).unwrap();
+    assert!(results.is_complete() && results.from_emulator());
+}

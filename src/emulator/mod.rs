@@ -69,6 +69,13 @@ const API_BODY_LIMIT: usize = 1 << 20;
 /// A running emulator. See the [module documentation](self).
 pub struct Emulator {
     inner: Arc<Inner>,
+    running: Arc<Running>,
+}
+
+/// The servers and relays of an emulator: they run while the [`Emulator`] or any session
+/// made from it (which holds this) lives, and stop when the last of them goes.
+struct Running {
+    inner: Arc<Inner>,
     api_relay: Relay,
     storage_relay: Relay,
     servers: Vec<(Arc<tiny_http::Server>, JoinHandle<()>)>,
@@ -125,7 +132,8 @@ impl Emulator {
             (api_server.clone(), spawn_dispatcher(&inner, api_server, false)?),
             (storage_server.clone(), spawn_dispatcher(&inner, storage_server, true)?),
         ];
-        Ok(Emulator { inner, api_relay, storage_relay, servers })
+        let running = Arc::new(Running { inner: inner.clone(), api_relay, storage_relay, servers });
+        Ok(Emulator { inner, running })
     }
 
     /// A session for the emulated company, with its token and default subject, made for
@@ -151,7 +159,9 @@ impl Emulator {
     pub fn session_builder(&self) -> SessionBuilder {
         let state = self.inner.lock();
         let subject = state.subjects[0].id;
-        Session::builder(state.token.clone(), state.company_id).base_url(self.base_url()).subject_id(subject)
+        let builder = Session::builder(state.token.clone(), state.company_id).base_url(self.base_url());
+        // A session keeps its emulator running: `Emulator::start(..)?.session()` works.
+        builder.subject_id(subject).keep_alive(self.running.clone())
     }
 
     /// The API's base URL (`http://127.0.0.1:PORT`).
@@ -268,12 +278,12 @@ impl Emulator {
 
     /// The TCP relay in front of the API port (transport faults of API calls).
     pub fn api_relay(&self) -> &Relay {
-        &self.api_relay
+        &self.running.api_relay
     }
 
     /// The TCP relay in front of the storage port (transport faults of uploads).
     pub fn storage_relay(&self) -> &Relay {
-        &self.storage_relay
+        &self.running.storage_relay
     }
 }
 
@@ -286,7 +296,7 @@ impl std::fmt::Debug for Emulator {
     }
 }
 
-impl Drop for Emulator {
+impl Drop for Running {
     fn drop(&mut self) {
         // Wake every waiting handler, close every connection, stop the dispatchers.
         self.inner.gate.close();

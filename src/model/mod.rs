@@ -21,6 +21,7 @@ pub use assets::Asset;
 pub use batch::{BatchImage, BatchImageSummary, BatchInfo, BatchSummary, Lookup, NamedRef};
 pub use page::Page;
 pub use query::{BatchQuery, ResultsQuery};
+#[cfg(feature = "emulator")]
 pub(crate) use results::EMULATOR_MARK;
 pub use results::{Analysis, BatchResults, FACE_SKIN_METRICS_3, Parameter, Parameters, PredictedImages, SurveyResult};
 pub(crate) use side::BySide;
