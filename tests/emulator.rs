@@ -293,14 +293,15 @@ fn the_emulator_enforces_the_documented_rules() {
 }
 
 #[test]
-fn dropping_the_emulator_closes_its_connections_and_wakes_its_handlers() {
+fn stopping_the_emulator_closes_its_connections_and_wakes_its_handlers() {
     let emulator = emulator_with(EmulatorConfig::new().latency(Duration::from_secs(60)));
     let session = emulator.session_builder().retry(RetryPolicy::none()).build().unwrap();
     // A request stuck in a 60 s latency when the emulator is dropped.
     let stuck = std::thread::spawn(move || session.batch(hautai::Uuid::nil()));
     std::thread::sleep(Duration::from_millis(200));
     let dropped = std::time::Instant::now();
-    drop(emulator);
+    // Stopped while a session (in the thread) still holds it.
+    emulator.stop();
     let answer = stuck.join().unwrap();
     assert!(answer.is_err(), "{answer:?}");
     assert!(dropped.elapsed() < Duration::from_secs(30), "the handler was not woken");

@@ -67,6 +67,11 @@ use state::State;
 const API_BODY_LIMIT: usize = 1 << 20;
 
 /// A running emulator. See the [module documentation](self).
+///
+/// It runs while this handle or any session made from it ([`session`](Self::session),
+/// [`session_builder`](Self::session_builder)) lives, so
+/// `Emulator::start(config)?.session()` is a working session; [`stop`](Self::stop) ends
+/// it at once.
 pub struct Emulator {
     inner: Arc<Inner>,
     running: Arc<Running>,
@@ -78,7 +83,7 @@ struct Running {
     inner: Arc<Inner>,
     api_relay: Relay,
     storage_relay: Relay,
-    servers: Vec<(Arc<tiny_http::Server>, JoinHandle<()>)>,
+    servers: Mutex<Vec<(Arc<tiny_http::Server>, JoinHandle<()>)>>,
 }
 
 /// What every handler shares.
@@ -132,7 +137,8 @@ impl Emulator {
             (api_server.clone(), spawn_dispatcher(&inner, api_server, false)?),
             (storage_server.clone(), spawn_dispatcher(&inner, storage_server, true)?),
         ];
-        let running = Arc::new(Running { inner: inner.clone(), api_relay, storage_relay, servers });
+        let running =
+            Arc::new(Running { inner: inner.clone(), api_relay, storage_relay, servers: Mutex::new(servers) });
         Ok(Emulator { inner, running })
     }
 
@@ -152,6 +158,12 @@ impl Emulator {
     pub fn session(&self) -> Session {
         let fast = crate::config::PollSchedule::fixed(crate::config::MIN_POLL_INTERVAL);
         self.session_builder().poll_schedule(fast).build().expect("the emulator's settings are valid")
+    }
+
+    /// Stops the emulator now, even while sessions made from it live (they keep it
+    /// running otherwise): requests waiting in it end, and new ones are refused.
+    pub fn stop(self) {
+        self.running.stop();
     }
 
     /// A builder preset for the emulator (its URL, token, company and subject) with the
@@ -296,22 +308,29 @@ impl std::fmt::Debug for Emulator {
     }
 }
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        // Wake every waiting handler, close every connection, stop the dispatchers.
+impl Running {
+    /// Wakes every waiting handler, closes every connection, stops the dispatchers (once).
+    fn stop(&self) {
         self.inner.gate.close();
         self.api_relay.shutdown();
         self.storage_relay.shutdown();
-        for (server, _) in &self.servers {
+        let servers = std::mem::take(&mut *self.servers.lock().unwrap_or_else(PoisonError::into_inner));
+        for (server, _) in &servers {
             server.unblock();
         }
-        for (_, dispatcher) in self.servers.drain(..) {
+        for (_, dispatcher) in servers {
             let _ = dispatcher.join();
         }
         let handlers = std::mem::take(&mut *self.inner.handlers.lock().unwrap_or_else(PoisonError::into_inner));
         for handler in handlers {
             let _ = handler.join();
         }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 

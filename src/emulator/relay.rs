@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 #[derive(Debug)]
 pub struct Relay {
     shared: Arc<Shared>,
-    accept: Option<JoinHandle<()>>,
+    accept: Mutex<Option<JoinHandle<()>>>,
 }
 
 #[derive(Debug)]
@@ -48,7 +48,7 @@ impl Relay {
         let accept = std::thread::Builder::new()
             .name("hautai-emulator-relay".into())
             .spawn(move || accept_loop(&listener, &accept_shared))?;
-        Ok(Relay { shared, accept: Some(accept) })
+        Ok(Relay { shared, accept: Mutex::new(Some(accept)) })
     }
 
     /// The address clients connect to.
@@ -69,14 +69,14 @@ impl Relay {
     }
 
     /// Closes every connection and stops accepting.
-    pub(crate) fn shutdown(&mut self) {
+    pub(crate) fn shutdown(&self) {
         self.shared.closing.store(true, Ordering::SeqCst);
         for socket in self.shared.sockets.lock().unwrap_or_else(PoisonError::into_inner).values() {
             let _ = socket.shutdown(Shutdown::Both);
         }
         // Wake the accept loop with a connection of our own.
         let _ = TcpStream::connect(self.shared.addr);
-        if let Some(accept) = self.accept.take() {
+        if let Some(accept) = self.accept.lock().unwrap_or_else(PoisonError::into_inner).take() {
             let _ = accept.join();
         }
     }
