@@ -244,13 +244,18 @@ fn rows(output: &Path, visits: &[Visit], records: &HashMap<String, JobRecord>, o
                     results = None;
                 }
             }
+            // A visit whose photos cannot be used now (a folder or a broken link where a
+            // photo was) is not done, whatever was saved for it before.
+            if visit.sides.is_err() {
+                results = None;
+            }
             let status = match (&results, &visit.sides, changed.as_ref().or(record.failure.as_ref())) {
                 (Some(_), _, _) => "done".to_owned(),
                 (None, Err(problem), _) => format!("failed: {problem}"),
                 (None, _, Some(reason)) => format!("failed: {reason}"),
                 (None, _, None) => "not run".to_owned(),
             };
-            let batch_id = results.as_ref().map(BatchResults::batch_id).or(record.batch_id);
+            let batch_id = record.batch_id.or(results.as_ref().map(BatchResults::batch_id));
             let sides = visit.sides.as_deref().map(sides_text).unwrap_or_default();
             Row { visit: visit.name.clone(), batch_id, status, sides, results }
         })
@@ -333,7 +338,8 @@ fn write_summary(output: &Path, rows: &[Row]) -> std::io::Result<()> {
         let batch = row.batch_id.map(|b| b.to_string()).unwrap_or_default();
         // Names, states and tags stay text; ages and scores are numbers.
         let text = support::csv::text;
-        let mut cells = vec![text(&row.visit), text(&row.status), text(&batch), text(source), text(&row.sides)];
+        let mut cells = vec![text(&row.visit), text(&row.status), support::csv::cell(&batch), text(source)];
+        cells.push(text(&row.sides));
         cells.extend([support::csv::cell(&years("age")), support::csv::cell(&years("eyes_age"))]);
         for name in &names {
             let parameter = results.and_then(|r| r.parameter(name));
@@ -411,7 +417,7 @@ fn main() -> ExitCode {
         }
         (None, false) => return usage("give IN_DIR and OUT_DIR"),
     };
-    let (visits, skipped) = match find_visits(&input) {
+    let (mut visits, skipped) = match find_visits(&input) {
         Ok(found) => found,
         Err(e) => return usage(&format!("cannot read {}: {e}", input.display())),
     };
@@ -419,8 +425,10 @@ fn main() -> ExitCode {
         eprintln!("skipped {entry}");
     }
     // An output folder that cannot be written is found now, not after the analyses are paid for.
-    if let Err(e) = writable(&output.join("visits")) {
-        return usage(&format!("cannot write into {}: {e}", output.join("visits").display()));
+    for dir in [output.clone(), output.join("visits")] {
+        if let Err(e) = writable(&dir) {
+            return usage(&format!("cannot write into {}: {e}", dir.display()));
+        }
     }
     // The folder is this run's, for this shard, or the run is refused before anything is sent.
     let journal = match Journal::open(output.join(".hautai"), &target.session, shard) {
@@ -431,6 +439,13 @@ fn main() -> ExitCode {
         }
         Err(e) => return usage(&format!("cannot use the journal folder {}: {e}", output.join(".hautai").display())),
     };
+    // A visit whose output folder is taken by something else fails now, before it is paid for.
+    for visit in &mut visits {
+        let dir = visit_dir(&output, &visit.name);
+        if visit.sides.is_ok() && dir.symlink_metadata().is_ok_and(|m| !m.is_dir()) {
+            visit.sides = Err(format!("its output {} is not a folder: move it away", dir.display()));
+        }
+    }
     let mine: Vec<&Visit> = visits.iter().filter(|v| shard.contains(&v.name)).collect();
     let problems: Vec<(String, String)> =
         mine.iter().filter_map(|v| v.sides.as_ref().err().map(|e| (v.name.clone(), e.clone()))).collect();
@@ -472,9 +487,9 @@ fn main() -> ExitCode {
                     progress.finished(format!("failed {key}: {error}"), Ended::Failed)
                 }
                 // Done earlier, but its results are gone (deleted): fetched again, not paid again.
-                Outcome::Skipped { key, .. } if !visit_dir(&output, key).join("results.json").is_file() => {
-                    eprintln!("{key}: done earlier, but its results.json is gone: fetching them again");
-                    return Err("results.json is gone".into());
+                Outcome::Skipped { key, .. } if saved_results(&output, key).is_none() => {
+                    eprintln!("{key}: done earlier, but its results.json is gone or unreadable: fetching them again");
+                    return Err("results.json is gone or unreadable".into());
                 }
                 Outcome::Skipped { key, .. } => {
                     progress.finished(format!("skipped {key} (done in an earlier run)"), Ended::Earlier)

@@ -68,7 +68,11 @@ fn main() -> ExitCode {
         print!("{:<38}", analysis.image_batch_id.as_deref().unwrap_or("-"));
         for name in &parameters {
             let cell = match analysis.parameters.get(name) {
-                // An age reads as years; any other parameter as its tag and 0-100 score.
+                // An age reads as years, a category (skin type, tone) as its tag; any
+                // other parameter as its tag and 0-100 score.
+                Some(p) if ["skin_type", "skintone", "ita"].contains(&name.as_str()) => {
+                    p.tag().unwrap_or("?").to_owned()
+                }
                 Some(p) => match (p.years(), p.tag(), p.score()) {
                     (Some(years), _, _) => format!("{years:.0} years"),
                     (None, Some(tag), Some(score)) => format!("{tag} {score:.0}/100"),

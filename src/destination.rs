@@ -90,12 +90,17 @@ fn is_public(ip: IpAddr) -> bool {
 }
 
 /// The IPv4 address an IPv6 one carries and reaches: mapped (`::ffff:a.b.c.d`),
-/// compatible (`::a.b.c.d`), NAT64 (`64:ff9b::a.b.c.d`) or 6to4 (`2002:aabb:ccdd::`).
+/// translated (`::ffff:0:a.b.c.d`), compatible (`::a.b.c.d`), NAT64 (`64:ff9b::a.b.c.d`,
+/// and local-use `64:ff9b:1::/48`) or 6to4 (`2002:aabb:ccdd::`).
 fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     let s = ip.segments();
     let v4 = |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
     match s {
-        [0, 0, 0, 0, 0, 0xffff, hi, lo] | [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(v4(hi, lo)),
+        [0, 0, 0, 0, 0, 0xffff, hi, lo] | [0, 0, 0, 0, 0xffff, 0, hi, lo] | [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => {
+            Some(v4(hi, lo))
+        }
+        // Local-use NAT64 (64:ff9b:1::/48): the IPv4 address in its last 32 bits.
+        [0x64, 0xff9b, 1, ..] => Some(v4(s[6], s[7])),
         [0, 0, 0, 0, 0, 0, hi, lo] if (hi, lo) > (0, 1) => Some(v4(hi, lo)),
         [0x2002, hi, lo, ..] => Some(v4(hi, lo)),
         _ => None,
@@ -158,6 +163,8 @@ mod tests {
             "https://[64:ff9b::a9fe:a9fe]/x",
             "https://[::a9fe:a9fe]/x",
             "https://[2002:a9fe:a9fe::]/x",
+            "https://[64:ff9b:1::a9fe:a9fe]/x",
+            "https://[::ffff:0:a9fe:a9fe]/x",
             "https://[fec0::1]/x",
             "https://192.0.0.192/x",
             "http://storage.googleapis.com/x",

@@ -509,3 +509,29 @@ fn an_output_folder_that_cannot_be_written_is_refused_before_anything_is_paid_fo
     assert_eq!(computes(&emulator), 0);
     assert!(emulator.batch_ids().is_empty(), "nothing created");
 }
+
+#[test]
+fn a_done_visit_whose_photo_is_now_unusable_or_whose_results_are_broken_is_not_called_done() {
+    let emulator = quick();
+    let folders = Folders::new("unusable-later", &["ann", "bob", "cat"]);
+    let (code, stderr) = analyze(&emulator, &folders, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    // ann: a folder where her front photo was. bob: an empty results.json. cat's output
+    // folder replaced by a file (a new visit there would be paid for, then fail to save).
+    let front = folders.input().join("ann/front.png");
+    std::fs::remove_file(&front).unwrap();
+    std::fs::create_dir(&front).unwrap();
+    std::fs::write(folders.output().join("visits/bob/results.json"), b"").unwrap();
+    std::fs::remove_dir_all(folders.output().join("visits/cat")).unwrap();
+    std::fs::write(folders.output().join("visits/cat"), b"in the way").unwrap();
+    let (code, stderr) = analyze(&emulator, &folders, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    let summary = folders.summary();
+    let status = |visit: &str| summary.iter().find(|(v, _, _)| v == visit).unwrap().2.clone();
+    assert!(status("ann").starts_with("failed") && status("ann").contains("is a folder"), "{summary:?}");
+    assert_eq!(status("bob"), "done", "its results fetched again: {stderr}");
+    assert!(status("cat").contains("is not a folder"), "{summary:?}");
+    let index = std::fs::read_to_string(folders.output().join("index.html")).unwrap();
+    assert!(!index.contains("visits/ann/report.html"), "no link to a visit that is not done");
+    assert_eq!(computes(&emulator), 3, "nothing computed again");
+}

@@ -13,10 +13,11 @@ pub fn cell(text: &str) -> String {
 }
 
 /// One CSV cell that must stay text (a visit's name, a tag): as [`cell`], and a text
-/// that a spreadsheet would read as a number (`0042`, `1e3`) gets a leading `'` too, so
-/// that visits `0042` and `042` never both show as 42.
+/// that a spreadsheet could read as a number or a date (one that starts with a digit:
+/// `0042`, `1e3`, `2024-01-05`, `1-2`) gets a leading `'` too, so that visits `0042` and
+/// `042`, or `1-2` and `2-1` in another locale, never show as one value.
 pub fn text(text: &str) -> String {
-    if !text.is_empty() && text.parse::<f64>().is_ok() {
+    if text.starts_with(|c: char| c.is_ascii_digit()) || text.parse::<f64>().is_ok() {
         return format!("\"'{}\"", text.replace('"', "\"\""));
     }
     cell(text)
@@ -50,6 +51,8 @@ mod tests {
         assert_eq!(text("0042"), "\"'0042\"");
         assert_eq!(text("1e3"), "\"'1e3\"");
         assert_eq!(text("visit-1"), "\"visit-1\"");
+        assert_eq!(text("2024-01-05"), "\"'2024-01-05\"");
+        assert_eq!(text(".5"), "\"'.5\"");
         assert_eq!(text("=1+1"), "\"'=1+1\"");
     }
 }

@@ -145,7 +145,8 @@ pub fn write_atomically_with(
         .and_then(|file| {
             let mut file = std::io::BufWriter::new(file);
             write(&mut file)?;
-            file.into_inner().map_err(std::io::IntoInnerError::into_error).map(drop)
+            // On the disk before the rename: a power cut leaves the old file or the new, whole.
+            file.into_inner().map_err(std::io::IntoInnerError::into_error)?.sync_all()
         })
         .and_then(|()| std::fs::rename(&temporary, path));
     if written.is_err() {

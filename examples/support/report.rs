@@ -50,8 +50,9 @@ pub fn save(
 }
 
 /// Removes what an earlier save left in `dir`: `results.json` first (so the folder never
-/// says it holds results while they change), then the report and every asset, so that no
-/// picture of another batch (another patient's, after a retry) stays beside these results.
+/// says it holds results while they change), then the report, every asset and any
+/// temporary file, so that no picture of another batch (another patient's, after a
+/// retry) stays beside these results.
 fn clear(dir: &Path) -> std::io::Result<()> {
     let gone = |result: std::io::Result<()>| match result {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
@@ -59,7 +60,15 @@ fn clear(dir: &Path) -> std::io::Result<()> {
     };
     gone(std::fs::remove_file(dir.join("results.json")))?;
     gone(std::fs::remove_file(dir.join("report.html")))?;
-    gone(std::fs::remove_dir_all(dir.join("assets")))
+    gone(std::fs::remove_dir_all(dir.join("assets")))?;
+    // Temporary files a killed save left (a report half written holds its pictures too).
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && (name.ends_with(".tmp") || name.ends_with(".partial")) {
+            gone(std::fs::remove_file(entry.path()))?;
+        }
+    }
+    Ok(())
 }
 
 /// An index page linking the reports of many visits: `(visit, relative path, status)`.
