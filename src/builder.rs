@@ -299,7 +299,7 @@ impl SessionBuilder {
             clock: self.clock,
             pressure: Pressure::new(self.retry.budget(), self.rate_limit),
         };
-        let downloads = Downloads::for_api(&api_host_name(&transport.base_url), self.download_from_any_host);
+        let downloads = Downloads::for_base_url(&transport.base_url, self.download_from_any_host);
         Ok(Shared {
             transport,
             poll: self.poll,
@@ -309,11 +309,6 @@ impl SessionBuilder {
             _keep_alive: self.keep_alive,
         })
     }
-}
-
-/// The host of the base URL `url`, without its port.
-fn api_host_name(url: &str) -> String {
-    url.parse::<ureq::http::Uri>().ok().and_then(|uri| uri.host().map(str::to_owned)).unwrap_or_default()
 }
 
 #[cfg(test)]

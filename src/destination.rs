@@ -27,6 +27,12 @@ impl Downloads {
         Downloads { any_host, local_api: !is_public_host(api_host) }
     }
 
+    /// The policy for an API at the base URL `url`.
+    pub(crate) fn for_base_url(url: &str, any_host: bool) -> Downloads {
+        let host = url.parse::<Uri>().ok().and_then(|uri| uri.host().map(str::to_owned)).unwrap_or_default();
+        Self::for_api(&host, any_host)
+    }
+
     /// Checks that `url` may be downloaded. Errors name the host, never the signature.
     pub(crate) fn check(&self, url: &str) -> Result<()> {
         let uri: Option<Uri> = url.parse().ok();
