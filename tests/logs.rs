@@ -1,6 +1,7 @@
 //! Requests through the `log` facade: a debug line per request, info per retry, warn on
 //! giving up, and never a token, a signature or a body.
 
+#[path = "it/common/mod.rs"]
 mod common;
 
 use std::sync::Mutex;

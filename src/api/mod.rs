@@ -11,7 +11,7 @@
 //!
 //! To add an endpoint: declare its `Endpoint` with [`endpoint!`], write a `Session` method
 //! in the resource's file that builds the path and calls `get_json`, `post_json` or `call`,
-//! document it with an example, and test it against mockito in `tests/endpoints.rs`.
+//! document it with an example, and test it against mockito in `tests/it/endpoints.rs`.
 
 mod account;
 mod assets;

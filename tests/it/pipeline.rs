@@ -1,13 +1,11 @@
 //! The pipeline against mockito: order of calls, uploads, validation, polling, deadline,
 //! resumption, cancellation and progress. Waits run on a virtual clock.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::files::{TempDir, photo};
-use common::*;
+use crate::common::files::{TempDir, photo};
+use crate::common::*;
 use hautai::error::Step;
 use hautai::model::ResultsQuery;
 use hautai::observe::{Control, Event};
@@ -400,7 +398,7 @@ fn a_detection_error_that_never_completes_ends_after_the_grace_not_the_deadline(
     let masks = ResultsQuery::new().with_masks(true);
     let fetch =
         api.logged("GET", &results, "fetch", 200, stuck.to_string()).match_query("with_masks=true").expect(1).create();
-    let clock = common::clock();
+    let clock = crate::common::clock();
     let schedule = hautai::config::PollSchedule::fixed(Duration::from_secs(2)).detection_grace(Duration::from_secs(5));
     let session = builder(&api.server.url(), &clock).poll_schedule(schedule).build().unwrap();
     let options = AnalysisOptions::new().results(masks).deadline(Duration::from_secs(600));
@@ -539,7 +537,7 @@ fn should_stop_cancels_a_wait_promptly() {
     }
     let mut api = Api::new();
     let polls = api.polls(not_ready()).expect(2).create();
-    let clock = common::clock();
+    let clock = crate::common::clock();
     let session = builder(&api.server.url(), &clock).build().unwrap();
     let observer = StopAfterPolls(Default::default());
     let err = session.wait_for_results_with(batch(), &AnalysisOptions::new().observer(&observer)).unwrap_err();
@@ -736,7 +734,7 @@ fn options_reach_the_requests_they_name() {
 /// A session on `api` whose clock is returned, with a fixed `every` poll schedule and a
 /// detection grace of `grace`.
 fn session_polling(api: &Api, every: u64, grace: u64) -> (hautai::Session, Arc<hautai::clock::VirtualClock>) {
-    let clock = common::clock();
+    let clock = crate::common::clock();
     let schedule =
         hautai::config::PollSchedule::fixed(Duration::from_secs(every)).detection_grace(Duration::from_secs(grace));
     (builder(&api.server.url(), &clock).poll_schedule(schedule).build().unwrap(), clock)

@@ -3,11 +3,9 @@
 //! service, and the optional rate limit spaces requests and slows down when throttled.
 //! Waits run on a virtual clock and are recorded.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use hautai::config::RetryPolicy;
 
 fn info_path() -> String {

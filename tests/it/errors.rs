@@ -1,13 +1,11 @@
 //! Error mapping: statuses, bodies, redirects, decode failures, transport failures, and
 //! that no message or `Debug` shows the token.
 
-mod common;
-
 use std::io::Read;
 use std::net::TcpListener;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use hautai::error::TransportKind;
 use hautai::model::{InitiateUpload, ResultsQuery};
 use hautai::{Error, Side};
@@ -182,7 +180,7 @@ fn a_server_that_never_answers_times_out_within_the_request_timeout() {
         let _ = conn.read(&mut buf);
         std::thread::sleep(Duration::from_millis(600));
     });
-    let clock = common::clock();
+    let clock = crate::common::clock();
     let session = builder(&url, &clock)
         .retry(hautai::config::RetryPolicy::none())
         .request_timeout(Duration::from_millis(300))

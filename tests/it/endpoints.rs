@@ -1,8 +1,6 @@
 //! Every endpoint against mockito: exact method, path, query, auth header and body.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use hautai::Side;
 use hautai::model::{BatchQuery, InitiateUpload, ResultsQuery};
 use mockito::Matcher;

@@ -2,10 +2,8 @@
 //! decoding survives mutations of the seed's examples, and public entry points turn bad
 //! arguments into errors.
 
-mod common;
-
-use common::files::TempDir;
-use common::fixture;
+use crate::common::files::TempDir;
+use crate::common::fixture;
 use hautai::model::{Analysis, BatchInfo, BatchSummary, InitiateUpload, Page, UploadTargets};
 use hautai::{BatchResults, Error, Images, Parameter, Session, Side};
 use proptest::prelude::*;
@@ -194,17 +192,17 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
 }
 
 fn session(url: &str) -> Session {
-    common::session(url).0
+    crate::common::session(url).0
 }
 
 #[test]
 fn bad_arguments_are_errors_not_panics() {
-    let company = common::company();
+    let company = crate::common::company();
     for (token, why) in [("", "empty"), ("abc\ndef", "line breaks"), ("abc def", "spaces"), ("tök", "non-ascii")] {
         let err = Session::builder(token, company).build().unwrap_err().to_string();
         assert!(err.contains(why), "{token:?}: {err}");
     }
-    let with_base = |url: &str| Session::builder(common::TOKEN, company).base_url(url);
+    let with_base = |url: &str| Session::builder(crate::common::TOKEN, company).base_url(url);
     let err = with_base("http://10.0.0.8/api").build().unwrap_err().to_string();
     assert!(err.contains("unencrypted"), "{err}");
     assert!(with_base("http://10.0.0.8/api").allow_insecure_http(true).build().is_ok());
@@ -218,7 +216,7 @@ fn bad_arguments_are_errors_not_panics() {
     assert!(matches!(zero, Error::InvalidArgument(_)));
     for name in [String::new(), "a".repeat(256), "é".repeat(256)] {
         let err =
-            session.initiate_upload(common::subject(), &InitiateUpload::new().name(Side::Right, name)).unwrap_err();
+            session.initiate_upload(crate::common::subject(), &InitiateUpload::new().name(Side::Right, name)).unwrap_err();
         assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
     }
 }

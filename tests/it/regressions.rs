@@ -3,11 +3,9 @@
 //! results thrown away, wrong advice, uploads, waits that ignore a stop, decoding, settings
 //! and messages. Every test here failed before its fix.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use hautai::config::{PollSchedule, RetryPolicy};
 use hautai::error::Step;
 use hautai::model::{ResultsQuery, UploadTarget};
@@ -140,7 +138,7 @@ fn a_detection_errors_explanation_is_scrubbed() {
 fn huge_deadlines_mean_no_practical_limit() {
     let mut server = mockito::Server::new();
     let _mocks = happy_path(&mut server);
-    let clock = common::clock();
+    let clock = crate::common::clock();
     let session = builder(&server.url(), &clock).deadline(Duration::MAX).build().unwrap();
     let options = AnalysisOptions::new().deadline(Duration::MAX);
     assert!(session.run_analysis(&Images::new().front(vec![1u8; 10]), &options).unwrap().is_complete());
@@ -204,7 +202,7 @@ fn maximal_backoffs_stay_within_the_policy_and_huge_retry_afters_fail_at_once() 
     let info = path(&format!("/batches/{BATCH}/"));
     server.mock("GET", info.as_str()).with_status(503).expect(1).create();
     server.mock("GET", info.as_str()).with_body(json!({"id": BATCH}).to_string()).create();
-    let clock = common::clock();
+    let clock = crate::common::clock();
     let policy = RetryPolicy::default().initial_backoff(Duration::MAX);
     let session = builder(&server.url(), &clock).retry(policy).build().unwrap();
     session.batch(batch()).unwrap();
@@ -213,7 +211,7 @@ fn maximal_backoffs_stay_within_the_policy_and_huge_retry_afters_fail_at_once() 
 
     let mut server = mockito::Server::new();
     server.mock("GET", Matcher::Any).with_status(429).with_header("retry-after", "18446744073709551615").create();
-    let clock = common::clock();
+    let clock = crate::common::clock();
     let policy = RetryPolicy::default().max_retry_after(Duration::MAX);
     let session = builder(&server.url(), &clock).retry(policy).build().unwrap();
     let err = session.batch(batch()).unwrap_err();
@@ -227,7 +225,7 @@ fn maximal_backoffs_stay_within_the_policy_and_huge_retry_afters_fail_at_once() 
 #[test]
 fn complete_results_survive_a_final_fetch_that_misses_the_deadline() {
     let mut server = mockito::Server::new();
-    let clock = common::clock();
+    let clock = crate::common::clock();
     let polls = server
         .mock("GET", results_path().as_str())
         .match_query("with_masks=false")
@@ -391,7 +389,7 @@ fn a_zero_poll_interval_is_raised_to_the_floor() {
     let not_ready = json!({"face_skin_metrics_3": {"all_algorithms_calculated": false}});
     let polls = server.mock("GET", results_path().as_str()).match_query(Matcher::Any).with_body(not_ready.to_string());
     let polls = polls.create();
-    let clock = common::clock();
+    let clock = crate::common::clock();
     let session = builder(&server.url(), &clock).poll_schedule(PollSchedule::fixed(Duration::ZERO)).build().unwrap();
     let options = AnalysisOptions::new().deadline(Duration::from_secs(1));
     let err = session.wait_for_results_with(batch(), &options).unwrap_err();
@@ -504,8 +502,8 @@ fn a_retry_event_names_the_request_once() {
 
 #[test]
 fn an_untrusted_certificate_is_final_and_says_what_to_do() {
-    let server = common::tls::SelfSignedServer::start();
-    let clock = common::clock();
+    let server = crate::common::tls::SelfSignedServer::start();
+    let clock = crate::common::clock();
     let session = builder(&server.url(), &clock).build().unwrap();
     let err = session.batch(batch()).unwrap_err();
     let Error::Transport { kind, .. } = &err else { panic!("{err:?}") };

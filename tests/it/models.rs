@@ -1,8 +1,6 @@
 //! Decoding is typed and lenient: the seed's examples, unknown fields, nulls and absences.
 
-mod common;
-
-use common::fixture;
+use crate::common::fixture;
 use hautai::model::{Analysis, BatchInfo, BatchSummary, Page, UploadTargets};
 use hautai::{BatchResults, Parameter, Side};
 use serde_json::{Value, json};

@@ -1,14 +1,12 @@
 //! Bulk runs against the emulator: every job done, reruns that skip, resume or restart as
 //! the journal says, never a second compute for a job, and kills at random instants.
 
-mod common;
-
 use std::sync::Mutex;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use common::files::{TempDir, photo};
-use common::{emulator, emulator_with, fast, fast_session};
+use crate::common::files::{TempDir, photo};
+use crate::common::{emulator, emulator_with, fast, fast_session};
 use hautai::bulk::{Bulk, Compute, Job, Journal, Outcome, Shard, State};
 use hautai::emulator::{Emulator, EmulatorConfig, Fault, Maturity, Route};
 use hautai::{Images, Session, Side};
@@ -150,7 +148,7 @@ fn a_compute_in_doubt_is_never_sent_again_by_a_rerun_unless_asked() {
     let emulator = emulator();
     // Virtual time: the whole confirmation window passes in a few polls.
     let session = fast(emulator.session_builder())
-        .clock(common::clock())
+        .clock(crate::common::clock())
         .poll_schedule(hautai::config::PollSchedule::fixed(Duration::from_secs(5)))
         .deadline(Duration::from_secs(3600))
         .build()
@@ -176,7 +174,7 @@ fn a_compute_in_doubt_is_never_sent_again_by_a_rerun_unless_asked() {
 #[test]
 fn a_resumed_compute_in_doubt_fails_after_the_confirmation_window_not_the_deadline() {
     let emulator = emulator();
-    let clock = common::clock();
+    let clock = crate::common::clock();
     let session =
         fast(emulator.session_builder()).clock(clock.clone()).deadline(Duration::from_secs(3600)).build().unwrap();
     let dir = TempDir::new("bulk-confirm");
@@ -361,7 +359,7 @@ fn kill_9_at_any_instant_then_a_rerun_finishes_every_job() {
     let exe = std::env::current_exe().unwrap();
     let child = || {
         std::process::Command::new(&exe)
-            .args(["--exact", "child_process_of_the_kill_test", "--nocapture", "--test-threads", "1"])
+            .args(["--exact", "bulk::child_process_of_the_kill_test", "--nocapture", "--test-threads", "1"])
             .env("HAUTAI_BULK_CHILD", dir.path())
             .env("HAUTAI_BASE_URL", emulator.base_url())
             .env("HAUTAI_TOKEN", emulator.token())

@@ -1,11 +1,9 @@
 //! Retries through the one request path: which failures, how many, how long (on a
 //! virtual clock: the waits are recorded, not slept).
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use hautai::clock::Clock;
 use hautai::config::RetryPolicy;
 use hautai::model::InitiateUpload;
@@ -118,7 +116,7 @@ fn a_post_whose_connection_is_refused_is_retried() {
 fn retries_stop_at_the_configured_limit() {
     let mut server = mockito::Server::new();
     let mock = server.mock("GET", info_path().as_str()).with_status(502).expect(3).create();
-    let clock = common::clock();
+    let clock = crate::common::clock();
     let session = builder(&server.url(), &clock).retry(RetryPolicy::default().max_retries(2)).build().unwrap();
     let err = session.batch(batch()).unwrap_err();
     assert_eq!(err.status(), Some(502));

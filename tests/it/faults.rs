@@ -1,14 +1,12 @@
 //! Faults that a retry cannot always fix, and secrets: every case ends in success or a
 //! clear typed error that names the step and batch, and no message shows a credential.
 
-mod common;
-
 use std::time::Duration;
 
 use hautai::clock::Clock;
 
-use common::files::photo;
-use common::{emulator, fast, fast_session};
+use crate::common::files::photo;
+use crate::common::{emulator, fast, fast_session};
 use hautai::config::RetryPolicy;
 use hautai::emulator::{Emulator, Fault, Route};
 use hautai::error::Step;
@@ -23,8 +21,8 @@ fn retry_after_as_an_http_date_delays_the_next_poll() {
     let emulator = emulator();
     // The date is read against the session's clock: a virtual one makes the wait exact
     // but for the date's whole-second precision.
-    let clock = common::clock();
-    let date = common::http_date(clock.wall() + Duration::from_secs(3));
+    let clock = crate::common::clock();
+    let date = crate::common::http_date(clock.wall() + Duration::from_secs(3));
     emulator.fail_next(Route::Results, 1, Fault::status(503).retry_after(date));
     let session = fast(emulator.session_builder()).clock(clock.clone()).deadline(Duration::from_secs(30));
     analyse(&session.build().unwrap()).unwrap();

@@ -1,8 +1,6 @@
 //! One session shared by 16 threads, 25 analyses each, against an emulator that fails
 //! every 20th call of every route with 503: all succeed, each gets its own batch.
 
-mod common;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -21,7 +19,7 @@ fn photo(thread: usize, run: usize, side: usize) -> Vec<u8> {
 
 #[test]
 fn sixteen_threads_share_one_session_through_deterministic_faults() {
-    let emulator = common::emulator();
+    let emulator = crate::common::emulator();
     for route in [Route::Initiate, Route::Upload, Route::Compute, Route::Results] {
         emulator.fail_every(route, 20, Fault::status(503));
     }

@@ -1,12 +1,10 @@
 //! The real pipeline against the emulator: happy paths, every fault, bad inputs,
 //! pagination, and the request record (no token at storage, overlapping uploads).
 
-mod common;
-
 use std::time::Duration;
 
-use common::files::{TempDir, photo};
-use common::{emulator, emulator_with, fast_session};
+use crate::common::files::{TempDir, photo};
+use crate::common::{emulator, emulator_with, fast_session};
 use hautai::config::RetryPolicy;
 use hautai::emulator::{Emulator, EmulatorConfig, Fault, Maturity, PARAMETERS, Route, fnv1a};
 use hautai::error::Step;
@@ -359,7 +357,7 @@ fn readiness_can_vary_by_batch_around_a_mean() {
 fn an_observer_closure_written_in_place_sees_the_events() {
     let emulator = emulator();
     let seen = std::sync::Mutex::new(Vec::new());
-    let photo = include_bytes!("fixtures/batch_info.json");
+    let photo = include_bytes!("../fixtures/batch_info.json");
     // Written in place, without a type annotation on `event`: `on_event` infers it.
     let images = Images::new().front(photo);
     emulator
@@ -450,7 +448,7 @@ fn the_seeds_curl_snippets_run_against_the_emulator() {
 fn a_session_keeps_its_emulator_running_after_the_emulator_handle_is_gone() {
     // The emulator handle is dropped at the end of this statement; its session keeps it.
     let session = Emulator::start(EmulatorConfig::new().maturity(Maturity::Polls(1))).unwrap().session();
-    let photo = common::files::photo(3, 2000);
+    let photo = crate::common::files::photo(3, 2000);
     let results = session.run_full_analysis(&photo, &photo, &photo).unwrap();
     assert!(results.is_complete() && results.from_emulator());
 }

@@ -1,9 +1,7 @@
 //! Login, private tokens, datasets and subjects: mockito for the exact requests and the
 //! errors, the emulator for the whole way from a password to a finished analysis.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use hautai::config::PollSchedule;
 use hautai::emulator::{EmulatorConfig, Maturity};
 use hautai::model::NewSubject;
@@ -173,7 +171,7 @@ fn datasets_and_subjects_are_created_and_listed() {
 #[test]
 fn from_a_password_to_a_finished_analysis_on_the_emulator() {
     let user = EmulatorConfig::new().maturity(Maturity::Polls(1)).user("nurse@clinic.example", "correct horse");
-    let emulator = common::emulator_with(user);
+    let emulator = crate::common::emulator_with(user);
     let fast = |b: SessionBuilder| {
         b.base_url(emulator.base_url()).poll_schedule(PollSchedule::fixed(std::time::Duration::from_millis(10)))
     };
@@ -211,7 +209,7 @@ fn from_a_password_to_a_finished_analysis_on_the_emulator() {
 
 #[test]
 fn an_account_with_multi_factor_authentication_is_refused_on_the_emulator() {
-    let emulator = common::emulator_with(EmulatorConfig::new().mfa(true));
+    let emulator = crate::common::emulator_with(EmulatorConfig::new().mfa(true));
     let (email, password) = emulator.user();
     let err = SessionBuilder::default().base_url(emulator.base_url()).login(&email, &password).unwrap_err();
     assert!(matches!(err, Error::LoginRefused { status: 400, .. }), "{err:?}");

@@ -1,11 +1,9 @@
 //! Downloading the assets of the results: every URL the emulator hands out, streamed,
 //! retried, never with the token, redirects refused, signatures never in a message.
 
-mod common;
-
 use std::io::Write;
 
-use common::*;
+use crate::common::*;
 use hautai::emulator::{Fault, Route};
 use hautai::model::ResultsQuery;
 use hautai::{Error, Side};
@@ -26,7 +24,7 @@ impl Write for Chunks {
 }
 
 fn analysed(emulator: &hautai::emulator::Emulator, query: ResultsQuery) -> hautai::BatchResults {
-    let photo = common::files::photo(1, 5000);
+    let photo = crate::common::files::photo(1, 5000);
     let session = fast_session(emulator);
     let images = hautai::Images::new().front(&photo).left(&photo);
     let options = hautai::AnalysisOptions::new().results(query);
@@ -128,7 +126,7 @@ fn redirects_tampering_and_expiry_are_errors_that_never_show_the_signature() {
 fn download_to_writes_the_whole_file_or_nothing() {
     let emulator = emulator();
     let results = analysed(&emulator, ResultsQuery::new());
-    let dir = common::files::TempDir::new("assets-to");
+    let dir = crate::common::files::TempDir::new("assets-to");
     let asset = results.assets().into_iter().find(|a| a.side == Some(Side::Front) && a.parameter.is_none()).unwrap();
     let path = dir.path().join(asset.file_name());
     let len = emulator.session().download_to(&asset.url, &path).unwrap();
@@ -199,7 +197,7 @@ fn two_downloads_into_one_path_leave_one_whole_asset_and_no_stray_file() {
     };
     let (a_bytes, b_bytes) = (bytes(a), bytes(b));
     assert_ne!(a_bytes, b_bytes);
-    let dir = common::files::TempDir::new("assets-race");
+    let dir = crate::common::files::TempDir::new("assets-race");
     let path = dir.path().join("one.png");
     for round in 0..40 {
         std::thread::scope(|scope| {
@@ -226,7 +224,7 @@ fn downloads_go_over_https_to_public_addresses_unless_allowed() {
         .expect(1)
         .create();
     let url = format!("{}/latest/meta-data/?X-Goog-Signature=abc", metadata.url());
-    let session = hautai::Session::builder("token-123", common::company()).build().unwrap();
+    let session = hautai::Session::builder("token-123", crate::common::company()).build().unwrap();
     for refused in [url.as_str(), "https://169.254.169.254/latest/meta-data/?X-Goog-Signature=abc", "https://[::1]/x"] {
         let error = session.download(refused, &mut Vec::new()).unwrap_err();
         assert!(matches!(error, Error::InvalidArgument(_)), "{error:?}");
@@ -239,7 +237,7 @@ fn downloads_go_over_https_to_public_addresses_unless_allowed() {
     }
     // Widened on purpose: the local server is reached (once).
     let anywhere =
-        hautai::Session::builder("token-123", common::company()).download_from_any_host(true).build().unwrap();
+        hautai::Session::builder("token-123", crate::common::company()).download_from_any_host(true).build().unwrap();
     let mut body = Vec::new();
     anywhere.download(&url, &mut body).unwrap();
     assert_eq!(body, b"credentials");
@@ -252,7 +250,7 @@ fn a_save_fetches_no_more_files_or_bytes_than_its_limits_and_names_what_it_left_
     let results = analysed(&emulator, ResultsQuery::new());
     let session = emulator.session();
     let assets = results.assets();
-    let dir = common::files::TempDir::new("assets-limits");
+    let dir = crate::common::files::TempDir::new("assets-limits");
     let files = |dir: &std::path::Path| std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
 
     let counted =
@@ -282,7 +280,7 @@ fn a_save_fetches_no_more_files_or_bytes_than_its_limits_and_names_what_it_left_
 fn temporary_files_a_killed_run_left_under_this_process_id_do_not_block_a_download() {
     let emulator = emulator();
     let results = analysed(&emulator, ResultsQuery::new());
-    let dir = common::files::TempDir::new("assets-stale");
+    let dir = crate::common::files::TempDir::new("assets-stale");
     // A container's process id is often the same on every run: a killed run's leftovers
     // carry the names this process would choose first.
     for n in 0..2000 {

@@ -6,13 +6,11 @@
 //! no wait past the deadline, no hang, and neither secret in the `Display` or `Debug` of
 //! whatever the call returns.
 
-mod common;
-
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::hostile::{Answer, HostileServer};
-use common::{BATCH, TOKEN, builder, company, subject};
+use crate::common::hostile::{Answer, HostileServer};
+use crate::common::{BATCH, TOKEN, builder, company, subject};
 use hautai::model::{BatchQuery, InitiateUpload, ResultsQuery, UploadTarget};
 use hautai::{AnalysisOptions, Images, Side};
 use proptest::prelude::*;
@@ -201,7 +199,7 @@ const CALLS: [Call; 12] = [
 /// Runs `call` against `url` and returns everything a user could print of its outcome,
 /// and the virtual time it waited.
 fn run(call: Call, url: &str) -> (Vec<String>, Duration) {
-    let clock = common::clock();
+    let clock = crate::common::clock();
     let session = builder(url, &clock)
         .request_timeout(Duration::from_secs(3))
         .io_timeout(Duration::from_secs(3))

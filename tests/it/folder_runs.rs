@@ -3,14 +3,12 @@
 //! test asserts what a clinic cares about: no visit computed twice, no visit's results in
 //! another's place, a clear refusal instead of a silent clash, exit codes that tell.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::files::TempDir;
+use crate::common::files::TempDir;
 use hautai::Side;
 use hautai::emulator::{Emulator, EmulatorConfig, Fault, Maturity, Route};
 
@@ -149,7 +147,7 @@ fn wait_until(done: impl Fn() -> bool) {
 }
 
 fn quick() -> Emulator {
-    common::emulator_with(EmulatorConfig::new().maturity(Maturity::After(Duration::from_millis(200))))
+    crate::common::emulator_with(EmulatorConfig::new().maturity(Maturity::After(Duration::from_millis(200))))
 }
 
 /// Every file below `dir` whose name says it is a temporary file.
@@ -203,7 +201,7 @@ fn a_kill_while_compute_waits_out_a_retry_after_leaves_it_to_be_sent_by_the_reru
 
 #[test]
 fn a_second_run_on_the_same_folder_is_refused_at_once_naming_the_first() {
-    let emulator = common::emulator_with(EmulatorConfig::new().maturity(Maturity::After(Duration::from_secs(2))));
+    let emulator = crate::common::emulator_with(EmulatorConfig::new().maturity(Maturity::After(Duration::from_secs(2))));
     let folders = Folders::new("twice", &["visit-1", "visit-2", "visit-3"]);
     let first = command(&emulator, &folders, &[]).spawn().unwrap();
     let first_pid = first.id();
@@ -353,7 +351,7 @@ fn a_folder_is_bound_to_its_service_and_a_batch_the_service_lost_starts_over_onc
     let folders = Folders::new("bound", &["visit-1", "visit-2"]);
     {
         // Computed, never finished: the run ends at its deadline with both batches computing.
-        let first = common::emulator_with(config());
+        let first = crate::common::emulator_with(config());
         first.never_complete(true);
         let (code, stderr) = analyze(&first, &folders, &["--deadline", "2"]);
         assert_eq!(code, 1, "{stderr}");
@@ -368,7 +366,7 @@ fn a_folder_is_bound_to_its_service_and_a_batch_the_service_lost_starts_over_onc
     }
     // The same service, restarted without its batches: they are unknown there, so each
     // visit starts over, once, and says so.
-    let again = common::emulator_with(config());
+    let again = crate::common::emulator_with(config());
     let (code, stderr) = analyze(&again, &folders, &[]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("unknown to the service: starting visit-1 over"), "{stderr}");

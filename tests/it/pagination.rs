@@ -1,8 +1,6 @@
 //! Walking the batch list: `next` links contribute only their query, on our own host.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use hautai::model::BatchQuery;
 use mockito::Matcher;
 use serde_json::json;

@@ -1,0 +1,24 @@
+//! The integration tests, one binary (one link on a 2-core machine instead of eighteen),
+//! a module per subject. `tests/logs.rs` stays apart: it installs the process's one
+//! logger. Run one subject with `cargo test --test it bulk::`.
+
+mod common;
+
+mod account;
+mod backpressure;
+mod bulk;
+mod concurrency;
+mod emulator;
+mod endpoints;
+mod errors;
+mod faults;
+mod folder_runs;
+mod hostile_input;
+mod hostile_server;
+mod layout;
+mod models;
+mod pagination;
+mod pipeline;
+mod regressions;
+mod retries;
+mod saved_results;
