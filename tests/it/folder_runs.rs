@@ -201,7 +201,8 @@ fn a_kill_while_compute_waits_out_a_retry_after_leaves_it_to_be_sent_by_the_reru
 
 #[test]
 fn a_second_run_on_the_same_folder_is_refused_at_once_naming_the_first() {
-    let emulator = crate::common::emulator_with(EmulatorConfig::new().maturity(Maturity::After(Duration::from_secs(2))));
+    let emulator =
+        crate::common::emulator_with(EmulatorConfig::new().maturity(Maturity::After(Duration::from_secs(2))));
     let folders = Folders::new("twice", &["visit-1", "visit-2", "visit-3"]);
     let first = command(&emulator, &folders, &[]).spawn().unwrap();
     let first_pid = first.id();

@@ -215,8 +215,9 @@ fn bad_arguments_are_errors_not_panics() {
     let zero = session.list_batches(&hautai::model::BatchQuery::new().page_size(0)).unwrap_err();
     assert!(matches!(zero, Error::InvalidArgument(_)));
     for name in [String::new(), "a".repeat(256), "é".repeat(256)] {
-        let err =
-            session.initiate_upload(crate::common::subject(), &InitiateUpload::new().name(Side::Right, name)).unwrap_err();
+        let err = session
+            .initiate_upload(crate::common::subject(), &InitiateUpload::new().name(Side::Right, name))
+            .unwrap_err();
         assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
     }
 }
