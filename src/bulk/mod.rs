@@ -37,8 +37,7 @@
 //! let journal = Journal::open("journal", &session, Shard::ALL)?;
 //! let summary = Bulk::new(&session).concurrency(8).journal(&journal).run(jobs, |outcome| {
 //!     if let Outcome::Done { key, results, .. } = outcome {
-//!         let json = serde_json::to_vec(results).map_err(|e| e.to_string())?;
-//!         std::fs::write(format!("{key}.json"), json).map_err(|e| e.to_string())?;
+//!         std::fs::write(format!("{key}.json"), results.to_json())?;
 //!     }
 //!     Ok(())
 //! });
@@ -59,6 +58,9 @@ pub use journal::Journal;
 pub use record::{Compute, JobRecord, NextStep, State};
 pub use runner::Bulk;
 pub use shard::Shard;
+
+/// What a [`Bulk::run`] handler returns on failure: any error, so that `?` works in it.
+pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
 
 use crate::error::Error;
 use crate::image::Images;
@@ -104,7 +106,7 @@ impl<'i> Job<'i> {
 #[non_exhaustive]
 pub enum Outcome<'a> {
     /// The results are complete: save them. Returning `Ok` from the handler marks the job
-    /// done in the journal; `Err(reason)` marks it failed (a rerun resumes the batch).
+    /// done in the journal; `Err(error)` marks it failed (a rerun resumes the batch).
     Done {
         /// The job.
         key: &'a str,

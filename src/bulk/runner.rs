@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::journal::Journal;
 use super::record::{NextStep, State};
 use super::watcher::{self, Watcher};
-use super::{Job, Outcome, Shard, Summary};
+use super::{HandlerError, Job, Outcome, Shard, Summary};
 use crate::error::{Error, Result};
 use crate::model::BatchResults;
 use crate::pipeline::AnalysisOptions;
@@ -79,7 +79,7 @@ impl<'s> Bulk<'s> {
 
     /// Runs `jobs`, calling `handle` with each [`Outcome`] as it happens (from the worker
     /// threads, so it must be `Sync`). For [`Outcome::Done`], `Ok` means the results were
-    /// saved; `Err(reason)` fails the job. For [`Outcome::Skipped`], `Err` says the
+    /// saved; `Err(error)` (any error, so `?` works in the handler) fails the job. For [`Outcome::Skipped`], `Err` says the
     /// results saved earlier are gone (deleted, say): the job's batch is fetched again,
     /// never computed again, and handed over as `Done` with `resumed`. What `handle`
     /// returns for other outcomes is ignored.
@@ -87,7 +87,7 @@ impl<'s> Bulk<'s> {
     where
         J: IntoIterator<Item = Job<'i>>,
         J::IntoIter: Send,
-        H: Fn(&Outcome<'_>) -> Result<(), String> + Sync,
+        H: Fn(&Outcome<'_>) -> Result<(), HandlerError> + Sync,
     {
         let queue = Mutex::new(jobs.into_iter().filter(|job| self.shard.contains(&job.key)));
         let seen = Mutex::new(HashSet::new());
@@ -126,7 +126,7 @@ impl<'s> Bulk<'s> {
     /// One job, from the journal's word to its outcome.
     fn one<H>(&self, job: &Job<'_>, handle: &H, journal_failed: &AtomicBool) -> Ended
     where
-        H: Fn(&Outcome<'_>) -> Result<(), String>,
+        H: Fn(&Outcome<'_>) -> Result<(), HandlerError>,
     {
         let key = job.key.as_str();
         let record = self.journal.map(|j| j.record(key)).unwrap_or_default();
@@ -216,7 +216,7 @@ impl<'s> Bulk<'s> {
     /// analysed when the caller asks with [`Bulk::retry_failed`].
     fn unchecked<H>(&self, key: &str, batch_id: Option<Uuid>, unreadable: Option<&io::Error>, handle: &H) -> Ended
     where
-        H: Fn(&Outcome<'_>) -> Result<(), String>,
+        H: Fn(&Outcome<'_>) -> Result<(), HandlerError>,
     {
         let batch = batch_id.map(|id| format!(" (batch {id})")).unwrap_or_default();
         let reason = match unreadable {
@@ -262,7 +262,7 @@ impl<'s> Bulk<'s> {
     /// Complete results: the caller saves them, then the journal says so.
     fn done<H>(&self, key: &str, results: &BatchResults, resumed: bool, restarted: bool, handle: &H) -> Ended
     where
-        H: Fn(&Outcome<'_>) -> Result<(), String>,
+        H: Fn(&Outcome<'_>) -> Result<(), HandlerError>,
     {
         let batch_id = results.batch_id();
         match handle(&Outcome::Done { key, batch_id, results, resumed }) {

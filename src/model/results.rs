@@ -102,6 +102,13 @@ impl BatchResults {
         self.applications.values().any(Analysis::from_emulator)
     }
 
+    /// The results as the API sent them, as indented JSON (what a `results.json` holds;
+    /// read it back with `serde_json::from_str::<BatchResults>`).
+    pub fn to_json(&self) -> String {
+        // Only string keys and JSON values: serializing cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
     /// Detection errors of every application, as `(side, message)` pairs.
     pub fn detection_errors(&self) -> Vec<(String, String)> {
         let mut all: Vec<(String, String)> = self
