@@ -232,3 +232,13 @@ fn the_crate_root_holds_the_main_job_in_at_most_twenty_names() {
     assert!(!names.iter().any(|n| n == "emulator"), "a feature's module is not in the default build");
     assert!(names.len() <= 20, "{} names at the root: {names:?}", names.len());
 }
+
+#[test]
+fn the_readme_is_a_short_tour() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let words = readme.split_whitespace().count();
+    assert!((500..=2500).contains(&words), "the README has {words} words: details go to docs/guide.md");
+    for link in ["docs/guide.md", "CONTRIBUTING.md"] {
+        assert!(readme.contains(link) && Path::new(env!("CARGO_MANIFEST_DIR")).join(link).is_file(), "{link}");
+    }
+}
