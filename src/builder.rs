@@ -248,8 +248,8 @@ impl SessionBuilder {
         self
     }
 
-    /// The clock used for waits and the deadline (tests give a
-    /// [`VirtualClock`](crate::clock::VirtualClock)).
+    /// The clock used for waits and the deadline (tests give a `clock::VirtualClock`,
+    /// feature `test-util`).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self

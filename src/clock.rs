@@ -2,11 +2,12 @@
 //! in microseconds and assert exact delays instead of timing anything.
 
 use std::fmt;
+#[cfg(any(test, feature = "test-util"))]
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 /// The source of time and the way to wait. The session's default is [`SystemClock`];
-/// tests give a [`VirtualClock`] to
+/// tests give a `VirtualClock` (feature `test-util`) to
 /// [`SessionBuilder::clock`](crate::SessionBuilder::clock).
 ///
 /// Only the client's own waits go through the clock (retry backoff, poll intervals, the
@@ -55,7 +56,8 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock for tests: `sleep` returns at once and moves time forward, and every sleep is
+#[cfg(any(test, feature = "test-util"))]
+/// A clock for tests (feature `test-util`): `sleep` returns at once and moves time forward, and every sleep is
 /// recorded so that a test can assert the exact waits.
 ///
 /// ```
@@ -76,6 +78,7 @@ pub struct VirtualClock {
     state: Mutex<VirtualState>,
 }
 
+#[cfg(any(test, feature = "test-util"))]
 #[derive(Debug, Default)]
 struct VirtualState {
     elapsed: Duration,
@@ -83,6 +86,7 @@ struct VirtualState {
     readings: usize,
 }
 
+#[cfg(any(test, feature = "test-util"))]
 impl VirtualClock {
     /// A clock that starts now and advances only when slept on (or [`advance`](Self::advance)d).
     pub fn new() -> Self {
@@ -127,12 +131,14 @@ impl VirtualClock {
     }
 }
 
+#[cfg(any(test, feature = "test-util"))]
 impl Default for VirtualClock {
     fn default() -> Self {
         Self::new()
     }
 }
 
+#[cfg(any(test, feature = "test-util"))]
 impl Clock for VirtualClock {
     fn now(&self) -> Instant {
         let mut state = self.lock();

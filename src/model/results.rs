@@ -86,7 +86,7 @@ impl BatchResults {
         !self.applications.is_empty() && self.applications.values().all(|a| a.all_algorithms_calculated)
     }
 
-    /// Whether these results were invented by the crate's [emulator](crate::emulator)
+    /// Whether these results were invented by the crate's emulator (feature `emulator`)
     /// rather than computed by Haut.ai from the photos. Its analyses carry
     /// `"hautai_emulator": true` (kept in a saved `results.json`), so a program can say so
     /// wherever a person reads them: invented values must never pass for a patient's.
@@ -185,7 +185,7 @@ impl Analysis {
         self.image_batch_id.as_deref().and_then(|id| Uuid::parse_str(id).ok())
     }
 
-    /// Whether the [emulator](crate::emulator) invented this analysis (see
+    /// Whether the emulator (feature `emulator`) invented this analysis (see
     /// [`BatchResults::from_emulator`]).
     pub fn from_emulator(&self) -> bool {
         self.extra.get(EMULATOR_MARK) == Some(&Value::Bool(true))
