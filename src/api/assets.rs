@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::call::CallContext;
 use crate::error::{Error, Result};
 use crate::session::Session;
-use crate::transport::{Call, Dest, Payload};
+use crate::transport::{Dest, Outgoing, Payload};
 use crate::url;
 
 impl Session {
@@ -51,7 +51,7 @@ impl Session {
             Ok(())
         };
         let no_headers = BTreeMap::new();
-        let call = Call {
+        let call = Outgoing {
             method: "GET",
             dest: Dest::Storage { url, headers: &no_headers, side: None, download: true },
             payload: Payload::None,

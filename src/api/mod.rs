@@ -32,7 +32,7 @@ use crate::call::CallContext;
 use crate::error::{Error, Result};
 use crate::redact;
 use crate::session::Session;
-use crate::transport::{Call, Dest, Payload, Reply};
+use crate::transport::{Dest, Outgoing, Payload, Reply};
 
 /// An endpoint: its method, and the label errors and events name it by.
 pub(crate) struct Endpoint {
@@ -67,9 +67,9 @@ pub(crate) use endpoint;
 impl Endpoint {
     /// A request to this endpoint for the transport: `path` below the base URL, `query`
     /// encoded (without `?`), with the bearer `token` when there is one (a login has none).
-    fn request<'a>(&self, path: String, query: String, token: Option<Arc<str>>, payload: Payload<'a>) -> Call<'a> {
+    fn request<'a>(&self, path: String, query: String, token: Option<Arc<str>>, payload: Payload<'a>) -> Outgoing<'a> {
         let dest = Dest::Api { path, query, secret_answer: self.secret_answer };
-        Call { method: self.method, dest, payload, token, sink: None }
+        Outgoing { method: self.method, dest, payload, token, sink: None }
     }
 }
 

@@ -14,7 +14,7 @@ use crate::model::{InitiateUpload, Side, UploadTarget, UploadTargets};
 use crate::observe::{Event, Observer};
 use crate::redact;
 use crate::session::Session;
-use crate::transport::{Call, Dest, Payload, Reply};
+use crate::transport::{Dest, Outgoing, Payload, Reply};
 
 pub(crate) const INITIATE: Endpoint = endpoint!(POST "initiate upload");
 
@@ -148,7 +148,7 @@ impl Session {
         let open = || -> std::io::Result<Box<dyn Read + Send + '_>> {
             Ok(Box::new(ProgressReader::new(image.open(len)?, side, len, ctx)))
         };
-        let call = Call {
+        let call = Outgoing {
             method: "PUT",
             dest: Dest::Storage { url: &target.url, headers: &headers, side: Some(side), download: false },
             payload: Payload::Stream { len, open: &open },

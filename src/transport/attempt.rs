@@ -12,14 +12,14 @@ use crate::redact;
 
 use super::failure::Failure;
 use super::retry_after::parse_retry_after;
-use super::{Call, Dest, Payload, Reply, Sink, Timeouts, Transport};
+use super::{Dest, Outgoing, Payload, Reply, Sink, Timeouts, Transport};
 
 /// How much of an error body is read (the rest is not needed for a message).
 const ERROR_BODY_LIMIT: u64 = 64 * 1024;
 
 impl Transport {
     /// One try: build, send, read.
-    pub(super) fn attempt(&self, call: &Call<'_>, ctx: &CallContext<'_>) -> Result<Reply, Failure> {
+    pub(super) fn attempt(&self, call: &Outgoing<'_>, ctx: &CallContext<'_>) -> Result<Reply, Failure> {
         let left = ctx.remaining(&*self.clock);
         if left.is_some_and(|l| l.is_zero()) {
             let error = Error::Timeout { request: call.request(), after: Duration::ZERO, connecting: true };
@@ -50,7 +50,7 @@ impl Transport {
     }
 
     /// The timeouts of one attempt with `left` before the deadline.
-    fn timeouts(&self, call: &Call<'_>, left: Option<Duration>) -> Timeouts {
+    fn timeouts(&self, call: &Outgoing<'_>, left: Option<Duration>) -> Timeouts {
         let cap = |d: Duration| left.map_or(d, |l| d.min(l));
         let api = matches!(call.dest, Dest::Api { .. });
         // API exchanges are bounded phase by phase; an upload's duration grows with its
@@ -91,7 +91,7 @@ impl Transport {
     /// Reads a 2xx body with the read limit, or turns any other status into a failure.
     fn read_answer(
         &self,
-        call: &Call<'_>,
+        call: &Outgoing<'_>,
         mut response: http::Response<ureq::Body>,
         timeouts: &Timeouts,
     ) -> Result<Reply, Failure> {
@@ -132,7 +132,7 @@ impl Transport {
     /// first byte may be retried; after it, a retry would write the start again: final.
     fn stream_answer(
         &self,
-        call: &Call<'_>,
+        call: &Outgoing<'_>,
         sink: &Sink<'_>,
         body: &mut ureq::Body,
         timeouts: &Timeouts,
@@ -164,7 +164,7 @@ impl Transport {
     }
 }
 
-impl Call<'_> {
+impl Outgoing<'_> {
     /// The request could not be built or its body not read: final.
     fn request_error(&self, detail: String) -> Failure {
         Failure::fatal(Error::Transport { request: self.request(), kind: TransportKind::Request, detail })
@@ -177,7 +177,7 @@ fn header<B>(response: &http::Response<B>, name: &str) -> Option<String> {
 }
 
 /// Method, URL and headers: the token for the API, the signed headers for storage.
-fn request_head(base_url: &str, call: &Call<'_>) -> http::request::Builder {
+fn request_head(base_url: &str, call: &Outgoing<'_>) -> http::request::Builder {
     let builder = http::Request::builder().method(call.method);
     match &call.dest {
         Dest::Api { path, query, .. } => {

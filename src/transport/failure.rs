@@ -8,7 +8,7 @@ use crate::redact;
 use crate::retry::Attempt;
 
 use super::error_body::{EXCERPT_CHARS, api_message, xml_element};
-use super::{Call, Dest, Timeouts, Transport};
+use super::{Dest, Outgoing, Timeouts, Transport};
 
 /// A failed attempt: the error to report and what it means for a retry.
 pub(super) struct Failure {
@@ -24,7 +24,7 @@ impl Failure {
     }
 }
 
-impl Call<'_> {
+impl Outgoing<'_> {
     /// Maps an error status to a failure: an API error or a storage error.
     pub(super) fn status_failure(&self, status: u16, raw: &str, retry_after: Option<Duration>) -> Failure {
         let text = &self.scrubbed(raw);
@@ -63,7 +63,7 @@ impl Call<'_> {
 
 impl Transport {
     /// Maps a ureq error (no answer, or a broken one) to a failure.
-    pub(super) fn transport_failure(&self, call: &Call<'_>, error: ureq::Error, timeouts: &Timeouts) -> Failure {
+    pub(super) fn transport_failure(&self, call: &Outgoing<'_>, error: ureq::Error, timeouts: &Timeouts) -> Failure {
         use ureq::Timeout as T;
         let request = call.request();
         let detail = call.scrubbed(&error.to_string());

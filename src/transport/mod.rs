@@ -1,4 +1,4 @@
-//! The one request path. Every API call and every upload is a [`Call`] handed to
+//! The one request path. Every API call and every upload is an [`Outgoing`] request handed to
 //! [`Transport::send`]: it adds the token (API calls that have one), applies timeouts and
 //! the deadline, never follows redirects, retries per the [`RetryPolicy`], reads bodies
 //! with a limit, and maps every failure to [`Error`](crate::Error).
@@ -78,7 +78,7 @@ pub(crate) enum Payload<'a> {
 }
 
 /// One request, as the endpoint methods describe it.
-pub(crate) struct Call<'a> {
+pub(crate) struct Outgoing<'a> {
     pub(crate) method: &'static str,
     pub(crate) dest: Dest<'a>,
     pub(crate) payload: Payload<'a>,
@@ -92,7 +92,7 @@ pub(crate) struct Call<'a> {
 /// Takes a successful answer's body chunk by chunk.
 pub(crate) type Sink<'a> = dyn Fn(&[u8]) -> io::Result<()> + 'a;
 
-impl Call<'_> {
+impl Outgoing<'_> {
     /// What errors and events name: the method and the path, never a query (signatures
     /// live there).
     fn request(&self) -> crate::error::Request {
@@ -128,7 +128,7 @@ struct Timeouts {
 
 impl Transport {
     /// `host:port` a call goes to (never a path or a query).
-    fn host_of(&self, call: &Call<'_>) -> std::borrow::Cow<'_, str> {
+    fn host_of(&self, call: &Outgoing<'_>) -> std::borrow::Cow<'_, str> {
         match &call.dest {
             Dest::Api { .. } => self.api_host.as_str().into(),
             Dest::Storage { url, .. } => url::authority_of(url).into(),

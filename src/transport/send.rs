@@ -8,12 +8,12 @@ use crate::error::{Error, Result};
 use crate::observe::Event;
 use crate::retry::{Idempotency, RETRY_COST, TIMEOUT_RETRY_COST, jitter_unit, should_retry};
 
-use super::{Call, Dest, Reply, Transport};
+use super::{Dest, Outgoing, Reply, Transport};
 use crate::url;
 
 impl Transport {
     /// Sends `call`, retrying per the retry policy within `ctx`'s deadline.
-    pub(crate) fn send(&self, call: &Call<'_>, ctx: &CallContext<'_>) -> Result<Reply> {
+    pub(crate) fn send(&self, call: &Outgoing<'_>, ctx: &CallContext<'_>) -> Result<Reply> {
         let policy = self.retry;
         let clock = &*self.clock;
         let idempotency = if call.method == "POST" { Idempotency::NotIdempotent } else { Idempotency::Idempotent };
