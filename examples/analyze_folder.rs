@@ -38,6 +38,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use hautai::bulk::{Bulk, Job, JobRecord, Journal, Outcome, Shard};
+use hautai::model::CATEGORIES;
 use hautai::save::Limits;
 use hautai::{AnalysisOptions, BatchResults, Images, Side};
 use support::{FAILED, Target, USAGE, write_atomically};
@@ -301,10 +302,6 @@ enum Ended {
     Failed,
     Earlier,
 }
-
-/// Parameters whose tag is a category (a type, a tone), not a grade: no score is shown
-/// for them.
-const CATEGORIES: [&str; 3] = ["skin_type", "skintone", "ita"];
 
 /// `summary.csv`: one row per visit (columns in the README's "Results you can look at"):
 /// what it is and where it came from, ages in years, then a tag and a score column per

@@ -205,7 +205,7 @@ fn print_table(results: &BatchResults, timings: &[(&str, Duration)]) {
     println!("{:-<22} {:-<13} {:->7} {:->9}", "", "", "", "");
     for (name, parameter) in parameters.iter() {
         // A category (a skin type, a tone) is its tag: no score.
-        let category = ["skin_type", "skintone", "ita"].contains(&name);
+        let category = hautai::model::CATEGORIES.contains(&name);
         let score = parameter.score().filter(|_| !category).map_or("-".to_owned(), |s| format!("{s:.1}"));
         let years = parameter.years().map_or("-".to_owned(), |y| format!("{y:.0}"));
         println!("{name:<22} {:<13} {score:>7} {years:>9}", parameter.tag().unwrap_or("-"));

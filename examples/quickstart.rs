@@ -1,22 +1,25 @@
-//! The whole job in a few lines: `cargo run --example quickstart [FRONT LEFT RIGHT]`.
-//! Offline against the built-in emulator, or the real service when HAUTAI_TOKEN is set.
+//! `cargo run --example quickstart [FRONT LEFT RIGHT]`: offline on the emulator, or the service with HAUTAI_TOKEN.
 use hautai::emulator::{Emulator, EmulatorConfig, sample_photo};
+use hautai::{Image, Session, Side, model::CATEGORIES};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut photos: Vec<Vec<u8>> = std::env::args().skip(1).map(std::fs::read).collect::<Result<_, _>>()?;
-    let session = if std::env::var_os("HAUTAI_TOKEN").is_some() {
-        hautai::Session::from_env()?
-    } else {
-        photos = hautai::Side::ALL.map(|side| sample_photo(side, 600, 750)).to_vec();
-        Emulator::start(EmulatorConfig::new())?.session() // the session keeps the emulator running
-    };
-    let [front, left, right] = <[Vec<u8>; 3]>::try_from(photos).map_err(|_| "give three photos")?;
-    let results = session.run_full_analysis(&front, &left, &right)?;
-    let invented = if results.from_emulator() { " (invented by the emulator)" } else { "" };
-    println!("batch {}{invented}", results.batch_id());
+fn main() -> Result<(), String> {
+    run().map_err(|e| e.to_string()) // prints the one-line message
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let mut photos: Vec<Image> = std::env::args().skip(1).map(Image::from).collect(); // streamed from disk
+    let online = std::env::var_os("HAUTAI_TOKEN").is_some();
+    let session = if online { Session::from_env()? } else { Emulator::start(EmulatorConfig::new())?.session() };
+    if photos.is_empty() && !online {
+        photos = Side::ALL.map(|side| Image::from(sample_photo(side, 600, 750))).to_vec();
+    }
+    let [front, left, right] = <[Image; 3]>::try_from(photos).map_err(|_| "give three photos")?;
+    let results = session.run_full_analysis(front, left, right)?;
+    println!("batch {}{}", results.batch_id(), if results.from_emulator() { " (invented values)" } else { "" });
     for (name, p) in results.parameters().into_iter().flatten() {
+        let score = p.score().filter(|_| !CATEGORIES.contains(&name.as_str())).map(|s| format!("{s:.1}"));
         let years = p.years().map(|y| format!("{y:.0} years")).unwrap_or_default();
-        println!("{name:20} {:12} {:>5.1} {years}", p.tag().unwrap_or("-"), p.score().unwrap_or(f64::NAN));
+        println!("{name:20} {:12} {:>5} {years}", p.tag().unwrap_or("-"), score.unwrap_or_default());
     }
     Ok(())
 }

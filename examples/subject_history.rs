@@ -70,9 +70,7 @@ fn main() -> ExitCode {
             let cell = match analysis.parameters.get(name) {
                 // An age reads as years, a category (skin type, tone) as its tag; any
                 // other parameter as its tag and 0-100 score.
-                Some(p) if ["skin_type", "skintone", "ita"].contains(&name.as_str()) => {
-                    p.tag().unwrap_or("?").to_owned()
-                }
+                Some(p) if hautai::model::CATEGORIES.contains(&name.as_str()) => p.tag().unwrap_or("?").to_owned(),
                 Some(p) => match (p.years(), p.tag(), p.score()) {
                     (Some(years), _, _) => format!("{years:.0} years"),
                     (None, Some(tag), Some(score)) => format!("{tag} {score:.0}/100"),

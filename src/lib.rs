@@ -66,6 +66,7 @@
 //! * `native-tls`: the platform's TLS library and root store (TLS-inspecting proxies).
 //! * `platform-verifier`: rustls with the operating system's certificate verifier.
 //! * `emulator`: `hautai::emulator`, adding `tiny_http` (a small synchronous server).
+//! * `test-util`: `clock::VirtualClock`, time that tests move by hand.
 //!
 //! # Logs
 //!
@@ -113,10 +114,15 @@ mod transport;
 mod url;
 
 // The main job; everything else lives in the modules above.
+#[doc(inline)]
 pub use builder::SessionBuilder;
+#[doc(inline)]
 pub use error::{Error, Result};
+#[doc(inline)]
 pub use image::{Image, Images};
+#[doc(inline)]
 pub use model::{BatchResults, Parameter, Side};
+#[doc(inline)]
 pub use pipeline::AnalysisOptions;
 /// JSON, as the API's free-form fields (`meta`, `app_args`) take it: `hautai::json!` and
 /// `hautai::Value` are serde_json's, re-exported so that programs need no extra crate.

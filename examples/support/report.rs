@@ -103,7 +103,7 @@ fn page(
     let mut table = String::new();
     for (name, parameter) in results.parameters().into_iter().flatten() {
         // A category (a skin type, a tone) is its tag: a score bar would mean nothing.
-        let score = parameter.score().filter(|_| !["skin_type", "skintone", "ita"].contains(&name.as_str()));
+        let score = parameter.score().filter(|_| !hautai::model::CATEGORIES.contains(&name.as_str()));
         let bar = score.map_or(String::new(), |s| {
             format!("<span class=\"bar\"><span style=\"width:{:.0}%\"></span></span>", s.clamp(0.0, 100.0))
         });

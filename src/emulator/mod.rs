@@ -28,7 +28,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Threads: one per request (and per relayed connection). Dropping the emulator closes
+//! Threads: one per request (and per relayed connection). Stopping the emulator
+//! ([`Emulator::stop`], or dropping it and every session made from it) closes
 //! every connection, wakes every waiting handler and joins its threads.
 
 mod account;

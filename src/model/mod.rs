@@ -23,7 +23,9 @@ pub use page::Page;
 pub use query::{BatchQuery, ResultsQuery};
 #[cfg(feature = "emulator")]
 pub(crate) use results::EMULATOR_MARK;
-pub use results::{Analysis, BatchResults, FACE_SKIN_METRICS_3, Parameter, Parameters, PredictedImages, SurveyResult};
+pub use results::{
+    Analysis, BatchResults, CATEGORIES, FACE_SKIN_METRICS_3, Parameter, Parameters, PredictedImages, SurveyResult,
+};
 pub(crate) use side::BySide;
 pub use side::Side;
 pub use upload::{InitiateUpload, UploadTarget, UploadTargets};

@@ -122,6 +122,14 @@ impl BatchResults {
     }
 }
 
+/// Parameters whose tag is a category (a skin type, a tone), not a grade: show the tag as
+/// text, without the score (a bar or a number would mean nothing).
+///
+/// ```
+/// assert!(hautai::model::CATEGORIES.contains(&"skin_type"));
+/// ```
+pub const CATEGORIES: [&str; 2] = ["skin_type", "skintone"];
+
 /// The field the emulator adds to each analysis it invents.
 pub(crate) const EMULATOR_MARK: &str = "hautai_emulator";
 

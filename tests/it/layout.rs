@@ -238,6 +238,9 @@ fn the_readme_is_a_short_tour() {
     let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     let words = readme.split_whitespace().count();
     assert!((500..=2500).contains(&words), "the README has {words} words: details go to docs/guide.md");
+    let quickstart =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/quickstart.rs")).unwrap();
+    assert!(quickstart.lines().count() <= 25, "examples/quickstart.rs is a 25-line program to copy");
     for link in ["docs/guide.md", "CONTRIBUTING.md"] {
         assert!(readme.contains(link) && Path::new(env!("CARGO_MANIFEST_DIR")).join(link).is_file(), "{link}");
     }
