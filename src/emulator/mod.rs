@@ -436,7 +436,8 @@ fn answer(inner: &Inner, mut request: tiny_http::Request, storage: bool) {
             response.add_header(header);
         }
     }
-    let _ = request.respond(response);
+    // Recorded before the answer leaves: a client that has its answer finds its request
+    // in the record.
     let record = RecordedRequest {
         route,
         method: incoming.method.clone(),
@@ -453,6 +454,7 @@ fn answer(inner: &Inner, mut request: tiny_http::Request, storage: bool) {
         time_out: Instant::now(),
     };
     inner.records.lock().unwrap_or_else(PoisonError::into_inner).push(record);
+    let _ = request.respond(response);
 }
 
 /// The answer of an armed fault; `upload` is the storage request it answers, if any.

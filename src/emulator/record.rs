@@ -32,7 +32,8 @@ pub struct RecordedRequest {
     pub status: u16,
     /// When the request's headers arrived.
     pub time_in: Instant,
-    /// When the answer was sent.
+    /// When the answer was ready to send (the request is recorded then, before the answer
+    /// leaves, so a client that has its answer finds its request here).
     pub time_out: Instant,
 }
 

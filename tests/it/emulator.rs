@@ -337,9 +337,14 @@ fn a_rate_limited_emulator_answers_429_with_retry_after_beyond_its_rate() {
     assert!(throttled >= 5 && statuses[..throttled].iter().all(Option::is_none), "{statuses:?}");
     // Its Retry-After (1 s) holds the session's next requests, which then pass.
     assert_eq!([status(), status()], [None, None]);
+    // The emulator records a request once its answer is sent: the last may lag a moment.
+    let start = std::time::Instant::now();
+    while emulator.requests().len() < throttled + 3 && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let seen: Vec<u16> = emulator.requests().iter().map(|r| r.status).collect();
     assert_eq!(seen.iter().filter(|s| **s == 429).count(), 1, "{seen:?}");
-    assert_eq!(seen.len(), throttled + 3);
+    assert_eq!(seen.len(), throttled + 3, "{seen:?}");
 }
 
 #[test]
