@@ -441,7 +441,7 @@ fn the_deadline_is_a_hard_cap_during_upload() {
     let storage = format!("http://{}", listener.local_addr().unwrap());
     let hold = std::thread::spawn(move || {
         let conns: Vec<_> = (0..1).filter_map(|_| listener.accept().ok()).collect();
-        std::thread::sleep(Duration::from_millis(1500));
+        std::thread::sleep(Duration::from_secs(6));
         drop(conns);
     });
     let mut server = Server::new();
@@ -465,7 +465,9 @@ fn the_deadline_is_a_hard_cap_during_upload() {
         err.to_string().ends_with("nothing was computed: run the analysis again (the unused batch costs nothing)"),
         "{err}"
     );
-    assert!(took < Duration::from_millis(1400), "the upload outlived the deadline: {took:?}");
+    // The host answers nothing for 6 s: ending long before that is the deadline's doing
+    // (with room for a machine loaded by the rest of the suite).
+    assert!(took < Duration::from_secs(4), "the upload outlived the deadline: {took:?}");
     compute.assert();
     hold.join().unwrap();
 }
