@@ -266,6 +266,12 @@ impl Emulator {
         self.inner.lock().never_complete = on;
     }
 
+    /// Forgets every batch, as a service restored from an old backup would: requests for
+    /// them answer 404 from now on.
+    pub fn forget_batches(&self) {
+        self.inner.lock().batches.clear();
+    }
+
     /// Makes the results of every computed batch final now (and lifts `never_complete`).
     pub fn complete_all(&self) {
         let mut state = self.inner.lock();

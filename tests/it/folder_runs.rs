@@ -340,38 +340,31 @@ fn an_unreadable_folder_or_a_broken_link_is_that_visits_problem_only() {
     assert!(status_of("locked").contains("Permission denied"), "{summary:?}");
 }
 
-/// A free loopback port (free when this returns; the emulator binds it right after).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 #[test]
 fn a_folder_is_bound_to_its_service_and_a_batch_the_service_lost_starts_over_once() {
-    let port = free_port();
-    let config = || EmulatorConfig::new().maturity(Maturity::After(Duration::from_millis(200))).port(port).seed(42);
+    let first = quick();
     let folders = Folders::new("bound", &["visit-1", "visit-2"]);
-    {
-        // Computed, never finished: the run ends at its deadline with both batches computing.
-        let first = crate::common::emulator_with(config());
-        first.never_complete(true);
-        let (code, stderr) = analyze(&first, &folders, &["--deadline", "2"]);
-        assert_eq!(code, 1, "{stderr}");
-        assert_eq!(computes(&first), 2);
+    // Computed, never finished: the run ends at its deadline with both batches computing.
+    first.never_complete(true);
+    let (code, stderr) = analyze(&first, &folders, &["--deadline", "2"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(computes(&first), 2);
 
-        // Another service (another emulator, another company): refused before anything is sent.
-        let other = quick();
-        let (code, stderr) = analyze(&other, &folders, &[]);
-        assert_eq!(code, 2, "{stderr}");
-        assert!(stderr.contains(first.base_url()), "the message names the folder's service: {stderr}");
-        assert!(other.requests().is_empty(), "nothing was sent to the other service");
-    }
-    // The same service, restarted without its batches: they are unknown there, so each
-    // visit starts over, once, and says so.
-    let again = crate::common::emulator_with(config());
-    let (code, stderr) = analyze(&again, &folders, &[]);
+    // Another service (another emulator, another company): refused before anything is sent.
+    let other = quick();
+    let (code, stderr) = analyze(&other, &folders, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(first.base_url()), "the message names the folder's service: {stderr}");
+    assert!(other.requests().is_empty(), "nothing was sent to the other service");
+
+    // The same service, without those batches now: they are unknown there, so each visit
+    // starts over, once, and says so.
+    first.never_complete(false);
+    first.forget_batches();
+    let (code, stderr) = analyze(&first, &folders, &[]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("unknown to the service: starting visit-1 over"), "{stderr}");
-    assert_eq!(computes(&again), 2);
+    assert_eq!(computes(&first), 2, "two new batches, each computed once");
 }
 
 #[test]
