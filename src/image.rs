@@ -236,39 +236,31 @@ impl<'a> Images<'a> {
 
     /// What the photos are, in a line a journal keeps: each side with its size and an
     /// FNV-1a 64 hash of its bytes (`front:183204:9f3a...`), so that a rerun can tell
-    /// whether the photos a journal analysed are still the ones given. Reads every photo.
-    pub(crate) fn fingerprint(&self) -> io::Result<String> {
+    /// whether the photos a journal analysed are still the ones given. Each photo is first
+    /// checked as the pipeline checks it (a readable regular file of 1 byte to 30 MiB: a
+    /// FIFO or `/dev/zero` behind a photo's name never hangs the run), then read.
+    pub(crate) fn fingerprint(&self) -> Result<String> {
         let mut parts = Vec::new();
         for (side, image) in self.sides() {
-            let (len, hash) = match &image.source {
-                Source::Bytes(bytes) => (bytes.len() as u64, crate::fnv::fnv1a(bytes)),
-                Source::Path(path) => hash_file(path)?,
+            let len = image.check(side)?;
+            let unreadable = |e: io::Error| Error::InvalidImage {
+                side,
+                path: image.path().map(Path::to_path_buf),
+                reason: format!("cannot be read: {}", io_reason(&e)),
             };
+            let mut reader = image.open(len).map_err(unreadable)?;
+            let mut buf = vec![0; 64 * 1024];
+            let mut hash = crate::fnv::START;
+            loop {
+                let n = reader.read(&mut buf).map_err(unreadable)?;
+                if n == 0 {
+                    break;
+                }
+                hash = crate::fnv::update(hash, &buf[..n]);
+            }
             parts.push(format!("{side}:{len}:{hash:016x}"));
         }
         Ok(parts.join(" "))
-    }
-}
-
-/// The size and FNV-1a 64 hash of a file, read in blocks: only a regular file of at most
-/// [`MAX_IMAGE_BYTES`] (a FIFO or `/dev/zero` behind a photo's name never hangs the run).
-fn hash_file(path: &Path) -> io::Result<(u64, u64)> {
-    let named = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
-    let meta = std::fs::metadata(path).map_err(named)?;
-    if !meta.is_file() || meta.len() > MAX_IMAGE_BYTES {
-        let why = if meta.is_file() { "is over 30 MiB" } else { "is not a regular file" };
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("{} {why}", path.display())));
-    }
-    let mut file = File::open(path).map_err(named)?.take(MAX_IMAGE_BYTES + 1);
-    let mut buf = vec![0; 64 * 1024];
-    let (mut len, mut hash) = (0u64, crate::fnv::START);
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            return Ok((len, hash));
-        }
-        len += n as u64;
-        hash = crate::fnv::update(hash, &buf[..n]);
     }
 }
 

@@ -1,7 +1,5 @@
 //! What the journal says of a job: its state changes, folded into what a rerun does.
 
-use std::io;
-
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -104,12 +102,12 @@ impl JobRecord {
 
     /// Whether `images` are the photos the journal analysed for this job's batch: their
     /// sizes and hashes are those journaled with it (`true` when the journal recorded
-    /// none, as one written by an earlier version). Reads every photo; an error says which
-    /// cannot be read (or is not a regular file of at most 30 MiB).
+    /// none, as one written by an earlier version). Reads every photo; an error
+    /// ([`Error::InvalidImage`](crate::Error::InvalidImage)) says which cannot be used.
     ///
     /// For reports over jobs a run did not work itself (another shard's): a job whose
     /// photos changed since is not done, whatever the journal says.
-    pub fn same_photos(&self, images: &Images<'_>) -> io::Result<bool> {
+    pub fn same_photos(&self, images: &Images<'_>) -> crate::Result<bool> {
         match &self.inputs {
             Some(analysed) => Ok(*analysed == images.fingerprint()?),
             None => Ok(true),

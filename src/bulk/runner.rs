@@ -214,7 +214,7 @@ impl<'s> Bulk<'s> {
     /// to tell (`unreadable`). Nothing is done with them: the saved results no longer
     /// count as the job's, and the batch is not resumed for them. Changed photos are
     /// analysed when the caller asks with [`Bulk::retry_failed`].
-    fn unchecked<H>(&self, key: &str, batch_id: Option<Uuid>, unreadable: Option<&io::Error>, handle: &H) -> Ended
+    fn unchecked<H>(&self, key: &str, batch_id: Option<Uuid>, unreadable: Option<&Error>, handle: &H) -> Ended
     where
         H: Fn(&Outcome<'_>) -> Result<(), HandlerError>,
     {
