@@ -73,10 +73,13 @@ impl Session {
     pub fn save_assets(&self, assets: &[Asset], dir: impl AsRef<Path>, limits: Limits) -> Saved {
         let dir = dir.as_ref();
         let (within, over) = assets.split_at(assets.len().min(limits.max_assets));
-        let mut outcome = Saved { left_out: over.to_vec(), ..Saved::default() };
+        let mut outcome = Saved::default();
         if let Err(error) = std::fs::create_dir_all(dir) {
-            let error = |_| Error::Save { target: dir.display().to_string(), reason: error.to_string() };
-            outcome.failed = within.iter().map(|a| (a.clone(), error(a))).collect();
+            let failed = |asset: &Asset| {
+                (asset.clone(), Error::Save { target: dir.display().to_string(), reason: error.to_string() })
+            };
+            outcome.failed = within.iter().map(failed).collect();
+            outcome.left_out = over.to_vec();
             return outcome;
         }
         let (budget, spent) = (AtomicU64::new(limits.max_bytes), AtomicBool::new(false));
@@ -96,7 +99,6 @@ impl Session {
         });
         let mut ended = ended.into_inner().unwrap_or_else(PoisonError::into_inner);
         ended.sort_by_key(|(i, _)| *i);
-        let mut left_out = Vec::new();
         for (i, end) in ended {
             let asset = within[i].clone();
             match end {
@@ -104,12 +106,12 @@ impl Session {
                     outcome.bytes += bytes;
                     outcome.saved.push(asset);
                 }
-                Ended::OverBudget => left_out.push(asset),
+                Ended::OverBudget => outcome.left_out.push(asset),
                 Ended::Failed(error) => outcome.failed.push((asset, error)),
             }
         }
-        left_out.append(&mut outcome.left_out);
-        outcome.left_out = left_out;
+        // Past the byte limit first, then past the count: in the order given.
+        outcome.left_out.extend_from_slice(over);
         outcome
     }
 
