@@ -107,7 +107,8 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
         }
         // Local-use NAT64 (64:ff9b:1::/48): the IPv4 address in its last 32 bits.
         [0x64, 0xff9b, 1, ..] => Some(v4(s[6], s[7])),
-        [0, 0, 0, 0, 0, 0, hi, lo] if (hi, lo) > (0, 1) => Some(v4(hi, lo)),
+        // (`::` and `::1` read as 0.0.0.0 and 0.0.0.1: not public either way.)
+        [0, 0, 0, 0, 0, 0, hi, lo] => Some(v4(hi, lo)),
         [0x2002, hi, lo, ..] => Some(v4(hi, lo)),
         _ => None,
     }
@@ -189,6 +190,38 @@ mod tests {
             assert!(public().check(allowed).is_ok(), "{allowed}");
         }
         assert!(public().check("ftp://storage.googleapis.com/x").unwrap_err().to_string().contains("not a signed"));
+    }
+
+    #[test]
+    fn every_non_public_ipv4_range_is_told_from_its_public_neighbours() {
+        let local = [
+            "10.0.0.1",
+            "172.31.0.1",
+            "192.168.0.1",
+            "127.0.0.2",
+            "169.254.0.1",
+            "255.255.255.255",
+            "192.0.2.1",
+            "224.0.0.1",
+            "0.1.2.3",
+            "100.64.0.1",
+            "100.127.255.254",
+            "192.0.0.8",
+            "198.18.0.1",
+            "198.19.255.1",
+            "240.0.0.1",
+        ];
+        for ip in local {
+            assert!(!is_public(ip.parse().unwrap()), "{ip} is not public");
+        }
+        let public = ["8.8.8.8", "100.63.255.254", "100.128.0.1", "192.0.1.1", "198.17.0.1", "198.20.0.1", "223.1.1.1"];
+        for ip in public {
+            assert!(is_public(ip.parse().unwrap()), "{ip} is public");
+        }
+        // An IPv6 form that carries a public IPv4 address is public.
+        for ip in ["::ffff:8.8.8.8", "::ffff:192.0.1.1", "64:ff9b::808:808", "2002:808:808::1", "::8.8.8.8"] {
+            assert!(is_public(ip.parse().unwrap()), "{ip} is public");
+        }
     }
 
     #[test]

@@ -111,6 +111,10 @@ mod tests {
         assert_eq!(names.name(&[""], "f", "/"), "asset.bin");
         assert_eq!(names.name(&["-1+1", "front"], "i", "/m.svg"), "_1_1-front.svg");
         assert_eq!(names.name(&["../../etc/passwd"], "g", "/p.png"), "__-__-etc-passwd.png");
+        // 80 characters is not too long; two of them that differ in case still fit.
+        assert_eq!(names.name(&[&"A".repeat(80)], "j", "/p.png"), format!("{}.png", "A".repeat(80)));
+        let twin = names.name(&[&"a".repeat(80)], "k", "/p.png");
+        assert!(twin.len() <= MAX_STEM + ".png".len() && twin.starts_with("aaa"), "{twin}");
         let long = names.name(&[&"x".repeat(300)], "h", "/p.png");
         assert_eq!(long.len(), MAX_STEM + ".png".len());
         assert!(long.ends_with(&format!("-{:08x}.png", crate::fnv::fnv1a(b"h") as u32)));
