@@ -177,12 +177,12 @@ fn main() -> ExitCode {
         Ok(results) => print_table(&results, &progress.timings()),
         Err(error) => {
             eprintln!("error: {error}");
-            let code = match error {
+            let code = match error.kind() {
                 // A bad argument or setting is the caller's to fix: usage, not a failed analysis.
-                hautai::Error::Config(_)
-                | hautai::Error::Env { .. }
-                | hautai::Error::InvalidImage { .. }
-                | hautai::Error::InvalidArgument(_) => USAGE,
+                hautai::error::ErrorKind::Config(_)
+                | hautai::error::ErrorKind::Env { .. }
+                | hautai::error::ErrorKind::InvalidImage { .. }
+                | hautai::error::ErrorKind::InvalidArgument(_) => USAGE,
                 _ => FAILED,
             };
             return ExitCode::from(code);

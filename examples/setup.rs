@@ -99,7 +99,8 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             eprintln!("error: {e}");
-            let usage = matches!(e, hautai::Error::Config(_) | hautai::Error::InvalidArgument(_));
+            let usage =
+                matches!(e.kind(), hautai::error::ErrorKind::Config(_) | hautai::error::ErrorKind::InvalidArgument(_));
             ExitCode::from(if usage { USAGE } else { FAILED })
         }
     }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::clock::{Clock, SystemClock};
 use crate::destination::Downloads;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::learned::Readiness;
 use crate::limits;
 use crate::poll::PollSchedule;
@@ -130,25 +130,21 @@ impl SessionBuilder {
     /// [`from_env`](Self::from_env) over any source of variables (testable).
     pub(crate) fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let read = |name: &'static str| var(name).filter(|v| !v.trim().is_empty());
-        let token = read("HAUTAI_TOKEN")
-            .ok_or(Error::Env { var: "HAUTAI_TOKEN", problem: "is not set: give it your Haut.ai token".into() })?;
+        let env = |var: &'static str, problem: String| Error::from(ErrorKind::Env { var, problem });
+        let token =
+            read("HAUTAI_TOKEN").ok_or_else(|| env("HAUTAI_TOKEN", "is not set: give it your Haut.ai token".into()))?;
         let uuid_var = |name: &'static str| -> Result<Option<Uuid>> {
             read(name)
-                .map(|v| {
-                    Uuid::parse_str(v.trim())
-                        .map_err(|_| Error::Env { var: name, problem: format!("is not a uuid: {:?}", v.trim()) })
-                })
+                .map(|v| Uuid::parse_str(v.trim()).map_err(|_| env(name, format!("is not a uuid: {:?}", v.trim()))))
                 .transpose()
         };
-        let company_id = uuid_var("HAUTAI_COMPANY_ID")?.ok_or(Error::Env {
-            var: "HAUTAI_COMPANY_ID",
-            problem: "is not set: give it your company's uuid".into(),
-        })?;
+        let company_id = uuid_var("HAUTAI_COMPANY_ID")?
+            .ok_or_else(|| env("HAUTAI_COMPANY_ID", "is not set: give it your company's uuid".into()))?;
         let mut builder = SessionBuilder::new(token.trim(), company_id);
         builder.subject_id = uuid_var("HAUTAI_SUBJECT_ID")?;
         if let Some(url) = read("HAUTAI_BASE_URL") {
             BaseUrl::parse(url.trim(), false)
-                .map_err(|problem| Error::Env { var: "HAUTAI_BASE_URL", problem: format!("is invalid: {problem}") })?;
+                .map_err(|problem| env("HAUTAI_BASE_URL", format!("is invalid: {problem}")))?;
             builder.base_url = url.trim().to_owned();
         }
         Ok(builder)
@@ -276,16 +272,16 @@ impl SessionBuilder {
 
     /// The checked settings every clone of the session will share.
     pub(crate) fn shared(self) -> Result<Shared> {
-        let base = BaseUrl::parse(&self.base_url, self.allow_insecure_http).map_err(Error::Config)?;
+        let base = BaseUrl::parse(&self.base_url, self.allow_insecure_http).map_err(ErrorKind::Config)?;
         if self.user_agent.chars().any(char::is_control) {
-            return Err(Error::Config("the user agent contains control characters".into()));
+            Err(ErrorKind::Config("the user agent contains control characters".into()))?;
         }
         let connect_timeout = limits::positive("SessionBuilder::connect_timeout", self.connect_timeout)?;
         let request_timeout = limits::positive("SessionBuilder::request_timeout", self.request_timeout)?;
         let io_timeout = limits::positive("SessionBuilder::io_timeout", self.io_timeout)?;
         let deadline = limits::positive("SessionBuilder::deadline", self.deadline)?;
         if self.rate_limit.is_some_and(|rate| !(rate.is_finite() && rate > 0.0)) {
-            return Err(Error::Config("SessionBuilder::rate_limit must be a positive number of requests".into()));
+            Err(ErrorKind::Config("SessionBuilder::rate_limit must be a positive number of requests".into()))?;
         }
         let transport = Transport {
             agent: build_agent(&self.user_agent, base.loopback),
@@ -321,8 +317,8 @@ mod tests {
             let owned: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
             move |name: &str| owned.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
         }
-        let var_of = |r: Result<SessionBuilder>| match r {
-            Err(Error::Env { var, .. }) => var,
+        let var_of = |r: Result<SessionBuilder>| match r.map_err(Error::into_kind) {
+            Err(ErrorKind::Env { var, .. }) => var,
             other => panic!("expected an env error, got {other:?}"),
         };
         assert_eq!(var_of(SessionBuilder::from_vars(vars(&[]))), "HAUTAI_TOKEN");

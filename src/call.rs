@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::clock::Clock;
-use crate::error::{Error, Step};
+use crate::error::{Error, ErrorKind, Step};
 use crate::observe::{Control, Event, Observer};
 
 /// The longest a wait runs without checking for cancellation.
@@ -27,14 +27,14 @@ impl<'a> CallContext<'a> {
         CallContext::new(Step::Validate, None, None)
     }
 
-    /// The context of `step`: a stop is reported as [`Error::Cancelled`] in that step.
+    /// The context of `step`: a stop is reported as [`ErrorKind::Cancelled`] in that step.
     pub(crate) fn new(step: Step, deadline: Option<Instant>, observer: Option<&'a dyn Observer>) -> Self {
         CallContext { deadline, observer, stopped: AtomicBool::new(false), step }
     }
 
     /// The error of a stopped call (the pipeline adds the batch).
     fn cancelled(&self) -> Error {
-        Error::Cancelled { step: self.step, batch_id: None }
+        ErrorKind::Cancelled { step: self.step, batch_id: None }.into()
     }
 
     /// Tells the observer; fails once it asked to stop.

@@ -10,7 +10,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
 
 use ureq::http::Uri;
 
-use crate::error::{Error, Result};
+use crate::error::{ErrorKind, Result};
 
 /// The download policy of a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,19 +41,21 @@ impl Downloads {
             None => ("", ""),
         };
         if !matches!(scheme, "http" | "https") || host.is_empty() {
-            return Err(Error::InvalidArgument(format!(
+            return Err(ErrorKind::InvalidArgument(format!(
                 "{:?} is not a signed http(s) url",
                 crate::redact::excerpt(&crate::url::path_of(url), 80)
-            )));
+            ))
+            .into());
         }
         if self.any_host || self.local_api {
             return Ok(());
         }
         let refuse = |why: &str| {
-            Err(Error::InvalidArgument(format!(
+            Err(ErrorKind::InvalidArgument(format!(
                 "refused to download from {host}: {why}. An asset url in the results should point to the \
                  service's storage; if yours really is there, allow it with SessionBuilder::download_from_any_host(true)"
-            )))
+            ))
+            .into())
         };
         if scheme != "https" {
             return refuse("plain http (downloads go over https only)");

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{ErrorKind, Result};
 use crate::model::{BySide, Side};
 
 /// The largest image the API accepts: 30 MiB (`X-Goog-Content-Length-Range: 1,31457280`).
@@ -69,27 +69,28 @@ impl<'a> Image<'a> {
     /// Returns its size. Nothing is read but the file's metadata (and an open to check
     /// that it is readable).
     pub(crate) fn check(&self, side: Side) -> Result<u64> {
-        let invalid = |reason: String| Error::InvalidImage { side, path: self.path().map(Path::to_path_buf), reason };
+        let invalid =
+            |reason: String| ErrorKind::InvalidImage { side, path: self.path().map(Path::to_path_buf), reason };
         let len = match &self.source {
             Source::Bytes(bytes) => bytes.len() as u64,
             Source::Path(path) => {
                 let meta = std::fs::metadata(path).map_err(|e| invalid(io_reason(&e)))?;
                 if meta.is_dir() {
-                    return Err(invalid("is a directory, not an image file".into()));
+                    return Err(invalid("is a directory, not an image file".into()).into());
                 }
                 if !meta.is_file() {
                     // A FIFO or a device: opening could block and its length is unknown.
-                    return Err(invalid("is not a regular file".into()));
+                    return Err(invalid("is not a regular file".into()).into());
                 }
                 File::open(path).map_err(|e| invalid(format!("cannot be read: {}", io_reason(&e))))?;
                 meta.len()
             }
         };
         if len == 0 {
-            return Err(invalid("is empty".into()));
+            return Err(invalid("is empty".into()).into());
         }
         if len > MAX_IMAGE_BYTES {
-            return Err(invalid(format!("is {len} bytes; the api accepts at most {MAX_IMAGE_BYTES} (30 MiB)")));
+            return Err(invalid(format!("is {len} bytes; the api accepts at most {MAX_IMAGE_BYTES} (30 MiB)")).into());
         }
         Ok(len)
     }
@@ -243,7 +244,7 @@ impl<'a> Images<'a> {
         let mut parts = Vec::new();
         for (side, image) in self.sides() {
             let len = image.check(side)?;
-            let unreadable = |e: io::Error| Error::InvalidImage {
+            let unreadable = |e: io::Error| ErrorKind::InvalidImage {
                 side,
                 path: image.path().map(Path::to_path_buf),
                 reason: format!("cannot be read: {}", io_reason(&e)),

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crate::error::{Error, Result};
+use crate::error::{ErrorKind, Result};
 
 /// The longest duration any setting takes: one day. Longer values are clamped to it.
 pub const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
@@ -19,7 +19,7 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// clamped to [`MAX_DURATION`].
 pub(crate) fn positive(setting: &'static str, value: Duration) -> Result<Duration> {
     if value.is_zero() {
-        return Err(Error::Config(format!("{setting} must be longer than zero")));
+        return Err(ErrorKind::Config(format!("{setting} must be longer than zero")).into());
     }
     Ok(clamped(value))
 }

@@ -14,7 +14,7 @@ pub enum Control {
     /// Go on.
     #[default]
     Continue,
-    /// Stop as soon as possible; the call returns [`Error::Cancelled`].
+    /// Stop as soon as possible; the call returns [`ErrorKind::Cancelled`](crate::error::ErrorKind::Cancelled).
     Stop,
 }
 

@@ -93,7 +93,7 @@ impl PollSchedule {
     }
 
     /// After a detection error shows, how long the results may stay unchanged before the
-    /// wait ends with [`Error::Detection`](crate::Error::Detection) (default 10 s).
+    /// wait ends with [`ErrorKind::Detection`](crate::error::ErrorKind::Detection) (default 10 s).
     pub fn detection_grace(mut self, grace: Duration) -> Self {
         self.detection_grace = limits::clamped(grace);
         self

@@ -19,7 +19,7 @@ use crate::limits;
 ///   [`max_backoff`](Self::max_backoff), with jitter (a random value between half and all
 ///   of it). A `Retry-After` header (seconds or an HTTP date) sets a floor, honoured up to
 ///   [`max_retry_after`](Self::max_retry_after) and never past the pipeline's deadline;
-///   a longer request fails with [`Error::RetryAfterTooLong`](crate::Error::RetryAfterTooLong).
+///   a longer request fails with [`ErrorKind::RetryAfterTooLong`](crate::error::ErrorKind::RetryAfterTooLong).
 /// * Retries spend from a **retry budget** shared by every clone of the session, in the
 ///   spirit of the AWS SDKs' retry quota: a retry costs 5 tokens (10 after a timeout), a
 ///   success gives back what its retries cost (1 token when it needed none), and an empty

@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::model::Asset;
 use crate::session::Session;
 
@@ -76,7 +76,7 @@ impl Session {
         let mut outcome = Saved::default();
         if let Err(error) = std::fs::create_dir_all(dir) {
             let failed = |asset: &Asset| {
-                (asset.clone(), Error::Save { target: dir.display().to_string(), reason: error.to_string() })
+                (asset.clone(), ErrorKind::Save { target: dir.display().to_string(), reason: error.to_string() }.into())
             };
             outcome.failed = within.iter().map(failed).collect();
             outcome.left_out = over.to_vec();

@@ -7,7 +7,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use crate::clock::Clock;
-use crate::error::{Error, Result};
+use crate::error::{ErrorKind, Result};
 use crate::learned::Readiness;
 use crate::poll::PollSchedule;
 use crate::transport::Transport;
@@ -142,12 +142,13 @@ impl fmt::Debug for Session {
 /// A token must be a valid header value: visible ASCII, no spaces, no line breaks.
 pub(crate) fn checked_token(token: String) -> Result<Arc<str>> {
     if token.is_empty() {
-        return Err(Error::Config("the token is empty".into()));
+        return Err(ErrorKind::Config("the token is empty".into()).into());
     }
     if !token.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(Error::Config(
+        return Err(ErrorKind::Config(
             "the token contains spaces, line breaks or non-ascii characters (check how it was copied)".into(),
-        ));
+        )
+        .into());
     }
     Ok(token.into())
 }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{Endpoint, Pages, decode, endpoint, json};
 use crate::builder::SessionBuilder;
 use crate::call::CallContext;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::limits::{MAX_ACCOUNT_NAME_CHARS, check_name};
 use crate::model::{Dataset, LoginAnswer, PrivateToken};
 use crate::redact::REDACTED;
@@ -35,9 +35,9 @@ impl Session {
     /// # Ok::<(), hautai::Error>(())
     /// ```
     pub fn create_private_token(&self, name: &str, expiration_time: &str) -> Result<PrivateToken> {
-        check_name("the token name", name, MAX_ACCOUNT_NAME_CHARS).map_err(Error::InvalidArgument)?;
+        check_name("the token name", name, MAX_ACCOUNT_NAME_CHARS).map_err(ErrorKind::InvalidArgument)?;
         if expiration_time.trim().is_empty() {
-            return Err(Error::InvalidArgument("a private token needs an expiration time (RFC 3339)".into()));
+            return Err(ErrorKind::InvalidArgument("a private token needs an expiration time (RFC 3339)".into()).into());
         }
         let body = json!({ "name": name, "expiration_time": expiration_time });
         let path = "/api/v1/auth/private_tokens/".to_owned();
@@ -69,7 +69,7 @@ impl Session {
     /// # Ok::<(), hautai::Error>(())
     /// ```
     pub fn create_dataset(&self, name: &str) -> Result<Dataset> {
-        check_name("the dataset name", name, MAX_ACCOUNT_NAME_CHARS).map_err(Error::InvalidArgument)?;
+        check_name("the dataset name", name, MAX_ACCOUNT_NAME_CHARS).map_err(ErrorKind::InvalidArgument)?;
         let body = json!({ "name": name, "image_type_id": null });
         let reply =
             self.post_json(&CREATE_DATASET, self.v1_company_path("/datasets/"), &body, &CallContext::plain())?;
@@ -89,9 +89,9 @@ impl Session {
     ///
     /// Login tokens live about an hour and logins are rate limited: a server should log
     /// in once and create a [private token](Session::create_private_token) instead of
-    /// logging in per run. Wrong credentials give [`Error::LoginRejected`]; a refused
+    /// logging in per run. Wrong credentials give [`ErrorKind::LoginRejected`]; a refused
     /// login (invalid request, or an account with multi-factor authentication) gives
-    /// [`Error::LoginRefused`]. The password never appears in any error or `Debug`.
+    /// [`ErrorKind::LoginRefused`]. The password never appears in any error or `Debug`.
     ///
     /// ```no_run
     /// let session = hautai::Session::login("me@clinic.example", "correct horse battery staple")?;
@@ -128,7 +128,7 @@ impl SessionBuilder {
 /// the answer; see [`SessionBuilder::login`].
 fn log_in(transport: &Transport, email: &str, password: &str) -> Result<(Uuid, String)> {
     if email.trim().is_empty() || password.is_empty() {
-        return Err(Error::InvalidArgument("login needs an email and a password".into()));
+        return Err(ErrorKind::InvalidArgument("login needs an email and a password".into()).into());
     }
     let body = json(&LOGIN, &json!({ "username": email, "password": password }))?;
     let path = "/api/v1/auth/login/".to_owned();
@@ -136,7 +136,7 @@ fn log_in(transport: &Transport, email: &str, password: &str) -> Result<(Uuid, S
         .send(&LOGIN.request(path, String::new(), None, body), &CallContext::plain())
         .map_err(|e| login_error(e, password))?;
     let answer: LoginAnswer = decode(&LOGIN, &reply.body)?;
-    let token = answer.access_token.or(answer.token_access).ok_or_else(|| Error::Decode {
+    let token = answer.access_token.or(answer.token_access).ok_or_else(|| ErrorKind::Decode {
         endpoint: LOGIN.label,
         reason: "the answer has no access_token".into(),
         excerpt: String::new(),
@@ -147,16 +147,16 @@ fn log_in(transport: &Transport, email: &str, password: &str) -> Result<(Uuid, S
 /// Login answers get errors of their own, scrubbed of the password.
 fn login_error(error: Error, password: &str) -> Error {
     let hide = |text: &str| if password.len() >= 3 { text.replace(password, REDACTED) } else { text.to_owned() };
-    match error {
-        Error::Api(mut api) => {
+    match error.into_kind() {
+        ErrorKind::Api(mut api) => {
             api.message = api.message.as_deref().map(hide);
             api.body_excerpt = hide(&api.body_excerpt);
             match api.status {
-                401 | 403 => Error::LoginRejected { status: api.status, message: api.message },
-                400 => Error::LoginRefused { status: api.status, message: api.message },
-                _ => Error::Api(api),
+                401 | 403 => ErrorKind::LoginRejected { status: api.status, message: api.message }.into(),
+                400 => ErrorKind::LoginRefused { status: api.status, message: api.message }.into(),
+                _ => ErrorKind::Api(api).into(),
             }
         }
-        other => other,
+        other => other.into(),
     }
 }

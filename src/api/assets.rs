@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::call::CallContext;
-use crate::error::{Error, Result};
+use crate::error::{ErrorKind, Result};
 use crate::session::Session;
 use crate::transport::{Dest, Outgoing, Payload};
 use crate::url;
@@ -63,7 +63,10 @@ impl Session {
         let deadline = self.clock().now() + self.shared.deadline;
         let ctx = CallContext::new(crate::error::Step::Results, Some(deadline), None);
         self.shared.transport.send(&call, &ctx)?;
-        writer.borrow_mut().flush().map_err(|e| Error::Save { target: url::path_of(url), reason: e.to_string() })?;
+        writer
+            .borrow_mut()
+            .flush()
+            .map_err(|e| ErrorKind::Save { target: url::path_of(url), reason: e.to_string() })?;
         Ok(written.get())
     }
 
@@ -85,7 +88,8 @@ impl Session {
         admit: &mut dyn FnMut(usize) -> std::io::Result<()>,
     ) -> Result<u64> {
         static CALLS: AtomicU64 = AtomicU64::new(0);
-        let save_error = |e: std::io::Error| Error::Save { target: path.display().to_string(), reason: e.to_string() };
+        let save_error =
+            |e: std::io::Error| ErrorKind::Save { target: path.display().to_string(), reason: e.to_string() };
         let name = path.file_name().ok_or_else(|| save_error(std::io::ErrorKind::InvalidInput.into()))?;
         // A name no other writer uses; one left by a killed run with this process id (a
         // container's pid is often the same every run) is passed over, not failed on.
@@ -98,7 +102,7 @@ impl Session {
             match std::fs::File::create_new(&temporary) {
                 Ok(file) => break (temporary, file),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(save_error(e)),
+                Err(e) => return Err(save_error(e).into()),
             }
         };
         let mut gated = Gated { file, admit };

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{Endpoint, Pages, decode, endpoint};
 use crate::call::CallContext;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::{Analysis, BatchInfo, BatchQuery, BatchResults, BatchSummary, Page, ResultsQuery};
 use crate::session::Session;
 use crate::transport::Payload;
@@ -80,14 +80,15 @@ impl Session {
         // this one's: one patient's values would be shown as another's.
         let other = results.applications().values().filter_map(Analysis::batch_uuid).find(|id| *id != batch_id);
         if let Some(other) = other {
-            return Err(Error::Decode {
+            return Err(ErrorKind::Decode {
                 endpoint: RESULTS.label,
                 reason: format!(
                     "the answer is for batch {other}, not batch {batch_id} that was asked for: \
                      refused, so that no batch is given another's results"
                 ),
                 excerpt: String::new(),
-            });
+            }
+            .into());
         }
         Ok(results.for_batch(batch_id))
     }
@@ -130,5 +131,5 @@ impl Session {
 
 /// The batch list's query, checked.
 fn encoded(query: &BatchQuery) -> Result<String> {
-    query.encode().map_err(|problem| Error::InvalidArgument(problem.into()))
+    query.encode().map_err(|problem| Error::from(ErrorKind::InvalidArgument(problem.into())))
 }

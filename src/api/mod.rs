@@ -29,7 +29,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::call::CallContext;
-use crate::error::{Error, Result};
+use crate::error::{ErrorKind, Result};
 use crate::redact;
 use crate::session::Session;
 use crate::transport::{Dest, Outgoing, Payload, Reply};
@@ -114,7 +114,7 @@ impl Session {
 /// `body` as a JSON payload.
 fn json(endpoint: &'static Endpoint, body: &impl Serialize) -> Result<Payload<'static>> {
     let bytes = serde_json::to_vec(body)
-        .map_err(|e| Error::InvalidArgument(format!("cannot encode {}: {e}", endpoint.label)))?;
+        .map_err(|e| ErrorKind::InvalidArgument(format!("cannot encode {}: {e}", endpoint.label)))?;
     Ok(Payload::Json(bytes))
 }
 
@@ -128,14 +128,15 @@ pub(crate) fn decode<T: DeserializeOwned>(endpoint: &'static Endpoint, body: &[u
             // serde quotes the offending value ("invalid type: string \"...\""): keep
             // only where it went wrong.
             let reason = format!("{} at line {} column {}", what_failed(&e), e.line(), e.column());
-            return Error::Decode { endpoint: label, reason, excerpt: String::new() };
+            return ErrorKind::Decode { endpoint: label, reason, excerpt: String::new() }.into();
         }
         let head = String::from_utf8_lossy(&body[..body.len().min(16 * 1024)]);
-        Error::Decode {
+        ErrorKind::Decode {
             endpoint: label,
             reason: redact::scrubbed_excerpt(&e.to_string(), "", 300),
             excerpt: redact::scrubbed_excerpt(&head, "", 200),
         }
+        .into()
     })
 }
 

@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use super::{Endpoint, Pages, decode, endpoint};
 use crate::call::CallContext;
-use crate::error::{Error, Result};
+use crate::error::{ErrorKind, Result};
 use crate::limits::{MAX_ACCOUNT_NAME_CHARS, check_name};
 use crate::model::{Analysis, NewSubject, Subject};
 use crate::session::Session;
@@ -17,7 +17,7 @@ impl Session {
     /// Creates a subject in a dataset
     /// (`POST /api/v1/companies/{company_id}/datasets/{dataset_id}/subjects/`).
     pub fn create_subject(&self, dataset_id: Uuid, subject: &NewSubject) -> Result<Subject> {
-        check_name("the subject name", &subject.name, MAX_ACCOUNT_NAME_CHARS).map_err(Error::InvalidArgument)?;
+        check_name("the subject name", &subject.name, MAX_ACCOUNT_NAME_CHARS).map_err(ErrorKind::InvalidArgument)?;
         let path = self.v1_company_path(&format!("/datasets/{dataset_id}/subjects/"));
         let reply = self.post_json(&CREATE_SUBJECT, path, subject, &CallContext::plain())?;
         decode(&CREATE_SUBJECT, &reply.body)

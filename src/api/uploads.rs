@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{Endpoint, decode, endpoint};
 use crate::call::CallContext;
-use crate::error::{Error, Result, Step};
+use crate::error::{ErrorKind, Result, Step};
 use crate::image::Image;
 use crate::limits::{MAX_IMAGE_NAME_CHARS, check_name};
 use crate::model::{InitiateUpload, Side, UploadTarget, UploadTargets};
@@ -57,11 +57,13 @@ impl Session {
 fn check_names(request: &InitiateUpload) -> Result<()> {
     let sides = request.sides();
     if sides.is_empty() {
-        return Err(Error::InvalidArgument("initiate upload needs at least one of front, left, right".into()));
+        return Err(
+            ErrorKind::InvalidArgument("initiate upload needs at least one of front, left, right".into()).into()
+        );
     }
     for side in sides {
         let name = request.get(side).unwrap_or_default();
-        check_name(&format!("the {side} name"), name, MAX_IMAGE_NAME_CHARS).map_err(Error::InvalidArgument)?;
+        check_name(&format!("the {side} name"), name, MAX_IMAGE_NAME_CHARS).map_err(ErrorKind::InvalidArgument)?;
     }
     Ok(())
 }
@@ -119,15 +121,16 @@ impl Session {
         {
             let path = image.path().map(Into::into);
             let reason = format!("is {len} bytes; the upload target accepts {min} to {max}");
-            return Err(Error::InvalidImage { side, path, reason });
+            return Err(ErrorKind::InvalidImage { side, path, reason }.into());
         }
         // The API documents PUT; any other method would "succeed" without storing the image.
         if !target.method.eq_ignore_ascii_case("PUT") {
-            return Err(Error::InvalidArgument(format!(
+            return Err(ErrorKind::InvalidArgument(format!(
                 "the upload target of the {side} image asks for method {:?}; the api uploads with PUT only, \
                  so nothing was sent",
                 redact::excerpt(&target.method, 20)
-            )));
+            ))
+            .into());
         }
         let mut headers = target.headers.clone();
         // We send the length ourselves; a signed one must agree with it.
@@ -137,7 +140,7 @@ impl Session {
                 let path = image.path().map(Into::into);
                 let signed = redact::excerpt(&signed, 24);
                 let reason = format!("is {len} bytes but its upload target was signed for Content-Length {signed:?}");
-                return Err(Error::InvalidImage { side, path, reason });
+                return Err(ErrorKind::InvalidImage { side, path, reason }.into());
             }
         }
         if let Some(content_type) = &target.content_type

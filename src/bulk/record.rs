@@ -103,7 +103,7 @@ impl JobRecord {
     /// Whether `images` are the photos the journal analysed for this job's batch: their
     /// sizes and hashes are those journaled with it (`true` when the journal recorded
     /// none, as one written by an earlier version). Reads every photo; an error
-    /// ([`Error::InvalidImage`](crate::Error::InvalidImage)) says which cannot be used.
+    /// ([`ErrorKind::InvalidImage`](crate::error::ErrorKind::InvalidImage)) says which cannot be used.
     ///
     /// For reports over jobs a run did not work itself (another shard's): a job whose
     /// photos changed since is not done, whatever the journal says.

@@ -11,7 +11,7 @@ use super::journal::Journal;
 use super::record::{NextStep, State};
 use super::watcher::{self, Watcher};
 use super::{HandlerError, Job, Outcome, Shard, Summary};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::BatchResults;
 use crate::pipeline::AnalysisOptions;
 use crate::session::Session;
@@ -100,7 +100,9 @@ impl<'s> Bulk<'s> {
                 let ended = if unique {
                     self.one(&job, &handle, &journal_failed)
                 } else {
-                    let error = Error::InvalidArgument(format!("the key {:?} was given to more than one job", job.key));
+                    let error =
+                        ErrorKind::InvalidArgument(format!("the key {:?} was given to more than one job", job.key))
+                            .into();
                     let _ = handle(&Outcome::Failed { key: &job.key, batch_id: None, error: &error });
                     Ended::Failed(error.to_string())
                 };
@@ -187,7 +189,7 @@ impl<'s> Bulk<'s> {
             Ok(results) => self.done(key, &results, resumed, restarted, handle),
             // Only the runner's own observer cancels, on a stop request (a journal that
             // cannot be written was dealt with in `watched`).
-            Err(Error::Cancelled { .. }) => Ended::Stopped,
+            Err(error) if matches!(error.kind(), ErrorKind::Cancelled { .. }) => Ended::Stopped,
             Err(error) => {
                 if crate::pipeline::compute_not_taken(&error) {
                     let _ = self.write(key, State::ComputeRefused, None, None);
@@ -195,9 +197,9 @@ impl<'s> Bulk<'s> {
                 // A batch that ended for good: only a deliberate retry starts it over.
                 // (A compute in doubt counts as never arrived only after the whole
                 // confirmation window: a deadline that cut it short proves nothing.)
-                let ended = match error.innermost() {
-                    Error::Detection(_) => true,
-                    Error::ComputeUnconfirmed { waited, .. } => *waited >= crate::config::COMPUTE_CONFIRMATION,
+                let ended = match error.kind() {
+                    ErrorKind::Detection(_) => true,
+                    ErrorKind::ComputeUnconfirmed { waited, .. } => *waited >= crate::config::COMPUTE_CONFIRMATION,
                     _ => false,
                 };
                 if let Some(journal) = self.journal {
@@ -231,7 +233,7 @@ impl<'s> Bulk<'s> {
                  visit's, give it its own name or use another output folder"
             ),
         };
-        let error = Error::InvalidArgument(reason);
+        let error = Error::from(ErrorKind::InvalidArgument(reason));
         if let Some(journal) = self.journal {
             // Changed photos end the batch for them; unreadable ones may be the same once read.
             let _ = journal.failed(key, &error.to_string(), unreadable.is_none());
@@ -315,7 +317,7 @@ impl Summary {
 
 /// The error of a journal that cannot be written.
 fn journal_error(error: io::Error) -> Error {
-    Error::Config(format!("cannot write the journal: {error}"))
+    ErrorKind::Config(format!("cannot write the journal: {error}")).into()
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -13,7 +13,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::api::{INITIATE, decode};
-use crate::error::{Error, Result, Step};
+use crate::error::{Error, ErrorKind, Result, Step};
 use crate::image::{Image, Images};
 use crate::limits::{MAX_IMAGE_NAME_CHARS, check_name};
 use crate::model::{BatchResults, InitiateUpload, Side, UploadTargets};
@@ -87,7 +87,9 @@ impl Session {
 
         // 1. Validate: nothing is sent before every input passed.
         let subject_id = options.subject_id.or(self.subject_id()).ok_or_else(|| {
-            Error::Config("no subject: set one with SessionBuilder::subject_id or AnalysisOptions::subject_id".into())
+            ErrorKind::Config(
+                "no subject: set one with SessionBuilder::subject_id or AnalysisOptions::subject_id".into(),
+            )
         })?;
         let (prepared, request) = prepare(images, options)?;
         let sizes: Vec<(Side, u64)> = prepared.iter().map(|p| (p.side, p.len)).collect();
@@ -129,15 +131,18 @@ impl Session {
     /// A detection error (the service could not use a photo) does not end the wait at
     /// once: polling goes on while the results still change, until they are complete or
     /// stay unchanged for [`PollSchedule::detection_grace`](crate::config::PollSchedule::detection_grace);
-    /// then [`Error::Detection`] keeps the most complete results, fetched with your options.
+    /// then [`ErrorKind::Detection`] keeps the most complete results, fetched with your options.
     ///
     /// ```no_run
     /// # let session = hautai::Session::from_env()?;
     /// # let batch_id = hautai::Uuid::nil();
+    /// use hautai::error::ErrorKind;
     /// match session.wait_for_results(batch_id) {
     ///     Ok(results) => println!("{:?}", results.parameter("age")),
-    ///     Err(hautai::Error::Deadline { polls, .. }) => eprintln!("not ready after {polls} polls; try later"),
-    ///     Err(other) => return Err(other),
+    ///     Err(e) => match e.kind() {
+    ///         ErrorKind::Deadline { polls, .. } => eprintln!("not ready after {polls} polls; try later"),
+    ///         _ => return Err(e),
+    ///     },
     /// }
     /// # Ok::<(), hautai::Error>(())
     /// ```
@@ -160,7 +165,7 @@ impl Session {
 
     /// [`wait_for_results_with`](Self::wait_for_results_with) for a batch whose compute
     /// was sent earlier with its answer lost: the batch must show work within
-    /// [`COMPUTE_CONFIRMATION`], or the call fails with [`Error::ComputeUnconfirmed`]
+    /// [`COMPUTE_CONFIRMATION`], or the call fails with [`ErrorKind::ComputeUnconfirmed`]
     /// instead of waiting out the deadline.
     pub(crate) fn resume_unconfirmed(&self, batch_id: Uuid, options: &AnalysisOptions<'_>) -> Result<BatchResults> {
         let mut run = Run::start(self, options)?;
@@ -168,8 +173,8 @@ impl Session {
         run.compute_sent = true;
         run.learns = false;
         let waits = std::iter::once(Duration::ZERO).chain(self.shared.poll.waits().skip(1));
-        let doubt = Error::ComputeUnconfirmed { batch_id, waited: Duration::ZERO };
-        run.wait(options, Box::new(waits), Some(doubt))
+        let doubt = ErrorKind::ComputeUnconfirmed { batch_id, waited: Duration::ZERO };
+        run.wait(options, Box::new(waits), Some(doubt.into()))
     }
 }
 
@@ -232,13 +237,13 @@ fn prepare<'i>(images: &'i Images<'i>, options: &AnalysisOptions<'_>) -> Result<
         let len = image.check(side)?;
         let name = image.upload_name(side, options.real_file_names);
         if let Err(reason) = check_name("its file name", &name, MAX_IMAGE_NAME_CHARS) {
-            return Err(Error::InvalidImage { side, path: image.path().map(Into::into), reason });
+            return Err(ErrorKind::InvalidImage { side, path: image.path().map(Into::into), reason }.into());
         }
         request = request.name(side, name);
         prepared.push(Prepared { side, image, len });
     }
     if prepared.is_empty() {
-        return Err(Error::InvalidArgument("an analysis needs at least one of front, left, right".into()));
+        return Err(ErrorKind::InvalidArgument("an analysis needs at least one of front, left, right".into()).into());
     }
     Ok((prepared, request))
 }

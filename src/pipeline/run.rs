@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 use crate::call::CallContext;
-use crate::error::{Error, Result, Step};
+use crate::error::{Error, ErrorKind, Result, Step};
 use crate::limits;
 use crate::observe::{Event, Observer};
 use crate::session::Session;
@@ -72,26 +72,26 @@ impl<'s, 'o> Run<'s, 'o> {
     /// The deadline error for `step`.
     pub(crate) fn deadline_error(&self, step: Step) -> Error {
         let now = self.session.clock().now();
-        Error::Deadline {
+        Error::from(ErrorKind::Deadline {
             step,
             batch_id: self.batch_id,
             deadline: self.deadline - self.start,
             elapsed: now.saturating_duration_since(self.start),
             polls: self.polls,
             compute_sent: self.compute_sent,
-        }
+        })
     }
 
     /// Gives a failure of `step` its context: the step and batch with advice, or the
     /// deadline, or the cancellation.
     pub(crate) fn stamp<T>(&self, step: Step, result: Result<T>) -> Result<T> {
-        result.map_err(|error| match error {
+        result.map_err(|error| match error.kind() {
             // The context named the step; the batch is known here.
-            Error::Cancelled { step, .. } => Error::Cancelled { step, batch_id: self.batch_id },
+            ErrorKind::Cancelled { step, .. } => ErrorKind::Cancelled { step: *step, batch_id: self.batch_id }.into(),
             _ if self.out_of_time() => self.deadline_error(step),
-            error => {
+            _ => {
                 let hint = hint(step, &error);
-                Error::Step { step, batch_id: self.batch_id, error: Box::new(error), hint }
+                error.in_step(step, self.batch_id, hint)
             }
         })
     }
@@ -100,10 +100,10 @@ impl<'s, 'o> Run<'s, 'o> {
 /// Whether a failed request may have been carried out by the server all the same: the
 /// connection broke or timed out after sending, or a 5xx other than 503 came back.
 pub(crate) fn in_doubt(error: &Error) -> bool {
-    match error.innermost() {
-        Error::Transport { kind, .. } => !kind.not_sent(),
-        Error::Timeout { connecting, .. } => !connecting,
-        Error::Api(api) => api.status >= 500 && api.status != 503,
+    match error.kind() {
+        ErrorKind::Transport { kind, .. } => !kind.not_sent(),
+        ErrorKind::Timeout { connecting, .. } => !connecting,
+        ErrorKind::Api(api) => api.status >= 500 && api.status != 503,
         _ => false,
     }
 }
@@ -112,12 +112,10 @@ pub(crate) fn in_doubt(error: &Error) -> bool {
 /// it (the request path resends compute only after such an answer, and an answer in doubt
 /// ends the step another way), or the deadline came before compute was sent.
 pub(crate) fn compute_not_taken(error: &Error) -> bool {
-    match error {
-        Error::Step { step: Step::Compute, error, .. } => {
-            !in_doubt(error) && !matches!(error.innermost(), Error::ComputeUnconfirmed { .. })
-        }
-        Error::Deadline { step: Step::Compute, compute_sent, .. } => !compute_sent,
-        _ => false,
+    match error.kind() {
+        ErrorKind::Deadline { step: Step::Compute, compute_sent, .. } => !compute_sent,
+        ErrorKind::ComputeUnconfirmed { .. } => false,
+        _ => error.failed_step() == Some(Step::Compute) && !in_doubt(error),
     }
 }
 
@@ -151,11 +149,11 @@ mod tests {
     }
 
     fn transport(kind: TransportKind) -> Error {
-        Error::Transport { request: post(), kind, detail: String::new() }
+        ErrorKind::Transport { request: post(), kind, detail: String::new() }.into()
     }
 
     fn timeout(connecting: bool) -> Error {
-        Error::Timeout { request: post(), after: std::time::Duration::from_secs(1), connecting }
+        ErrorKind::Timeout { request: post(), after: std::time::Duration::from_secs(1), connecting }.into()
     }
 
     fn status(status: u16) -> Error {
@@ -167,7 +165,7 @@ mod tests {
             retry_after: None,
             attempts: 1,
         };
-        Error::Api(Box::new(api))
+        ErrorKind::Api(api).into()
     }
 
     #[test]
@@ -186,12 +184,12 @@ mod tests {
             status(503),
             status(429),
             status(400),
-            Error::Config("x".into()),
+            ErrorKind::Config("x".into()).into(),
         ];
         for error in certain {
             assert!(!in_doubt(&error), "{error}");
         }
-        let wrapped = Error::Step { step: Step::Compute, batch_id: None, error: Box::new(timeout(false)), hint: None };
+        let wrapped = timeout(false).in_step(Step::Compute, None, None);
         assert!(in_doubt(&wrapped));
     }
 }

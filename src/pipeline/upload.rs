@@ -1,7 +1,7 @@
 //! Step 3: every side uploaded at the same time, on scoped threads sharing one pool.
 
 use crate::api::INITIATE;
-use crate::error::{Error, Result, Step};
+use crate::error::{ErrorKind, Result, Step};
 use crate::model::UploadTargets;
 use crate::observe::Event;
 
@@ -17,7 +17,7 @@ impl Run<'_, '_> {
         // Every side needs a target before any upload starts.
         let mut jobs = Vec::with_capacity(prepared.len());
         for p in prepared {
-            let target = targets.get(p.side).ok_or_else(|| Error::Decode {
+            let target = targets.get(p.side).ok_or_else(|| ErrorKind::Decode {
                 endpoint: INITIATE.label,
                 reason: format!("the answer has no upload target for the {} image", p.side),
                 excerpt: String::new(),
@@ -56,7 +56,7 @@ impl Run<'_, '_> {
         for result in results {
             match result {
                 Ok(()) => {}
-                Err(e @ Error::Cancelled { .. }) => cancelled_error = Some(e),
+                Err(e) if matches!(e.kind(), ErrorKind::Cancelled { .. }) => cancelled_error = Some(e),
                 Err(e) => return Err(e),
             }
         }

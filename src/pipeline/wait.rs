@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::error::{DetectionError, Error, Result, Step};
+use crate::error::{DetectionError, Error, ErrorKind, Result, Step};
 use crate::model::{BatchResults, ResultsQuery};
 use crate::observe::Event;
 use crate::redact;
@@ -118,7 +118,7 @@ impl Run<'_, '_> {
         let batch_id = self.batch_id.unwrap_or_default();
         match self.session.results_in(batch_id, &options.results, &self.ctx(Step::Results)) {
             Ok(fetched) => Ok(fetched),
-            Err(Error::Timeout { .. }) => Ok(polled),
+            Err(error) if matches!(error.kind(), ErrorKind::Timeout { .. }) => Ok(polled),
             Err(_) if self.out_of_time() => Ok(polled),
             Err(error) => self.stamp(Step::Results, Err(error)),
         }
@@ -134,35 +134,30 @@ impl Run<'_, '_> {
         // The service's explanations are text from a body: scrubbed like every other.
         let sides = results.detection_errors().into_iter().map(|(side, why)| (side, redact::scrub(&why))).collect();
         let batch_id = self.batch_id.unwrap_or_default();
-        Error::Detection(Box::new(DetectionError { batch_id, sides, results }))
+        ErrorKind::Detection(DetectionError { batch_id, sides, results }).into()
     }
 
     /// The error when the wait ends without complete results: compute's error when it
     /// was never confirmed, a settled detection error, or the deadline.
     fn gave_up(&self, options: &AnalysisOptions<'_>, latest: Option<BatchResults>, doubt: Option<Error>) -> Error {
         if let Some(error) = doubt {
-            let (error, hint) = match error {
+            let (error, hint) = match *error.kind() {
                 // A resumed wait: compute was sent by an earlier call, so only its caller
                 // can decide to send it again.
-                Error::ComputeUnconfirmed { batch_id, .. } => {
+                ErrorKind::ComputeUnconfirmed { batch_id, .. } => {
                     let waited = self.session.clock().now().saturating_duration_since(self.start);
                     let hint = "start the analysis over on purpose if it must be done (with bulk runs: \
                                 Bulk::retry_failed, analyze_folder --retry-failed); if the first compute did \
                                 arrive, that pays twice";
-                    (Error::ComputeUnconfirmed { batch_id, waited }, hint)
+                    (ErrorKind::ComputeUnconfirmed { batch_id, waited }.into(), hint)
                 }
-                error => (
+                _ => (
                     error,
                     "compute's answer was lost and the batch showed no work: check with wait_for_results \
                      before calling compute again",
                 ),
             };
-            return Error::Step {
-                step: Step::Compute,
-                batch_id: self.batch_id,
-                error: Box::new(error),
-                hint: Some(hint),
-            };
+            return error.in_step(Step::Compute, self.batch_id, Some(hint));
         }
         match latest {
             Some(results) if !results.detection_errors().is_empty() => self.detection_error(options, results),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use ureq::http;
 
 use crate::call::CallContext;
-use crate::error::{Error, TransportKind};
+use crate::error::{ErrorKind, TransportKind};
 use crate::redact;
 
 use super::failure::Failure;
@@ -22,8 +22,8 @@ impl Transport {
     pub(super) fn attempt(&self, call: &Outgoing<'_>, ctx: &CallContext<'_>) -> Result<Reply, Failure> {
         let left = ctx.remaining(&*self.clock);
         if left.is_some_and(|l| l.is_zero()) {
-            let error = Error::Timeout { request: call.request(), after: Duration::ZERO, connecting: true };
-            return Err(Failure::fatal(error));
+            let error = ErrorKind::Timeout { request: call.request(), after: Duration::ZERO, connecting: true };
+            return Err(Failure::fatal(error.into()));
         }
         let timeouts = self.timeouts(call, left);
         let mut builder = request_head(&self.base_url, call);
@@ -105,7 +105,7 @@ impl Transport {
                 let limit = self.max_response_bytes;
                 let body = response.body_mut().with_config().limit(limit).read_to_vec().map_err(|e| match e {
                     ureq::Error::BodyExceedsLimit(_) => {
-                        Failure::fatal(Error::ResponseTooLarge { request: call.request(), limit })
+                        Failure::fatal(ErrorKind::ResponseTooLarge { request: call.request(), limit }.into())
                     }
                     other => self.transport_failure(call, other, timeouts),
                 })?;
@@ -113,7 +113,7 @@ impl Transport {
             }
             300..=399 => {
                 let location = header(&response, "location").map(|l| call.scrubbed(&l)).unwrap_or_default();
-                Err(Failure::fatal(Error::Redirect { request: call.request(), status, location }))
+                Err(Failure::fatal(ErrorKind::Redirect { request: call.request(), status, location }.into()))
             }
             _ => {
                 let retry_after =
@@ -148,7 +148,7 @@ impl Transport {
                 Err(e) => {
                     let failure = match e.get_ref().and_then(|inner| inner.downcast_ref::<ureq::Error>()) {
                         Some(ureq::Error::BodyExceedsLimit(_)) => {
-                            Failure::fatal(Error::ResponseTooLarge { request: call.request(), limit })
+                            Failure::fatal(ErrorKind::ResponseTooLarge { request: call.request(), limit }.into())
                         }
                         _ => self.transport_failure(call, ureq::Error::Io(e), timeouts),
                     };
@@ -157,7 +157,7 @@ impl Transport {
             };
             sink(&buffer[..n]).map_err(|e| {
                 let target = call.request().path;
-                Failure::fatal(Error::Save { target, reason: e.to_string() })
+                Failure::fatal(ErrorKind::Save { target, reason: e.to_string() }.into())
             })?;
             written += n as u64;
         }
@@ -167,7 +167,7 @@ impl Transport {
 impl Outgoing<'_> {
     /// The request could not be built or its body not read: final.
     fn request_error(&self, detail: String) -> Failure {
-        Failure::fatal(Error::Transport { request: self.request(), kind: TransportKind::Request, detail })
+        Failure::fatal(ErrorKind::Transport { request: self.request(), kind: TransportKind::Request, detail }.into())
     }
 }
 

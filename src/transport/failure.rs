@@ -3,7 +3,7 @@
 use std::io;
 use std::time::Duration;
 
-use crate::error::{ApiError, Error, StorageError, TransportKind};
+use crate::error::{ApiError, Error, ErrorKind, StorageError, TransportKind};
 use crate::redact;
 use crate::retry::Attempt;
 
@@ -43,7 +43,7 @@ impl Outgoing<'_> {
                     retry_after,
                     attempts: 1,
                 };
-                Failure { error: Error::Api(Box::new(error)), attempt: Attempt::Status(status), retry_after }
+                Failure { error: ErrorKind::Api(error).into(), attempt: Attempt::Status(status), retry_after }
             }
             Dest::Storage { side, url, download, .. } => {
                 let error = StorageError {
@@ -55,7 +55,7 @@ impl Outgoing<'_> {
                     attempts: 1,
                 };
                 let attempt = if error.url_unusable() { Attempt::Final } else { Attempt::Status(status) };
-                Failure { error: Error::Storage(Box::new(error)), attempt, retry_after }
+                Failure { error: ErrorKind::Storage(error).into(), attempt, retry_after }
             }
         }
     }
@@ -77,8 +77,8 @@ impl Transport {
                     _ => timeouts.phase.or(timeouts.total).unwrap_or(timeouts.io),
                 };
                 let attempt = if connecting { Attempt::NotSent } else { Attempt::Ambiguous };
-                let error = Error::Timeout { request, after, connecting };
-                return Failure { error, attempt, retry_after: None };
+                let error = ErrorKind::Timeout { request, after, connecting };
+                return Failure { error: error.into(), attempt, retry_after: None };
             }
             // rustls reports an untrusted certificate as an I/O error: it is final.
             ureq::Error::Io(ref e) if is_certificate_error(&e.to_string()) => {
@@ -91,8 +91,8 @@ impl Transport {
                 | io::ErrorKind::NetworkUnreachable
                 | io::ErrorKind::HostUnreachable => (TransportKind::Connect, Attempt::NotSent),
                 io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
-                    let error = Error::Timeout { request, after: timeouts.io, connecting: false };
-                    return Failure { error, attempt: Attempt::Ambiguous, retry_after: None };
+                    let error = ErrorKind::Timeout { request, after: timeouts.io, connecting: false };
+                    return Failure { error: error.into(), attempt: Attempt::Ambiguous, retry_after: None };
                 }
                 _ => (TransportKind::Broken, Attempt::Ambiguous),
             },
@@ -119,7 +119,7 @@ impl Transport {
             kind if kind.not_sent() => self.host_of(call).into_owned(),
             _ => detail,
         };
-        Failure { error: Error::Transport { request, kind, detail }, attempt, retry_after: None }
+        Failure { error: ErrorKind::Transport { request, kind, detail }.into(), attempt, retry_after: None }
     }
 }
 

@@ -4,7 +4,7 @@
 //! rate limit).
 
 use crate::call::CallContext;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::observe::Event;
 use crate::retry::{Idempotency, RETRY_COST, TIMEOUT_RETRY_COST, jitter_unit, should_retry};
 
@@ -81,8 +81,8 @@ impl Transport {
                 let limit = ctx.remaining(clock).map_or(policy.retry_after_cap(), |r| r.min(policy.retry_after_cap()));
                 if wait > limit {
                     let status = failure.error.status().unwrap_or_default();
-                    let error = Error::RetryAfterTooLong { request: call.request(), status, wait, limit };
-                    return Err(gave_up(error, "the wait asked for is too long"));
+                    let error = ErrorKind::RetryAfterTooLong { request: call.request(), status, wait, limit };
+                    return Err(gave_up(error.into(), "the wait asked for is too long"));
                 }
                 delay = delay.max(wait);
             }
@@ -90,7 +90,7 @@ impl Transport {
                 // Waiting would run past the deadline: the failure is the answer.
                 return Err(gave_up(failure.error.after_attempts(attempts), "the deadline leaves no time to wait"));
             }
-            let timeout = matches!(failure.error, Error::Timeout { .. });
+            let timeout = matches!(failure.error.kind(), ErrorKind::Timeout { .. });
             if !self.pressure.spend(timeout) {
                 // The shared budget is spent: the service is failing for everyone.
                 return Err(gave_up(failure.error.after_attempts(attempts), "the retry budget is spent"));

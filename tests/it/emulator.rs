@@ -7,9 +7,9 @@ use crate::common::files::{TempDir, photo};
 use crate::common::{emulator, emulator_with, fast_session};
 use hautai::config::RetryPolicy;
 use hautai::emulator::{Emulator, EmulatorConfig, Fault, Maturity, PARAMETERS, Route, fnv1a};
-use hautai::error::Step;
+use hautai::error::{ErrorKind, Step};
 use hautai::model::BatchQuery;
-use hautai::{AnalysisOptions, Error, Images, Side};
+use hautai::{AnalysisOptions, Images, Side};
 
 fn uploads(emulator: &Emulator) -> Vec<hautai::emulator::RecordedRequest> {
     emulator.requests().into_iter().filter(|r| r.route == Route::Upload).collect()
@@ -140,11 +140,11 @@ fn redirects_on_upload_and_initiate_are_errors() {
     let session = fast_session(&emulator);
     emulator.fail_next(Route::Upload, 1, Fault::status(302).location("http://127.0.0.1:9/elsewhere"));
     let err = session.run_analysis(&Images::new().front(&bytes), &AnalysisOptions::new()).unwrap_err();
-    assert!(matches!(err.innermost(), Error::Redirect { status: 302, .. }), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::Redirect { status: 302, .. }), "{err:?}");
     assert_eq!(err.request().map(|r| r.method), Some("PUT"));
     emulator.fail_next(Route::Initiate, 1, Fault::status(302).location("/login/"));
     let err = session.run_analysis(&Images::new().front(&bytes), &AnalysisOptions::new()).unwrap_err();
-    assert!(matches!(err.innermost(), Error::Redirect { status: 302, .. }), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::Redirect { status: 302, .. }), "{err:?}");
     assert_eq!(err.request().map(|r| r.method), Some("POST"));
     assert_eq!(err.step(), Some(Step::Initiate));
 }
@@ -157,7 +157,7 @@ fn results_that_never_complete_end_at_the_deadline_and_resume_later() {
     let bytes = photo(5, 3000);
     let options = AnalysisOptions::new().deadline(Duration::from_millis(600));
     let err = session.run_analysis(&Images::new().front(&bytes), &options).unwrap_err();
-    let Error::Deadline { step, batch_id: Some(batch), polls, .. } = err else { panic!("{err:?}") };
+    let ErrorKind::Deadline { step, batch_id: Some(batch), polls, .. } = *err.kind() else { panic!("{err:?}") };
     assert_eq!(step, Step::Results);
     assert!(polls >= 2, "{polls}");
     emulator.complete_all();
@@ -172,7 +172,7 @@ fn a_detection_error_waits_for_the_other_sides_and_keeps_their_results() {
     emulator.detection_error(Some((Side::Left, "no face found")));
     let bytes = photo(5, 3000);
     let err = fast_session(&emulator).run_full_analysis(&bytes, &bytes, &bytes).unwrap_err();
-    let Error::Detection(detection) = &err else { panic!("{err:?}") };
+    let ErrorKind::Detection(detection) = err.kind() else { panic!("{err:?}") };
     assert_eq!(detection.sides, [("left".to_owned(), "no face found".to_owned())]);
     // The service went on with the other sides: the error holds the finished work, fetched
     // with the caller's options (masks included by default).
@@ -192,7 +192,7 @@ fn html_or_truncated_json_in_a_200_is_a_decode_error_naming_the_endpoint() {
         let bytes = photo(5, 3000);
         let err =
             fast_session(&emulator).run_analysis(&Images::new().front(&bytes), &AnalysisOptions::new()).unwrap_err();
-        assert!(matches!(err.innermost(), Error::Decode { endpoint: "GET batch results", .. }), "{err:?}");
+        assert!(matches!(err.kind(), ErrorKind::Decode { endpoint: "GET batch results", .. }), "{err:?}");
         assert_eq!((err.step(), err.batch_id()), (Some(Step::Results), emulator.batch_ids().first().copied()));
     }
 }

@@ -5,10 +5,11 @@ use std::io::Read;
 use std::net::TcpListener;
 use std::time::Duration;
 
+use crate::common::files::photo;
 use crate::common::*;
-use hautai::error::TransportKind;
+use hautai::Side;
+use hautai::error::{ErrorKind, TransportKind};
 use hautai::model::{InitiateUpload, ResultsQuery};
-use hautai::{Error, Side};
 use mockito::Matcher;
 
 fn upload_path() -> String {
@@ -29,7 +30,7 @@ fn a_400_with_field_errors_shows_them() {
         .create();
     let session = session_without_retries(&server.url());
     let err = session.initiate_upload(subject(), &front_only()).unwrap_err();
-    let Error::Api(api) = &err else { panic!("{err:?}") };
+    let ErrorKind::Api(api) = err.kind() else { panic!("{err:?}") };
     assert_eq!(api.status, 400);
     assert_eq!(api.request.method, "POST");
     assert_eq!(api.request.path, upload_path());
@@ -102,7 +103,7 @@ fn a_500_with_an_html_body_is_summarised_in_one_line() {
         "{text}"
     );
     assert!(!text.contains('\n'));
-    let Error::Api(api) = &err else { panic!() };
+    let ErrorKind::Api(api) = err.kind() else { panic!() };
     assert!(api.body_excerpt.starts_with("<html> <head>"), "{}", api.body_excerpt);
     assert!(err.is_retryable());
 }
@@ -113,7 +114,7 @@ fn malformed_json_in_a_200_is_a_decode_error_naming_the_endpoint() {
     server.mock("GET", Matcher::Any).with_body(r#"{"id": "123e4567-e89b-12d3-a456-426614174000", "images": "#).create();
     let session = session_without_retries(&server.url());
     let err = session.batch(batch()).unwrap_err();
-    let Error::Decode { endpoint, excerpt, .. } = &err else { panic!("{err:?}") };
+    let ErrorKind::Decode { endpoint, excerpt, .. } = err.kind() else { panic!("{err:?}") };
     assert_eq!(*endpoint, "GET batch info");
     assert!(excerpt.starts_with(r#"{"id": "123e4567"#), "the body's start is quoted: {excerpt}");
     assert!(err.to_string().starts_with("cannot decode the answer of GET batch info"), "{err}");
@@ -125,7 +126,7 @@ fn html_in_a_200_is_a_decode_error_too() {
     server.mock("GET", Matcher::Any).with_body("<html><body>maintenance</body></html>").create();
     let session = session_without_retries(&server.url());
     let err = session.results(batch(), &ResultsQuery::new()).unwrap_err();
-    assert!(matches!(err, Error::Decode { endpoint: "GET batch results", .. }), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::Decode { endpoint: "GET batch results", .. }), "{err:?}");
 }
 
 #[test]
@@ -144,12 +145,15 @@ fn a_302_is_an_error_on_get_and_post_and_is_not_followed() {
         .create();
     let session = session_without_retries(&server.url());
     let post = session.initiate_upload(subject(), &front_only()).unwrap_err();
-    let Error::Redirect { status, request, location } = &post else { panic!("{post:?}") };
+    let ErrorKind::Redirect { status, request, location } = post.kind() else { panic!("{post:?}") };
     assert_eq!((*status, request.method), (302, "POST"));
     assert!(!location.contains("sig123"), "{location}");
     assert!(post.to_string().contains("redirects are not followed"));
     let get = session.batch(batch()).unwrap_err();
-    assert!(matches!(&get, Error::Redirect { status: 301, request, .. } if request.method == "GET"), "{get:?}");
+    assert!(
+        matches!(get.kind(), ErrorKind::Redirect { status: 301, request, .. } if request.method == "GET"),
+        "{get:?}"
+    );
     target.assert();
 }
 
@@ -161,7 +165,7 @@ fn a_refused_connection_is_a_transport_error() {
     };
     let session = session_without_retries(&format!("http://127.0.0.1:{port}"));
     let err = session.batch(batch()).unwrap_err();
-    assert!(matches!(err, Error::Transport { kind: TransportKind::ConnectionRefused, .. }), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::Transport { kind: TransportKind::ConnectionRefused, .. }), "{err:?}");
     assert_eq!(
         err.to_string(),
         format!("GET {} failed: connection refused (127.0.0.1:{port})", path(&format!("/batches/{BATCH}/")))
@@ -187,9 +191,54 @@ fn a_server_that_never_answers_times_out_within_the_request_timeout() {
         .build()
         .unwrap();
     let err = session.batch(batch()).unwrap_err();
-    let Error::Timeout { after, connecting, .. } = &err else { panic!("{err:?}") };
+    let ErrorKind::Timeout { after, connecting, .. } = err.kind() else { panic!("{err:?}") };
     assert_eq!(*after, Duration::from_millis(300));
     assert!(!connecting);
     assert!(err.to_string().contains("timed out after 0.3s"), "{err}");
     holder.join().unwrap();
+}
+
+/// One way to match: a 401 is `ErrorKind::Api` with status 401 from every call that sends
+/// the token, the pipeline's included; only the step differs. (A wrong login is its own
+/// kind, `LoginRejected`, and downloads go to storage, which has no token to refuse.)
+#[test]
+fn a_401_is_matched_the_same_way_from_every_call() {
+    use hautai::model::{BatchQuery, NewSubject};
+    use hautai::{AnalysisOptions, Error, Images, Session};
+    type Call = fn(&Session) -> hautai::Result<()>;
+    let photo = photo(1, 2_000);
+    let emulator = emulator();
+    let session = fast_session(&emulator).with_token("not-the-token").unwrap();
+    let calls: [(&str, Call); 16] = [
+        ("initiate_upload", |s| s.initiate_upload(subject(), &front_only()).map(drop)),
+        ("compute", |s| s.compute(batch(), None)),
+        ("results", |s| s.results(batch(), &ResultsQuery::default()).map(drop)),
+        ("batch", |s| s.batch(batch()).map(drop)),
+        ("list_batches", |s| s.list_batches(&BatchQuery::default()).map(drop)),
+        ("batches", |s| s.batches(&BatchQuery::default()).next().expect("a first page").map(drop)),
+        ("create_subject", |s| s.create_subject(batch(), &NewSubject::new("p")).map(drop)),
+        ("subjects", |s| s.subjects(batch()).next().expect("a first page").map(drop)),
+        ("subject_parameters", |s| s.subject_parameters(subject()).map(drop)),
+        ("create_private_token", |s| s.create_private_token("t", "2027-01-01T00:00:00Z").map(drop)),
+        ("private_tokens", |s| s.private_tokens().next().expect("a first page").map(drop)),
+        ("revoke_private_token", |s| s.revoke_private_token(7)),
+        ("create_dataset", |s| s.create_dataset("d").map(drop)),
+        ("datasets", |s| s.datasets().next().expect("a first page").map(drop)),
+        ("wait_for_results", |s| s.wait_for_results(batch()).map(drop)),
+        ("run_analysis", |s| s.run_analysis(&Images::new().front(vec![9u8; 100]), &AnalysisOptions::new()).map(drop)),
+    ];
+    let full = |s: &Session| s.run_full_analysis(&photo, &photo, &photo).map(drop);
+    let mut errors: Vec<(&str, Error)> =
+        calls.iter().map(|(name, call)| (*name, call(&session).unwrap_err())).collect();
+    errors.push(("run_full_analysis", full(&session).unwrap_err()));
+    for (name, err) in &errors {
+        assert!(matches!(err.kind(), ErrorKind::Api(api) if api.status == 401), "{name}: {err:?}");
+        assert_eq!(err.status(), Some(401), "{name}");
+        assert!(err.to_string().contains("the token is invalid or expired"), "{name}: {err}");
+    }
+    // Where it happened is asked, not matched: the pipeline names its step.
+    let step = |name: &str| errors.iter().find(|(n, _)| *n == name).map(|(_, e)| e.step()).unwrap();
+    assert_eq!(step("compute"), None);
+    assert_eq!(step("run_full_analysis"), Some(hautai::error::Step::Initiate));
+    assert_eq!(step("wait_for_results"), Some(hautai::error::Step::Results));
 }

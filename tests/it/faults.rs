@@ -9,8 +9,8 @@ use crate::common::files::photo;
 use crate::common::{emulator, fast, fast_session};
 use hautai::config::RetryPolicy;
 use hautai::emulator::{Emulator, Fault, Route};
-use hautai::error::Step;
-use hautai::{AnalysisOptions, Error, Images, Session, Side};
+use hautai::error::{ErrorKind, Step};
+use hautai::{AnalysisOptions, Images, Session, Side};
 
 fn analyse(session: &Session) -> hautai::Result<hautai::BatchResults> {
     session.run_analysis(&Images::new().front(photo(3, 40_000)).left(photo(4, 30_000)), &AnalysisOptions::new())
@@ -39,7 +39,7 @@ fn retry_after_beyond_the_cap_fails_with_the_wait_and_the_batch() {
     emulator.fail_next(Route::Results, 1, Fault::status(429).retry_after("3600"));
     let err = analyse(&fast_session(&emulator)).unwrap_err();
     assert_eq!((err.step(), err.batch_id()), (Some(Step::Results), Some(emulator.batch_ids()[0])));
-    let Error::RetryAfterTooLong { wait, .. } = err.innermost() else { panic!("{err:?}") };
+    let ErrorKind::RetryAfterTooLong { wait, .. } = err.kind() else { panic!("{err:?}") };
     assert_eq!(*wait, Duration::from_secs(3600));
 }
 
@@ -50,7 +50,7 @@ fn an_answer_over_the_read_limit_is_a_clean_error() {
     let session = fast(emulator.session_builder()).max_response_bytes(20_000).build().unwrap();
     let err = analyse(&session).unwrap_err();
     assert_eq!((err.step(), err.batch_id()), (Some(Step::Results), Some(emulator.batch_ids()[0])));
-    assert!(matches!(err.innermost(), Error::ResponseTooLarge { limit: 20_000, .. }), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::ResponseTooLarge { limit: 20_000, .. }), "{err:?}");
 }
 
 #[test]
@@ -60,7 +60,7 @@ fn storage_that_never_answers_times_out_with_the_step_and_batch() {
     let session = fast(emulator.session_builder()).io_timeout(Duration::from_millis(300)).retry(RetryPolicy::none());
     let err = analyse(&session.build().unwrap()).unwrap_err();
     assert_eq!((err.step(), err.batch_id()), (Some(Step::Upload), Some(emulator.batch_ids()[0])));
-    assert!(matches!(err.innermost(), Error::Timeout { after, .. } if *after == Duration::from_millis(300)), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::Timeout { after, .. } if *after == Duration::from_millis(300)), "{err:?}");
 }
 
 /// A fault scenario: how to arm it, the step it must be reported in.

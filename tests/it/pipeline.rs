@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use crate::common::files::{TempDir, photo};
 use crate::common::*;
-use hautai::error::Step;
+use hautai::error::{ErrorKind, Step};
 use hautai::model::ResultsQuery;
 use hautai::observe::{Control, Event};
-use hautai::{AnalysisOptions, Error, Images, Side};
+use hautai::{AnalysisOptions, Images, Side};
 use mockito::{Matcher, Mock, Server, ServerGuard};
 use serde_json::json;
 
@@ -264,14 +264,14 @@ fn bad_inputs_fail_before_any_request() {
     ];
     for (images, side, reason) in cases {
         let err = session.run_analysis(&images, &AnalysisOptions::new()).unwrap_err();
-        let Error::InvalidImage { side: got, reason: why, .. } = &err else { panic!("{err:?}") };
+        let ErrorKind::InvalidImage { side: got, reason: why, .. } = err.kind() else { panic!("{err:?}") };
         assert_eq!(*got, side, "{err}");
         assert!(why.contains(reason), "{err}");
         assert_eq!(err.step(), Some(Step::Validate));
         assert_eq!(err.batch_id(), None);
     }
     let err = session.run_analysis(&Images::new(), &AnalysisOptions::new()).unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::InvalidArgument(_)), "{err:?}");
     // The message names the side and the path.
     let err = session.run_full_analysis(&good, &missing, &good).unwrap_err().to_string();
     assert_eq!(err, format!("invalid left image {}: does not exist", missing.display()));
@@ -312,7 +312,7 @@ fn a_rejected_signature_is_final_and_compute_is_never_called() {
     compute.assert();
     assert!(clock.sleeps().is_empty(), "no retry storm");
     assert_eq!((err.step(), err.batch_id(), err.status()), (Some(Step::Upload), Some(batch()), Some(403)));
-    let Error::Storage(storage) = err.innermost() else { panic!("{err:?}") };
+    let ErrorKind::Storage(storage) = err.kind() else { panic!("{err:?}") };
     assert_eq!((storage.side, storage.code.as_deref()), (Some(Side::Left), Some("SignatureDoesNotMatch")));
     let text = err.to_string();
     assert!(text.contains("left image") && text.contains(BATCH) && text.contains("signed url was rejected"), "{text}");
@@ -334,7 +334,7 @@ fn a_redirected_put_is_an_error_not_a_success() {
     let compute = api.compute(204).expect(0).create();
     let (session, _) = session(&api.server.url());
     let err = session.run_analysis(&Images::new().front(&p.front), &AnalysisOptions::new()).unwrap_err();
-    assert!(matches!(err.innermost(), Error::Redirect { status: 302, .. }), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::Redirect { status: 302, .. }), "{err:?}");
     assert_eq!(err.request().map(|r| r.method), Some("PUT"));
     assert_eq!(err.batch_id(), Some(batch()));
     moved.assert();
@@ -380,7 +380,7 @@ fn a_detection_error_waits_while_results_change_then_keeps_the_fullest_results()
     for mock in [polls, detected, more, finished, fetch] {
         mock.assert();
     }
-    let Error::Detection(detection) = &err else { panic!("{err:?}") };
+    let ErrorKind::Detection(detection) = err.kind() else { panic!("{err:?}") };
     assert_eq!(detection.sides, vec![("left".to_owned(), "no face found".to_owned())]);
     assert!(detection.results.is_complete());
     assert_eq!(detection.results.parameter("pores").unwrap().score(), Some(70.0));
@@ -403,7 +403,7 @@ fn a_detection_error_that_never_completes_ends_after_the_grace_not_the_deadline(
     let session = builder(&api.server.url(), &clock).poll_schedule(schedule).build().unwrap();
     let options = AnalysisOptions::new().results(masks).deadline(Duration::from_secs(600));
     let err = session.wait_for_results_with(batch(), &options).unwrap_err();
-    let Error::Detection(detection) = &err else { panic!("{err:?}") };
+    let ErrorKind::Detection(detection) = err.kind() else { panic!("{err:?}") };
     assert_eq!(detection.sides, vec![("front".to_owned(), "no face found".to_owned())]);
     // Polls at 0, 2, 4 and, when the 5 s grace runs out, 5 s: then the final fetch.
     assert_eq!(clock.sleeps(), [0, 2000, 2000, 1000].map(Duration::from_millis));
@@ -420,7 +420,7 @@ fn the_deadline_caps_polling_with_a_last_check_at_the_deadline() {
     let (session, clock) = session(&api.server.url());
     let options = AnalysisOptions::new().deadline(Duration::from_secs(10));
     let err = session.run_analysis(&Images::new().front(&p.front), &options).unwrap_err();
-    let Error::Deadline { step, batch_id, polls: count, elapsed, deadline, compute_sent, .. } = err else {
+    let ErrorKind::Deadline { step, batch_id, polls: count, elapsed, deadline, compute_sent, .. } = *err.kind() else {
         panic!("{err:?}")
     };
     assert_eq!((step, batch_id, deadline), (Step::Results, Some(batch()), Duration::from_secs(10)));
@@ -458,7 +458,7 @@ fn the_deadline_is_a_hard_cap_during_upload() {
     let started = std::time::Instant::now();
     let err = session.run_analysis(&Images::new().front(photo(9, 1000)), &AnalysisOptions::new()).unwrap_err();
     let took = started.elapsed();
-    let Error::Deadline { step, batch_id, compute_sent, .. } = &err else { panic!("{err:?}") };
+    let ErrorKind::Deadline { step, batch_id, compute_sent, .. } = err.kind() else { panic!("{err:?}") };
     assert_eq!((*step, *batch_id, *compute_sent), (Step::Upload, Some(batch()), false));
     // Resuming a batch that was never computed would wait for nothing.
     assert!(
@@ -519,7 +519,7 @@ fn the_observer_can_cancel_and_the_error_names_the_batch() {
     let (session, _) = session(&api.server.url());
     let options = AnalysisOptions::new().observer(&stop_when_created);
     let err = session.run_analysis(&Images::new().front(&p.front), &options).unwrap_err();
-    assert!(matches!(err, Error::Cancelled { step: Step::Initiate, batch_id: Some(_) }), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::Cancelled { step: Step::Initiate, batch_id: Some(_) }), "{err:?}");
     put.assert();
 }
 
@@ -543,7 +543,7 @@ fn should_stop_cancels_a_wait_promptly() {
     let session = builder(&api.server.url(), &clock).build().unwrap();
     let observer = StopAfterPolls(Default::default());
     let err = session.wait_for_results_with(batch(), &AnalysisOptions::new().observer(&observer)).unwrap_err();
-    assert!(matches!(err, Error::Cancelled { step: Step::Results, batch_id: Some(_) }), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::Cancelled { step: Step::Results, batch_id: Some(_) }), "{err:?}");
     polls.assert();
     // Stopped before the wait that follows the second poll.
     assert_eq!(clock.elapsed(), Duration::from_millis(1000));
@@ -653,7 +653,7 @@ fn the_size_range_of_a_target_is_honoured_before_uploading() {
     let (session, _) = session(&api.server.url());
     let err = session.run_analysis(&Images::new().front(photo(1, 5000)), &AnalysisOptions::new()).unwrap_err();
     assert_eq!((err.step(), err.batch_id()), (Some(Step::Upload), Some(batch())));
-    let Error::InvalidImage { side, reason, .. } = err.innermost() else { panic!("{err:?}") };
+    let ErrorKind::InvalidImage { side, reason, .. } = err.kind() else { panic!("{err:?}") };
     assert_eq!(*side, Side::Front);
     assert!(reason.contains("accepts 1 to 1000"), "{reason}");
     put.assert();
@@ -756,7 +756,7 @@ fn a_poll_that_lands_exactly_on_the_last_check_is_the_last() {
     // check, and no other comes after it.
     let options = AnalysisOptions::new().deadline(Duration::from_millis(2050));
     let err = session.wait_for_results_with(batch(), &options).unwrap_err();
-    assert!(matches!(err, Error::Deadline { polls: 3, .. }), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::Deadline { polls: 3, .. }), "{err:?}");
     assert_eq!(clock.sleeps(), [0, 1, 1].map(Duration::from_secs));
     polls.expect(3).assert();
 }
@@ -782,7 +782,7 @@ fn a_detection_error_still_settling_at_the_deadline_is_reported_as_such() {
     let (session, _) = session_polling(&api, 1, 60);
     let options = AnalysisOptions::new().deadline(Duration::from_secs(5));
     let err = session.wait_for_results_with(batch(), &options).unwrap_err();
-    let Error::Detection(detection) = &err else { panic!("{err:?}") };
+    let ErrorKind::Detection(detection) = err.kind() else { panic!("{err:?}") };
     assert_eq!(detection.sides, [("left".to_owned(), "no face found".to_owned())]);
 }
 
@@ -797,7 +797,7 @@ fn the_detection_grace_counts_from_the_last_change() {
     api.logged("GET", &results, "fetch", 200, with_detection_error(fuller).to_string()).match_query("").create();
     let (session, clock) = session_polling(&api, 2, 5);
     let err = session.wait_for_results(batch()).unwrap_err();
-    assert!(matches!(err, Error::Detection(_)), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::Detection(_)), "{err:?}");
     // Polls at 0 and 2 s (unchanged), 4 s (changed), 6 and 8 s, and 9 s when 5 s passed
     // without a change.
     assert_eq!(clock.sleeps(), [0, 2, 2, 2, 2, 1].map(Duration::from_secs));
@@ -812,7 +812,7 @@ fn a_final_fetch_without_the_detection_error_keeps_the_polled_one() {
     api.final_fetch().create();
     let (session, _) = session(&api.server.url());
     let err = session.wait_for_results(batch()).unwrap_err();
-    let Error::Detection(detection) = &err else { panic!("{err:?}") };
+    let ErrorKind::Detection(detection) = err.kind() else { panic!("{err:?}") };
     assert_eq!(detection.sides, [("left".to_owned(), "no face found".to_owned())]);
 }
 

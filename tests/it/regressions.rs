@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 use hautai::config::{PollSchedule, RetryPolicy};
-use hautai::error::Step;
+use hautai::error::{ErrorKind, Step};
 use hautai::model::{ResultsQuery, UploadTarget};
 use hautai::observe::{Control, Event};
 use hautai::{AnalysisOptions, Error, Images, Session, Side};
@@ -76,7 +76,7 @@ fn a_login_answer_that_does_not_decode_never_shows_its_tokens() {
     let answer = r#"{"id": 1, "company_id": null, "token_access": "ACCESS-1a2b3c", "access_token": "ACCESS-1a2b3c", "refresh_token": "REFRESH-9z8y7x"}"#;
     server.mock("POST", "/api/v1/auth/login/").with_body(answer).create();
     let err = hautai::SessionBuilder::default().base_url(server.url()).login("me@clinic.example", "pw").unwrap_err();
-    let Error::Decode { endpoint, excerpt, .. } = &err else { panic!("{err:?}") };
+    let ErrorKind::Decode { endpoint, excerpt, .. } = err.kind() else { panic!("{err:?}") };
     assert_eq!((*endpoint, excerpt.as_str()), ("POST login", ""));
     assert!(err.to_string().contains("line 1 column"), "{err}");
     assert_hidden(&err, &["ACCESS-1a2b3c", "REFRESH-9z8y7x"]);
@@ -88,7 +88,7 @@ fn a_private_token_answer_that_does_not_decode_never_shows_the_new_token() {
     for answer in [r#"{"id": "seven", "data": "pt_live_NEWSECRET"}"#, r#"{"id": 7, "data": ["pt_live_NEWSECRET"]}"#] {
         let mock = server.mock("POST", "/api/v1/auth/private_tokens/").with_status(201).with_body(answer).create();
         let err = session(&server.url()).0.create_private_token("n", "2027-01-01T00:00:00Z").unwrap_err();
-        assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+        assert!(matches!(err.kind(), ErrorKind::Decode { .. }), "{err:?}");
         assert_hidden(&err, &["pt_live_NEWSECRET", "NEWSECRET"]);
         mock.remove();
     }
@@ -105,7 +105,7 @@ fn serdes_explanation_is_scrubbed_like_the_excerpt() {
     let body = json!({"face_skin_metrics_3": {"predicted_images": {"front": url}}}).to_string();
     server.mock("GET", results_path().as_str()).with_body(body).create();
     let err = session(&server.url()).0.results(batch(), &ResultsQuery::new()).unwrap_err();
-    let Error::Decode { reason, .. } = &err else { panic!("{err:?}") };
+    let ErrorKind::Decode { reason, .. } = err.kind() else { panic!("{err:?}") };
     assert!(reason.contains("X-Goog-Signature=<redacted>"), "{reason}");
     assert_hidden(&err, &[SIGNATURE, CREDENTIAL]);
 }
@@ -128,7 +128,7 @@ fn a_detection_errors_explanation_is_scrubbed() {
     let body = json!({"face_skin_metrics_3": {"all_algorithms_calculated": true, "detection_errors": {"left": why}}});
     server.mock("GET", results_path().as_str()).match_query(Matcher::Any).with_body(body.to_string()).create();
     let err = session(&server.url()).0.wait_for_results(batch()).unwrap_err();
-    assert!(matches!(err, Error::Detection(_)), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::Detection(_)), "{err:?}");
     assert_hidden(&err, &[SIGNATURE, CREDENTIAL]);
 }
 
@@ -215,7 +215,7 @@ fn maximal_backoffs_stay_within_the_policy_and_huge_retry_afters_fail_at_once() 
     let policy = RetryPolicy::default().max_retry_after(Duration::MAX);
     let session = builder(&server.url(), &clock).retry(policy).build().unwrap();
     let err = session.batch(batch()).unwrap_err();
-    let Error::RetryAfterTooLong { wait, limit, .. } = err else { panic!("{err:?}") };
+    let ErrorKind::RetryAfterTooLong { wait, limit, .. } = *err.kind() else { panic!("{err:?}") };
     assert_eq!((wait, limit), (Duration::from_secs(u64::MAX), hautai::config::MAX_DURATION));
     assert!(clock.sleeps().is_empty());
 }
@@ -333,7 +333,7 @@ fn a_signed_content_length_is_sent_once_when_it_matches_and_refused_when_not() {
 
     let wrong = target(url, "PUT", json!({"content-length": "6"}));
     let err = session.upload_image(Side::Left, &wrong, b"12345".as_slice()).unwrap_err();
-    let Error::InvalidImage { side, reason, .. } = &err else { panic!("{err:?}") };
+    let ErrorKind::InvalidImage { side, reason, .. } = err.kind() else { panic!("{err:?}") };
     assert_eq!(*side, Side::Left);
     assert!(reason.contains("signed for Content-Length \"6\""), "{reason}");
     put.assert(); // Still one: nothing was sent.
@@ -375,7 +375,7 @@ fn a_side_failing_for_good_wakes_a_sibling_sleeping_in_a_retry_backoff() {
     let images = Images::new().front(vec![1u8; 100]).left(vec![2u8; 100]);
     let err = session.run_analysis(&images, &AnalysisOptions::new()).unwrap_err();
     let took = started.elapsed();
-    let Error::Storage(storage) = err.innermost() else { panic!("{err:?}") };
+    let ErrorKind::Storage(storage) = err.kind() else { panic!("{err:?}") };
     assert_eq!(storage.code.as_deref(), Some("SignatureDoesNotMatch"));
     // Far below the 50 s backoff, with room for a machine loaded by the rest of the suite.
     assert!(took < Duration::from_secs(25), "the sibling slept out its 50 s backoff: {took:?}");
@@ -394,7 +394,7 @@ fn a_zero_poll_interval_is_raised_to_the_floor() {
     let session = builder(&server.url(), &clock).poll_schedule(PollSchedule::fixed(Duration::ZERO)).build().unwrap();
     let options = AnalysisOptions::new().deadline(Duration::from_secs(1));
     let err = session.wait_for_results_with(batch(), &options).unwrap_err();
-    assert!(matches!(err, Error::Deadline { .. }), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::Deadline { .. }), "{err:?}");
     // Polls at once, then every 100 ms, and a last check 50 ms before the deadline.
     let sleeps = clock.sleeps();
     assert!(sleeps[1..sleeps.len() - 1].iter().all(|w| *w == hautai::config::MIN_POLL_INTERVAL), "{sleeps:?}");
@@ -411,9 +411,9 @@ fn a_step_error_exposes_its_cause_as_source() {
     let err = err.unwrap_err();
     // What a reporter such as anyhow's `{:#}` walks: the cause's message comes next.
     let source = std::error::Error::source(&err).expect("a source");
-    assert_eq!(source.to_string(), err.innermost().to_string());
+    assert_eq!(source.to_string(), err.kind().to_string());
     assert!(source.to_string().ends_with("answered 400: bad"), "{source}");
-    assert!(matches!(err.innermost(), Error::Api(_)));
+    assert!(matches!(err.kind(), ErrorKind::Api(_)));
 }
 
 // 12. Loose types decode.
@@ -459,7 +459,7 @@ fn an_initiate_answer_that_does_not_decode_still_names_its_batch() {
     let err = session(&server.url()).0.run_analysis(&Images::new().front(vec![1u8]), &AnalysisOptions::new());
     let err = err.unwrap_err();
     assert_eq!((err.step(), err.batch_id()), (Some(Step::Initiate), Some(batch())));
-    assert!(matches!(err.innermost(), Error::Decode { .. }), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::Decode { .. }), "{err:?}");
 }
 
 // 14. Messages say what happened and what to do.
@@ -474,7 +474,7 @@ fn a_503_that_outlasts_the_retries_says_how_often_and_to_try_later() {
             .ends_with(": Busy; still failing after 4 tries: the service is busy or unavailable, try again later"),
         "{err}"
     );
-    let Error::Api(api) = &err else { panic!("{err:?}") };
+    let ErrorKind::Api(api) = err.kind() else { panic!("{err:?}") };
     assert_eq!(api.attempts, 4);
 }
 
@@ -507,7 +507,7 @@ fn an_untrusted_certificate_is_final_and_says_what_to_do() {
     let clock = crate::common::clock();
     let session = builder(&server.url(), &clock).build().unwrap();
     let err = session.batch(batch()).unwrap_err();
-    let Error::Transport { kind, .. } = &err else { panic!("{err:?}") };
+    let ErrorKind::Transport { kind, .. } = err.kind() else { panic!("{err:?}") };
     assert_eq!(*kind, hautai::error::TransportKind::Certificate);
     assert!(!err.is_retryable());
     assert!(clock.sleeps().is_empty(), "retried: {:?}", clock.sleeps());

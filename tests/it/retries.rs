@@ -4,10 +4,11 @@
 use std::time::Duration;
 
 use crate::common::*;
+use hautai::Side;
 use hautai::clock::Clock;
 use hautai::config::RetryPolicy;
+use hautai::error::ErrorKind;
 use hautai::model::InitiateUpload;
-use hautai::{Error, Side};
 use mockito::Matcher;
 
 fn info_path() -> String {
@@ -66,7 +67,7 @@ fn retry_after_beyond_the_cap_fails_with_the_requested_wait() {
         server.mock("GET", info_path().as_str()).with_status(429).with_header("retry-after", "600").expect(1).create();
     let (session, clock) = session(&server.url());
     let err = session.batch(batch()).unwrap_err();
-    let Error::RetryAfterTooLong { wait, limit, status, .. } = &err else { panic!("{err:?}") };
+    let ErrorKind::RetryAfterTooLong { wait, limit, status, .. } = err.kind() else { panic!("{err:?}") };
     assert_eq!((*wait, *limit, *status), (Duration::from_secs(600), Duration::from_secs(60), 429));
     assert!(err.to_string().contains("asked to retry after 600.0s"), "{err}");
     assert!(clock.sleeps().is_empty());
@@ -108,7 +109,10 @@ fn a_post_whose_connection_is_refused_is_retried() {
     };
     let (session, clock) = session(&format!("http://127.0.0.1:{port}"));
     let err = session.compute(batch(), None).unwrap_err();
-    assert!(matches!(err, Error::Transport { kind: hautai::error::TransportKind::ConnectionRefused, .. }), "{err:?}");
+    assert!(
+        matches!(err.kind(), ErrorKind::Transport { kind: hautai::error::TransportKind::ConnectionRefused, .. }),
+        "{err:?}"
+    );
     assert_eq!(clock.sleeps().len(), 3, "refused means not sent: safe to retry a post");
 }
 
