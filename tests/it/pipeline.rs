@@ -691,9 +691,10 @@ fn a_refused_compute_suggests_another_try_only_when_the_server_did_not_take_it()
         let text = err.to_string();
         assert_eq!(err.step(), Some(Step::Compute));
         match hint {
-            Some(hint) => assert!(text.contains(hint), "{text}"),
+            Some(hint) => assert!(text.contains(hint) && err.hint().is_some_and(|h| h.contains(hint)), "{text}"),
             None => assert!(!text.contains("compute for this batch again") && !text.contains(';'), "{text}"),
         }
+        assert_eq!(err.hint().is_some(), hint.is_some(), "{err:?}");
     }
 }
 
