@@ -192,4 +192,33 @@ mod tests {
         let wrapped = timeout(false).in_step(Step::Compute, None, None);
         assert!(in_doubt(&wrapped));
     }
+
+    #[test]
+    fn a_compute_is_untaken_only_when_refused_or_never_sent() {
+        let deadline = |compute_sent| {
+            Error::from(ErrorKind::Deadline {
+                step: Step::Compute,
+                batch_id: None,
+                deadline: Duration::from_secs(1),
+                elapsed: Duration::from_secs(1),
+                polls: 0,
+                compute_sent,
+            })
+        };
+        assert!(compute_not_taken(&deadline(false)));
+        assert!(!compute_not_taken(&deadline(true)));
+        assert!(compute_not_taken(&status(429).in_step(Step::Compute, None, None)));
+        assert!(!compute_not_taken(&status(500).in_step(Step::Compute, None, None)), "in doubt");
+        assert!(!compute_not_taken(&status(429).in_step(Step::Upload, None, None)), "another step");
+        assert!(!compute_not_taken(&status(429)), "not from the pipeline");
+    }
+
+    #[test]
+    fn advice_follows_the_step_and_whether_the_server_may_have_acted() {
+        let initiate = hint(Step::Initiate, &transport(TransportKind::Broken)).unwrap_or_default();
+        assert!(initiate.contains("batch may have been created"), "{initiate}");
+        assert_eq!(hint(Step::Initiate, &status(400)), None);
+        let compute = hint(Step::Compute, &timeout(false)).unwrap_or_default();
+        assert!(compute.contains("check with wait_for_results"), "{compute}");
+    }
 }
