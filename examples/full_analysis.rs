@@ -147,15 +147,16 @@ fn main() -> ExitCode {
     let images = Images::new().front(&photos[0]).left(&photos[1]).right(&photos[2]);
     let outcome = target.session.run_analysis(&images, &options);
     if let (Ok(results), Some(dir)) = (&outcome, &args.save) {
-        // Masks as SVG over the photos: the results of the final fetch carry them.
-        let sides: Vec<(Side, PathBuf)> = Side::ALL.into_iter().zip(photos.iter().cloned()).collect();
-        match support::report::save(&target.session, results, &sides, dir, hautai::save::Limits::default()) {
+        // Masks as SVG over the service's pictures: the results of the final fetch carry them.
+        let name = dir.file_name().map_or("analysis".into(), |n| n.to_string_lossy().into_owned());
+        let visit = hautai::folder::Visit::new(name, Side::ALL.into_iter().zip(photos.iter().cloned()));
+        match hautai::folder::save_visit(&target.session, &visit, results, dir, &Default::default()) {
             Ok(saved) if saved.left_out.is_empty() => {
-                eprintln!("saved the results, every asset and {}", saved.report.display())
+                eprintln!("saved the results, every asset and the report in {}", dir.display())
             }
             Ok(saved) => eprintln!(
-                "saved the results and {}; {} assets were left out over the save's limits, the first: {}",
-                saved.report.display(),
+                "saved the results and the report in {}; {} assets were left out over the save's limits, the first: {}",
+                dir.display(),
                 saved.left_out.len(),
                 saved.left_out[0]
             ),
@@ -247,82 +248,5 @@ mod tests {
         assert!(parse("a b c --json").unwrap().json);
         assert!(parse("a b").is_err());
         assert!(parse("--colour").is_err());
-    }
-
-    /// An analysis of the front and left sample photos by a fresh emulator (`hostile`:
-    /// answering with hostile names), saved with `limits` into `<tmp>/hautai-save-<name>-<pid>/out`.
-    /// Returns the folder, the results and the save.
-    fn saved(
-        name: &str,
-        hostile: bool,
-        limits: hautai::save::Limits,
-    ) -> (PathBuf, hautai::BatchResults, support::report::Saved) {
-        let emulator = hautai::emulator::Emulator::start(
-            hautai::emulator::EmulatorConfig::new().maturity(hautai::emulator::Maturity::Polls(1)),
-        )
-        .unwrap();
-        emulator.hostile_names(hostile);
-        let dir = std::env::temp_dir().join(format!("hautai-save-{name}-{}", std::process::id()));
-        let photos = support::sample_photos(&dir.join("photos")).unwrap();
-        let session = emulator.session();
-        let images = Images::new().front(&photos[0]).left(&photos[1]);
-        let results = session.run_analysis(&images, &AnalysisOptions::new()).unwrap();
-        let sides = vec![(Side::Front, photos[0].clone()), (Side::Left, photos[1].clone())];
-        let saved = support::report::save(&session, &results, &sides, &dir.join("out"), limits).unwrap();
-        (dir, results, saved)
-    }
-
-    #[test]
-    fn save_writes_the_results_every_asset_and_a_self_contained_report() {
-        let (dir, results, saved) = saved("all", false, Default::default());
-        let report = saved.report;
-
-        let html = std::fs::read_to_string(&report).unwrap();
-        let parameters = results.parameters().unwrap().len();
-        assert_eq!(html.matches("<tr><td>").count(), parameters, "a row per parameter");
-        assert_eq!(html.matches("<section class=\"side\">").count(), 2, "a section per side");
-        assert_eq!(html.matches("<img class=\"mask\"").count(), 2 * parameters, "a mask per parameter and side");
-        assert_eq!(html.matches("<input type=\"checkbox\"").count(), parameters, "a switch per parameter");
-        assert_eq!(html.matches("data:image/png;base64,").count(), 2 + 2 * 3, "photos and predicted images embedded");
-        // Self-contained: nothing fetched from anywhere.
-        assert!(!html.contains("http://") && !html.contains("https://") && !html.contains(" src=\"/"), "network");
-        assert!(html.contains("<script>") && !html.contains("<script src"));
-        let saved: Vec<String> = std::fs::read_dir(dir.join("out"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        let mut saved = saved;
-        saved.sort();
-        assert_eq!(saved, ["assets", "report.html", "results.json"], "no temporary file left");
-        assert_eq!(std::fs::read_dir(dir.join("out/assets")).unwrap().count(), results.assets().len(), "every asset");
-        let json: hautai::BatchResults =
-            serde_json::from_slice(&std::fs::read(dir.join("out/results.json")).unwrap()).unwrap();
-        assert_eq!(json.batch_id(), results.batch_id());
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn save_writes_every_asset_of_a_hostile_answer_in_a_file_of_its_own() {
-        let (dir, results, saved) = saved("hostile", true, Default::default());
-        let report = saved.report;
-        let assets = results.assets();
-        assert!(assets.iter().any(|a| a.parameter.as_deref() == Some("../../outside")));
-        assert_eq!(std::fs::read_dir(dir.join("out/assets")).unwrap().count(), assets.len(), "every asset");
-        assert!(!dir.join("outside").exists() && !dir.join("out/outside").exists(), "nothing outside the folder");
-        let html = std::fs::read_to_string(report).unwrap();
-        assert!(!html.contains("<script>document.title") && !html.contains("<img src=x"), "no markup from the answer");
-        assert!(html.contains("&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;"), "shown as text");
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn a_save_over_its_limits_still_writes_the_report_with_what_fits_and_says_what_it_left_out() {
-        let (dir, results, saved) = saved("limits", false, hautai::save::Limits::default().max_assets(5));
-        assert_eq!(saved.left_out.len(), results.assets().len() - 5);
-        let html = std::fs::read_to_string(&saved.report).unwrap();
-        assert!(html.contains("<table>") && html.contains("the front photo"), "the report is written");
-        assert!(dir.join("out/results.json").is_file());
-        assert_eq!(std::fs::read_dir(dir.join("out/assets")).unwrap().count(), 5);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

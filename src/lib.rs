@@ -100,6 +100,8 @@ mod destination;
 pub mod emulator;
 pub mod error;
 mod fnv;
+#[cfg(feature = "folder")]
+pub mod folder;
 mod image;
 mod learned;
 mod limits;

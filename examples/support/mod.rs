@@ -1,10 +1,6 @@
-//! What the examples share: where the session comes from, sample photos, the report.
+//! What the examples share: where the session comes from, sample photos.
 #![allow(dead_code)] // Each example uses a different part.
 
-pub mod csv;
-pub mod report;
-
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -115,44 +111,6 @@ pub fn sample_visits(dir: &Path, count: usize) -> std::io::Result<()> {
 /// A directory for sample photos, unique to this process.
 pub fn scratch_dir() -> PathBuf {
     std::env::temp_dir().join(format!("hautai-samples-{}", std::process::id()))
-}
-
-/// Writes `bytes` to `path` atomically (see [`write_atomically_with`]).
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_atomically_with(path, |file| file.write_all(bytes))
-}
-
-/// Writes `path` atomically with `write`, streaming: a temporary file of this writer's own
-/// beside it (process and a counter in its name), then a rename. The temporary file is
-/// removed if anything fails.
-pub fn write_atomically_with(
-    path: &Path,
-    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    // A name no other writer uses (one a killed run left is passed over).
-    let (temporary, file) = loop {
-        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let temporary = path.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()));
-        match std::fs::File::create_new(&temporary) {
-            Ok(file) => break (temporary, file),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        }
-    };
-    let written = Ok(file)
-        .and_then(|file| {
-            let mut file = std::io::BufWriter::new(file);
-            write(&mut file)?;
-            // On the disk before the rename: a power cut leaves the old file or the new, whole.
-            file.into_inner().map_err(std::io::IntoInnerError::into_error)?.sync_all()
-        })
-        .and_then(|()| std::fs::rename(&temporary, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    written
 }
 
 /// Bytes as KiB or MiB.

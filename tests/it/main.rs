@@ -20,5 +20,6 @@ mod models;
 mod pagination;
 mod pipeline;
 mod regressions;
+mod reports;
 mod retries;
 mod saved_results;

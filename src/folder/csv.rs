@@ -1,10 +1,10 @@
-//! CSV cells that a spreadsheet shows as text, never runs.
+//! CSV cells that a spreadsheet shows as text, never runs (OWASP's advice against CSV injection).
 
 /// One CSV cell. A number stays a number. Anything else that a spreadsheet would run as a
 /// formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading
 /// `'`, as OWASP recommends against CSV injection; every text cell is quoted, with its
 /// quotes doubled.
-pub fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     if text.is_empty() || text.parse::<f64>().is_ok_and(f64::is_finite) {
         return text.to_owned();
     }
@@ -16,7 +16,7 @@ pub fn cell(text: &str) -> String {
 /// that a spreadsheet could read as a number or a date (one that starts with a digit:
 /// `0042`, `1e3`, `2024-01-05`, `1-2`) gets a leading `'` too, so that visits `0042` and
 /// `042`, or `1-2` and `2-1` in another locale, never show as one value.
-pub fn text(text: &str) -> String {
+pub(crate) fn text(text: &str) -> String {
     if text.starts_with(|c: char| c.is_ascii_digit()) || text.parse::<f64>().is_ok() {
         return format!("\"'{}\"", text.replace('"', "\"\""));
     }
@@ -24,7 +24,7 @@ pub fn text(text: &str) -> String {
 }
 
 /// One CSV line of `cells` (already made with [`cell`]), ended by a newline.
-pub fn line(cells: &[String]) -> String {
+pub(crate) fn line(cells: &[String]) -> String {
     let mut line = cells.join(",");
     line.push('\n');
     line

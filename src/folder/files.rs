@@ -1,0 +1,74 @@
+//! Files written whole or not at all, and the checks a run makes before it pays for anything.
+
+use std::io::{self, BufWriter, Write as _};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Writes `bytes` to `path` atomically (see [`write_atomically_with`]).
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomically_with(path, |file| file.write_all(bytes))
+}
+
+/// Writes `path` atomically with `write`, streaming: a temporary file of this writer's own
+/// beside it (process and a counter in its name), then a rename. The temporary file is
+/// removed if anything fails, so a reader sees the old file or the new one, whole.
+pub(crate) fn write_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<std::fs::File>) -> io::Result<()>,
+) -> io::Result<()> {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    // A name no other writer uses (one a killed run left is passed over).
+    let (temporary, file) = loop {
+        let n = WRITES.fetch_add(1, Ordering::Relaxed);
+        let temporary = path.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()));
+        match std::fs::File::create_new(&temporary) {
+            Ok(file) => break (temporary, file),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    };
+    let written = Ok(file)
+        .and_then(|file| {
+            let mut file = BufWriter::new(file);
+            write(&mut file)?;
+            // On the disk before the rename: a power cut leaves the old file or the new, whole.
+            file.into_inner().map_err(io::IntoInnerError::into_error)?.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&temporary, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
+/// Creates `dir` if needed and checks that a file can be written there (a probe of this
+/// process's own: shards check one folder at once).
+pub(crate) fn writable(dir: &Path) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let probe = dir.join(format!(".write-check-{}", std::process::id()));
+    std::fs::write(&probe, b"")?;
+    std::fs::remove_file(probe)
+}
+
+/// Removes what an earlier save left in a visit's folder: `results.json` first (so the
+/// folder never says it holds results while they change), then the report, every asset
+/// and any temporary file, so that no picture of another batch (another patient's, after
+/// a retry) stays beside new results.
+pub(crate) fn clear_visit(dir: &Path) -> io::Result<()> {
+    let gone = |result: io::Result<()>| match result {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    };
+    gone(std::fs::remove_file(dir.join("results.json")))?;
+    gone(std::fs::remove_file(dir.join("report.html")))?;
+    gone(std::fs::remove_dir_all(dir.join("assets")))?;
+    // Temporary files a killed save left (a report half written, an asset half downloaded).
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && (name.ends_with(".tmp") || name.ends_with(".partial")) {
+            gone(std::fs::remove_file(entry.path()))?;
+        }
+    }
+    Ok(())
+}

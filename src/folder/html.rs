@@ -1,0 +1,88 @@
+//! What the report and the index share: one escaping rule, relative links that stay
+//! links, the style, and short reasons.
+
+/// The one escaping rule for page text and attribute values (attributes are always
+/// double-quoted): `&`, `<`, `>`, `"` and `'` become entities.
+pub(crate) fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+/// A relative link from a path: each segment percent-encoded (all but RFC 3986's
+/// unreserved characters), so no name can become a scheme, a query or a fragment.
+pub(crate) fn href(path: &str) -> String {
+    const SEGMENT: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    path.split('/')
+        .map(|segment| percent_encoding::utf8_percent_encode(segment, SEGMENT).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The head of a page titled `title` (escaped here).
+pub(crate) fn head(title: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{}</title><style>{STYLE}</style></head><body><main>",
+        escape(title)
+    )
+}
+
+/// The banner every page of invented values shows where a person reads first.
+pub(crate) const INVENTED: &str = "<p class=\"invented\">Values invented by the offline emulator: not an \
+                                   analysis of these photos, not a person&#39;s results.</p>";
+
+/// A reason cut to its first clause and at most `chars` characters, for a table cell
+/// (the whole reason goes in a tooltip and the summary).
+pub(crate) fn short(reason: &str, chars: usize) -> String {
+    let first = reason.split("; ").next().unwrap_or_default();
+    match first.char_indices().nth(chars) {
+        Some((end, _)) => format!("{}…", &first[..end]),
+        None => first.to_owned(),
+    }
+}
+
+/// A parameter's name as people read it: `nasolabial_wrinkles` → `nasolabial wrinkles`.
+pub(crate) fn label(name: &str) -> String {
+    name.replace('_', " ")
+}
+
+const STYLE: &str = "\
+body{margin:0;font:15px/1.45 system-ui,sans-serif;color:#222;background:#f6f7f9}\
+main{max-width:1100px;margin:0 auto;padding:16px}h1{margin:0 0 4px;overflow-wrap:anywhere}\
+.meta{color:#556;margin:0 0 16px}.meta b{color:#222}\
+.invented{background:#fff4d6;border:1px solid #e9c46a;padding:8px 12px;border-radius:6px;font-weight:600}\
+.scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;background:#fff}\
+th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e3e5ea;overflow-wrap:anywhere;vertical-align:top}\
+td.num{text-align:right;white-space:nowrap}td.failed{color:#a11}td.note{color:#667}\
+.bar{display:inline-block;vertical-align:middle;width:90px;height:8px;background:#e3e5ea;border-radius:4px;overflow:hidden;margin-right:8px}\
+.bar span{display:block;height:100%;background:#3b82f6}\
+.legend{background:#fff;border:1px solid #e3e5ea;border-radius:8px;padding:8px 14px;margin:12px 0 20px}\
+.legend dt{font-weight:600}.legend dd{margin:0 0 6px}\
+.switches{display:flex;flex-wrap:wrap;gap:6px 14px;margin:8px 0 16px}.switches label{overflow-wrap:anywhere;min-width:0}\
+.side{background:#fff;padding:12px;margin:0 0 16px;border-radius:8px}.side h3{margin:0 0 8px;text-transform:capitalize}\
+.pictures{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}figure{margin:0}\
+figure.main{flex:1 1 260px;max-width:420px}.stack{position:relative}.stack img{display:block;width:100%}\
+.stack img.mask{position:absolute;inset:0;height:100%;display:none}.stack img.mask.on{display:block}\
+.predicted{display:flex;flex-wrap:wrap;gap:8px;flex:1 1 200px}.predicted figure{width:120px}\
+.predicted img{width:100%;display:block;border:1px solid #e3e5ea}figcaption{font-size:13px;color:#667}";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_become_plain_text_and_relative_links() {
+        assert_eq!(escape("<a href='x'>\"&\""), "&lt;a href=&#39;x&#39;&gt;&quot;&amp;&quot;");
+        assert_eq!(href("visits/javascript:alert(1)/report.html"), "visits/javascript%3Aalert%281%29/report.html");
+        assert_eq!(href("visits/a#b?c d/report.html"), "visits/a%23b%3Fc%20d/report.html");
+        assert_eq!(href("visits/Zoë/report.html"), "visits/Zo%C3%AB/report.html");
+    }
+
+    #[test]
+    fn reasons_are_cut_to_their_first_clause() {
+        assert_eq!(short("the photos changed; run it again", 80), "the photos changed");
+        assert_eq!(short("ééééé", 3), "ééé…");
+        assert_eq!(short("abc", 3), "abc");
+    }
+}

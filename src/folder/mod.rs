@@ -1,0 +1,187 @@
+//! A folder of visits, analysed: what the `hautai folder` command does, for your own
+//! programs (feature `folder`).
+//!
+//! The input folder holds one folder per visit; in each, the image files whose names start
+//! with `front`, `left` or `right` (any case, any extension) are that visit's photos. The
+//! output folder gets:
+//!
+//! ```text
+//! OUT/visits/<visit>/results.json   the results, written last: present means saved whole
+//! OUT/visits/<visit>/report.html    the visit for a clinician (see below)
+//! OUT/visits/<visit>/assets/        masks and the service's pictures, stored once
+//! OUT/summary.csv                   a row per visit: status, sides, ages in years, grades, scores
+//! OUT/index.html                    a row per visit: status, sides, age, chosen grades, a link
+//! OUT/.hautai/                      the journal: what was sent, so a rerun never pays twice
+//! ```
+//!
+//! Rerun the same run after a crash, a `kill -9` or Ctrl-C: finished visits are skipped,
+//! visits whose compute the service took (or may have) are waited for, never computed
+//! again, and the rest start over. A second run on a folder in use is refused; shards of
+//! one layout run side by side ([`FolderRun::shard`]).
+//!
+//! A report shows the visit's name, the date its results were saved and the sides
+//! analysed, a legend that says what each number means (as far as the API documentation
+//! defines it: it does not say whether a higher score is better), grades and 0–100
+//! scores, ages in years, categories (skin type and tone) as text without a score, and
+//! each side's picture with its masks. It links the pictures in `assets/` (a report
+//! weighs a few kilobytes); [`SaveOptions::assets`]`(false)` saves no pictures and
+//! [`SaveOptions::report`]`(false)` no report. Results invented by the emulator say so
+//! on every page and in the summary.
+//!
+//! ```no_run
+//! let session = hautai::Session::from_env()?;
+//! let summary = hautai::folder::FolderRun::new(&session, "visits", "results").run(|_| {})?;
+//! assert!(summary.all_done(), "{:?}", summary.failed);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod csv;
+mod files;
+mod html;
+mod report;
+mod run;
+mod save;
+mod summary;
+mod visits;
+
+use std::path::{Path, PathBuf};
+
+pub use run::FolderRun;
+pub use save::{SaveOptions, SavedVisit, save_visit};
+pub use visits::{Found, Visit, find_visits};
+
+use crate::{BatchResults, Uuid};
+
+/// What a [`FolderRun`] tells as it goes, from several threads.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum FolderEvent<'a> {
+    /// An entry of the input that is not a visit or not a photo, and why.
+    NotAVisit {
+        /// `notes.txt (not a visit folder)`, say.
+        entry: &'a str,
+    },
+    /// The visits were found and the journal read: how many will be analysed now.
+    Planned {
+        /// Visits in the input.
+        visits: usize,
+        /// Of those, visits of this run's shard.
+        in_shard: usize,
+        /// Of those, visits to analyse (or resume) now.
+        to_analyse: usize,
+        /// Of those, visits done in an earlier run.
+        done_earlier: usize,
+    },
+    /// A visit's results are saved.
+    Done {
+        /// The visit.
+        visit: &'a str,
+        /// Its batch.
+        batch_id: Uuid,
+        /// Whether an earlier run had started the batch (resumed, not computed again).
+        resumed: bool,
+        /// What was saved.
+        saved: &'a SavedVisit,
+    },
+    /// A visit failed: it cannot be analysed, the analysis failed, or its save did.
+    Failed {
+        /// The visit.
+        visit: &'a str,
+        /// Why, in full.
+        reason: &'a str,
+    },
+    /// Done in an earlier run: nothing sent.
+    DoneEarlier {
+        /// The visit.
+        visit: &'a str,
+    },
+    /// Done earlier, but its `results.json` is gone: fetched again (not computed again).
+    Refetching {
+        /// The visit.
+        visit: &'a str,
+    },
+    /// The service does not know the batch an earlier run left: the visit starts over, once.
+    Restarting {
+        /// The visit.
+        visit: &'a str,
+        /// The batch the service does not know.
+        lost: Uuid,
+    },
+}
+
+/// How a [`FolderRun`] ended.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct FolderSummary {
+    /// Visits saved in this run.
+    pub done: usize,
+    /// Of those, visits whose batch an earlier run had started.
+    pub resumed: usize,
+    /// Of those, visits started over because the service did not know their batch.
+    pub restarted: usize,
+    /// Visits done in an earlier run.
+    pub done_earlier: usize,
+    /// Visits that failed, with why: those that could not be analysed first.
+    pub failed: Vec<(String, String)>,
+    /// Whether the run stopped before every visit ended (a stop request, or a journal
+    /// that cannot be written): run it again to finish.
+    pub interrupted: bool,
+    /// Whether `summary.csv` and `index.html` were written, or why not.
+    pub reports: Result<(), String>,
+    /// `OUT/summary.csv`.
+    pub summary_csv: PathBuf,
+    /// `OUT/index.html`.
+    pub index: PathBuf,
+}
+
+impl FolderSummary {
+    fn new(output: &Path, bulk: crate::bulk::Summary, problems: Vec<(String, String)>) -> Self {
+        FolderSummary {
+            done: bulk.done,
+            resumed: bulk.resumed,
+            restarted: bulk.restarted,
+            done_earlier: bulk.skipped,
+            failed: problems.into_iter().chain(bulk.failed).collect(),
+            interrupted: bulk.interrupted,
+            reports: Ok(()),
+            summary_csv: output.join("summary.csv"),
+            index: output.join("index.html"),
+        }
+    }
+
+    /// Whether every visit of the run is done (now or before) and the summary written.
+    pub fn all_done(&self) -> bool {
+        self.failed.is_empty() && !self.interrupted && self.reports.is_ok()
+    }
+}
+
+/// A run refused before anything was sent: the input cannot be read, the output cannot be
+/// written, or the folder is in use by another run or belongs to another service.
+#[derive(Debug, Clone)]
+pub struct Refused {
+    message: String,
+}
+
+impl Refused {
+    fn new(message: String) -> Self {
+        Refused { message }
+    }
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// Where a visit's files go: a folder of its own under `visits/`, apart from the run's files.
+fn visit_dir(output: &Path, visit: &str) -> PathBuf {
+    output.join("visits").join(visit)
+}
+
+/// A visit's saved results: present once the visit is saved (`results.json` is written last).
+fn saved_results(dir: &Path) -> Option<BatchResults> {
+    serde_json::from_slice(&std::fs::read(dir.join("results.json")).ok()?).ok()
+}

@@ -1,0 +1,129 @@
+//! Saving one visit's results into its folder: `assets/`, `report.html`, and
+//! `results.json` last, so that a `results.json` means the rest is there.
+
+use std::path::{Path, PathBuf};
+
+use super::files::{clear_visit, write_atomically, write_atomically_with};
+use super::report::{self, Report};
+use super::visits::Visit;
+use crate::error::{Error, ErrorKind, Result};
+use crate::save::Limits;
+use crate::{BatchResults, Session};
+
+/// What [`save_visit`] writes besides `results.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SaveOptions {
+    assets: bool,
+    report: bool,
+    limits: Limits,
+}
+
+impl Default for SaveOptions {
+    /// Every asset (within [`Limits::default`]) and the report.
+    fn default() -> Self {
+        SaveOptions { assets: true, report: true, limits: Limits::default() }
+    }
+}
+
+impl SaveOptions {
+    /// Every asset and the report: the same as `default()`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether to download the pictures (masks, the service's copies of the photos) into
+    /// `assets/` (default yes; about 2.4 MB and 250 files for three sides). Without them,
+    /// the report has the numbers and no pictures.
+    pub fn assets(mut self, on: bool) -> Self {
+        self.assets = on;
+        self
+    }
+
+    /// Whether to write `report.html` (default yes).
+    pub fn report(mut self, on: bool) -> Self {
+        self.report = on;
+        self
+    }
+
+    /// How much one visit's assets may take.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+}
+
+/// What [`save_visit`] wrote.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct SavedVisit {
+    /// The visit's `results.json`.
+    pub results: PathBuf,
+    /// Its `report.html`, unless reports are off.
+    pub report: Option<PathBuf>,
+    /// How many assets were saved in `assets/`.
+    pub assets: usize,
+    /// The assets the limits left out, by file name.
+    pub left_out: Vec<String>,
+}
+
+/// Saves `results` of `visit` into `dir`: first it clears what an earlier save left there
+/// (so no picture of another batch, another patient's after a retry, stays beside these
+/// results), then the assets, the report, and `results.json` last (each whole or absent).
+/// A failed download fails the save; assets over the limits are left out and named.
+///
+/// ```no_run
+/// use hautai::folder::{SaveOptions, Visit, save_visit};
+/// # let session = hautai::Session::from_env()?;
+/// let visit = Visit::new("anna-2026-12-01", [(hautai::Side::Front, "front.jpg".into())]);
+/// let results = session.run_analysis(&visit.images().unwrap(), &hautai::AnalysisOptions::new())?;
+/// let saved = save_visit(&session, &visit, &results, "out/anna".as_ref(), &SaveOptions::new())?;
+/// println!("report: {:?}", saved.report);
+/// # Ok::<(), hautai::Error>(())
+/// ```
+pub fn save_visit(
+    session: &Session,
+    visit: &Visit,
+    results: &BatchResults,
+    dir: &Path,
+    options: &SaveOptions,
+) -> Result<SavedVisit> {
+    let failed = |what: &Path, e: std::io::Error| -> Error {
+        ErrorKind::Save { target: what.display().to_string(), reason: e.to_string() }.into()
+    };
+    std::fs::create_dir_all(dir).map_err(|e| failed(dir, e))?;
+    clear_visit(dir).map_err(|e| failed(dir, e))?;
+    let all = results.assets();
+    let saved = match options.assets {
+        true => session.save_assets(&all, dir.join("assets"), options.limits),
+        false => Default::default(),
+    };
+    if let Some((_, first)) = saved.failed.into_iter().next() {
+        return Err(first);
+    }
+    let left_out: Vec<String> = saved.left_out.iter().map(|a| a.file_name().to_owned()).collect();
+    let mut written =
+        SavedVisit { results: dir.join("results.json"), assets: saved.saved.len(), left_out, ..Default::default() };
+    if options.report {
+        let no_pictures = match (options.assets, saved.saved.is_empty()) {
+            (false, _) => Some("The pictures were not saved (assets were turned off for this save)."),
+            (true, true) if !all.is_empty() => Some("No picture fit within the save's limits."),
+            (true, true) => Some("The service returned no pictures."),
+            (true, false) => None,
+        };
+        let path = dir.join("report.html");
+        let sides = visit.sides_text();
+        let page =
+            Report { visit: &visit.name, date: &today(), sides: &sides, results, assets: &saved.saved, no_pictures };
+        write_atomically_with(&path, |out| report::write(out, &page)).map_err(|e| failed(&path, e))?;
+        written.report = Some(path);
+    }
+    write_atomically(&written.results, results.to_json().as_bytes()).map_err(|e| failed(&written.results, e))?;
+    Ok(written)
+}
+
+/// Today's date in UTC, `YYYY-MM-DD`.
+fn today() -> String {
+    let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
+    let (year, month, day) = crate::civil::civil_from_days((seconds / 86_400) as i64);
+    format!("{year:04}-{month:02}-{day:02}")
+}

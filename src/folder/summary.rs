@@ -1,0 +1,164 @@
+//! What a folder run leaves for people: `summary.csv` (a row per visit, for a
+//! spreadsheet) and `index.html` (a row per visit, linking its report), both over every
+//! visit of the input, whichever shard analysed it.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::path::Path;
+
+use super::csv::{cell, line, text};
+use super::files::write_atomically;
+use super::html::{INVENTED, escape, head, href, label, short};
+use super::visits::Visit;
+use crate::bulk::{JobRecord, Shard};
+use crate::model::CATEGORIES;
+use crate::{BatchResults, Uuid};
+
+/// What the summary and the index say of one visit.
+pub(crate) struct Row {
+    visit: String,
+    batch_id: Option<Uuid>,
+    /// `None` when done; else why not (`not run` or the failure).
+    problem: Option<String>,
+    sides: String,
+    results: Option<BatchResults>,
+    report: bool,
+}
+
+/// A row per visit of the input, from what every journal in the folder says now and the
+/// results saved in `output`, whichever shard wrote them.
+pub(crate) fn rows(output: &Path, visits: &[Visit], records: &HashMap<String, JobRecord>, ours: Shard) -> Vec<Row> {
+    visits.iter().map(|visit| row(output, visit, records.get(&visit.name).cloned().unwrap_or_default(), ours)).collect()
+}
+
+fn row(output: &Path, visit: &Visit, record: JobRecord, ours: Shard) -> Row {
+    let dir = super::visit_dir(output, &visit.name);
+    let mut results = if record.saved { super::saved_results(&dir) } else { None };
+    // Another shard's visit was checked when that shard ran: its photos may have changed
+    // since. (This run checked its own.)
+    let mut changed = None;
+    if let (Some(_), Some(images), false) = (&results, visit.images(), ours.contains(&visit.name)) {
+        changed = match record.same_photos(&images) {
+            Ok(true) => None,
+            Ok(false) => Some("the photos changed since they were analysed: run its shard again".to_owned()),
+            Err(e) => Some(format!("cannot read the photos to check they are the ones analysed: {e}")),
+        };
+        if changed.is_some() {
+            results = None;
+        }
+    }
+    // A visit whose photos cannot be used now (a folder or a broken link where a photo
+    // was) is not done, whatever was saved for it before.
+    if visit.sides.is_err() {
+        results = None;
+    }
+    let problem = match (&results, &visit.sides, changed.or(record.failure)) {
+        (Some(_), _, _) => None,
+        (None, Err(problem), _) => Some(format!("failed: {problem}")),
+        (None, _, Some(reason)) => Some(format!("failed: {reason}")),
+        (None, _, None) => Some("not run".to_owned()),
+    };
+    let batch_id = record.batch_id.or(results.as_ref().map(BatchResults::batch_id));
+    let report = results.is_some() && dir.join("report.html").is_file();
+    Row { visit: visit.name.clone(), batch_id, problem, sides: visit.sides_text(), results, report }
+}
+
+/// `summary.csv`: what each visit is and where it came from, ages in years, then a tag
+/// and a score column per parameter (no score for categories). Every cell is neutralised
+/// (nothing in it runs in a spreadsheet) and names stay text.
+pub(crate) fn write_csv(path: &Path, rows: &[Row]) -> std::io::Result<()> {
+    let names: BTreeSet<String> = rows
+        .iter()
+        .filter_map(|r| r.results.as_ref())
+        .flat_map(|r| r.parameters().into_iter().flat_map(|p| p.names().map(str::to_owned)))
+        .collect();
+    let mut header: Vec<String> =
+        ["visit", "status", "batch_id", "source", "sides", "age_years", "eyes_age_years"].map(str::to_owned).to_vec();
+    for name in &names {
+        header.push(format!("{name}_tag"));
+        if !CATEGORIES.contains(&name.as_str()) {
+            header.push(format!("{name}_score"));
+        }
+    }
+    let mut csv = line(&header.iter().map(|h| text(h)).collect::<Vec<_>>());
+    for row in rows {
+        let results = row.results.as_ref();
+        let years = |name: &str| years(results, name).map(|y| format!("{y:.0}")).unwrap_or_default();
+        let batch = row.batch_id.map(|b| b.to_string()).unwrap_or_default();
+        let status = row.problem.as_deref().unwrap_or("done");
+        let mut cells = vec![text(&row.visit), text(status), cell(&batch), text(source(results)), text(&row.sides)];
+        cells.extend([cell(&years("age")), cell(&years("eyes_age"))]);
+        for name in &names {
+            let parameter = results.and_then(|r| r.parameter(name));
+            cells.push(text(parameter.and_then(|p| p.tag()).unwrap_or_default()));
+            if !CATEGORIES.contains(&name.as_str()) {
+                cells.push(cell(&parameter.and_then(|p| p.score()).map(|s| s.to_string()).unwrap_or_default()));
+            }
+        }
+        csv.push_str(&line(&cells));
+    }
+    write_atomically(path, csv.as_bytes())
+}
+
+fn years(results: Option<&BatchResults>, name: &str) -> Option<f64> {
+    results?.parameter(name)?.years()
+}
+
+fn source(results: Option<&BatchResults>) -> &'static str {
+    match results {
+        Some(r) if r.from_emulator() => "emulator (invented values, not a person's)",
+        Some(_) => "haut.ai",
+        None => "",
+    }
+}
+
+/// `index.html`: a row per visit with its status (a short reason for a failure, the whole
+/// in a tooltip), its sides, its age in years and the grades of `columns`, the visit's
+/// name linking its report (or its `results.json` when reports are off).
+pub(crate) fn write_index(path: &Path, rows: &[Row], columns: &[String]) -> std::io::Result<()> {
+    let invented = rows.iter().any(|r| r.results.as_ref().is_some_and(BatchResults::from_emulator));
+    let done = rows.iter().filter(|r| r.problem.is_none()).count();
+    let mut html = head("Visits");
+    let _ = write!(html, "<h1>Visits</h1><p class=\"meta\">{done} of {} done</p>", rows.len());
+    if invented {
+        html.push_str(INVENTED);
+    }
+    html.push_str("<div class=\"scroll\"><table><thead><tr><th>Visit</th><th>Status</th><th>Sides</th><th class=\"num\">Age (years)</th>");
+    for column in columns {
+        let _ = write!(html, "<th>{}</th>", escape(&label(column)));
+    }
+    html.push_str("</tr></thead><tbody>");
+    for row in rows {
+        let target = match (row.results.is_some(), row.report) {
+            (true, true) => Some("report.html"),
+            (true, false) => Some("results.json"),
+            (false, _) => None,
+        };
+        let name = match target {
+            Some(file) => format!(
+                "<a href=\"{}\">{}</a>",
+                escape(&href(&format!("visits/{}/{file}", row.visit))),
+                escape(&row.visit)
+            ),
+            None => escape(&row.visit),
+        };
+        let status = match &row.problem {
+            None if row.results.as_ref().is_some_and(BatchResults::from_emulator) => {
+                "<td>done (invented values)</td>".to_owned()
+            }
+            None => "<td>done</td>".to_owned(),
+            Some(problem) => {
+                format!("<td class=\"failed\" title=\"{}\">{}</td>", escape(problem), escape(&short(problem, 70)))
+            }
+        };
+        let age = years(row.results.as_ref(), "age").map(|y| format!("{y:.0}")).unwrap_or_default();
+        let _ = write!(html, "<tr><td>{name}</td>{status}<td>{}</td><td class=\"num\">{age}</td>", escape(&row.sides));
+        for column in columns {
+            let tag = row.results.as_ref().and_then(|r| r.parameter(column)).and_then(|p| p.tag()).unwrap_or_default();
+            let _ = write!(html, "<td>{}</td>", escape(tag));
+        }
+        html.push_str("</tr>");
+    }
+    html.push_str("</tbody></table></div></main></body></html>");
+    write_atomically(path, html.as_bytes())
+}
