@@ -1,32 +1,19 @@
-//! `analyze_folder` as people run it: a child process against an emulator, run again, run
+//! `hautai folder` as people run it: a child process against an emulator, run again, run
 //! twice at once, with other shard layouts, odd visit names and unreadable folders. Each
 //! test asserts what a clinic cares about: no visit computed twice, no visit's results in
 //! another's place, a clear refusal instead of a silent clash, exit codes that tell.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::common::files::TempDir;
 use hautai::Side;
 use hautai::emulator::{Emulator, EmulatorConfig, Fault, Maturity, Route};
 
-/// The `analyze_folder` example, built once for this test binary (`cargo test` builds it
-/// as a test harness only).
-fn example() -> &'static Path {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--example", "analyze_folder"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "the example builds");
-        // target/debug/deps/<this test> → target/debug/examples/analyze_folder
-        let exe = std::env::current_exe().unwrap();
-        exe.parent().unwrap().parent().unwrap().join("examples").join("analyze_folder")
-    })
+/// The `hautai` command, built by cargo for this test binary (feature `cli`).
+fn hautai() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_hautai"))
 }
 
 /// An input folder of visits (three small drawn faces each) and an output folder beside it.
@@ -98,10 +85,12 @@ fn csv_cells(line: &str) -> Vec<String> {
     cells
 }
 
-/// The example's command against `emulator`, for `folders`, with `args` after the folders.
+/// `hautai folder` against `emulator` (as the service: never `--emulator`), for
+/// `folders`, with `args` after the folders.
 fn command(emulator: &Emulator, folders: &Folders, args: &[&str]) -> Command {
-    let mut command = Command::new(example());
+    let mut command = Command::new(hautai());
     command
+        .arg("folder")
         .arg(folders.input())
         .arg(folders.output())
         .args(args)
@@ -115,7 +104,7 @@ fn command(emulator: &Emulator, folders: &Folders, args: &[&str]) -> Command {
     command
 }
 
-/// Runs the example to its end.
+/// Runs the command to its end.
 fn analyze(emulator: &Emulator, folders: &Folders, args: &[&str]) -> (i32, String) {
     let Output { status, stderr, .. } = command(emulator, folders, args).output().unwrap();
     (status.code().unwrap_or(-1), String::from_utf8_lossy(&stderr).into_owned())
@@ -186,7 +175,7 @@ fn a_compute_the_service_refused_is_sent_again_by_the_rerun() {
 fn a_kill_while_compute_waits_out_a_retry_after_leaves_it_to_be_sent_by_the_rerun() {
     let emulator = quick();
     let folders = Folders::new("kill-retry-after", &["visit-1"]);
-    // The first compute is throttled for 5 s: the example waits, and is killed waiting.
+    // The first compute is throttled for 5 s: the command waits, and is killed waiting.
     emulator.fail_next(Route::Compute, 1, Fault::status(429).retry_after("5"));
     let mut child = command(&emulator, &folders, &["--deadline", "30"]).spawn().unwrap();
     wait_for(&emulator, |r| r.route == Route::Compute && r.status == 429);
@@ -308,17 +297,17 @@ fn an_unreadable_folder_or_a_broken_link_is_that_visits_problem_only() {
     let broken = folders.visit("broken", 2);
     std::fs::remove_file(broken.join("front.png")).unwrap();
     std::os::unix::fs::symlink(broken.join("nowhere.png"), broken.join("front.png")).unwrap();
-    // Root reads every folder: run the example as `nobody`, from a copy it may execute.
+    // Root reads every folder: run the command as `nobody`, from a copy it may execute.
     let root = std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0).unwrap_or(false);
     let mut run = command(&emulator, &folders, &[]);
     if root {
-        let copy = folders.dir.path().join("analyze_folder");
-        std::fs::copy(example(), &copy).unwrap();
+        let copy = folders.dir.path().join("hautai");
+        std::fs::copy(hautai(), &copy).unwrap();
         for dir in [folders.dir.path().to_path_buf(), folders.input()] {
             std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
         }
         let mut as_nobody = Command::new("setpriv");
-        as_nobody.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(&copy);
+        as_nobody.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(&copy).arg("folder");
         as_nobody.arg(folders.input()).arg(folders.output());
         for (key, value) in run.get_envs() {
             as_nobody.env(key, value.unwrap());

@@ -7,6 +7,7 @@ mod common;
 mod account;
 mod backpressure;
 mod bulk;
+mod cli;
 mod concurrency;
 mod emulator;
 mod endpoints;

@@ -1,0 +1,113 @@
+//! `hautai setup`: from an email and a password to the settings the other commands read.
+
+use hautai::emulator::{Emulator, EmulatorConfig};
+use hautai::model::NewSubject;
+use hautai::{Session, SessionBuilder};
+
+use crate::{Failure, Outcome};
+
+/// The longest lifetime asked of a private token: ten years.
+const MAX_DAYS: u64 = 3650;
+
+/// Log in and print the `export HAUTAI_...` lines the other commands read.
+///
+/// Logs in with HAUTAI_EMAIL and HAUTAI_PASSWORD (against HAUTAI_BASE_URL, default
+/// https://saas.haut.ai), reuses or creates the dataset and subject of the given names,
+/// and optionally creates a private token (recommended for servers: a login token lives
+/// about an hour). With --emulator, logs in to the emulator's demo user.
+#[derive(clap::Args)]
+pub struct SetupArgs {
+    /// The dataset to reuse or create.
+    #[arg(long, default_value = "hautai")]
+    dataset: String,
+    /// The subject to reuse or create.
+    #[arg(long, default_value = "subject-1")]
+    subject: String,
+    /// Create a private token of this name (instead of printing the login token).
+    #[arg(long, value_name = "NAME")]
+    private_token: Option<String>,
+    /// How long the private token lives, in days.
+    #[arg(long, default_value_t = 90, requires = "private_token", value_parser = clap::value_parser!(u64).range(1..=MAX_DAYS))]
+    days: u64,
+}
+
+pub fn setup(args: &SetupArgs, emulator: bool) -> Outcome {
+    let mut started = None;
+    let (builder, email, password) = if emulator {
+        let running = Emulator::start(EmulatorConfig::new())
+            .map_err(|e| Failure::failed(format!("cannot start the emulator: {e}")))?;
+        eprintln!("using the offline emulator at {}: its account is invented", running.base_url());
+        let (email, password) = running.user();
+        let builder = SessionBuilder::default().base_url(running.base_url());
+        started = Some(running);
+        (builder, email, password)
+    } else {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let (Some(email), Some(password)) = (var("HAUTAI_EMAIL"), var("HAUTAI_PASSWORD")) else {
+            return Err(Failure::usage(
+                "set HAUTAI_EMAIL and HAUTAI_PASSWORD to log in (or add --emulator to try it offline)",
+            ));
+        };
+        let builder =
+            var("HAUTAI_BASE_URL").map_or_else(SessionBuilder::default, |url| SessionBuilder::default().base_url(url));
+        (builder, email, password)
+    };
+    let session: Session = builder.login(&email, &password)?;
+    eprintln!("logged in to company {}", session.company_id());
+    crate::emit(&exports(&session, args)?.iter().map(|line| format!("{line}\n")).collect::<String>())?;
+    if started.is_some() {
+        eprintln!("(the emulator stops with this command: these values only show the shape)");
+    }
+    Ok(())
+}
+
+fn exports(session: &Session, args: &SetupArgs) -> hautai::Result<Vec<String>> {
+    let named = |name: Option<&str>, wanted: &str| name == Some(wanted);
+    let dataset = match session.datasets().find(|d| d.as_ref().is_ok_and(|d| named(d.name.as_deref(), &args.dataset))) {
+        Some(found) => found?,
+        None => session.create_dataset(&args.dataset)?,
+    };
+    eprintln!("dataset {:?}: {}", args.dataset, dataset.id);
+    let subjects = session.subjects(dataset.id);
+    let subject = match subjects.into_iter().find(|s| s.as_ref().is_ok_and(|s| named(s.name.as_deref(), &args.subject)))
+    {
+        Some(found) => found?,
+        None => session.create_subject(dataset.id, &NewSubject::new(&args.subject))?,
+    };
+    eprintln!("subject {:?}: {}", args.subject, subject.id);
+    let token = match &args.private_token {
+        Some(name) => {
+            let expires = days_from_now(args.days);
+            let created = session.create_private_token(name, &expires)?;
+            eprintln!("created private token {name:?} (id {}), valid until {expires}", created.id);
+            created.data.map(|d| d.expose().to_owned()).unwrap_or_default()
+        }
+        None => {
+            eprintln!(
+                "note: HAUTAI_TOKEN below is a login token (about an hour); --private-token NAME makes a lasting one"
+            );
+            session.token_secret().expose().to_owned()
+        }
+    };
+    let mut exports = Vec::new();
+    if session.base_url() != hautai::config::DEFAULT_BASE_URL {
+        exports.push(format!("export HAUTAI_BASE_URL={}", session.base_url()));
+    }
+    exports.push(format!("export HAUTAI_COMPANY_ID={}", session.company_id()));
+    exports.push(format!("export HAUTAI_SUBJECT_ID={}", subject.id));
+    exports.push(format!("export HAUTAI_TOKEN={token}"));
+    Ok(exports)
+}
+
+/// `now + days` as an RFC 3339 UTC time (midnight), computed without a date crate.
+fn days_from_now(days: u64) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let z = (now / 86_400 + days) as i64 + 719_468;
+    let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let (day, month) = (doy - (153 * mp + 2) / 5 + 1, if mp < 10 { mp + 3 } else { mp - 9 });
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T00:00:00Z")
+}

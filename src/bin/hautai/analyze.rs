@@ -1,0 +1,155 @@
+//! `hautai analyze`: one analysis of three photos, printed as a table or JSON, saved on
+//! request.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use hautai::emulator::Maturity;
+use hautai::folder::{SaveOptions, Visit, save_visit};
+use hautai::model::CATEGORIES;
+use hautai::observe::{Control, Event, Observer};
+use hautai::{AnalysisOptions, BatchResults, Side};
+
+use crate::connect::{Target, scratch_dir};
+use crate::progress::Progress;
+use crate::{Failure, Outcome};
+
+/// Analyse three photos of one face (front, left, right) and print the results.
+///
+/// Progress goes to stderr; the table (or --json) to stdout. With --emulator and no photos,
+/// generated sample photos are analysed.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The front photo.
+    #[arg(requires_all = ["left", "right"])]
+    front: Option<PathBuf>,
+    /// The left photo.
+    left: Option<PathBuf>,
+    /// The right photo.
+    right: Option<PathBuf>,
+    /// Print the results as JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Save the results, the pictures and a report into DIR (named after DIR in the report).
+    #[arg(long, value_name = "DIR")]
+    save: Option<PathBuf>,
+    /// With --save: save no pictures.
+    #[arg(long, requires = "save")]
+    no_assets: bool,
+    /// With --save: write no report.html.
+    #[arg(long, requires = "save")]
+    no_report: bool,
+    /// The longest the analysis may take, in seconds (default 300).
+    #[arg(long, value_parser = crate::parse_deadline, value_name = "SECONDS")]
+    deadline: Option<Duration>,
+}
+
+pub fn run(args: &Args, emulator: bool) -> Outcome {
+    let target = Target::connect(emulator, Maturity::After(Duration::from_secs(3)))?;
+    let scratch = scratch_dir();
+    let photos: [PathBuf; 3] = match (&args.front, &args.left, &args.right) {
+        (Some(front), Some(left), Some(right)) => [front.clone(), left.clone(), right.clone()],
+        _ if target.is_emulator() => sample_photos(&scratch)?,
+        _ => return Err(Failure::usage("give the three photos to analyse: FRONT LEFT RIGHT")),
+    };
+    let progress = Steps { progress: Progress::new("steps"), quarters: Mutex::default() };
+    progress.progress.plan(4);
+    let mut options = AnalysisOptions::new().observer(&progress);
+    if let Some(deadline) = args.deadline {
+        options = options.deadline(deadline);
+    }
+    let visit = Visit::new(
+        args.save.as_ref().and_then(|d| d.file_name()).map_or("analysis".into(), |n| n.to_string_lossy().into_owned()),
+        Side::ALL.into_iter().zip(photos.iter().cloned()),
+    );
+    let outcome = target.session.run_analysis(&visit.images().expect("three photos"), &options);
+    progress.progress.finish();
+    let results = outcome?;
+    if let Some(dir) = &args.save {
+        let save = SaveOptions::new().assets(!args.no_assets).report(!args.no_report);
+        let saved = save_visit(&target.session, &visit, &results, dir, &save)?;
+        match saved.left_out.first() {
+            None => eprintln!("saved into {}", dir.display()),
+            Some(first) => eprintln!(
+                "saved into {}; {} assets were left out over the save's limits, the first: {first}",
+                dir.display(),
+                saved.left_out.len()
+            ),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    match args.json {
+        true => crate::emit(&format!("{}\n", results.to_json())),
+        false => crate::emit(&table(&results)),
+    }
+}
+
+/// The parameters: grade, 0-100 score (none for categories), years (ages only).
+fn table(results: &BatchResults) -> String {
+    let mut out = format!("batch {}\n", results.batch_id());
+    let Some(parameters) = results.parameters() else {
+        let applications: Vec<&String> = results.applications().keys().collect();
+        return out + &format!("(no Face Skin Analysis 3.0 results; applications: {applications:?})\n");
+    };
+    if results.from_emulator() {
+        out += "VALUES INVENTED BY THE OFFLINE EMULATOR: not an analysis of these photos\n";
+    }
+    out += &format!("{:<22} {:<13} {:>7} {:>9}\n", "parameter", "grade", "score", "years");
+    out += &format!("{:-<22} {:-<13} {:->7} {:->9}\n", "", "", "", "");
+    for (name, parameter) in parameters.iter() {
+        let score =
+            parameter.score().filter(|_| !CATEGORIES.contains(&name)).map_or("-".to_owned(), |s| format!("{s:.1}"));
+        let years = parameter.years().map_or("-".to_owned(), |y| format!("{y:.0}"));
+        out += &format!("{name:<22} {:<13} {score:>7} {years:>9}\n", parameter.tag().unwrap_or("-"));
+    }
+    out + "score: the service's 0-100 rating (the API does not say whether higher is better); years: estimated age\n"
+}
+
+/// The pipeline's steps on the progress bar (or as lines).
+struct Steps {
+    progress: Progress,
+    /// Per side, the last quarter of its upload reported.
+    quarters: Mutex<[u64; 3]>,
+}
+
+impl Observer for Steps {
+    fn on_event(&self, event: &Event<'_>) -> Control {
+        match event {
+            Event::BatchCreated { .. } => self.progress.step("batch created"),
+            Event::Computing { .. } => self.progress.step("photos uploaded; computing"),
+            Event::Done { .. } => self.progress.step("results ready"),
+            Event::Validated { .. } => self.progress.step("photos checked"),
+            Event::UploadProgress { side, sent, total } => {
+                let index = Side::ALL.iter().position(|s| s == side).unwrap_or(0);
+                let quarter = sent * 4 / (*total).max(1);
+                let mut quarters = self.quarters.lock().unwrap_or_else(|p| p.into_inner());
+                if quarter > quarters[index] {
+                    quarters[index] = quarter;
+                    self.progress.say(&format!("  {side:5} {:3}% uploaded", quarter * 25));
+                }
+            }
+            Event::Polled { attempt, complete: false, .. } => {
+                self.progress.say(&format!("  poll {attempt}: still computing"))
+            }
+            Event::Sending { .. } | Event::Polled { .. } => {}
+            other => self.progress.say(&other.to_string()),
+        }
+        Control::Continue
+    }
+}
+
+/// Three sample photos (drawn faces the emulator accepts) in `dir`.
+fn sample_photos(dir: &std::path::Path) -> Result<[PathBuf; 3], Failure> {
+    let write = |side: Side, i: u32| -> std::io::Result<PathBuf> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(format!("sample-{side}.png"));
+        std::fs::write(&path, hautai::emulator::sample_photo(side, 600 + 20 * i, 750))?;
+        Ok(path)
+    };
+    let photos =
+        (|| Ok::<_, std::io::Error>([write(Side::Front, 0)?, write(Side::Left, 1)?, write(Side::Right, 2)?]))()
+            .map_err(|e| Failure::failed(format!("cannot write sample photos: {e}")))?;
+    eprintln!("analysing generated sample photos in {}", dir.display());
+    Ok(photos)
+}

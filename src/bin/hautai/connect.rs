@@ -1,0 +1,52 @@
+//! The service a command talks to: the real one from the environment, or an emulator
+//! started here when `--emulator` says so. Never an emulator silently.
+
+use std::time::Duration;
+
+use hautai::Session;
+use hautai::emulator::{Emulator, EmulatorConfig, Maturity};
+
+use crate::Failure;
+
+/// A session, and the emulator behind it when there is one.
+pub struct Target {
+    pub session: Session,
+    pub emulator: Option<Emulator>,
+}
+
+impl Target {
+    /// The service from `HAUTAI_TOKEN` and friends; with `emulator`, an emulator whose
+    /// results are ready as `maturity` says.
+    pub fn connect(emulator: bool, maturity: Maturity) -> Result<Target, Failure> {
+        if emulator {
+            let config = EmulatorConfig::new()
+                .latency(Duration::from_millis(20))
+                .upload_bandwidth(40_000_000)
+                .maturity(maturity);
+            let emulator =
+                Emulator::start(config).map_err(|e| Failure::failed(format!("cannot start the emulator: {e}")))?;
+            eprintln!("using the offline emulator at {}: every value is invented", emulator.base_url());
+            // The service's poll schedule, not the emulator session's test one.
+            let session = emulator.session_builder().build()?;
+            return Ok(Target { session, emulator: Some(emulator) });
+        }
+        if std::env::var_os("HAUTAI_TOKEN").is_none_or(|t| t.is_empty()) {
+            return Err(Failure::usage(
+                "HAUTAI_TOKEN is not set: export your Haut.ai token and HAUTAI_COMPANY_ID (`hautai setup` prints \
+                 them from an email and a password), or add --emulator to try the command offline with invented values",
+            ));
+        }
+        let session = Session::from_env()?;
+        eprintln!("using the service at {}", session.base_url());
+        Ok(Target { session, emulator: None })
+    }
+
+    pub fn is_emulator(&self) -> bool {
+        self.emulator.is_some()
+    }
+}
+
+/// A directory for sample photos, unique to this process.
+pub fn scratch_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("hautai-samples-{}", std::process::id()))
+}

@@ -1,0 +1,164 @@
+//! `hautai folder`: a folder of visits, analysed once each, resumable.
+
+use std::path::PathBuf;
+
+use hautai::AnalysisOptions;
+use hautai::bulk::Shard;
+use hautai::emulator::Maturity;
+use hautai::folder::{FolderEvent, FolderRun, SaveOptions};
+
+use crate::connect::{Target, scratch_dir};
+use crate::progress::Progress;
+use crate::{Failure, Outcome};
+
+/// Analyse a folder of visits: resumable, never paying twice, fair to the service.
+///
+/// IN_DIR holds one folder per visit; in each, the images whose names start with front,
+/// left or right are its photos. Each visit's results go to OUT_DIR/visits/<visit>/
+/// (results.json, report.html, assets/), with OUT_DIR/summary.csv and OUT_DIR/index.html
+/// over every visit. Rerun the same command after a crash or Ctrl-C: finished visits are
+/// skipped, and a compute the service took is never sent again. With --emulator and no
+/// folders, 20 sample visits are made up.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The folder of visits.
+    #[arg(requires = "output")]
+    input: Option<PathBuf>,
+    /// Where the results go.
+    output: Option<PathBuf>,
+    /// Visits analysed at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    concurrency: u16,
+    /// Run shard I of N (0-based), e.g. 2/8; shards of one layout run side by side.
+    #[arg(long, value_parser = parse_shard, conflicts_with = "shards")]
+    shard: Option<Shard>,
+    /// Run one of N shards, its index from JOB_COMPLETION_INDEX (Kubernetes) or
+    /// SLURM_ARRAY_TASK_ID (Slurm).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    shards: Option<u32>,
+    /// The longest one visit's analysis may take, in seconds.
+    #[arg(long, value_parser = crate::parse_deadline, value_name = "SECONDS")]
+    deadline: Option<std::time::Duration>,
+    /// Start over the visits whose batch ended in a failure (this may pay again).
+    #[arg(long)]
+    retry_failed: bool,
+    /// Save no pictures (the report has the numbers only).
+    #[arg(long)]
+    no_assets: bool,
+    /// Write no report.html (the index links results.json).
+    #[arg(long)]
+    no_report: bool,
+    /// The parameters whose grades the index shows, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "redness,pores,lines,pigmentation")]
+    columns: Vec<String>,
+}
+
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    text.parse()
+}
+
+pub fn run(args: &Args, emulator: bool) -> Outcome {
+    let shard = match (args.shard, args.shards) {
+        (Some(shard), _) => shard,
+        (None, Some(count)) => Shard::from_env(count)
+            .ok_or_else(|| {
+                Failure::usage("--shards needs JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID in the environment")
+            })?
+            .map_err(Failure::usage)?,
+        (None, None) => Shard::ALL,
+    };
+    // Visits are ready about 2 s after compute on the emulator, varying by batch.
+    let maturity =
+        Maturity::Around { mean: std::time::Duration::from_secs(2), spread: std::time::Duration::from_millis(500) };
+    let target = Target::connect(emulator, maturity)?;
+    let (input, output) = match (&args.input, &args.output) {
+        (Some(input), Some(output)) => (input.clone(), output.clone()),
+        _ if target.is_emulator() => sample_visits()?,
+        _ => return Err(Failure::usage("give IN_DIR and OUT_DIR (or --emulator to try sample visits)")),
+    };
+    let mut options = AnalysisOptions::new();
+    if let Some(deadline) = args.deadline {
+        options = options.deadline(deadline);
+    }
+    let save = SaveOptions::new().assets(!args.no_assets).report(!args.no_report);
+    let run = FolderRun::new(&target.session, &input, &output)
+        .concurrency(usize::from(args.concurrency))
+        .shard(shard)
+        .options(options)
+        .retry_failed(args.retry_failed)
+        .save(save)
+        .index_columns(&args.columns);
+    eprintln!("shard {shard}, {} visits at a time; results in {}", args.concurrency, output.display());
+    let progress = Progress::new("visits");
+    let summary = run.run(|event| tell(&progress, event)).map_err(Failure::usage)?;
+    progress.finish();
+    eprintln!(
+        "{} done ({} resumed, {} started over), {} done earlier, {} failed; summary in {}, index in {}",
+        summary.done,
+        summary.resumed,
+        summary.restarted,
+        summary.done_earlier,
+        summary.failed.len(),
+        summary.summary_csv.display(),
+        summary.index.display()
+    );
+    if target.is_emulator() {
+        eprintln!("these values were invented by the offline emulator: they are no person's results");
+    }
+    if let Err(e) = &summary.reports {
+        eprintln!("error: {e}");
+    }
+    for (visit, reason) in &summary.failed {
+        eprintln!("failed {visit}: {reason}");
+    }
+    if summary.interrupted {
+        eprintln!("the run was interrupted: run the same command again to finish it");
+    }
+    if summary.all_done() { Ok(()) } else { Err(Failure::quiet(crate::FAILED)) }
+}
+
+/// A line per event; the bar counts visits analysed (or failed) in this run.
+fn tell(progress: &Progress, event: &FolderEvent<'_>) {
+    match event {
+        FolderEvent::NotAVisit { entry } => progress.say(&format!("skipped {entry}")),
+        FolderEvent::Planned { in_shard, to_analyse, done_earlier, .. } => {
+            progress.plan(*to_analyse as u64);
+            progress
+                .say(&format!("{in_shard} visits in this shard: {to_analyse} to analyse, {done_earlier} done earlier"));
+        }
+        FolderEvent::Done { visit, batch_id, resumed, saved } => {
+            let mut how = if *resumed { ", resumed".to_owned() } else { String::new() };
+            if !saved.left_out.is_empty() {
+                how += &format!(", {} assets left out over the save's limits", saved.left_out.len());
+            }
+            progress.finished(&format!("done {visit} (batch {batch_id}{how})"), false);
+        }
+        FolderEvent::Failed { visit, reason } => progress.finished(&format!("failed {visit}: {reason}"), true),
+        FolderEvent::DoneEarlier { visit } => progress.say(&format!("skipped {visit} (done in an earlier run)")),
+        FolderEvent::Refetching { visit } => {
+            progress.grow();
+            progress.say(&format!("{visit}: done earlier, but its results.json is gone: fetching them again"));
+        }
+        FolderEvent::Restarting { visit, lost } => {
+            progress.say(&format!("batch {lost} of {visit} is unknown to the service: starting {visit} over"))
+        }
+        _ => {}
+    }
+}
+
+/// 20 sample visits (small drawn faces, different for each) in a scratch folder.
+fn sample_visits() -> Result<(PathBuf, PathBuf), Failure> {
+    let scratch = scratch_dir();
+    let input = scratch.join("visits");
+    for visit in 1..=20 {
+        let folder = input.join(format!("visit-{visit:02}"));
+        std::fs::create_dir_all(&folder).map_err(|e| Failure::failed(format!("cannot write sample visits: {e}")))?;
+        for side in hautai::Side::ALL {
+            let photo = hautai::emulator::sample_photo(side, 160 + visit, 200);
+            std::fs::write(folder.join(format!("{side}.png")), photo)
+                .map_err(|e| Failure::failed(format!("cannot write sample visits: {e}")))?;
+        }
+    }
+    eprintln!("analysing 20 sample visits from {}", input.display());
+    Ok((input, scratch.join("results")))
+}

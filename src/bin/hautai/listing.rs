@@ -1,0 +1,157 @@
+//! `hautai emulator`, `hautai batches` and `hautai history`: the small commands.
+
+use std::time::Duration;
+
+use hautai::emulator::{Emulator, EmulatorConfig, Maturity};
+use hautai::model::{BatchQuery, CATEGORIES, InitiateUpload};
+use hautai::{Session, Side, Uuid};
+
+use crate::connect::Target;
+use crate::{Failure, Outcome};
+
+/// Serve the offline emulator until Ctrl-C (for shell scripts, curl, other languages).
+///
+/// Prints the `export HAUTAI_...` lines that point a client at it.
+#[derive(clap::Args)]
+pub struct EmulatorArgs {
+    /// The port (default: any free one).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Answer with parameters named as a hostile service might (markup, quotes, ../).
+    #[arg(long)]
+    hostile_names: bool,
+}
+
+pub fn emulator(args: &EmulatorArgs) -> Outcome {
+    let emulator = Emulator::start(EmulatorConfig::new().port(args.port))
+        .map_err(|e| Failure::failed(format!("cannot start the emulator: {e}")))?;
+    emulator.hostile_names(args.hostile_names);
+    crate::emit(&format!(
+        "export HAUTAI_BASE_URL={}\nexport HAUTAI_TOKEN={}\nexport HAUTAI_COMPANY_ID={}\nexport HAUTAI_SUBJECT_ID={}\n",
+        emulator.base_url(),
+        emulator.token(),
+        emulator.company_id(),
+        emulator.subject_id()
+    ))?;
+    eprintln!("the Haut.ai emulator serves at {} until Ctrl-C; its values are invented", emulator.base_url());
+    // Ctrl-C ends the process, and the emulator with it: nothing is kept on disk.
+    loop {
+        std::thread::park();
+    }
+}
+
+/// List the company's batches, newest first, page after page.
+#[derive(clap::Args)]
+pub struct BatchesArgs {
+    /// Only this subject's batches.
+    #[arg(long)]
+    subject: Option<Uuid>,
+    /// Batches per page asked of the service.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    page_size: u32,
+}
+
+pub fn batches(args: &BatchesArgs, emulator: bool) -> Outcome {
+    let target = Target::connect(emulator, Maturity::After(Duration::from_secs(1)))?;
+    if target.is_emulator() {
+        seed_uploads(&target.session).map_err(|e| Failure::failed(format!("seeding the emulator: {e}")))?;
+    }
+    let mut query = BatchQuery::new().ordering("-creation_time").page_size(args.page_size);
+    if let Some(subject) = args.subject {
+        query = query.subject_id(subject);
+    }
+    crate::emit(&format!("{:<38} {:<26} sides\n", "batch", "created"))?;
+    let mut count = 0;
+    for batch in target.session.batches(&query) {
+        let batch = batch?;
+        count += 1;
+        let sides: Vec<&str> = batch.images.iter().filter_map(|i| i.side_tech_name.as_deref()).collect();
+        let created = batch.creation_time.as_deref().unwrap_or("-");
+        crate::emit(&format!("{:<38} {created:<26} {}\n", batch.id, sides.join(",")))?;
+    }
+    eprintln!("{count} batches");
+    Ok(())
+}
+
+/// A subject's parameters over time: a row per analysis, a column per parameter.
+///
+/// Ages read as years, categories (skin type, tone) as their grade, the others as grade
+/// and 0-100 score.
+#[derive(clap::Args)]
+pub struct HistoryArgs {
+    /// The subject (default: HAUTAI_SUBJECT_ID).
+    #[arg(long)]
+    subject: Option<Uuid>,
+    /// The parameters to show.
+    #[arg(default_values_t = ["age", "redness", "pores", "lines", "pigmentation"].map(String::from))]
+    parameters: Vec<String>,
+}
+
+pub fn history(args: &HistoryArgs, emulator: bool) -> Outcome {
+    let target = Target::connect(emulator, Maturity::After(Duration::from_secs(1)))?;
+    let subject = args
+        .subject
+        .or(target.session.subject_id())
+        .ok_or_else(|| Failure::usage("name a subject: --subject ID or HAUTAI_SUBJECT_ID"))?;
+    if target.is_emulator() {
+        seed_analyses(&target.session).map_err(|e| Failure::failed(format!("seeding the emulator: {e}")))?;
+    }
+    let history = target.session.subject_parameters(subject)?;
+    let mut out = String::new();
+    if history.iter().any(hautai::model::Analysis::from_emulator) {
+        out += "VALUES INVENTED BY THE OFFLINE EMULATOR: not a person's analyses\n";
+    }
+    out += &format!("{:<38}", "batch");
+    for name in &args.parameters {
+        out += &format!(" {name:>13}");
+    }
+    out.push('\n');
+    for analysis in &history {
+        out += &format!("{:<38}", analysis.image_batch_id.as_deref().unwrap_or("-"));
+        for name in &args.parameters {
+            let cell = match analysis.parameters.get(name) {
+                Some(p) if CATEGORIES.contains(&name.as_str()) => p.tag().unwrap_or("?").to_owned(),
+                Some(p) => match (p.years(), p.tag(), p.score()) {
+                    (Some(years), _, _) => format!("{years:.0} years"),
+                    (None, Some(tag), Some(score)) => format!("{tag} {score:.0}/100"),
+                    (None, Some(tag), None) => tag.to_owned(),
+                    (None, None, Some(score)) => format!("{score:.1}/100"),
+                    (None, None, None) => "?".into(),
+                },
+                None => "-".into(),
+            };
+            out += &format!(" {cell:>13}");
+        }
+        out.push('\n');
+    }
+    crate::emit(&out)?;
+    eprintln!("{} analyses", history.len());
+    Ok(())
+}
+
+/// Seven batches with an uploaded front photo, for the emulator to list.
+fn seed_uploads(session: &Session) -> hautai::Result<()> {
+    let subject = session.subject_id().expect("the emulator's session has a subject");
+    for visit in 1..=7 {
+        let request = InitiateUpload::new().name(Side::Front, "front.jpg").meta(hautai::json!({ "visit": visit }));
+        let targets = session.initiate_upload(subject, &request)?;
+        let target = targets.get(Side::Front).expect("a target for the side requested");
+        session.upload_image(Side::Front, target, vec![0xFF_u8; 2048])?;
+    }
+    Ok(())
+}
+
+/// Three analyses of the emulator's subject, at the same time.
+fn seed_analyses(session: &Session) -> hautai::Result<()> {
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..3u8)
+            .map(|visit| {
+                scope.spawn(move || {
+                    let photo = |side: u8| vec![visit.wrapping_mul(31).wrapping_add(side); 50_000];
+                    session.run_full_analysis(photo(1), photo(2), photo(3)).map(drop)
+                })
+            })
+            .collect();
+        runs.into_iter().try_for_each(|run| run.join().expect("an analysis thread panicked"))
+    })
+}

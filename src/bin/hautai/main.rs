@@ -1,0 +1,142 @@
+//! `hautai`: the Haut.ai skin analysis from a shell. Analyse three photos or a folder of
+//! visits, set up an account, list batches, follow a subject, or serve the offline
+//! emulator. `hautai --help` lists the commands; `hautai <command> --help` explains one.
+//!
+//! Exit codes: 0 success, 1 an analysis or a call failed, 2 bad usage or configuration
+//! (including a folder in use by another run).
+
+mod account;
+mod analyze;
+mod connect;
+mod folder;
+mod listing;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code for a failed analysis or call.
+const FAILED: u8 = 1;
+/// Exit code for bad usage or configuration.
+const USAGE: u8 = 2;
+
+/// The Haut.ai skin analysis from a shell.
+///
+/// Talks to the service configured by HAUTAI_TOKEN and HAUTAI_COMPANY_ID (and
+/// HAUTAI_SUBJECT_ID, HAUTAI_BASE_URL); `hautai setup` prints them. With --emulator, talks
+/// to an offline emulator instead, whose values are invented.
+#[derive(Parser)]
+#[command(name = "hautai", version, propagate_version = true, max_term_width = 100)]
+struct Cli {
+    /// Use the offline emulator instead of the service: nothing is sent anywhere, and
+    /// every value is invented (every output says so).
+    #[arg(long, global = true)]
+    emulator: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Analyze(analyze::Args),
+    Folder(folder::Args),
+    Setup(account::SetupArgs),
+    Emulator(listing::EmulatorArgs),
+    Batches(listing::BatchesArgs),
+    History(listing::HistoryArgs),
+    /// Print shell completions: `hautai completions bash > /etc/bash_completion.d/hautai`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Analyze(args) => analyze::run(&args, cli.emulator),
+        Command::Folder(args) => folder::run(&args, cli.emulator),
+        Command::Setup(args) => account::setup(&args, cli.emulator),
+        Command::Emulator(args) => listing::emulator(&args),
+        Command::Batches(args) => listing::batches(&args, cli.emulator),
+        Command::History(args) => listing::history(&args, cli.emulator),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "hautai", &mut std::io::stdout());
+            Ok(())
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            if !failure.message.is_empty() {
+                eprintln!("error: {}", failure.message);
+            }
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+/// How a command ended badly: what to print, and the exit code.
+struct Failure {
+    message: String,
+    code: u8,
+}
+
+impl Failure {
+    /// A call or an analysis failed (exit 1).
+    fn failed(message: impl std::fmt::Display) -> Failure {
+        Failure { message: message.to_string(), code: FAILED }
+    }
+
+    /// Bad usage or configuration (exit 2).
+    fn usage(message: impl std::fmt::Display) -> Failure {
+        Failure { message: message.to_string(), code: USAGE }
+    }
+
+    /// Already reported: only the exit code is left.
+    fn quiet(code: u8) -> Failure {
+        Failure { message: String::new(), code }
+    }
+}
+
+/// A library error: usage when the caller can fix the input or the settings.
+impl From<hautai::Error> for Failure {
+    fn from(error: hautai::Error) -> Failure {
+        use hautai::error::ErrorKind;
+        let usage = matches!(
+            error.kind(),
+            ErrorKind::Config(_)
+                | ErrorKind::Env { .. }
+                | ErrorKind::InvalidImage { .. }
+                | ErrorKind::InvalidArgument(_)
+        );
+        Failure { message: error.to_string(), code: if usage { USAGE } else { FAILED } }
+    }
+}
+
+type Outcome = Result<(), Failure>;
+
+/// Writes `text` to stdout. A reader that went away (`hautai batches | head`) ends the
+/// command quietly, as it does for any Unix tool.
+fn emit(text: &str) -> Outcome {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure::failed(format!("cannot write the output: {e}"))),
+        Ok(()) => Ok(()),
+    }
+}
+
+/// `--deadline SECONDS`: above zero; huge values mean "no practical limit" (the library
+/// clamps them to a day).
+fn parse_deadline(value: &str) -> Result<std::time::Duration, String> {
+    let seconds: f64 = value.parse().map_err(|_| format!("{value:?} is not a number of seconds"))?;
+    if seconds.is_nan() || seconds <= 0.0 {
+        return Err(format!("{value} must be a number of seconds above zero"));
+    }
+    Ok(std::time::Duration::try_from_secs_f64(seconds).unwrap_or(std::time::Duration::MAX))
+}

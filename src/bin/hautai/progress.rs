@@ -1,0 +1,106 @@
+//! Progress people expect: a bar with counts, rate and ETA when stderr is a terminal
+//! (indicatif), one plain line per event otherwise (logs, CI). `NO_COLOR` is honoured. The
+//! rate and the ETA count only work done in this run: visits done earlier are not in the
+//! bar, so a rerun with nothing to do shows no rate at all.
+
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Whether colours are wanted: not when `NO_COLOR` is set to anything (no-color.org).
+pub fn colours() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// A bar on a terminal, lines elsewhere.
+pub enum Progress {
+    Bar(ProgressBar),
+    Lines { start: Instant, total: Mutex<u64>, worked: Mutex<(u64, u64)> },
+}
+
+impl Progress {
+    /// A bar of `unit`s (visits, bytes) when stderr is a terminal.
+    pub fn new(unit: &str) -> Progress {
+        if !std::io::stderr().is_terminal() {
+            return Progress::Lines { start: Instant::now(), total: Mutex::new(0), worked: Mutex::new((0, 0)) };
+        }
+        let bar = if colours() { "{bar:30.cyan/blue}" } else { "{bar:30}" };
+        let template =
+            format!("{{spinner}} {{elapsed_precise}} {bar} {{pos}}/{{len}} {unit} · {{per_sec}} · ETA {{eta}} {{msg}}");
+        let style = ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar());
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr()).with_style(style);
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        Progress::Bar(bar)
+    }
+
+    /// The work ahead: `total` units.
+    pub fn plan(&self, total: u64) {
+        match self {
+            Progress::Bar(bar) => bar.set_length(total),
+            Progress::Lines { total: planned, .. } => *planned.lock().unwrap_or_else(|p| p.into_inner()) = total,
+        }
+    }
+
+    /// One more unit of work turned up (a visit whose results must be fetched again).
+    pub fn grow(&self) {
+        match self {
+            Progress::Bar(bar) => bar.inc_length(1),
+            Progress::Lines { total, .. } => *total.lock().unwrap_or_else(|p| p.into_inner()) += 1,
+        }
+    }
+
+    /// A line for people, above the bar.
+    pub fn say(&self, line: &str) {
+        match self {
+            Progress::Bar(bar) => bar.println(line),
+            Progress::Lines { .. } => eprintln!("{line}"),
+        }
+    }
+
+    /// One step of a few done, with its line (no rate: steps are not alike).
+    pub fn step(&self, line: &str) {
+        match self {
+            Progress::Bar(bar) => {
+                bar.println(line);
+                bar.inc(1);
+            }
+            Progress::Lines { .. } => eprintln!("{line}"),
+        }
+    }
+
+    /// One unit done (`failed` or not), with its line.
+    pub fn finished(&self, line: &str, failed: bool) {
+        match self {
+            Progress::Bar(bar) => {
+                bar.println(line);
+                bar.inc(1);
+            }
+            Progress::Lines { start, total, worked } => {
+                let mut worked = worked.lock().unwrap_or_else(|p| p.into_inner());
+                if failed {
+                    worked.1 += 1
+                } else {
+                    worked.0 += 1
+                }
+                let (done, failed) = *worked;
+                let left = total.lock().unwrap_or_else(|p| p.into_inner()).saturating_sub(done + failed);
+                let minutes = start.elapsed().as_secs_f64() / 60.0;
+                let rate = (done + failed) as f64 / minutes.max(1e-9);
+                let eta = match left {
+                    0 => "-".to_owned(),
+                    _ => format!("{:.1} min", left as f64 / rate),
+                };
+                eprintln!("{line}\n  [done {done}, failed {failed}, left {left}] {rate:.1}/min, ETA {eta}");
+            }
+        }
+    }
+
+    /// Ends the bar (it stays on screen).
+    pub fn finish(&self) {
+        if let Progress::Bar(bar) = self {
+            bar.finish();
+        }
+    }
+}
