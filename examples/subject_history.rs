@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use hautai::Uuid;
-use support::{FAILED, Target, USAGE};
+use support::{Target, USAGE};
 
 const DEFAULT_PARAMETERS: [&str; 5] = ["age", "redness", "pores", "lines", "pigmentation"];
 
@@ -46,15 +46,11 @@ fn main() -> ExitCode {
     if target.is_emulator()
         && let Err(e) = seed(&target.session)
     {
-        eprintln!("error: seeding the emulator: {e}");
-        return ExitCode::from(FAILED);
+        return support::failed(format!("seeding the emulator: {e}"));
     }
     let history = match target.session.subject_parameters(subject) {
         Ok(history) => history,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(FAILED);
-        }
+        Err(e) => return support::failed(e),
     };
     if history.iter().any(hautai::model::Analysis::from_emulator) {
         println!("values invented by the offline emulator: not a person's analyses");
@@ -67,16 +63,15 @@ fn main() -> ExitCode {
     for analysis in &history {
         print!("{:<38}", analysis.image_batch_id.as_deref().unwrap_or("-"));
         for name in &parameters {
+            // An age reads as years, a category (skin type, tone) as its tag; any other
+            // parameter as its tag and 0-100 score.
             let cell = match analysis.parameters.get(name) {
-                // An age reads as years, a category (skin type, tone) as its tag; any
-                // other parameter as its tag and 0-100 score.
                 Some(p) if hautai::model::CATEGORIES.contains(&name.as_str()) => p.tag().unwrap_or("?").to_owned(),
-                Some(p) => match (p.years(), p.tag(), p.score()) {
-                    (Some(years), _, _) => format!("{years:.0} years"),
-                    (None, Some(tag), Some(score)) => format!("{tag} {score:.0}/100"),
-                    (None, Some(tag), None) => tag.to_owned(),
-                    (None, None, Some(score)) => format!("{score:.1}/100"),
-                    (None, None, None) => "?".into(),
+                Some(p) => match (p.years(), p.score()) {
+                    (Some(years), _) => format!("{years:.0} years"),
+                    (None, score) => {
+                        format!("{} {}", p.tag().unwrap_or("?"), score.map_or("".into(), |s| format!("{s:.0}/100")))
+                    }
                 },
                 None => "-".into(),
             };

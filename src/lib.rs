@@ -54,7 +54,8 @@
 //! * [`observe`]: progress and cancellation ([`observe::Observer`], [`observe::Event`]).
 //! * [`bulk`]: many analyses, resumable; [`save`]: assets into a folder, bounded.
 //! * [`clock`]: time for tests that should not wait; `emulator` (feature `emulator`): an
-//!   offline stand-in for the service.
+//!   offline stand-in for the service; `folder` (feature `folder`): a folder of visits
+//!   analysed, with a report per visit, a summary and an index.
 //!
 //! Doc examples use only this crate: ids are [`Uuid`] and JSON is [`json!`] and [`Value`]
 //! (re-exported from `uuid` and `serde_json`). Those that decode JSON by hand
@@ -68,6 +69,9 @@
 //! * `platform-verifier`: rustls with the operating system's certificate verifier.
 //! * `emulator`: `hautai::emulator`, adding `tiny_http` (a small synchronous server).
 //! * `test-util`: `clock::VirtualClock`, time that tests move by hand.
+//! * `folder`: `hautai::folder`, the folder run and the reports (no extra dependency).
+//! * `cli`: the `hautai` command (`cargo install hautai --features cli`), adding clap,
+//!   clap_complete and indicatif to that build only.
 //!
 //! # Logs
 //!

@@ -58,28 +58,6 @@ impl Target {
     }
 }
 
-/// The parsed command line, or the usage printed and the exit code to end with (`Err("")`
-/// is `--help`: the usage alone).
-pub fn args_or_usage<T>(parsed: Result<T, String>, usage: &str) -> Result<T, ExitCode> {
-    parsed.map_err(|message| {
-        if !message.is_empty() {
-            eprintln!("error: {message}");
-        }
-        eprintln!("{usage}");
-        ExitCode::from(USAGE)
-    })
-}
-
-/// `--deadline SECONDS`: above zero; huge values mean "no practical limit" (the library
-/// clamps them to a day).
-pub fn parse_deadline(value: &str) -> Result<Duration, String> {
-    let seconds: f64 = value.parse().map_err(|_| format!("--deadline {value:?} is not a number"))?;
-    if seconds.is_nan() || seconds <= 0.0 {
-        return Err(format!("--deadline {value} must be a number of seconds above zero"));
-    }
-    Ok(Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX))
-}
-
 /// Writes three sample photos (drawn faces as PNG files of about 1.3 MB: the emulator
 /// accepts them, and a report shows them) into `dir` and returns their paths.
 pub fn sample_photos(dir: &Path) -> std::io::Result<[PathBuf; 3]> {
@@ -113,11 +91,8 @@ pub fn scratch_dir() -> PathBuf {
     std::env::temp_dir().join(format!("hautai-samples-{}", std::process::id()))
 }
 
-/// Bytes as KiB or MiB.
-pub fn size(bytes: u64) -> String {
-    if bytes >= 1 << 20 {
-        format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
-    } else {
-        format!("{} KiB", bytes / 1024)
-    }
+/// Prints `error` and returns the exit code of a failed call.
+pub fn failed(error: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::from(FAILED)
 }

@@ -53,10 +53,11 @@ main{max-width:1100px;margin:0 auto;padding:16px}h1{margin:0 0 4px;overflow-wrap
 .meta{color:#556;margin:0 0 16px}.meta b{color:#222}\
 .invented{background:#fff4d6;border:1px solid #e9c46a;padding:8px 12px;border-radius:6px;font-weight:600}\
 .scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;background:#fff}\
-th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e3e5ea;overflow-wrap:anywhere;vertical-align:top}\
-td.num{text-align:right;white-space:nowrap}td.failed{color:#a11}td.note{color:#667}\
+th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e3e5ea;vertical-align:top}\
+td{overflow-wrap:anywhere;min-width:5.5em}td:first-child{min-width:9em}th{overflow-wrap:normal;min-width:4em}\
+td.num,th.num{text-align:right;min-width:3em}td.num{white-space:nowrap}td.failed{color:#a11}\
 .bar{display:inline-block;vertical-align:middle;width:90px;height:8px;background:#e3e5ea;border-radius:4px;overflow:hidden;margin-right:8px}\
-.bar span{display:block;height:100%;background:#3b82f6}\
+.bar span{display:block;height:100%;background:#3b82f6}@media (max-width:520px){.bar{display:none}main{padding:10px}td{min-width:4.5em}}\
 .legend{background:#fff;border:1px solid #e3e5ea;border-radius:8px;padding:8px 14px;margin:12px 0 20px}\
 .legend dt{font-weight:600}.legend dd{margin:0 0 6px}\
 .switches{display:flex;flex-wrap:wrap;gap:6px 14px;margin:8px 0 16px}.switches label{overflow-wrap:anywhere;min-width:0}\

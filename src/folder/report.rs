@@ -85,7 +85,7 @@ fn table(results: &BatchResults) -> String {
 /// Each side's picture (the service's copy of the photo) with its masks over it, and the
 /// other pictures the service made, all linked from `assets/`.
 fn pictures(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
-    out.write_all(b"<h2>Pictures</h2>")?;
+    out.write_all(b"<h2 id=\"pictures\">Pictures</h2>")?;
     if let Some(why) = report.no_pictures {
         return write!(out, "<p class=\"meta\">{}</p>", escape(why));
     }
