@@ -1,17 +1,17 @@
 //! `cargo run --example quickstart [FRONT LEFT RIGHT]`: offline on the emulator, or the service with HAUTAI_TOKEN.
 use hautai::emulator::{Emulator, EmulatorConfig, sample_photo};
 use hautai::{Image, Session, Side, model::CATEGORIES};
+use std::process::ExitCode;
 
-fn main() -> Result<(), String> {
-    run().map_err(|e| e.to_string()) // prints the one-line message
+fn main() -> ExitCode {
+    run().inspect_err(|e| eprintln!("error: {e}")).map_or(ExitCode::FAILURE, |()| ExitCode::SUCCESS) // one line
 }
-
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut photos: Vec<Image> = std::env::args().skip(1).map(Image::from).collect(); // streamed from disk
     let online = std::env::var_os("HAUTAI_TOKEN").is_some();
     let session = if online { Session::from_env()? } else { Emulator::start(EmulatorConfig::new())?.session() };
     if photos.is_empty() && !online {
-        photos = Side::ALL.map(|side| Image::from(sample_photo(side, 600, 750))).to_vec();
+        photos = Side::ALL.map(|side| Image::from(sample_photo(side, 600, 750))).to_vec(); // drawn faces
     }
     let [front, left, right] = <[Image; 3]>::try_from(photos).map_err(|_| "give three photos")?;
     let results = session.run_full_analysis(front, left, right)?;

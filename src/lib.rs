@@ -49,8 +49,9 @@
 //! * [`model`]: the API's other types (uploads, batches, subjects, pages, queries such as
 //!   [`model::ResultsQuery`]).
 //! * [`config`]: settings and limits ([`config::RetryPolicy`], [`config::PollSchedule`]).
-//! * [`error`]: what went wrong, to match ([`error::ErrorKind`]), and its details
-//!   ([`error::ApiError`], [`error::Step`], ...).
+//! * [`error`]: what went wrong, to match: `match err.kind()` with
+//!   [`error::ErrorKind`] (not `std::io::ErrorKind`), and its details ([`error::ApiError`],
+//!   [`error::Step`], ...).
 //! * [`observe`]: progress and cancellation ([`observe::Observer`], [`observe::Event`]).
 //! * [`bulk`]: many analyses, resumable; [`save`]: assets into a folder, bounded.
 //! * [`clock`]: time for tests that should not wait; `emulator` (feature `emulator`): an

@@ -48,6 +48,7 @@ struct Header {
 /// service or company (its batches do not exist there). Both locks are OS file locks
 /// ([`File::try_lock`]): the kernel releases them when a process ends, `kill -9` included.
 #[derive(Debug)]
+#[must_use = "the journal's lock is released when it is dropped"]
 pub struct Journal {
     dir: PathBuf,
     shard: Shard,

@@ -73,6 +73,7 @@ const API_BODY_LIMIT: usize = 1 << 20;
 /// [`session_builder`](Self::session_builder)) lives, so
 /// `Emulator::start(config)?.session()` is a working session; [`stop`](Self::stop) ends
 /// it at once.
+#[must_use = "the emulator stops when it is dropped"]
 pub struct Emulator {
     inner: Arc<Inner>,
     running: Arc<Running>,

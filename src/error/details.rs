@@ -115,7 +115,7 @@ impl fmt::Display for StorageError {
 impl std::error::Error for StorageError {}
 
 /// Detection errors: the service could not use some photos. Keeps the partial results.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct DetectionError {
     /// The batch.
@@ -138,3 +138,16 @@ impl fmt::Display for DetectionError {
 }
 
 impl std::error::Error for DetectionError {}
+
+/// The batch and the sides, and only the size of the results: a `Debug` of the whole
+/// results (every mask's URL) would bury the reason in kilobytes.
+impl fmt::Debug for DetectionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parameters = self.results.parameters().map_or(0, |p| p.len());
+        f.debug_struct("DetectionError")
+            .field("batch_id", &self.batch_id)
+            .field("sides", &self.sides)
+            .field("results", &format_args!("{parameters} parameters, complete: {}", self.results.is_complete()))
+            .finish()
+    }
+}

@@ -27,8 +27,8 @@ pub use parts::{Request, Step, TransportKind};
 /// # fn run(session: &hautai::Session) {
 /// match session.run_full_analysis("front.jpg", "left.jpg", "right.jpg") {
 ///     Ok(results) => println!("batch {}", results.batch_id()),
-///     Err(e) if e.status() == Some(401) => eprintln!("log in again: {e}"),
 ///     Err(e) => match e.kind() {
+///         ErrorKind::Api(api) if api.status == 401 => eprintln!("log in again: {e}"),
 ///         ErrorKind::Detection(d) => eprintln!("use other photos: {d}"),
 ///         ErrorKind::Deadline { .. } => eprintln!("not ready yet (batch {:?}): {e}", e.batch_id()),
 ///         _ => eprintln!("{e}"),
@@ -67,7 +67,8 @@ impl Error {
 
     /// The pipeline step the error happened in, for errors of
     /// [`run_full_analysis`](crate::Session::run_full_analysis) and
-    /// [`wait_for_results`](crate::Session::wait_for_results).
+    /// [`wait_for_results`](crate::Session::wait_for_results); a photo that cannot be
+    /// used is [`Step::Validate`] wherever it was checked (`upload_image` too).
     pub fn step(&self) -> Option<Step> {
         if let Some(context) = &self.inner.context {
             return Some(context.step);
@@ -192,8 +193,10 @@ impl fmt::Debug for Error {
     }
 }
 
-/// A failure in a pipeline step has what went wrong as its source, as reporters such as
-/// anyhow's `{:#}` expect; other errors' messages are whole.
+/// A failure in a pipeline step has what went wrong (its kind) as its source, so that a
+/// reporter walking the chain finds it; the step's message already ends with the same
+/// text, so a reporter that prints every link shows it twice. Other errors have no source:
+/// their message is whole.
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.inner.context.as_ref().map(|_| &self.inner.kind as _)

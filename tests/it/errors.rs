@@ -242,3 +242,23 @@ fn a_401_is_matched_the_same_way_from_every_call() {
     assert_eq!(step("run_full_analysis"), Some(hautai::error::Step::Initiate));
     assert_eq!(step("wait_for_results"), Some(hautai::error::Step::Results));
 }
+
+/// The same match for a bulk run's failures: `Outcome::Failed` carries the error itself.
+#[test]
+fn a_bulk_runs_failure_is_matched_by_kind_as_well() {
+    use hautai::Images;
+    use hautai::bulk::{Bulk, Job, Outcome};
+    use hautai::error::Step;
+    let emulator = emulator();
+    let session = fast_session(&emulator).with_token("not-the-token").unwrap();
+    let matched = std::sync::Mutex::new(Vec::new());
+    let summary = Bulk::new(&session).run([Job::new("v1", Images::new().front(vec![7u8; 500]))], |outcome| {
+        if let Outcome::Failed { key, error, .. } = outcome {
+            let api_401 = matches!(error.kind(), ErrorKind::Api(api) if api.status == 401);
+            matched.lock().unwrap().push((key.to_string(), api_401, error.step()));
+        }
+        Ok(())
+    });
+    assert_eq!(summary.failed.len(), 1);
+    assert_eq!(matched.into_inner().unwrap(), [("v1".to_owned(), true, Some(Step::Initiate))]);
+}
