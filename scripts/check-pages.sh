@@ -6,6 +6,7 @@
 #   * each page's DOM after its scripts ran must keep its own title, hold no element
 #     made from the answer's markup, and the mask switch of a name with `"`, `]` and `\`
 #     must work (the report is opened with that mask asked for);
+#   * no page is wider than the window at 390 px (a phone) or 1280 px (a desktop);
 #   * screenshots at desktop (1280 px) and phone (390 px) widths are left in OUT for a look.
 # Needs chromium (`apt-get install -y chromium`) and python3. Usage: scripts/check-pages.sh [OUT]
 set -euo pipefail
@@ -53,5 +54,31 @@ done
 plain="$out/visits/plain/report.html"
 render --screenshot="$out/report-desktop.png" --window-size=1280,2400 "file://$plain#masks=redness"
 render --screenshot="$out/report-phone.png" --window-size=390,2400 "file://$plain#masks=redness"
+# Nothing overflows the page at either width: wide tables scroll inside their own box.
+# (A page beside them measures each in an iframe; file URLs may read each other only with
+# --allow-file-access-from-files.)
+pages=$(cd "$out" && printf '"%s",' index.html visits/*/report.html)
+cat >"$out/.measure.html" <<HTML
+<!doctype html><html><body><script>
+var pages = [${pages%,}], widths = [390, 1280], out = [], left = pages.length * widths.length;
+pages.forEach(function (page) { widths.forEach(function (width) {
+  var f = document.createElement("iframe"); f.style.width = width + "px"; f.style.height = "900px"; f.src = page.split("/").map(encodeURIComponent).join("/");
+  f.onload = function () {
+    try {
+      var d = f.contentDocument.documentElement;
+      if (d.scrollWidth > d.clientWidth) out.push(page + " at " + width + " px: " + d.scrollWidth + " > " + d.clientWidth);
+    } catch (e) { out.push(page + ": cannot be measured (" + e + ")"); }
+    if (--left === 0) document.title = "measured: " + (out.join("; ") || "nothing overflows");
+  };
+  document.body.appendChild(f);
+}); });
+</script></body></html>
+HTML
+measured=$(render --allow-file-access-from-files --dump-dom "file://$out/.measure.html" | grep -o '<title>[^<]*</title>' || true)
+rm -f "$out/.measure.html"
+case "$measured" in
+  *"measured: nothing overflows"*) ;;
+  *) echo "FAIL overflow: $measured"; failed=1 ;;
+esac
 [ "$failed" = 0 ] && echo "ok: $(ls "$out"/visits | wc -l) reports and the index render with nothing of the answer running; screenshots in $out"
 exit "$failed"
