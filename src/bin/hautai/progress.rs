@@ -11,7 +11,18 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Whether colours are wanted: not when `NO_COLOR` is set to anything (no-color.org).
 pub fn colours() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    wants_colours(std::env::var_os("NO_COLOR"))
+}
+
+/// Whether `NO_COLOR`'s value leaves colours on: unset or empty.
+fn wants_colours(no_color: Option<std::ffi::OsString>) -> bool {
+    no_color.is_none_or(|v| v.is_empty())
+}
+
+/// The bar's template: coloured unless `colours` is off.
+fn template(unit: &str, colours: bool) -> String {
+    let bar = if colours { "{bar:30.cyan/blue}" } else { "{bar:30}" };
+    format!("{{spinner}} {{elapsed_precise}} {bar} {{pos}}/{{len}} {unit} · {{per_sec}} · ETA {{eta}} {{msg}}")
 }
 
 /// A bar on a terminal, lines elsewhere.
@@ -26,10 +37,8 @@ impl Progress {
         if !std::io::stderr().is_terminal() {
             return Progress::Lines { start: Instant::now(), total: Mutex::new(0), worked: Mutex::new((0, 0)) };
         }
-        let bar = if colours() { "{bar:30.cyan/blue}" } else { "{bar:30}" };
-        let template =
-            format!("{{spinner}} {{elapsed_precise}} {bar} {{pos}}/{{len}} {unit} · {{per_sec}} · ETA {{eta}} {{msg}}");
-        let style = ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar());
+        let style =
+            ProgressStyle::with_template(&template(unit, colours())).unwrap_or_else(|_| ProgressStyle::default_bar());
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr()).with_style(style);
         bar.enable_steady_tick(std::time::Duration::from_millis(200));
         Progress::Bar(bar)
@@ -101,6 +110,21 @@ impl Progress {
     pub fn finish(&self) {
         if let Progress::Bar(bar) = self {
             bar.finish();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_color_set_to_anything_turns_colours_off() {
+        assert!(wants_colours(None) && wants_colours(Some("".into())));
+        assert!(!wants_colours(Some("1".into())) && !wants_colours(Some("false".into())));
+        assert!(template("visits", true).contains(".cyan") && !template("visits", false).contains(".cyan"));
+        for colours in [true, false] {
+            assert!(ProgressStyle::with_template(&template("visits", colours)).is_ok(), "a valid template");
         }
     }
 }
