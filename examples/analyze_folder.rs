@@ -47,7 +47,9 @@ fn main() -> ExitCode {
     let run = FolderRun::new(&target.session, &input, &output).concurrency(8);
     let summary = run.run(|event| match event {
         FolderEvent::Done { visit, batch_id, .. } => eprintln!("done {visit} (batch {batch_id})"),
-        FolderEvent::Failed { visit, reason } => eprintln!("failed {visit}: {reason}"),
+        FolderEvent::Failed { visit, reason } | FolderEvent::Unusable { visit, reason } => {
+            eprintln!("failed {visit}: {reason}")
+        }
         FolderEvent::DoneEarlier { visit } => eprintln!("skipped {visit} (done in an earlier run)"),
         FolderEvent::NotAVisit { entry } => eprintln!("skipped {entry}"),
         _ => {}

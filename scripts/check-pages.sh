@@ -48,7 +48,7 @@ render --screenshot="$out/index-phone.png" --window-size=390,900 "file://$out/in
 quote_name='a%22%5Db%5Cc%27d'
 url() { python3 -c 'import sys, urllib.parse; print("file://" + urllib.parse.quote(sys.argv[1]))' "$1"; }
 for report in "$out"/visits/*/report.html; do
-  check "$(url "$report")#masks=$quote_name" ": skin analysis of [0-9-]*" "$work/report.dom"
+  check "$(url "$report")#masks=$quote_name" ": skin analysis, results saved [0-9-]*" "$work/report.dom"
   if ! grep -q 'class="mask on"' "$work/report.dom"; then echo "FAIL $report: the mask switch of a quoted name does not work"; failed=1; fi
 done
 plain="$out/visits/plain/report.html"

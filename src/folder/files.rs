@@ -1,7 +1,7 @@
 //! Files written whole or not at all, and the checks a run makes before it pays for anything.
 
 use std::io::{self, BufWriter, Write as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Writes `bytes` to `path` atomically (see [`write_atomically_with`]).
@@ -71,4 +71,39 @@ pub(crate) fn clear_visit(dir: &Path) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Moves a visit's folder `dir` to a new folder `<aside>/<label>` (or `<label>-2`, ...),
+/// creating `aside`, and returns where it went. What an earlier save left there then
+/// passes for nobody's current results, and is kept for the record.
+pub(crate) fn set_aside(dir: &Path, aside: &Path, label: &str) -> io::Result<PathBuf> {
+    std::fs::create_dir_all(aside)?;
+    let mut n = 1;
+    loop {
+        let target = match n {
+            1 => aside.join(label),
+            n => aside.join(format!("{label}-{n}")),
+        };
+        // `rename` would replace an empty folder of that name: look first, then move.
+        if target.symlink_metadata().is_err() {
+            return std::fs::rename(dir, &target).map(|()| target);
+        }
+        n += 1;
+    }
+}
+
+/// `path` made absolute, with the links in the part of it that exists resolved, so that
+/// two spellings of one folder compare equal.
+pub(crate) fn resolved(path: &Path) -> io::Result<PathBuf> {
+    let absolute = std::path::absolute(path)?;
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    while existing.symlink_metadata().is_err() {
+        let Some(parent) = existing.parent() else { break };
+        rest.push(existing.file_name().unwrap_or_default().to_owned());
+        existing = parent;
+    }
+    let mut resolved = std::fs::canonicalize(existing)?;
+    resolved.extend(rest.iter().rev());
+    Ok(resolved)
 }

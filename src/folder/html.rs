@@ -32,13 +32,19 @@ pub(crate) fn head(title: &str) -> String {
 pub(crate) const INVENTED: &str = "<p class=\"invented\">Values invented by the offline emulator: not an \
                                    analysis of these photos, not a person&#39;s results.</p>";
 
-/// A reason cut to its first clause and at most `chars` characters, for a table cell
-/// (the whole reason goes in a tooltip and the summary).
+/// A reason at a glance: without the status and the error's kind in front, cut to its
+/// first clause (before `: ` or `; `) and to at most `chars` characters at a word, with `…`
+/// when anything was cut (the whole reason is a tap away, and in the summary).
 pub(crate) fn short(reason: &str, chars: usize) -> String {
-    let first = reason.split("; ").next().unwrap_or_default();
-    match first.char_indices().nth(chars) {
-        Some((end, _)) => format!("{}…", &first[..end]),
-        None => first.to_owned(),
+    let reason = reason.trim_start_matches("failed: ").trim_start_matches("invalid argument: ");
+    let end = [reason.find(": "), reason.find("; ")].into_iter().flatten().min().unwrap_or(reason.len());
+    let mut first = &reason[..end];
+    if let Some((limit, _)) = first.char_indices().nth(chars) {
+        first = &first[..first[..limit].rfind(' ').filter(|&at| at > 0).unwrap_or(limit)];
+    }
+    match first.len() < reason.len() {
+        true => format!("{}…", first.trim_end_matches([',', ' '])),
+        false => first.to_owned(),
     }
 }
 
@@ -54,10 +60,11 @@ main{max-width:1100px;margin:0 auto;padding:16px}h1{margin:0 0 4px;overflow-wrap
 .invented{background:#fff4d6;border:1px solid #e9c46a;padding:8px 12px;border-radius:6px;font-weight:600}\
 .scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;background:#fff}\
 th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e3e5ea;vertical-align:top}\
-td{overflow-wrap:anywhere;min-width:5.5em}td:first-child{min-width:9em}th{overflow-wrap:normal;min-width:4em}\
+td{overflow-wrap:break-word;min-width:4em}td:first-child{overflow-wrap:anywhere;min-width:8em}\
+td details summary{cursor:pointer}td details{overflow-wrap:anywhere}th{overflow-wrap:normal;min-width:4em}\
 td.num,th.num{text-align:right;min-width:3em}td.num{white-space:nowrap}td.failed{color:#a11}\
 .bar{display:inline-block;vertical-align:middle;width:90px;height:8px;background:#e3e5ea;border-radius:4px;overflow:hidden;margin-right:8px}\
-.bar span{display:block;height:100%;background:#3b82f6}@media (max-width:520px){.bar{display:none}main{padding:10px}td{min-width:4.5em}}\
+.bar span{display:block;height:100%;background:#3b82f6}.n{display:inline-block;min-width:2.6em;text-align:right}@media (max-width:520px){.bar{display:none}main{padding:10px}}\
 .legend{background:#fff;border:1px solid #e3e5ea;border-radius:8px;padding:8px 14px;margin:12px 0 20px}\
 .legend dt{font-weight:600}.legend dd{margin:0 0 6px}\
 .switches{display:flex;flex-wrap:wrap;gap:6px 14px;margin:8px 0 16px}.switches label{overflow-wrap:anywhere;min-width:0}\
@@ -81,8 +88,11 @@ mod tests {
     }
 
     #[test]
-    fn reasons_are_cut_to_their_first_clause() {
-        assert_eq!(short("the photos changed; run it again", 80), "the photos changed");
+    fn reasons_are_cut_to_their_first_clause_at_a_word() {
+        assert_eq!(short("failed: the photos changed; run it again", 80), "the photos changed…");
+        assert_eq!(short("failed: invalid argument: the key is taken", 80), "the key is taken");
+        assert_eq!(short("a folder, not an image", 80), "a folder, not an image");
+        assert_eq!(short("one two three four", 9), "one two…");
         assert_eq!(short("ééééé", 3), "ééé…");
         assert_eq!(short("abc", 3), "abc");
     }

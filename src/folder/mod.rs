@@ -1,9 +1,9 @@
 //! A folder of visits, analysed: what the `hautai folder` command does, for your own
 //! programs (feature `folder`).
 //!
-//! The input folder holds one folder per visit; in each, the image files whose names start
-//! with `front`, `left` or `right` (any case, any extension) are that visit's photos. The
-//! output folder gets:
+//! The input folder holds one folder per visit; in each, the pictures whose names start
+//! with `front`, `left` or `right` are that visit's photos ([`find_visits`] has the rule;
+//! two photos for one side fail the visit). The output folder gets:
 //!
 //! ```text
 //! OUT/visits/<visit>/results.json   the results, written last: present means saved whole
@@ -12,6 +12,8 @@
 //! OUT/summary.csv                   a row per visit: status, sides, ages in years, grades, scores
 //! OUT/index.html                    a row per visit: status, sides, age, chosen grades, a link
 //! OUT/.hautai/                      the journal: what was sent, so a rerun never pays twice
+//! OUT/superseded/<visit>-<batch>/   what a visit's folder held when its photos stopped
+//!                                   being the ones analysed (kept, never taken for its results)
 //! ```
 //!
 //! Rerun the same run after a crash, a `kill -9` or Ctrl-C: finished visits are skipped,
@@ -71,6 +73,16 @@ pub enum FolderEvent<'a> {
         to_analyse: usize,
         /// Of those, visits done in an earlier run.
         done_earlier: usize,
+        /// Of those, visits that cannot be analysed (each told by [`Unusable`](Self::Unusable)).
+        unusable: usize,
+    },
+    /// A visit cannot be analysed (a folder where a photo should be, two photos for one
+    /// side, a name that clashes): it failed before anything was sent for it.
+    Unusable {
+        /// The visit.
+        visit: &'a str,
+        /// Why, in full, and where its earlier results went, if it had some.
+        reason: &'a str,
     },
     /// A visit's results are saved.
     Done {
@@ -83,11 +95,11 @@ pub enum FolderEvent<'a> {
         /// What was saved.
         saved: &'a SavedVisit,
     },
-    /// A visit failed: it cannot be analysed, the analysis failed, or its save did.
+    /// A visit's analysis or its save failed.
     Failed {
         /// The visit.
         visit: &'a str,
-        /// Why, in full.
+        /// Why, in full, and where its earlier results went, if it had some.
         reason: &'a str,
     },
     /// Done in an earlier run: nothing sent.

@@ -38,7 +38,7 @@ rather than one parameter with another.</dd>\
 /// Writes the report to `out`.
 pub(crate) fn write(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
     let results = report.results;
-    let title = format!("{}: skin analysis of {}", report.visit, report.date);
+    let title = format!("{}: skin analysis, results saved {}", report.visit, report.date);
     write!(out, "{}<h1>{}</h1>", head(&title), escape(report.visit))?;
     write!(
         out,
@@ -63,7 +63,10 @@ fn table(results: &BatchResults) -> String {
     for (name, parameter) in results.parameters().into_iter().flat_map(|p| p.iter()) {
         let score = parameter.score().filter(|_| !CATEGORIES.contains(&name));
         let score = score.map_or("&ndash;".to_owned(), |s| {
-            format!("<span class=\"bar\"><span style=\"width:{:.0}%\"></span></span>{s:.1}", s.clamp(0.0, 100.0))
+            let width = s.clamp(0.0, 100.0);
+            format!(
+                "<span class=\"bar\"><span style=\"width:{width:.0}%\"></span></span><span class=\"n\">{s:.1}</span>"
+            )
         });
         let years = parameter.years().map_or(String::new(), |y| format!("{y:.0}"));
         let _ = write!(

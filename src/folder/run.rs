@@ -90,7 +90,7 @@ impl<'s> FolderRun<'s> {
 
     /// The parameters whose grades the index shows beside each visit's age.
     pub fn index_columns(mut self, names: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        self.columns = names.into_iter().map(Into::into).collect();
+        self.columns = names.into_iter().map(Into::into).filter(|name: &String| !name.trim().is_empty()).collect();
         self
     }
 
@@ -107,6 +107,17 @@ impl<'s> FolderRun<'s> {
     pub fn run(&self, on_event: impl Fn(&FolderEvent<'_>) + Sync) -> Result<FolderSummary, Refused> {
         let input = &self.input;
         let found = find_visits(input).map_err(|e| Refused::new(format!("cannot read {}: {e}", input.display())))?;
+        // Results inside the input would be found as visits by the next run.
+        let (inside, within) = (super::files::resolved(&self.output), super::files::resolved(input));
+        if let (Ok(output), Ok(input)) = (inside, within)
+            && output.starts_with(&input)
+        {
+            return Err(Refused::new(format!(
+                "the output {} is inside the input {}: give an output folder outside it",
+                self.output.display(),
+                self.input.display()
+            )));
+        }
         for entry in &found.skipped {
             on_event(&FolderEvent::NotAVisit { entry });
         }
@@ -131,9 +142,6 @@ impl<'s> FolderRun<'s> {
         let mine: Vec<&Visit> = visits.iter().filter(|v| self.shard.contains(&v.name)).collect();
         let problems: Vec<(String, String)> =
             mine.iter().filter_map(|v| v.sides.as_ref().err().map(|e| (v.name.clone(), e.clone()))).collect();
-        for (visit, reason) in &problems {
-            on_event(&FolderEvent::Failed { visit, reason });
-        }
         let ready: Vec<&Visit> = mine.iter().copied().filter(|v| v.sides.is_ok()).collect();
         let to_analyse =
             ready.iter().filter(|v| journal.record(&v.name).next_step(self.retry_failed) != NextStep::Skip).count();
@@ -142,7 +150,16 @@ impl<'s> FolderRun<'s> {
             in_shard: mine.len(),
             to_analyse,
             done_earlier: ready.len() - to_analyse,
+            unusable: problems.len(),
         });
+        let problems: Vec<(String, String)> = problems
+            .into_iter()
+            .map(|(visit, reason)| {
+                let reason = self.failed(&visit, &reason);
+                on_event(&FolderEvent::Unusable { visit: &visit, reason: &reason });
+                (visit, reason)
+            })
+            .collect();
         let summary = self.analyse(&journal, &ready, &on_event);
         let mut outcome = FolderSummary::new(&self.output, summary, problems);
         outcome.reports = self.write_reports(&journal, &visits);
@@ -171,12 +188,11 @@ impl<'s> FolderRun<'s> {
                     on_event(&FolderEvent::Done { visit: key, batch_id: *batch_id, resumed: *resumed, saved: &saved });
                 }
                 Outcome::Failed { key, error, .. } => {
-                    on_event(&FolderEvent::Failed { visit: key, reason: &error.to_string() })
+                    on_event(&FolderEvent::Failed { visit: key, reason: &self.failed(key, &error.to_string()) })
                 }
-                // Done earlier, but its results are gone (deleted): fetched again, not paid again.
-                Outcome::Skipped { key, .. }
-                    if super::saved_results(&super::visit_dir(&self.output, key)).is_none() =>
-                {
+                // Done earlier, but its results are gone (deleted), or saved without the
+                // pictures or the report this run asks for: fetched again, not paid again.
+                Outcome::Skipped { key, .. } if !self.saved_as_asked(key) => {
                     on_event(&FolderEvent::Refetching { visit: key });
                     return Err("results.json is gone or unreadable".into());
                 }
@@ -185,6 +201,36 @@ impl<'s> FolderRun<'s> {
             }
             Ok(())
         })
+    }
+
+    /// Whether `visit`'s folder holds its results, and the pictures and the report this run
+    /// asks for.
+    fn saved_as_asked(&self, visit: &str) -> bool {
+        let dir = super::visit_dir(&self.output, visit);
+        super::saved_results(&dir).is_some()
+            && (!self.save.wants_assets() || dir.join("assets").is_dir())
+            && (!self.save.wants_report() || dir.join("report.html").is_file())
+    }
+
+    /// A failed visit's folder keeps nothing that passes for its current results: what an
+    /// earlier save left (of photos that are not its own now, or cannot be used) goes to
+    /// `OUT/superseded/<visit>-<batch>/`. Returns `reason`, saying so when it did.
+    fn failed(&self, visit: &str, reason: &str) -> String {
+        let dir = super::visit_dir(&self.output, visit);
+        if dir.join("results.json").symlink_metadata().is_err() {
+            return reason.to_owned();
+        }
+        let earlier = super::saved_results(&dir).map_or(crate::Uuid::nil(), |r| r.batch_id());
+        match super::files::set_aside(&dir, &self.output.join("superseded"), &format!("{visit}-{earlier}")) {
+            Ok(to) => format!("{reason}; its earlier results were moved to {}", to.display()),
+            // Not movable (a read-only folder, say): gone is still safer than kept.
+            Err(e) => match super::files::clear_visit(&dir) {
+                Ok(()) => format!("{reason}; its earlier results were removed (cannot move them: {e})"),
+                Err(e) => {
+                    format!("{reason}; its earlier results are still in {} (cannot remove them: {e})", dir.display())
+                }
+            },
+        }
     }
 
     /// `summary.csv` and `index.html` over every visit of the input, from what every

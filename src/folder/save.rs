@@ -45,6 +45,16 @@ impl SaveOptions {
         self
     }
 
+    /// Whether the pictures are saved.
+    pub(crate) fn wants_assets(&self) -> bool {
+        self.assets
+    }
+
+    /// Whether the report is written.
+    pub(crate) fn wants_report(&self) -> bool {
+        self.report
+    }
+
     /// How much one visit's assets may take.
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;

@@ -113,8 +113,9 @@ fn source(results: Option<&BatchResults>) -> &'static str {
 }
 
 /// `index.html`: a row per visit with its status (a short reason for a failure, the whole
-/// in a tooltip), its sides, its age in years and the grades of `columns`, the visit's
-/// name linking its report (or its `results.json` when reports are off).
+/// a tap away in a `<details>`, which works on a phone where a tooltip does not), its age
+/// in years, its sides and the grades of `columns`, the visit's name linking its report
+/// (or its `results.json` when reports are off).
 pub(crate) fn write_index(path: &Path, rows: &[Row], columns: &[String]) -> std::io::Result<()> {
     let invented = rows.iter().any(|r| r.results.as_ref().is_some_and(BatchResults::from_emulator));
     let done = rows.iter().filter(|r| r.problem.is_none()).count();
@@ -123,7 +124,7 @@ pub(crate) fn write_index(path: &Path, rows: &[Row], columns: &[String]) -> std:
     if invented {
         html.push_str(INVENTED);
     }
-    html.push_str("<div class=\"scroll\"><table><thead><tr><th>Visit</th><th>Status</th><th>Sides</th><th class=\"num\">Age (years)</th>");
+    html.push_str("<div class=\"scroll\"><table><thead><tr><th>Visit</th><th>Status</th><th class=\"num\">Age (years)</th><th>Sides</th>");
     for column in columns {
         let _ = write!(html, "<th>{}</th>", escape(&label(column)));
     }
@@ -147,12 +148,15 @@ pub(crate) fn write_index(path: &Path, rows: &[Row], columns: &[String]) -> std:
                 "<td>done (invented values)</td>".to_owned()
             }
             None => "<td>done</td>".to_owned(),
-            Some(problem) => {
-                format!("<td class=\"failed\" title=\"{}\">{}</td>", escape(problem), escape(&short(problem, 70)))
-            }
+            Some(problem) if problem.starts_with("failed: ") => format!(
+                "<td class=\"failed\"><details><summary>{}</summary>{}</details></td>",
+                escape(&short(problem, 80)),
+                escape(problem.trim_start_matches("failed: "))
+            ),
+            Some(other) => format!("<td>{}</td>", escape(other)),
         };
         let age = years(row.results.as_ref(), "age").map(|y| format!("{y:.0}")).unwrap_or_default();
-        let _ = write!(html, "<tr><td>{name}</td>{status}<td>{}</td><td class=\"num\">{age}</td>", escape(&row.sides));
+        let _ = write!(html, "<tr><td>{name}</td>{status}<td class=\"num\">{age}</td><td>{}</td>", escape(&row.sides));
         for column in columns {
             let tag = row.results.as_ref().and_then(|r| r.parameter(column)).and_then(|p| p.tag()).unwrap_or_default();
             let _ = write!(html, "<td>{}</td>", escape(tag));

@@ -54,9 +54,11 @@ pub struct Found {
     pub skipped: Vec<String>,
 }
 
-/// The visits in `input`: each folder is a visit, and in it the files whose names start
-/// with `front`, `left` or `right` (any case, any extension) are its photos. Two visits
-/// whose names differ only in case (one folder on macOS and Windows) are both refused.
+/// The visits in `input`: each folder is a visit, and in it the pictures (`.jpg`, `.jpeg`,
+/// `.png`, `.webp`, `.heic`, `.heif`, `.bmp`, `.tif`, `.tiff`, any case) whose names start
+/// with `front`, `left` or `right` are its photos. A visit with two photos for one side
+/// fails (which one is this visit's is for a person to say, not for a sort order), and so
+/// do two visits whose names differ only in case (one folder on macOS and Windows).
 ///
 /// ```no_run
 /// let found = hautai::folder::find_visits("visits".as_ref())?;
@@ -101,22 +103,31 @@ fn sides_of(name: &str, folder: &Path, skipped: &mut Vec<String>) -> Result<Vec<
     let mut sides: Vec<(Side, PathBuf)> = Vec::new();
     for file in files {
         let file_name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
-        let Some(side) = Side::ALL.into_iter().find(|s| file_name.to_lowercase().starts_with(s.as_str())) else {
-            skipped.push(format!("{name}/{file_name} (not a front, left or right image)"));
+        let lower = file_name.to_lowercase();
+        let side = Side::ALL.into_iter().find(|s| lower.starts_with(s.as_str()));
+        let picture = lower.rsplit_once('.').is_some_and(|(_, extension)| PICTURES.contains(&extension));
+        let (Some(side), true) = (side, picture) else {
+            skipped.push(format!("{name}/{file_name} (not a front, left or right picture)"));
             continue;
         };
         match std::fs::metadata(&file) {
             Ok(meta) if meta.is_dir() => return Err(format!("{file_name} is a folder, not an image")),
-            Ok(_) if sides.iter().any(|(s, _)| *s == side) => {
-                skipped.push(format!("{name}/{file_name} (a second {side} image)"))
-            }
-            Ok(_) => sides.push((side, file)),
+            Ok(_) => match sides.iter().find(|(s, _)| *s == side) {
+                Some((_, first)) => {
+                    let first = first.file_name().unwrap_or_default().to_string_lossy();
+                    return Err(format!("two {side} photos, {first} and {file_name}: keep the one of this visit"));
+                }
+                None => sides.push((side, file)),
+            },
             Err(e) => return Err(format!("{file_name}: {}", unreadable(&file, &e))),
         }
     }
     sides.sort_by_key(|(side, _)| Side::ALL.iter().position(|s| s == side));
     Ok(sides)
 }
+
+/// The extensions of pictures a visit's photos may have (lower case).
+const PICTURES: [&str; 9] = ["jpg", "jpeg", "png", "webp", "heic", "heif", "bmp", "tif", "tiff"];
 
 /// Why `path` cannot be read: a link to nothing, or the system's word.
 fn unreadable(path: &Path, error: &std::io::Error) -> String {
@@ -157,7 +168,9 @@ mod tests {
             ("a/left_side.png", &b"l"[..]),
             ("a/Front.JPG", b"f"),
             ("a/notes.txt", b"n"),
-            ("a/front-2.jpg", b"f"),
+            ("a/front.txt", b"f"),
+            ("e/front-2.jpg", b"f"),
+            ("e/front.jpg", b"f"),
             ("b/RIGHT.jpeg", b"r"),
             ("empty/readme", b"x"),
             ("stray.jpg", b"s"),
@@ -187,6 +200,7 @@ mod tests {
                 ("b", Ok(vec![Side::Right])),
                 ("c", Err("front.png is a folder, not an image".to_owned())),
                 ("dup", clash()),
+                ("e", Err("two front photos, front-2.jpg and front.jpg: keep the one of this visit".to_owned())),
             ]
         );
         assert_eq!(
@@ -194,10 +208,9 @@ mod tests {
             ("front, left (no right)".into(), "right (no front, left)".into())
         );
         assert_eq!(skipped.len(), 5, "{skipped:?}");
-        for expected in ["empty/readme", "a/notes.txt", "a/front-2.jpg", "empty ", "stray.jpg"] {
+        for expected in ["empty/readme", "a/notes.txt", "a/front.txt", "empty ", "stray.jpg"] {
             assert!(skipped.iter().any(|s| s.starts_with(expected)), "{expected}: {skipped:?}");
         }
-        assert!(skipped.iter().any(|s| s.starts_with("a/front-2.jpg") && s.contains("second")), "{skipped:?}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -137,9 +137,13 @@ fn folder_runs_show_plain_progress_off_a_terminal_and_a_rerun_reports_no_made_up
     assert!(err.contains("2 to analyse, 0 done earlier") && err.contains("[done 2, failed 0, left 0]"), "{err}");
     let index = std::fs::read_to_string(Path::new(output).join("index.html")).unwrap();
     assert!(index.contains("<th>redness</th>") && index.contains("Values invented"), "{index}");
-    let (code, _, err) = run(&mut against(&emulator, &["folder", input, output]));
+    let (code, _, err) = run(&mut against(&emulator, &["folder", input, output, "--no-assets"]));
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("0 to analyse, 2 done earlier") && !err.contains("/min"), "no rate without work: {err}");
+    // Asking for the pictures later fetches them (the rate is of that work).
+    let (code, _, err) = run(&mut against(&emulator, &["folder", input, output]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("fetching them again") && Path::new(output).join("visits/v1/assets").is_dir(), "{err}");
     let (code, _, err) = run(&mut hautai(&["--emulator", "folder", input, output]));
     assert_eq!(code, 2, "a folder of another service is refused: {err}");
 }
@@ -148,9 +152,9 @@ fn folder_runs_show_plain_progress_off_a_terminal_and_a_rerun_reports_no_made_up
 fn setup_batches_and_history_run_against_the_service_they_are_pointed_at() {
     let (code, out, err) = run(&mut hautai(&["--emulator", "setup", "--private-token", "ci", "--days", "30"]));
     assert_eq!(code, 0, "{err}");
-    let exports: Vec<&str> = out.lines().collect();
+    let exports: Vec<&str> = out.lines().filter(|l| l.starts_with("export HAUTAI_")).collect();
     assert_eq!(exports.len(), 4, "{out}");
-    assert!(exports.iter().all(|l| l.starts_with("export HAUTAI_")), "{out}");
+    assert!(out.ends_with("# the emulator stopped with this command: these values only show the shape\n"), "{out}");
     let (code, _, err) = run(&mut hautai(&["setup", "--days", "0", "--private-token", "x"]));
     assert_eq!(code, 2, "{err}");
 
@@ -193,4 +197,45 @@ fn completions_are_printed_for_each_shell() {
     }
     let (code, _, _) = run(&mut hautai(&["completions", "tcsh"]));
     assert_eq!(code, 2);
+}
+
+#[test]
+fn analyze_never_saves_over_a_folder_of_other_files() {
+    let dir = TempDir::new("cli-save-over");
+    let photos = photos(&dir);
+    let clinic = dir.path().join("clinic");
+    std::fs::create_dir_all(clinic.join("assets")).unwrap();
+    std::fs::write(clinic.join("assets/logo.png"), b"the clinic's logo").unwrap();
+    std::fs::write(clinic.join("report.html"), b"the clinic's own page").unwrap();
+    let emulator = emulator();
+    let mut args = vec!["analyze", "--save", clinic.to_str().unwrap()];
+    args.extend(photos.iter().map(String::as_str));
+    let (code, _, err) = run(&mut against(&emulator, &args));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not an earlier save"), "{err}");
+    assert!(clinic.join("assets/logo.png").is_file() && clinic.join("report.html").is_file(), "nothing removed");
+    assert!(emulator.requests().is_empty(), "refused before anything was sent");
+    // An earlier save is replaced, as documented.
+    let save = dir.path().join("anna");
+    let mut args = vec!["analyze", "--no-assets", "--save", save.to_str().unwrap()];
+    args.extend(photos.iter().map(String::as_str));
+    for _ in 0..2 {
+        let (code, _, err) = run(&mut against(&emulator, &args));
+        assert_eq!(code, 0, "{err}");
+    }
+}
+
+#[test]
+fn visits_that_cannot_be_analysed_are_not_counted_as_work_done() {
+    let dir = TempDir::new("cli-unusable");
+    let input = dir.path().join("in");
+    for visit in ["a", "b", "c"] {
+        std::fs::create_dir_all(input.join(visit).join("front.png")).unwrap(); // a folder, not a photo
+    }
+    let output = dir.path().join("out");
+    let emulator = emulator();
+    let (code, _, err) = run(&mut against(&emulator, &["folder", input.to_str().unwrap(), output.to_str().unwrap()]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("0 to analyse, 0 done earlier, 3 unusable"), "{err}");
+    assert!(err.contains("failed a: front.png is a folder") && !err.contains("/min"), "no rate without work: {err}");
 }

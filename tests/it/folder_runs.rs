@@ -372,7 +372,11 @@ fn another_visits_photos_under_a_finished_visits_name_are_refused_not_taken_for_
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("not the ones the journal analysed"), "{stderr}");
     assert_eq!(computes(&emulator), 2, "nothing analysed without being asked");
-    assert_eq!(std::fs::read(&results).unwrap(), before, "the saved results are untouched");
+    // The saved results are another patient's now: kept, apart, never left as visit-1's.
+    assert!(!results.exists(), "{stderr}");
+    let aside = std::fs::read_dir(folders.output().join("superseded")).unwrap().next().unwrap().unwrap().path();
+    assert_eq!(std::fs::read(aside.join("results.json")).unwrap(), before, "kept whole, for the record");
+    assert!(stderr.contains("its earlier results were moved to"), "{stderr}");
     let summary = folders.summary();
     let row = summary.iter().find(|(visit, _, _)| visit == "visit-1").unwrap();
     assert!(row.2.starts_with("failed") && row.2.contains("not the ones"), "not shown as done: {summary:?}");

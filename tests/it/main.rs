@@ -14,6 +14,7 @@ mod endpoints;
 mod errors;
 mod faults;
 mod folder_runs;
+mod folder_safety;
 mod hostile_input;
 mod hostile_server;
 mod layout;

@@ -47,7 +47,7 @@ fn a_report_says_whose_visit_when_and_which_sides_and_links_each_asset_stored_on
     let (results, saved) = save(&emulator, &dir, "Anna Berg 2026-11-30", SaveOptions::new());
     let out = dir.path().join("out");
     let html = std::fs::read_to_string(saved.report.as_ref().unwrap()).unwrap();
-    assert!(html.contains("<title>Anna Berg 2026-11-30: skin analysis of 20"), "the title names the visit");
+    assert!(html.contains("<title>Anna Berg 2026-11-30: skin analysis, results saved 20"), "the title names the visit");
     assert!(html.contains("<h1>Anna Berg 2026-11-30</h1>"));
     assert!(html.contains("sides analysed: <b>front, left (no right)</b>"), "missing sides are said");
     assert!(html.contains("Values invented by the offline emulator"), "an emulator's values say so");
@@ -101,7 +101,7 @@ fn without_assets_or_reports_a_visit_keeps_its_results_and_says_what_it_left_out
 }
 
 #[test]
-fn the_index_shows_each_visits_age_chosen_grades_and_a_short_reason_with_the_whole_in_a_tooltip() {
+fn the_index_shows_each_visits_age_chosen_grades_and_a_short_reason_with_the_whole_a_tap_away() {
     let emulator = emulator();
     let dir = TempDir::new("index");
     let input = dir.path().join("in");
@@ -113,6 +113,10 @@ fn the_index_shows_each_visits_age_chosen_grades_and_a_short_reason_with_the_who
         }
     }
     std::fs::create_dir_all(input.join("carl/front.png")).unwrap(); // a folder where a photo should be
+    for photo in ["front.png", "front (1).png"] {
+        std::fs::create_dir_all(input.join("dora")).unwrap();
+        std::fs::write(input.join("dora").join(photo), hautai::emulator::sample_photo(Side::Front, 150, 180)).unwrap();
+    }
     let session = fast_session(&emulator);
     let output = dir.path().join("out");
     let summary = FolderRun::new(&session, &input, &output)
@@ -120,7 +124,7 @@ fn the_index_shows_each_visits_age_chosen_grades_and_a_short_reason_with_the_who
         .index_columns(["redness", "skin_type"])
         .run(|_| {})
         .unwrap();
-    assert_eq!((summary.done, summary.failed.len()), (2, 1), "{summary:?}");
+    assert_eq!((summary.done, summary.failed.len()), (2, 2), "{summary:?}");
     let html = std::fs::read_to_string(&summary.index).unwrap();
     assert!(html.contains("<th>redness</th><th>skin type</th>"), "chosen columns");
     assert!(html.contains("href=\"visits/anna/results.json\""), "without reports, the results are linked");
@@ -132,9 +136,15 @@ fn the_index_shows_each_visits_age_chosen_grades_and_a_short_reason_with_the_who
     assert!(anna.contains(&format!("<td class=\"num\">{years:.0}</td>")), "{anna}");
     assert!(anna.contains(results.parameter("skin_type").unwrap().tag().unwrap()), "{anna}");
     assert!(anna.contains("done (invented values)"), "{anna}");
+    // A short reason at a glance, the whole one a tap away (a tooltip never shows on a phone).
+    let dora = &html[html.find(">dora<").unwrap()..];
+    let dora = &dora[..dora.find("</tr>").unwrap()];
+    let summary_text = &dora[dora.find("<summary>").unwrap() + 9..dora.find("</summary>").unwrap()];
+    assert_eq!(summary_text, "two front photos, front (1).png and front.png…", "{dora}");
+    assert!(dora.contains("keep the one of this visit</details>"), "{dora}");
     let carl = &html[html.find(">carl<").unwrap()..];
-    assert!(carl.contains("title=\"failed: front.png is a folder, not an image\""), "the whole reason in a tooltip");
-    assert!(html.contains("2 of 3 done") && html.contains("Values invented by the offline emulator"));
+    assert!(carl.contains("<summary>front.png is a folder, not an image</summary>"), "{carl}");
+    assert!(html.contains("2 of 4 done") && html.contains("Values invented by the offline emulator"));
 }
 
 #[test]

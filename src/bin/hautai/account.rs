@@ -54,10 +54,13 @@ pub fn setup(args: &SetupArgs, emulator: bool) -> Outcome {
     };
     let session: Session = builder.login(&email, &password)?;
     eprintln!("logged in to company {}", session.company_id());
-    crate::emit(&exports(&session, args)?.iter().map(|line| format!("{line}\n")).collect::<String>())?;
+    let mut lines: String = exports(&session, args)?.iter().map(|line| format!("{line}\n")).collect();
     if started.is_some() {
+        // On stdout too, where `eval "$(hautai --emulator setup)"` reads: a comment to the shell.
+        lines += "# the emulator stopped with this command: these values only show the shape\n";
         eprintln!("(the emulator stops with this command: these values only show the shape)");
     }
+    crate::emit(&lines)?;
     Ok(())
 }
 

@@ -31,7 +31,8 @@ pub struct Args {
     /// Print the results as JSON instead of a table.
     #[arg(long)]
     json: bool,
-    /// Save the results, the pictures and a report into DIR (named after DIR in the report).
+    /// Save the results, the pictures and a report into DIR (the report is named after DIR).
+    /// DIR must be new, empty, or an earlier save, which is replaced.
     #[arg(long, value_name = "DIR")]
     save: Option<PathBuf>,
     /// With --save: save no pictures.
@@ -46,6 +47,9 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, emulator: bool) -> Outcome {
+    if let Some(dir) = &args.save {
+        refuse_other_files(dir)?;
+    }
     let target = Target::connect(emulator, Maturity::After(Duration::from_secs(3)))?;
     let scratch = scratch_dir();
     let photos: [PathBuf; 3] = match (&args.front, &args.left, &args.right) {
@@ -53,7 +57,7 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
         _ if target.is_emulator() => sample_photos(&scratch)?,
         _ => return Err(Failure::usage("give the three photos to analyse: FRONT LEFT RIGHT")),
     };
-    let progress = Steps { progress: Progress::new("steps"), quarters: Mutex::default() };
+    let progress = Steps { progress: Progress::steps(), quarters: Mutex::default() };
     progress.progress.plan(4);
     let mut options = AnalysisOptions::new().observer(&progress);
     if let Some(deadline) = args.deadline {
@@ -83,6 +87,24 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
         true => crate::emit(&format!("{}\n", results.to_json())),
         false => crate::emit(&table(&results)),
     }
+}
+
+/// A save replaces what an earlier save left in its folder: it never removes files of
+/// anything else. A folder that holds files but no `results.json` is refused (exit 2).
+fn refuse_other_files(dir: &std::path::Path) -> Outcome {
+    let mut entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Failure::usage(format!("cannot use {} for --save: {e}", dir.display()))),
+    };
+    if entries.next().is_none() || dir.join("results.json").is_file() {
+        return Ok(());
+    }
+    Err(Failure::usage(format!(
+        "{} holds files and is not an earlier save (no results.json): a save replaces what it holds, so give \
+         a new or empty folder",
+        dir.display()
+    )))
 }
 
 /// The parameters: grade, 0-100 score (none for categories), years (ages only).

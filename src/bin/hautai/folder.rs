@@ -17,8 +17,11 @@ use crate::{Failure, Outcome};
 /// left or right are its photos. Each visit's results go to OUT_DIR/visits/<visit>/
 /// (results.json, report.html, assets/), with OUT_DIR/summary.csv and OUT_DIR/index.html
 /// over every visit. Rerun the same command after a crash or Ctrl-C: finished visits are
-/// skipped, and a compute the service took is never sent again. With --emulator and no
-/// folders, 20 sample visits are made up.
+/// skipped, and a compute the service took is never sent again; a rerun that asks for
+/// pictures or reports a first run left out fetches them (no new analysis). A visit whose
+/// photos changed fails, and its earlier results move to OUT_DIR/superseded/. With
+/// --emulator and no folders, 20 sample visits are made up; each --emulator run is another
+/// service, so give it a new OUT_DIR.
 #[derive(clap::Args)]
 pub struct Args {
     /// The folder of visits.
@@ -90,8 +93,13 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
         .index_columns(&args.columns);
     eprintln!("shard {shard}, {} visits at a time; results in {}", args.concurrency, output.display());
     let progress = Progress::new("visits");
-    let summary = run.run(|event| tell(&progress, event)).map_err(Failure::usage)?;
+    let summary = run.run(|event| tell(&progress, event)).map_err(Failure::usage);
     progress.finish();
+    if args.input.is_none() {
+        // The made-up photos are not needed any more; the results stay to be looked at.
+        let _ = std::fs::remove_dir_all(&input);
+    }
+    let summary = summary?;
     eprintln!(
         "{} done ({} resumed, {} started over), {} done earlier, {} failed; summary in {}, index in {}",
         summary.done,
@@ -121,10 +129,11 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
 fn tell(progress: &Progress, event: &FolderEvent<'_>) {
     match event {
         FolderEvent::NotAVisit { entry } => progress.say(&format!("skipped {entry}")),
-        FolderEvent::Planned { in_shard, to_analyse, done_earlier, .. } => {
+        FolderEvent::Planned { in_shard, to_analyse, done_earlier, unusable, .. } => {
             progress.plan(*to_analyse as u64);
-            progress
-                .say(&format!("{in_shard} visits in this shard: {to_analyse} to analyse, {done_earlier} done earlier"));
+            progress.say(&format!(
+                "{in_shard} visits in this shard: {to_analyse} to analyse, {done_earlier} done earlier, {unusable} unusable"
+            ));
         }
         FolderEvent::Done { visit, batch_id, resumed, saved } => {
             let mut how = if *resumed { ", resumed".to_owned() } else { String::new() };
@@ -134,10 +143,15 @@ fn tell(progress: &Progress, event: &FolderEvent<'_>) {
             progress.finished(&format!("done {visit} (batch {batch_id}{how})"), false);
         }
         FolderEvent::Failed { visit, reason } => progress.finished(&format!("failed {visit}: {reason}"), true),
+        // Not work done: not counted in the bar or the rate.
+        FolderEvent::Unusable { visit, reason } => progress.say(&format!("failed {visit}: {reason}")),
         FolderEvent::DoneEarlier { visit } => progress.say(&format!("skipped {visit} (done in an earlier run)")),
         FolderEvent::Refetching { visit } => {
             progress.grow();
-            progress.say(&format!("{visit}: done earlier, but its results.json is gone: fetching them again"));
+            progress.say(&format!(
+                "{visit}: done earlier, but its results, pictures or report are missing: fetching them again \
+                 (not computing again)"
+            ));
         }
         FolderEvent::Restarting { visit, lost } => {
             progress.say(&format!("batch {lost} of {visit} is unknown to the service: starting {visit} over"))

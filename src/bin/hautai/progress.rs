@@ -44,6 +44,18 @@ impl Progress {
         Progress::Bar(bar)
     }
 
+    /// A bar of a few unlike steps: counts, no rate or ETA (they would mean nothing).
+    pub fn steps() -> Progress {
+        if !std::io::stderr().is_terminal() {
+            return Progress::Lines { start: Instant::now(), total: Mutex::new(0), worked: Mutex::new((0, 0)) };
+        }
+        let style = ProgressStyle::with_template("{spinner} {elapsed_precise} {pos}/{len} steps {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr()).with_style(style);
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        Progress::Bar(bar)
+    }
+
     /// The work ahead: `total` units.
     pub fn plan(&self, total: u64) {
         match self {
