@@ -60,7 +60,7 @@ main{max-width:1100px;margin:0 auto;padding:16px}h1{margin:0 0 4px;overflow-wrap
 .invented{background:#fff4d6;border:1px solid #e9c46a;padding:8px 12px;border-radius:6px;font-weight:600}\
 .scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;background:#fff}\
 th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e3e5ea;vertical-align:top}\
-td{overflow-wrap:break-word;min-width:4em}td:first-child{overflow-wrap:anywhere;min-width:8em}\
+td{overflow-wrap:break-word;min-width:4em}td:first-child{overflow-wrap:anywhere;min-width:9.5em}\
 td details summary{cursor:pointer}td details{overflow-wrap:anywhere}th{overflow-wrap:normal;min-width:4em}\
 td.num,th.num{text-align:right;min-width:3em}td.num{white-space:nowrap}td.failed{color:#a11}\
 .bar{display:inline-block;vertical-align:middle;width:90px;height:8px;background:#e3e5ea;border-radius:4px;overflow:hidden;margin-right:8px}\

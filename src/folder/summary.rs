@@ -149,7 +149,7 @@ pub(crate) fn write_index(path: &Path, rows: &[Row], columns: &[String]) -> std:
             }
             None => "<td>done</td>".to_owned(),
             Some(problem) if problem.starts_with("failed: ") => format!(
-                "<td class=\"failed\"><details><summary>{}</summary>{}</details></td>",
+                "<td class=\"failed\"><details><summary>failed: {}</summary>{}</details></td>",
                 escape(&short(problem, 80)),
                 escape(problem.trim_start_matches("failed: "))
             ),

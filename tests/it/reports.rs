@@ -140,10 +140,10 @@ fn the_index_shows_each_visits_age_chosen_grades_and_a_short_reason_with_the_who
     let dora = &html[html.find(">dora<").unwrap()..];
     let dora = &dora[..dora.find("</tr>").unwrap()];
     let summary_text = &dora[dora.find("<summary>").unwrap() + 9..dora.find("</summary>").unwrap()];
-    assert_eq!(summary_text, "two front photos, front (1).png and front.png…", "{dora}");
+    assert_eq!(summary_text, "failed: two front photos, front (1).png and front.png…", "{dora}");
     assert!(dora.contains("keep the one of this visit</details>"), "{dora}");
     let carl = &html[html.find(">carl<").unwrap()..];
-    assert!(carl.contains("<summary>front.png is a folder, not an image</summary>"), "{carl}");
+    assert!(carl.contains("<summary>failed: front.png is a folder, not an image</summary>"), "{carl}");
     assert!(html.contains("2 of 4 done") && html.contains("Values invented by the offline emulator"));
 }
 
