@@ -54,5 +54,6 @@ mod tests {
         assert_eq!(text("2024-01-05"), "\"'2024-01-05\"");
         assert_eq!(text(".5"), "\"'.5\"");
         assert_eq!(text("=1+1"), "\"'=1+1\"");
+        assert_eq!(line(&[cell("a"), cell("1")]), "\"a\",1\n");
     }
 }

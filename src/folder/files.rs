@@ -107,3 +107,57 @@ pub(crate) fn resolved(path: &Path) -> io::Result<PathBuf> {
     resolved.extend(rest.iter().rev());
     Ok(resolved)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("hautai-files-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn clearing_a_visit_removes_only_what_a_save_writes() {
+        let dir = scratch("clear");
+        for file in
+            ["results.json", "report.html", ".report.html.1-2.tmp", ".a.png.1-2.partial", "notes.tmp", ".hidden"]
+        {
+            std::fs::write(dir.join(file), b"x").unwrap();
+        }
+        std::fs::create_dir_all(dir.join("assets")).unwrap();
+        std::fs::write(dir.join("assets/a.png"), b"x").unwrap();
+        clear_visit(&dir).unwrap();
+        let mut left: Vec<String> =
+            std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        left.sort();
+        assert_eq!(left, [".hidden", "notes.tmp"]);
+        clear_visit(&dir).unwrap(); // nothing left to remove is not an error
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_visit_set_aside_twice_keeps_both() {
+        let dir = scratch("aside");
+        for round in ["first", "second"] {
+            std::fs::create_dir_all(dir.join("visit")).unwrap();
+            std::fs::write(dir.join("visit/results.json"), round).unwrap();
+            set_aside(&dir.join("visit"), &dir.join("superseded"), "visit-batch").unwrap();
+        }
+        let read =
+            |name: &str| std::fs::read_to_string(dir.join("superseded").join(name).join("results.json")).unwrap();
+        assert_eq!((read("visit-batch"), read("visit-batch-2")), ("first".to_owned(), "second".to_owned()));
+        assert!(!dir.join("visit").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_missing_folder_is_resolved_from_the_part_that_exists() {
+        let dir = scratch("resolved");
+        let resolved = resolved(&dir.join("a/b")).unwrap();
+        assert_eq!(resolved, std::fs::canonicalize(&dir).unwrap().join("a/b"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -95,5 +95,6 @@ mod tests {
         assert_eq!(short("one two three four", 9), "one two…");
         assert_eq!(short("ééééé", 3), "ééé…");
         assert_eq!(short("abc", 3), "abc");
+        assert_eq!(short(" abcdef", 3), " ab…", "a space at the start is no word to cut at");
     }
 }

@@ -65,6 +65,9 @@ fn a_report_says_whose_visit_when_and_which_sides_and_links_each_asset_stored_on
     let parameters = results.parameters().unwrap().len();
     assert_eq!(html.matches("<img class=\"mask\"").count(), 2 * parameters, "a mask per parameter and side");
     assert_eq!(html.matches("<section class=\"side\">").count(), 2, "a section per side analysed");
+    // Under the masks, the service's copy of the photo; beside it, its other pictures.
+    assert!(html.contains("<img src=\"assets/front-predicted_images-original.png\" alt=\"the front photo\">"));
+    assert_eq!(html.matches("<figure><img alt=").count(), 2 * 2, "aligned face and anonymised, per side");
     // Categories are text, without a bar; ages are years beside a rating.
     let row = |name: &str| {
         let start = html.find(&format!("<tr><td>{name}</td>")).unwrap_or_else(|| panic!("a row for {name}"));
