@@ -77,6 +77,13 @@ fn a_rerun_that_wants_pictures_or_reports_gets_them_without_computing_again() {
     // Asked for less, nothing is taken away or fetched.
     let summary = run(&session, &input, &output, SaveOptions::new().assets(false));
     assert_eq!((summary.done, summary.done_earlier), (0, 1), "{summary:?}");
+    // Each is asked for on its own: the pictures alone, then the report alone.
+    for (n, first) in [SaveOptions::new().assets(false), SaveOptions::new().report(false)].into_iter().enumerate() {
+        let output = dir.path().join(format!("out-{n}"));
+        assert_eq!(run(&session, &input, &output, first).done, 1);
+        assert_eq!(run(&session, &input, &output, first).done_earlier, 1, "the same options fetch nothing");
+        assert_eq!(run(&session, &input, &output, SaveOptions::new()).done, 1, "fetched what {first:?} left out");
+    }
 }
 
 #[test]

@@ -97,10 +97,14 @@ fn without_assets_or_reports_a_visit_keeps_its_results_and_says_what_it_left_out
     assert!(saved.report.is_none() && !out.join("report.html").exists(), "no report, and the old one is gone");
     assert!(out.join("results.json").is_file() && out.join("assets").is_dir());
 
-    let (_, saved) = save(&emulator, &dir, "v", SaveOptions::new().limits(Limits::default().max_assets(5)));
+    let (results, saved) = save(&emulator, &dir, "v", SaveOptions::new().limits(Limits::default().max_assets(5)));
     assert_eq!((saved.assets, std::fs::read_dir(out.join("assets")).unwrap().count()), (5, 5));
+    assert_eq!(saved.left_out.len(), results.assets().len() - 5, "what was left out is named");
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(links(&html).iter().all(|l| out.join(l).is_file()), "the report links only what was saved");
+    let (_, saved) = save(&emulator, &dir, "v", SaveOptions::new().limits(Limits::default().max_assets(0)));
+    let html = std::fs::read_to_string(saved.report.unwrap()).unwrap();
+    assert!(html.contains("No picture fit within the save&#39;s limits."), "says why there are no pictures");
 }
 
 #[test]
