@@ -13,6 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-$(mktemp -d)}
 mkdir -p "$out"
+out=$(cd "$out" && pwd) # file:// URLs need an absolute path
 cargo build -q --features cli --bin hautai
 work=$(mktemp -d)
 target/debug/hautai emulator --hostile-names >"$work/env" 2>/dev/null &
