@@ -176,3 +176,22 @@ fn a_run_tells_what_it_will_do_before_it_does_it() {
     );
     assert!(Path::new(&dir.path().join("out/visits/v1/report.html")).is_file());
 }
+
+#[test]
+fn a_visit_of_another_shard_not_run_yet_says_so_and_is_no_failure() {
+    use hautai::bulk::Shard;
+    let emulator = emulator();
+    let dir = TempDir::new("index-not-run");
+    let input = dir.path().join("in");
+    let shard = Shard::new(0, 2).unwrap();
+    let theirs = (0..100).map(|n| format!("v{n}")).find(|name| !shard.contains(name)).unwrap();
+    std::fs::create_dir_all(input.join(&theirs)).unwrap();
+    std::fs::write(input.join(&theirs).join("front.png"), hautai::emulator::sample_photo(Side::Front, 150, 180))
+        .unwrap();
+    let session = fast_session(&emulator);
+    let summary = FolderRun::new(&session, &input, dir.path().join("out")).shard(shard).run(|_| {}).unwrap();
+    assert!(summary.all_done(), "{summary:?}");
+    let html = std::fs::read_to_string(&summary.index).unwrap();
+    assert!(html.contains(&format!("<tr><td>{theirs}</td><td>not run</td>")), "{html}");
+    assert!(html.contains("0 of 1 done") && !html.contains("<details>"), "{html}");
+}
