@@ -118,6 +118,7 @@ mod redact;
 mod retry;
 pub mod save;
 mod session;
+mod temporary;
 mod transport;
 mod url;
 

@@ -5,7 +5,6 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::call::CallContext;
 use crate::error::{ErrorKind, Result};
@@ -87,24 +86,9 @@ impl Session {
         path: &Path,
         admit: &mut dyn FnMut(usize) -> std::io::Result<()>,
     ) -> Result<u64> {
-        static CALLS: AtomicU64 = AtomicU64::new(0);
         let save_error =
             |e: std::io::Error| ErrorKind::Save { target: path.display().to_string(), reason: e.to_string() };
-        let name = path.file_name().ok_or_else(|| save_error(std::io::ErrorKind::InvalidInput.into()))?;
-        // A name no other writer uses; one left by a killed run with this process id (a
-        // container's pid is often the same every run) is passed over, not failed on.
-        let (temporary, file) = loop {
-            let call = CALLS.fetch_add(1, Ordering::Relaxed);
-            let mut temporary = std::ffi::OsString::from(".");
-            temporary.push(name);
-            temporary.push(format!(".{}-{call}.partial", std::process::id()));
-            let temporary = path.with_file_name(temporary);
-            match std::fs::File::create_new(&temporary) {
-                Ok(file) => break (temporary, file),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(save_error(e).into()),
-            }
-        };
+        let (temporary, file) = crate::temporary::create_beside(path, "partial").map_err(save_error)?;
         let mut gated = Gated { file, admit };
         // Renamed once complete; not flushed to the disk first (an asset can be fetched
         // again: what matters is that `path` never holds part of one).

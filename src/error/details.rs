@@ -56,6 +56,14 @@ fn give_up_advice(f: &mut fmt::Formatter<'_>, attempts: u32) -> fmt::Result {
 
 impl std::error::Error for ApiError {}
 
+#[cfg(test)]
+impl ApiError {
+    /// `request` answered `status` with an empty body, on the first try: for unit tests.
+    pub(crate) fn answered(request: Request, status: u16) -> ApiError {
+        ApiError { request, status, message: None, body_excerpt: String::new(), retry_after: None, attempts: 1 }
+    }
+}
+
 /// An upload refused by the signed-URL storage.
 #[derive(Debug, Clone)]
 #[non_exhaustive]

@@ -222,15 +222,7 @@ mod tests {
     }
 
     fn api(status: u16) -> Error {
-        let api = ApiError {
-            request: request(),
-            status,
-            message: None,
-            body_excerpt: String::new(),
-            retry_after: None,
-            attempts: 1,
-        };
-        ErrorKind::Api(api).into()
+        ErrorKind::Api(ApiError::answered(request(), status)).into()
     }
 
     fn storage(status: u16, code: Option<&str>) -> Error {

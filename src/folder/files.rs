@@ -2,7 +2,6 @@
 
 use std::io::{self, BufWriter, Write as _};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Writes `bytes` to `path` atomically (see [`write_atomically_with`]).
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -16,18 +15,7 @@ pub(crate) fn write_atomically_with(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<std::fs::File>) -> io::Result<()>,
 ) -> io::Result<()> {
-    static WRITES: AtomicU64 = AtomicU64::new(0);
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    // A name no other writer uses (one a killed run left is passed over).
-    let (temporary, file) = loop {
-        let n = WRITES.fetch_add(1, Ordering::Relaxed);
-        let temporary = path.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()));
-        match std::fs::File::create_new(&temporary) {
-            Ok(file) => break (temporary, file),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        }
-    };
+    let (temporary, file) = crate::temporary::create_beside(path, "tmp")?;
     let written = Ok(file)
         .and_then(|file| {
             let mut file = BufWriter::new(file);

@@ -157,15 +157,7 @@ mod tests {
     }
 
     fn status(status: u16) -> Error {
-        let api = crate::error::ApiError {
-            request: post(),
-            status,
-            message: None,
-            body_excerpt: String::new(),
-            retry_after: None,
-            attempts: 1,
-        };
-        ErrorKind::Api(api).into()
+        ErrorKind::Api(crate::error::ApiError::answered(post(), status)).into()
     }
 
     #[test]

@@ -34,23 +34,20 @@ pub enum Progress {
 impl Progress {
     /// A bar of `unit`s (visits, bytes) when stderr is a terminal.
     pub fn new(unit: &str) -> Progress {
-        if !std::io::stderr().is_terminal() {
-            return Progress::Lines { start: Instant::now(), total: Mutex::new(0), worked: Mutex::new((0, 0)) };
-        }
-        let style =
-            ProgressStyle::with_template(&template(unit, colours())).unwrap_or_else(|_| ProgressStyle::default_bar());
-        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr()).with_style(style);
-        bar.enable_steady_tick(std::time::Duration::from_millis(200));
-        Progress::Bar(bar)
+        Self::with_template(&template(unit, colours()))
     }
 
     /// A bar of a few unlike steps: counts, no rate or ETA (they would mean nothing).
     pub fn steps() -> Progress {
+        Self::with_template("{spinner} {elapsed_precise} {pos}/{len} steps {msg}")
+    }
+
+    /// A bar drawn with `template` on a terminal; lines anywhere else.
+    fn with_template(template: &str) -> Progress {
         if !std::io::stderr().is_terminal() {
             return Progress::Lines { start: Instant::now(), total: Mutex::new(0), worked: Mutex::new((0, 0)) };
         }
-        let style = ProgressStyle::with_template("{spinner} {elapsed_precise} {pos}/{len} steps {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let style = ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar());
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr()).with_style(style);
         bar.enable_steady_tick(std::time::Duration::from_millis(200));
         Progress::Bar(bar)
