@@ -55,6 +55,7 @@ mod tests {
         let (second, _) = create_beside(&path, "tmp").unwrap();
         assert!(second != first && std::fs::read(&second).unwrap().is_empty(), "{second:?}");
         assert!(create_beside(Path::new("/"), "tmp").is_err(), "a path without a name");
+        assert!(create_beside(&dir.join("missing/report.html"), "tmp").is_err(), "a folder that is not there");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -89,6 +89,15 @@ fn analyze_prints_a_table_or_json_and_saves_a_visit_and_says_when_values_are_inv
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("VALUES INVENTED BY THE OFFLINE EMULATOR") && out.contains("parameter"), "{out}");
     assert!(err.contains("every value is invented"), "{err}");
+    for line in ["photos checked", "batch created", "photos uploaded; computing", "results ready"] {
+        assert!(err.contains(line), "{line}: {err}");
+    }
+    for side in ["front", "left", "right"] {
+        assert!(
+            err.contains(&format!("{side:5} 100% uploaded")) && err.contains(&format!("{side:5}  50% uploaded")),
+            "{err}"
+        );
+    }
     let row = out.lines().find(|l| l.starts_with("skin_type ")).unwrap();
     assert!(row.split_whitespace().nth(2) == Some("-"), "a category has no score: {row}");
 
@@ -109,6 +118,15 @@ fn analyze_prints_a_table_or_json_and_saves_a_visit_and_says_when_values_are_inv
     assert!(!save.join("assets").exists());
     assert_eq!(emulator.compute_calls(results.batch_id()), 1);
 
+    let (code, _, err) = run(&mut against(&emulator, &["folder"]));
+    assert_eq!(code, 2, "the service never gets made-up visits: {err}");
+    assert!(err.contains("give IN_DIR and OUT_DIR"), "{err}");
+    let (code, _, err) = run(&mut against(&emulator, &["analyze"]));
+    assert_eq!(code, 2, "the service never gets made-up photos: {err}");
+    assert!(err.contains("give the three photos"), "{err}");
+    let (code, _, err) =
+        run(&mut against(&emulator, &["analyze", "--save", &photos[0], &photos[0], &photos[1], &photos[2]]));
+    assert_eq!(code, 2, "a file is no folder to save into: {err}");
     let (code, _, err) = run(&mut against(&emulator, &["analyze", "nowhere.jpg", &photos[1], &photos[2]]));
     assert_eq!(code, 2, "a photo that is not there is the caller's to fix: {err}");
     assert!(err.contains("nowhere.jpg"), "{err}");
@@ -135,11 +153,14 @@ fn folder_runs_show_plain_progress_off_a_terminal_and_a_rerun_reports_no_made_up
         run(&mut against(&emulator, &["folder", input, output, "--no-assets", "--columns", "redness"]));
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("2 to analyse, 0 done earlier") && err.contains("[done 2, failed 0, left 0]"), "{err}");
+    assert!(err.contains("[done 1, failed 0, left 1]") && err.contains("done v1 (batch "), "{err}");
+    assert!(!Path::new(output).join("visits/v1/assets").exists(), "--no-assets saves no pictures");
     let index = std::fs::read_to_string(Path::new(output).join("index.html")).unwrap();
     assert!(index.contains("<th>redness</th>") && index.contains("Values invented"), "{index}");
     let (code, _, err) = run(&mut against(&emulator, &["folder", input, output, "--no-assets"]));
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("0 to analyse, 2 done earlier") && !err.contains("/min"), "no rate without work: {err}");
+    assert!(err.contains("skipped v1 (done in an earlier run)"), "{err}");
     // Asking for the pictures later fetches them (the rate is of that work).
     let (code, _, err) = run(&mut against(&emulator, &["folder", input, output]));
     assert_eq!(code, 0, "{err}");
@@ -161,9 +182,12 @@ fn setup_batches_and_history_run_against_the_service_they_are_pointed_at() {
     let (code, out, err) = run(&mut hautai(&["--emulator", "batches", "--page-size", "3"]));
     assert_eq!(code, 0, "{err}");
     assert_eq!(out.lines().count(), 1 + 7, "a header and the seven seeded batches: {out}");
+    assert!(err.contains("7 batches"), "{err}");
     let (code, out, err) = run(&mut hautai(&["--emulator", "history", "age", "skin_type"]));
     assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("VALUES INVENTED") && out.contains(" years"), "{out}");
+    let (_, out, _) = run(&mut hautai(&["--emulator", "history", "skin_type"]));
+    assert!(out.lines().count() == 5 && !out.contains("/100"), "a category is its grade, with no score: {out}");
     assert_eq!(out.lines().count(), 2 + 3, "banner, header, three analyses: {out}");
 }
 
@@ -237,5 +261,23 @@ fn visits_that_cannot_be_analysed_are_not_counted_as_work_done() {
     let (code, _, err) = run(&mut against(&emulator, &["folder", input.to_str().unwrap(), output.to_str().unwrap()]));
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("0 to analyse, 0 done earlier, 3 unusable"), "{err}");
+    std::fs::write(input.join("notes.txt"), b"x").unwrap();
+    let (_, _, err) = run(&mut against(&emulator, &["folder", input.to_str().unwrap(), output.to_str().unwrap()]));
+    assert!(err.contains("skipped notes.txt (not a visit folder)"), "{err}");
     assert!(err.contains("failed a: front.png is a folder") && !err.contains("/min"), "no rate without work: {err}");
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly_and_bad_deadlines_are_usage_errors() {
+    let mut child = hautai(&["--emulator", "batches", "--page-size", "1"]).spawn().unwrap();
+    drop(child.stdout.take()); // `hautai batches | head -0`
+    let output = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked") && !err.contains("cannot write"), "{err}");
+    for bad in ["0", "-1", "nan", "soon"] {
+        let (code, _, err) = run(&mut hautai(&["--emulator", "analyze", &format!("--deadline={bad}")]));
+        assert_eq!(code, 2, "{bad}: {err}");
+        assert!(err.contains("invalid value") && err.contains("--deadline"), "{bad}: {err}");
+    }
 }

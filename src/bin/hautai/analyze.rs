@@ -148,7 +148,7 @@ impl Observer for Steps {
                 let mut quarters = self.quarters.lock().unwrap_or_else(|p| p.into_inner());
                 if quarter > quarters[index] {
                     quarters[index] = quarter;
-                    self.progress.say(&format!("  {side:5} {:3}% uploaded", quarter * 25));
+                    self.progress.say(&format!("  {:5} {:3}% uploaded", side.as_str(), quarter * 25));
                 }
             }
             Event::Polled { attempt, complete: false, .. } => {
