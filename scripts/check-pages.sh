@@ -2,7 +2,8 @@
 # Renders what `hautai folder` writes for a hostile answer in headless Chromium, as people
 # see it, and checks that nothing from the answer or the folder names runs:
 #   * the emulator answers with hostile parameter names and tags (`--hostile-names`);
-#   * visits are named `javascript:alert(document.title)`, with markup, `#` and `?`;
+#   * visits are named like a `javascript&colon;` link, with markup as entities, `#` and `%`
+#     (names a folder can have on Windows too: `<`, `>`, `:`, `?` are refused there);
 #   * each page's DOM after its scripts ran must keep its own title, hold no element
 #     made from the answer's markup, and the mask switch of a name with `"`, `]` and `\`
 #     must work (the report is opened with that mask asked for);
@@ -28,7 +29,7 @@ def png(w, h, shade):
     rows = b"".join(b"\0" + bytes([shade, 170, 140] * w) for _ in range(h))
     chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
-for i, visit in enumerate(["javascript:alert(document.title)", "<img src=x onerror=document.title='pwned'>", "a#b?c", "plain"]):
+for i, visit in enumerate(["javascript&colon;alert(document.title)", "&lt;img src=x onerror=document.title='pwned'&gt;", "a#b%c", "plain"]):
     os.makedirs(os.path.join(sys.argv[1], visit))
     for side in ["front", "left", "right"]:
         open(os.path.join(sys.argv[1], visit, side + ".png"), "wb").write(png(120, 150, 60 * i))

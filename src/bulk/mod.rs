@@ -5,20 +5,30 @@
 //! its `Retry-After` holds, its retry budget, its adaptive rate and what it learned about
 //! polling), hands each [`Outcome`] to the caller as it ends, and returns a [`Summary`].
 //!
-//! With a [`Journal`] (a folder), reruns are safe whatever the user does:
+//! With a [`Journal`] (a folder), the folder keeps a ledger of every batch it paid for,
+//! or might have: the photos each was made from (each side's size and a hash of its
+//! bytes) and the names that used it. Photos are paid for once, whatever the user does:
 //!
+//! * the ledger decides, in one place and under the folder's lock, what a job does with
+//!   its photos: photos computed earlier (saved, taken, or in doubt) get no new batch
+//!   under any name; a job whose photos a job that is gone (a renamed visit) had takes
+//!   that batch over ([`Outcome::TakenOver`]); the same photos under two names that both
+//!   still exist fail the newer, naming the other;
 //! * every state change of a job is on disk before the run goes on, and a finished job is
 //!   skipped, whatever shard layout finished it;
 //! * a job whose compute the service took, or may have taken (sent, answer lost), is only
 //!   ever resumed with [`Session::wait_for_results`](crate::Session::wait_for_results),
 //!   never computed again; one in doubt must show work within
 //!   [`COMPUTE_CONFIRMATION`](crate::config::COMPUTE_CONFIRMATION) or fails with advice;
+//!   one whose batch the service no longer knows (a 404) fails with advice;
 //! * a job whose compute was certainly not taken (refused, or never sent: a stop or kill
-//!   while it waited) starts over, and so does one whose batch the service does not know;
-//! * a job whose photos are not the ones the journal analysed for it (their sizes and a
-//!   hash of their bytes differ: retaken, or another visit's under the same key) is
-//!   neither skipped as done nor resumed: it fails, saying so, and the results saved for
-//!   it no longer count as its own, until [`Bulk::retry_failed`] analyses the new photos;
+//!   while it waited) starts over;
+//! * a job whose photos are not the ones its batch was made from (retaken, or another
+//!   visit's under the same key) is neither skipped as done nor resumed: it fails, saying
+//!   so, and the results saved for it no longer count as its own ([`Outcome::Failed`]'s
+//!   `disowned`); photos that cannot be read are not changed photos: the job fails and its
+//!   saved results stay its own;
+//! * paying again for photos computed before happens only with [`Bulk::retry_failed`];
 //! * two runs that could work the same job never run at once: the second is refused;
 //! * the journal is bound to the service and company it was written against.
 //!
@@ -45,8 +55,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod advice;
+mod files;
 mod journal;
+mod ledger;
 mod lock;
+mod photos;
 mod record;
 mod runner;
 mod shard;
@@ -55,7 +69,8 @@ mod watcher;
 use uuid::Uuid;
 
 pub use journal::Journal;
-pub use record::{Compute, JobRecord, NextStep, State};
+pub(crate) use ledger::Ledger;
+pub use record::{Compute, JobRecord, State};
 pub use runner::Bulk;
 pub use shard::Shard;
 
@@ -122,10 +137,13 @@ pub enum Outcome<'a> {
     Failed {
         /// The job.
         key: &'a str,
-        /// Its batch, once one was created.
+        /// Its batch, once one was created or taken over.
         batch_id: Option<Uuid>,
         /// What went wrong.
         error: &'a Error,
+        /// Whether the results saved earlier for this job stopped being its own: its photos
+        /// were read and are not the ones its batch was made from. Move them aside.
+        disowned: bool,
     },
     /// The journal says an earlier run finished this job. Returning `Err` from the
     /// handler says its saved results are gone: the batch is fetched again (not computed
@@ -136,13 +154,16 @@ pub enum Outcome<'a> {
         /// The batch whose results were saved, when the journal knows it.
         batch_id: Option<Uuid>,
     },
-    /// The service does not know the batch an earlier run left for this job (it answered
-    /// 404): nothing was computed there, so the job starts over now, once.
-    Restarting {
+    /// The job's photos are those of a batch another key used, and that key is no longer
+    /// a job of the run (a renamed visit): the job takes the batch over, and its results
+    /// come as `Done` (fetched by id, never computed again).
+    TakenOver {
         /// The job.
         key: &'a str,
-        /// The batch the service does not know.
-        lost: Uuid,
+        /// The key that held the batch.
+        from: &'a str,
+        /// The batch.
+        batch_id: Uuid,
     },
 }
 
@@ -158,8 +179,8 @@ pub struct Summary {
     pub skipped: usize,
     /// Jobs that failed, with why: `(key, reason)`.
     pub failed: Vec<(String, String)>,
-    /// Jobs started over because the service did not know their earlier batch.
-    pub restarted: usize,
+    /// Of those, jobs that took over the batch of a key that is gone (a renamed visit).
+    pub taken_over: usize,
     /// Jobs stopped by a stop request while running; a rerun picks them up.
     pub stopped: usize,
     /// Whether the run ended before every job did: stopped while jobs were running or

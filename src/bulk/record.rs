@@ -1,4 +1,4 @@
-//! What the journal says of a job: its state changes, folded into what a rerun does.
+//! The journal's lines (a job's state changes) and what they say of one job.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -10,8 +10,13 @@ use crate::image::Images;
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum State {
+    /// The job is about to create a batch for its photos (written, with the photos, before
+    /// the batch is asked for, so that another job with the same photos sees it).
+    Claimed,
     /// The batch exists on the server.
     Created,
+    /// The job took over a batch another name used for the same photos (a renamed visit).
+    Adopted,
     /// Every image is uploaded.
     Uploaded,
     /// A compute request is leaving now (written right before each attempt, after any
@@ -24,10 +29,11 @@ pub enum State {
     ComputeAccepted,
     /// The results were handed over and saved: the job is done.
     Saved,
-    /// The job failed; the line says why, and whether its batch ended for good.
+    /// The job failed; the line says why, whether its batch ended for good, and whether
+    /// its earlier save still stands.
     Failed,
-    /// The service does not know the job's batch (it answered 404): nothing was computed
-    /// there, and the job starts over.
+    /// The service does not know the job's batch (it answered 404): its results cannot be
+    /// fetched, and a batch that was paid for is not paid for again unless asked.
     Lost,
 }
 
@@ -48,27 +54,41 @@ pub enum Compute {
 
 /// One line of a journal: a job's state change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(super) struct Line {
-    pub(super) key: String,
-    pub(super) state: State,
+pub(crate) struct Line {
+    pub(crate) key: String,
+    pub(crate) state: State,
+    /// The batch the change is about (lines of earlier versions name it only on `created`
+    /// and `lost`: the others are about the job's current batch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(super) batch_id: Option<Uuid>,
+    pub(crate) batch_id: Option<Uuid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(super) reason: Option<String>,
+    pub(crate) reason: Option<String>,
     /// With `failed`: the batch ended for good (a detection error, a compute never
     /// confirmed), so waiting on it again cannot help.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub(super) ended: bool,
-    /// With `created`: what the batch's photos were (see `Images::fingerprint`).
+    pub(crate) ended: bool,
+    /// With `failed`: the job's earlier save still stands (its photos could not be read,
+    /// or a new save failed). Without it, a failure disowns the save, as in journals of
+    /// earlier versions, whose failures after a save all meant changed photos.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) kept: bool,
+    /// With `claimed` and `created`: what the batch's photos are (see `Images::fingerprint`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(super) inputs: Option<String>,
+    pub(crate) inputs: Option<String>,
+}
+
+impl Line {
+    /// A line of `state` for `key`, about `batch_id`.
+    pub(crate) fn new(key: &str, state: State, batch_id: Option<Uuid>) -> Line {
+        Line { key: key.to_owned(), state, batch_id, reason: None, ended: false, kept: false, inputs: None }
+    }
 }
 
 /// What the journals say of one job.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct JobRecord {
-    /// The job's current batch, once one was created.
+    /// The job's current batch, once one was created or taken over.
     pub batch_id: Option<Uuid>,
     /// What became of compute for that batch.
     pub compute: Compute,
@@ -78,6 +98,8 @@ pub struct JobRecord {
     pub failure: Option<String>,
     /// Whether that failure ended the batch for good (see [`State::Failed`]).
     pub ended: bool,
+    /// Whether the service no longer knows the batch (see [`State::Lost`]).
+    pub lost: bool,
     /// The last state journaled.
     pub last: Option<State>,
     /// What the current batch's photos were: each side with its size and a hash of its
@@ -86,20 +108,6 @@ pub struct JobRecord {
 }
 
 impl JobRecord {
-    /// What a new run does with this job. With `retry_failed`, a job whose batch ended for
-    /// good in a failure (a detection error, a compute never confirmed) starts over.
-    pub fn next_step(&self, retry_failed: bool) -> NextStep {
-        if self.saved {
-            return NextStep::Skip;
-        }
-        match (self.batch_id, self.compute) {
-            (Some(_), Compute::InDoubt | Compute::Accepted) if retry_failed && self.ended => NextStep::Start,
-            (Some(batch_id), Compute::InDoubt) => NextStep::Resume { batch_id, confirmed: false },
-            (Some(batch_id), Compute::Accepted) => NextStep::Resume { batch_id, confirmed: true },
-            _ => NextStep::Start,
-        }
-    }
-
     /// Whether `images` are the photos the journal analysed for this job's batch: their
     /// sizes and hashes are those journaled with it (`true` when the journal recorded
     /// none, as one written by an earlier version). Reads every photo; an error
@@ -112,111 +120,5 @@ impl JobRecord {
             Some(analysed) => Ok(*analysed == images.fingerprint()?),
             None => Ok(true),
         }
-    }
-
-    /// Applies a state change.
-    pub(super) fn fold(&mut self, line: &Line) {
-        match line.state {
-            // A new batch: whatever the last one was, it was never computed.
-            State::Created => {
-                *self = JobRecord { batch_id: line.batch_id, inputs: line.inputs.clone(), ..JobRecord::default() }
-            }
-            State::Lost => *self = JobRecord::default(),
-            State::Uploaded => {}
-            State::ComputeSent => self.compute = Compute::InDoubt,
-            State::ComputeRefused => self.compute = Compute::NotSent,
-            State::ComputeAccepted => self.compute = Compute::Accepted,
-            State::Saved => {
-                self.saved = true;
-                self.failure = None;
-                self.ended = false;
-            }
-            // A failure after a save (the photos changed since) undoes it: the saved results
-            // are no longer this job's.
-            State::Failed => {
-                self.saved = false;
-                self.failure = Some(line.reason.clone().unwrap_or_default());
-                self.ended = line.ended;
-            }
-        }
-        self.last = Some(line.state);
-    }
-}
-
-/// What a run does with a job, given the journals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum NextStep {
-    /// Done in an earlier run.
-    Skip,
-    /// Compute was sent for this batch: wait for its results, never compute again.
-    /// `confirmed: false` (compute in doubt) gives the batch
-    /// [`COMPUTE_CONFIRMATION`](crate::config::COMPUTE_CONFIRMATION) to show work before the wait
-    /// fails with advice.
-    Resume {
-        /// The batch.
-        batch_id: Uuid,
-        /// Whether the service took compute (rather than it being in doubt).
-        confirmed: bool,
-    },
-    /// Nothing was computed: analyse from the start (an unused batch costs nothing).
-    Start,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn line(state: State, batch: Option<u128>) -> Line {
-        Line { key: "k".into(), state, batch_id: batch.map(Uuid::from_u128), reason: None, ended: false, inputs: None }
-    }
-
-    fn fold(states: &[(State, Option<u128>)]) -> JobRecord {
-        let mut record = JobRecord::default();
-        for (state, batch) in states {
-            record.fold(&line(*state, *batch));
-        }
-        record
-    }
-
-    #[test]
-    fn every_state_folds_into_what_a_rerun_does() {
-        use State::*;
-        let b = Some(7);
-        let resume = |confirmed| NextStep::Resume { batch_id: Uuid::from_u128(7), confirmed };
-        type States<'a> = &'a [(State, Option<u128>)];
-        let cases: &[(States, NextStep)] = &[
-            (&[], NextStep::Start),
-            (&[(Created, b)], NextStep::Start),
-            (&[(Created, b), (Uploaded, None)], NextStep::Start),
-            (&[(Created, b), (Uploaded, None), (ComputeSent, None)], resume(false)),
-            (&[(Created, b), (ComputeSent, None), (ComputeRefused, None)], NextStep::Start),
-            (&[(Created, b), (ComputeSent, None), (ComputeRefused, None), (ComputeSent, None)], resume(false)),
-            (&[(Created, b), (ComputeSent, None), (ComputeAccepted, None)], resume(true)),
-            (&[(Created, b), (ComputeSent, None), (ComputeAccepted, None), (Failed, None)], resume(true)),
-            (&[(Created, b), (ComputeSent, None), (ComputeRefused, None), (Failed, None)], NextStep::Start),
-            (&[(Created, b), (ComputeSent, None), (ComputeAccepted, None), (Saved, None)], NextStep::Skip),
-            (&[(Created, b), (ComputeSent, None), (ComputeAccepted, None), (Lost, None)], NextStep::Start),
-            (&[(Created, b), (ComputeSent, None), (Created, Some(8))], NextStep::Start),
-        ];
-        for (states, expected) in cases {
-            assert_eq!(fold(states).next_step(false), *expected, "{states:?}");
-        }
-    }
-
-    #[test]
-    fn a_failure_that_ended_the_batch_starts_over_only_when_asked() {
-        let mut record = fold(&[(State::Created, Some(7)), (State::ComputeSent, None), (State::ComputeAccepted, None)]);
-        record.fold(&Line { ended: true, reason: Some("no face".into()), ..line(State::Failed, None) });
-        assert_eq!(record.failure.as_deref(), Some("no face"));
-        assert_eq!(record.next_step(false), NextStep::Resume { batch_id: Uuid::from_u128(7), confirmed: true });
-        assert_eq!(record.next_step(true), NextStep::Start);
-        // A failure a wait can still mend (a deadline) is resumed even when asked.
-        record.fold(&line(State::Failed, None));
-        assert!(!record.ended);
-        assert_eq!(record.next_step(true), NextStep::Resume { batch_id: Uuid::from_u128(7), confirmed: true });
-        // Saved: done, whatever failed before.
-        record.fold(&line(State::Saved, None));
-        assert_eq!((record.next_step(true), record.failure.clone()), (NextStep::Skip, None));
     }
 }

@@ -19,6 +19,8 @@ pub(super) struct Watcher<'b> {
     stop: Option<&'b AtomicBool>,
     key: &'b str,
     inputs: Option<&'b str>,
+    /// The batch the job works on: given when resumed, or the one it creates.
+    batch_id: Mutex<Option<Uuid>>,
     sides: usize,
     uploaded: AtomicUsize,
     /// Between "computing" and "computed": a POST that leaves or is retried is compute.
@@ -28,13 +30,15 @@ pub(super) struct Watcher<'b> {
 }
 
 impl<'b> Watcher<'b> {
-    /// A watcher of `job` journaling to `journal` (a batch it creates with `inputs`), that
-    /// stops it when `stop` is set or the journal cannot be written (`journal_failed`).
+    /// A watcher of `job` on `batch_id` (or the batch it creates, journaled with
+    /// `inputs`) journaling to `journal`, that stops it when `stop` is set or the journal
+    /// cannot be written (`journal_failed`).
     pub(super) fn new(
         journal: Option<&'b Journal>,
         stop: Option<&'b AtomicBool>,
         job: &'b Job<'_>,
         inputs: Option<&'b str>,
+        batch_id: Option<Uuid>,
         journal_failed: &'b AtomicBool,
     ) -> Self {
         Watcher {
@@ -42,6 +46,7 @@ impl<'b> Watcher<'b> {
             stop,
             key: job.key(),
             inputs,
+            batch_id: Mutex::new(batch_id),
             sides: job.images.sides().count(),
             uploaded: AtomicUsize::new(0),
             computing: AtomicBool::new(false),
@@ -92,8 +97,11 @@ impl Observer for Watcher<'_> {
         let Some((state, batch_id)) = self.state(event) else { return Control::Continue };
         let Some(journal) = self.journal else { return Control::Continue };
         let written = match (state, batch_id) {
-            (State::Created, Some(batch_id)) => journal.created(self.key, batch_id, self.inputs),
-            _ => journal.append(self.key, state, batch_id, None),
+            (State::Created, Some(batch_id)) => {
+                *lock(&self.batch_id) = Some(batch_id);
+                journal.created(self.key, batch_id, self.inputs)
+            }
+            _ => journal.append(self.key, state, batch_id.or(*lock(&self.batch_id)), None),
         };
         match written {
             Ok(()) => Control::Continue,

@@ -103,6 +103,7 @@ pub(super) fn compute(inner: &Inner, batch_id: Uuid, body: &[u8]) -> Reply {
     if batch.computed.is_none() {
         batch.computed = Some(std::time::Instant::now());
     }
+    state.computes_taken += 1;
     Reply::empty(200)
 }
 

@@ -51,12 +51,13 @@ pub struct Fault {
     pub(crate) storage_code: Option<String>,
     pub(crate) location: Option<String>,
     pub(crate) body: Option<String>,
+    pub(crate) carried_out: bool,
 }
 
 impl Fault {
     /// Answers `status`, with a DRF-style JSON body (or a storage XML body on uploads).
     pub fn status(status: u16) -> Self {
-        Fault { status, retry_after: None, storage_code: None, location: None, body: None }
+        Fault { status, retry_after: None, storage_code: None, location: None, body: None, carried_out: false }
     }
     /// Adds `Retry-After: value` (seconds or an HTTP date).
     pub fn retry_after(mut self, value: impl Into<String>) -> Self {
@@ -76,6 +77,19 @@ impl Fault {
     /// Answers exactly this body (HTML, truncated JSON, ...).
     pub fn body(mut self, body: impl Into<String>) -> Self {
         self.body = Some(body.into());
+        self
+    }
+    /// Carries the request out as usual, then answers with this fault instead of its
+    /// answer: a gateway that lost the service's answer (a batch created, or a compute
+    /// taken, that the client never hears of). On API routes.
+    ///
+    /// ```
+    /// use hautai::emulator::Fault;
+    /// let lost = Fault::status(504).carried_out();
+    /// # let _ = lost;
+    /// ```
+    pub fn carried_out(mut self) -> Self {
+        self.carried_out = true;
         self
     }
 }

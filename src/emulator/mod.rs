@@ -228,6 +228,12 @@ impl Emulator {
         self.inner.lock().batch(batch_id).map_or(0, |b| b.computes)
     }
 
+    /// Every compute the service took, of every batch: those of batches it forgot since
+    /// ([`forget_batches`](Self::forget_batches)) included. What a folder of visits cost.
+    pub fn computes(&self) -> u32 {
+        self.inner.lock().computes_taken
+    }
+
     /// When the results of `batch_id` become final: compute time plus its delay under
     /// [`Maturity::After`] or [`Maturity::Around`] (`None` before compute or with
     /// [`Maturity::Polls`]).
@@ -428,6 +434,10 @@ fn answer(inner: &Inner, mut request: tiny_http::Request, storage: bool) {
             _ if let Some(wait) = throttled => {
                 let detail = data::detail(&format!("Request was throttled. Expected available in {wait} seconds."));
                 Reply::json(429, &detail).with_header("Retry-After", wait.to_string())
+            }
+            Some(fault) if fault.carried_out => {
+                routes::handle(inner, &incoming, route, &body);
+                fault_reply(&fault, None)
             }
             Some(fault) => fault_reply(&fault, None),
             None if body.len() > API_BODY_LIMIT => Reply::json(413, &data::detail("Request body too large.")),

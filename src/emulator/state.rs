@@ -18,6 +18,8 @@ pub(crate) struct State {
     pub(crate) subjects: Vec<Subject>,
     /// Batches in creation order.
     pub(crate) batches: Vec<Batch>,
+    /// Every compute taken, of every batch (forgotten ones too).
+    pub(crate) computes_taken: u32,
     pub(crate) maturity: Maturity,
     pub(crate) never_complete: bool,
     pub(crate) detection_error: Option<(Side, String)>,
@@ -108,6 +110,7 @@ impl State {
             datasets: Vec::new(),
             subjects: Vec::new(),
             batches: Vec::new(),
+            computes_taken: 0,
             maturity,
             never_complete: false,
             detection_error: None,

@@ -1,4 +1,5 @@
-//! Files written whole or not at all, and the checks a run makes before it pays for anything.
+//! Files written whole or not at all, results set aside with their reason, and the checks a
+//! run makes before it pays for anything.
 
 use std::io::{self, BufWriter, Write as _};
 use std::path::{Path, PathBuf};
@@ -39,45 +40,30 @@ pub(crate) fn writable(dir: &Path) -> io::Result<()> {
     std::fs::remove_file(probe)
 }
 
-/// Removes what an earlier save left in a visit's folder: `results.json` first (so the
-/// folder never says it holds results while they change), then the report, every asset
-/// and any temporary file, so that no picture of another batch (another patient's, after
-/// a retry) stays beside new results.
-pub(crate) fn clear_visit(dir: &Path) -> io::Result<()> {
-    let gone = |result: io::Result<()>| match result {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
-    };
-    gone(std::fs::remove_file(dir.join("results.json")))?;
-    gone(std::fs::remove_file(dir.join("report.html")))?;
-    gone(std::fs::remove_dir_all(dir.join("assets")))?;
-    // Temporary files a killed save left (a report half written, an asset half downloaded).
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') && (name.ends_with(".tmp") || name.ends_with(".partial")) {
-            gone(std::fs::remove_file(entry.path()))?;
-        }
-    }
-    Ok(())
-}
-
-/// Moves a visit's folder `dir` to a new folder `<aside>/<label>` (or `<label>-2`, ...),
-/// creating `aside`, and returns where it went. What an earlier save left there then
+/// Moves a visit's folder `dir` to a new folder in `aside` named after `label` (cut to fit
+/// a file name, with a stable hash of what was cut; `-2`, `-3`, ... when taken), writes
+/// `why` into `why.txt` there, and returns where it went. What an earlier save left then
 /// passes for nobody's current results, and is kept for the record.
-pub(crate) fn set_aside(dir: &Path, aside: &Path, label: &str) -> io::Result<PathBuf> {
+pub(crate) fn set_aside(dir: &Path, aside: &Path, label: &str, why: &str) -> io::Result<PathBuf> {
+    use crate::temporary::{NAME_MAX, bounded};
     std::fs::create_dir_all(aside)?;
+    let label = bounded(label, NAME_MAX - 8);
     let mut n = 1;
-    loop {
+    let target = loop {
         let target = match n {
-            1 => aside.join(label),
+            1 => aside.join(&label),
             n => aside.join(format!("{label}-{n}")),
         };
         // `rename` would replace an empty folder of that name: look first, then move.
         if target.symlink_metadata().is_err() {
-            return std::fs::rename(dir, &target).map(|()| target);
+            std::fs::rename(dir, &target)?;
+            break target;
         }
         n += 1;
-    }
+    };
+    // Moved: the reason is a note beside it, and its failure does not undo the move.
+    let _ = write_atomically(&target.join("why.txt"), format!("{why}\n").as_bytes());
+    Ok(target)
 }
 
 /// `path` made absolute, with the links in the part of it that exists resolved, so that
@@ -108,35 +94,23 @@ mod tests {
     }
 
     #[test]
-    fn clearing_a_visit_removes_only_what_a_save_writes() {
-        let dir = scratch("clear");
-        for file in
-            ["results.json", "report.html", ".report.html.1-2.tmp", ".a.png.1-2.partial", "notes.tmp", ".hidden"]
-        {
-            std::fs::write(dir.join(file), b"x").unwrap();
-        }
-        std::fs::create_dir_all(dir.join("assets")).unwrap();
-        std::fs::write(dir.join("assets/a.png"), b"x").unwrap();
-        clear_visit(&dir).unwrap();
-        let mut left: Vec<String> =
-            std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-        left.sort();
-        assert_eq!(left, [".hidden", "notes.tmp"]);
-        clear_visit(&dir).unwrap(); // nothing left to remove is not an error
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
     fn a_visit_set_aside_twice_keeps_both() {
         let dir = scratch("aside");
-        for round in ["first", "second"] {
+        let long = format!("{}-batch", "v".repeat(250));
+        for (label, round) in [("visit-batch", "first"), ("visit-batch", "second"), (long.as_str(), "long")] {
             std::fs::create_dir_all(dir.join("visit")).unwrap();
             std::fs::write(dir.join("visit/results.json"), round).unwrap();
-            set_aside(&dir.join("visit"), &dir.join("superseded"), "visit-batch").unwrap();
+            let to = set_aside(&dir.join("visit"), &dir.join("superseded"), label, &format!("why {round}")).unwrap();
+            assert!(to.file_name().unwrap().len() <= 255, "{to:?}");
         }
         let read =
-            |name: &str| std::fs::read_to_string(dir.join("superseded").join(name).join("results.json")).unwrap();
-        assert_eq!((read("visit-batch"), read("visit-batch-2")), ("first".to_owned(), "second".to_owned()));
+            |name: &str, file: &str| std::fs::read_to_string(dir.join("superseded").join(name).join(file)).unwrap();
+        assert_eq!(
+            (read("visit-batch", "results.json"), read("visit-batch-2", "results.json")),
+            ("first".into(), "second".into())
+        );
+        assert_eq!(read("visit-batch-2", "why.txt"), "why second\n");
+        assert_eq!(std::fs::read_dir(dir.join("superseded")).unwrap().count(), 3, "the long one under a bounded name");
         assert!(!dir.join("visit").exists());
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -12,14 +12,25 @@
 //! OUT/summary.csv                   a row per visit: status, sides, ages in years, grades, scores
 //! OUT/index.html                    a row per visit: status, sides, age, chosen grades, a link
 //! OUT/.hautai/                      the journal: what was sent, so a rerun never pays twice
-//! OUT/superseded/<visit>-<batch>/   what a visit's folder held when its photos stopped
-//!                                   being the ones analysed (kept, never taken for its results)
+//! OUT/superseded/<visit>-<batch>/   what a visit's folder held when it stopped being that
+//!                                   visit's results, with why.txt (kept, never taken for them)
 //! ```
 //!
+//! A visit's photos are paid for once. The journal is a ledger of every batch the output
+//! folder paid for, or might have, with the photos it was made from: photos computed
+//! before are never computed again under any name (a renamed visit takes its batch over;
+//! the same photos in two visits fail the newer), unless [`FolderRun::retry_failed`] asks.
 //! Rerun the same run after a crash, a `kill -9` or Ctrl-C: finished visits are skipped,
 //! visits whose compute the service took (or may have) are waited for, never computed
 //! again, and the rest start over. A second run on a folder in use is refused; shards of
 //! one layout run side by side ([`FolderRun::shard`]).
+//!
+//! A visit's folder counts as its results only when the batch in its `results.json` is
+//! the ledger's batch for the visit, made from its photos as they are now. Anything else
+//! found there moves to `OUT/superseded/` with the reason, and the right results are
+//! fetched by id. Saves are whole or not at all: built beside the visit's folder and
+//! swapped in; a save that fails leaves the earlier one as it was. Photos that cannot be
+//! read (a share away, a broken link) fail their visit and leave its results where they are.
 //!
 //! A report shows the visit's name, the date its results were saved and the sides
 //! analysed, a legend that says what each number means (as far as the API documentation
@@ -40,6 +51,8 @@
 mod csv;
 mod files;
 mod html;
+mod identity;
+mod names;
 mod report;
 mod run;
 mod save;
@@ -107,17 +120,22 @@ pub enum FolderEvent<'a> {
         /// The visit.
         visit: &'a str,
     },
-    /// Done earlier, but its `results.json` is gone: fetched again (not computed again).
+    /// Done earlier, but its folder lacks its results, or the pictures or the report this
+    /// run asks for, or holds what is not its results (moved aside): fetched again by id
+    /// (not computed again).
     Refetching {
         /// The visit.
         visit: &'a str,
     },
-    /// The service does not know the batch an earlier run left: the visit starts over, once.
-    Restarting {
+    /// The visit's photos are those of a visit that is gone (renamed): it takes that
+    /// visit's batch over, and its results are fetched by id (never computed again).
+    TakenOver {
         /// The visit.
         visit: &'a str,
-        /// The batch the service does not know.
-        lost: Uuid,
+        /// The visit that had the photos.
+        from: &'a str,
+        /// The batch.
+        batch_id: Uuid,
     },
 }
 
@@ -129,8 +147,8 @@ pub struct FolderSummary {
     pub done: usize,
     /// Of those, visits whose batch an earlier run had started.
     pub resumed: usize,
-    /// Of those, visits started over because the service did not know their batch.
-    pub restarted: usize,
+    /// Of those, visits that took over the batch of a visit that is gone (renamed).
+    pub taken_over: usize,
     /// Visits done in an earlier run.
     pub done_earlier: usize,
     /// Visits that failed, with why: those that could not be analysed first.
@@ -151,7 +169,7 @@ impl FolderSummary {
         FolderSummary {
             done: bulk.done,
             resumed: bulk.resumed,
-            restarted: bulk.restarted,
+            taken_over: bulk.taken_over,
             done_earlier: bulk.skipped,
             failed: problems.into_iter().chain(bulk.failed).collect(),
             interrupted: bulk.interrupted,

@@ -4,11 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
+use super::identity::{Holds, holds};
 use super::save::{SaveOptions, SavedVisit, save_visit};
 use super::summary::{rows, write_csv, write_index};
 use super::visits::{Visit, find_visits};
 use super::{FolderEvent, FolderSummary, Refused};
-use crate::bulk::{Bulk, Job, Journal, NextStep, Outcome, Shard};
+use crate::bulk::{Bulk, Job, Journal, Outcome, Shard};
 use crate::{AnalysisOptions, Session};
 
 /// A folder of visits, analysed: see the [module docs](super) for the layout.
@@ -75,8 +76,11 @@ impl<'s> FolderRun<'s> {
         self
     }
 
-    /// Starts over the visits whose batch ended in a failure (a detection error, a compute
-    /// in doubt that never showed work): on purpose, since it may pay again.
+    /// Analyses again photos whose earlier analysis cannot be used, on purpose, since it
+    /// may pay again: a batch that ended in a failure (a detection error, a compute in
+    /// doubt that never showed work), a batch the service no longer knows, photos that
+    /// changed, or photos analysed under a visit name still in use (see
+    /// [`Bulk::retry_failed`](crate::bulk::Bulk::retry_failed)).
     pub fn retry_failed(mut self, on: bool) -> Self {
         self.retry_failed = on;
         self
@@ -140,97 +144,145 @@ impl<'s> FolderRun<'s> {
             }
         }
         let mine: Vec<&Visit> = visits.iter().filter(|v| self.shard.contains(&v.name)).collect();
+        // A save cut short by a crash is mended before anything looks at the folders: its
+        // last whole save back in place. (This run is the only writer of its shard's visits.)
+        for visit in &mine {
+            let _ = crate::temporary::restore(&super::visit_dir(&self.output, &visit.name));
+        }
         let problems: Vec<(String, String)> =
             mine.iter().filter_map(|v| v.sides.as_ref().err().map(|e| (v.name.clone(), e.clone()))).collect();
         let ready: Vec<&Visit> = mine.iter().copied().filter(|v| v.sides.is_ok()).collect();
-        let to_analyse =
-            ready.iter().filter(|v| journal.record(&v.name).next_step(self.retry_failed) != NextStep::Skip).count();
+        let done_earlier = ready.iter().filter(|v| journal.record(&v.name).saved).count();
         on_event(&FolderEvent::Planned {
             visits: visits.len(),
             in_shard: mine.len(),
-            to_analyse,
-            done_earlier: ready.len() - to_analyse,
+            to_analyse: ready.len() - done_earlier,
+            done_earlier,
             unusable: problems.len(),
         });
-        let problems: Vec<(String, String)> = problems
-            .into_iter()
-            .map(|(visit, reason)| {
-                let reason = self.failed(&visit, &reason);
-                on_event(&FolderEvent::Unusable { visit: &visit, reason: &reason });
-                (visit, reason)
-            })
-            .collect();
-        let summary = self.analyse(&journal, &ready, &on_event);
+        // A visit that cannot be used now (a broken link, two photos for a side) is not
+        // done, and its saved results stay where they are: whether they are still its own
+        // cannot be told without its photos.
+        for (visit, reason) in &problems {
+            on_event(&FolderEvent::Unusable { visit, reason });
+        }
+        let summary = self.analyse(&journal, &visits, &on_event);
         let mut outcome = FolderSummary::new(&self.output, summary, problems);
         outcome.reports = self.write_reports(&journal, &visits);
         Ok(outcome)
     }
 
-    /// Analyses the `ready` visits through the journal, saving each as it is done.
+    /// Analyses the visits of this run's shard that can be used, through the journal
+    /// (every usable visit is a job: the ledger needs to know which visits exist), saving
+    /// each as it is done.
     fn analyse(
         &self,
         journal: &Journal,
-        ready: &[&Visit],
+        visits: &[Visit],
         on_event: &(impl Fn(&FolderEvent<'_>) + Sync),
     ) -> crate::bulk::Summary {
-        let jobs = ready.iter().filter_map(|v| Some(Job::new(&v.name, v.images()?).options(self.options.clone())));
-        let mut bulk =
-            Bulk::new(self.session).concurrency(self.concurrency).journal(journal).retry_failed(self.retry_failed);
+        let jobs = visits.iter().filter_map(|v| Some(Job::new(&v.name, v.images()?).options(self.options.clone())));
+        let unusable = visits.iter().filter(|v| v.sides.is_err()).map(|v| v.name.clone()).collect();
+        let mut bulk = Bulk::new(self.session)
+            .concurrency(self.concurrency)
+            .journal(journal)
+            .retry_failed(self.retry_failed)
+            .unusable(unusable);
         if let Some(stop) = self.stop {
             bulk = bulk.stop_when(stop);
         }
         bulk.run(jobs, |outcome| {
             match outcome {
                 Outcome::Done { key, batch_id, results, resumed } => {
-                    let visit = ready.iter().find(|v| v.name == *key).expect("a job is a visit");
-                    let dir = super::visit_dir(&self.output, key);
-                    let saved: SavedVisit = save_visit(self.session, visit, results, &dir, &self.save)?;
+                    let visit = visits.iter().find(|v| v.name == *key).expect("a job is a visit");
+                    let saved = self.save_visit(visit, results, *batch_id)?;
                     on_event(&FolderEvent::Done { visit: key, batch_id: *batch_id, resumed: *resumed, saved: &saved });
                 }
-                Outcome::Failed { key, error, .. } => {
-                    on_event(&FolderEvent::Failed { visit: key, reason: &self.failed(key, &error.to_string()) })
+                Outcome::Failed { key, error, disowned, .. } => {
+                    let reason = self.failed(journal, key, &error.to_string(), *disowned);
+                    on_event(&FolderEvent::Failed { visit: key, reason: &reason })
                 }
-                // Done earlier, but its results are gone (deleted), or saved without the
-                // pictures or the report this run asks for: fetched again, not paid again.
-                Outcome::Skipped { key, .. } if !self.saved_as_asked(key) => {
-                    on_event(&FolderEvent::Refetching { visit: key });
-                    return Err("results.json is gone or unreadable".into());
+                Outcome::Skipped { key, batch_id } => {
+                    let dir = super::visit_dir(&self.output, key);
+                    match holds(&dir, *batch_id) {
+                        Holds::Own if self.saved_as_asked(&dir) => on_event(&FolderEvent::DoneEarlier { visit: key }),
+                        // Gone, or saved without the pictures or the report this run asks
+                        // for, or not its results at all: fetched again, never paid again.
+                        holds => {
+                            if let Holds::Stranger(why) = holds {
+                                self.set_aside(key, &dir, &why).map_err(|e| e.to_string())?;
+                            }
+                            on_event(&FolderEvent::Refetching { visit: key });
+                            return Err("its folder does not hold its results as asked".into());
+                        }
+                    }
                 }
-                Outcome::Skipped { key, .. } => on_event(&FolderEvent::DoneEarlier { visit: key }),
-                Outcome::Restarting { key, lost } => on_event(&FolderEvent::Restarting { visit: key, lost: *lost }),
+                Outcome::TakenOver { key, from, batch_id } => {
+                    on_event(&FolderEvent::TakenOver { visit: key, from, batch_id: *batch_id })
+                }
             }
             Ok(())
         })
     }
 
-    /// Whether `visit`'s folder holds its results, and the pictures and the report this run
-    /// asks for.
-    fn saved_as_asked(&self, visit: &str) -> bool {
-        let dir = super::visit_dir(&self.output, visit);
-        super::saved_results(&dir).is_some()
-            && (!self.save.wants_assets() || dir.join("assets").is_dir())
+    /// Saves `results` of `visit` (its batch `batch_id`) into its folder, whole or not at
+    /// all. What the folder holds that is not this batch's results is set aside first,
+    /// never replaced.
+    fn save_visit(
+        &self,
+        visit: &Visit,
+        results: &crate::BatchResults,
+        batch_id: crate::Uuid,
+    ) -> Result<SavedVisit, String> {
+        let dir = super::visit_dir(&self.output, &visit.name);
+        let earlier = match holds(&dir, Some(batch_id)) {
+            Holds::Stranger(why) => {
+                self.set_aside(&visit.name, &dir, &why).map_err(|e| e.to_string())?;
+                false
+            }
+            Holds::Own => true,
+            Holds::Nothing => false,
+        };
+        save_visit(self.session, visit, results, &dir, &self.save).map_err(|e| match earlier {
+            true => format!("{e}; its earlier save in {} is kept as it was", dir.display()),
+            false => e.to_string(),
+        })
+    }
+
+    /// Whether the visit folder `dir` holds the pictures and the report this run asks for.
+    fn saved_as_asked(&self, dir: &Path) -> bool {
+        (!self.save.wants_assets() || dir.join("assets").is_dir())
             && (!self.save.wants_report() || dir.join("report.html").is_file())
     }
 
     /// A failed visit's folder keeps nothing that passes for its current results: what an
-    /// earlier save left (of photos that are not its own now, or cannot be used) goes to
-    /// `OUT/superseded/<visit>-<batch>/`. Returns `reason`, saying so when it did.
-    fn failed(&self, visit: &str, reason: &str) -> String {
+    /// earlier save left that is another batch's, or of photos it no longer has
+    /// (`disowned`), goes to `OUT/superseded/`. Results whose photos could not be read, or
+    /// whose new save failed, stay. Returns `reason`, saying what became of them.
+    fn failed(&self, journal: &Journal, visit: &str, reason: &str, disowned: bool) -> String {
         let dir = super::visit_dir(&self.output, visit);
-        if dir.join("results.json").symlink_metadata().is_err() {
-            return reason.to_owned();
-        }
-        let earlier = super::saved_results(&dir).map_or(crate::Uuid::nil(), |r| r.batch_id());
-        match super::files::set_aside(&dir, &self.output.join("superseded"), &format!("{visit}-{earlier}")) {
+        let why = match holds(&dir, journal.record(visit).batch_id) {
+            Holds::Stranger(why) => why,
+            Holds::Own if disowned => "its photos are no longer the ones these results are of".to_owned(),
+            Holds::Own | Holds::Nothing => return reason.to_owned(),
+        };
+        match self.set_aside(visit, &dir, &why) {
             Ok(to) => format!("{reason}; its earlier results were moved to {}", to.display()),
-            // Not movable (a read-only folder, say): gone is still safer than kept.
-            Err(e) => match super::files::clear_visit(&dir) {
-                Ok(()) => format!("{reason}; its earlier results were removed (cannot move them: {e})"),
-                Err(e) => {
-                    format!("{reason}; its earlier results are still in {} (cannot remove them: {e})", dir.display())
-                }
-            },
+            Err(e) => format!("{reason}; {e}"),
         }
+    }
+
+    /// Moves `visit`'s folder `dir` to `OUT/superseded/<visit>-<batch>/`, with `why`.
+    fn set_aside(&self, visit: &str, dir: &Path, why: &str) -> Result<PathBuf, String> {
+        let earlier = super::saved_results(dir).map_or(crate::Uuid::nil(), |r| r.batch_id());
+        let note = format!("{visit}: set aside because {why}");
+        super::files::set_aside(dir, &self.output.join("superseded"), &format!("{visit}-{earlier}"), &note).map_err(|e| {
+            format!(
+                "its folder holds results that are not its own ({why}) and they cannot be moved aside: {e}; move {} \
+                 away by hand",
+                dir.display()
+            )
+        })
     }
 
     /// `summary.csv` and `index.html` over every visit of the input, from what every
@@ -239,8 +291,8 @@ impl<'s> FolderRun<'s> {
     fn write_reports(&self, journal: &Journal, visits: &[Visit]) -> Result<(), String> {
         let output: &Path = &self.output;
         journal
-            .with_every_record(|records| {
-                let rows = rows(output, visits, records, journal.shard());
+            .with_ledger(|ledger| {
+                let rows = rows(output, visits, ledger, journal.shard());
                 write_csv(&output.join("summary.csv"), &rows).map_err(|e| format!("cannot write summary.csv: {e}"))?;
                 write_index(&output.join("index.html"), &rows, &self.columns)
                     .map_err(|e| format!("cannot write index.html: {e}"))

@@ -1,9 +1,9 @@
-//! Saving one visit's results into its folder: `assets/`, `report.html`, and
-//! `results.json` last, so that a `results.json` means the rest is there.
+//! Saving one visit's results into its folder, whole or not at all: `assets/`,
+//! `report.html` and `results.json` built beside it, then swapped in.
 
 use std::path::{Path, PathBuf};
 
-use super::files::{clear_visit, write_atomically, write_atomically_with};
+use super::files::{write_atomically, write_atomically_with};
 use super::report::{self, Report};
 use super::visits::Visit;
 use crate::error::{Error, ErrorKind, Result};
@@ -76,10 +76,12 @@ pub struct SavedVisit {
     pub left_out: Vec<String>,
 }
 
-/// Saves `results` of `visit` into `dir`: first it clears what an earlier save left there
-/// (so no picture of another batch, another patient's after a retry, stays beside these
-/// results), then the assets, the report, and `results.json` last (each whole or absent).
-/// A failed download fails the save; assets over the limits are left out and named.
+/// Saves `results` of `visit` into the folder `dir`, whole or not at all: the assets, the
+/// report and `results.json` are written into a new folder beside `dir`, which takes
+/// `dir`'s place (renames only) once it is whole. Until then an earlier save in `dir`
+/// stays as it was, and if the save fails it is still there; a save cut short by a crash
+/// is mended by the next one. A failed download fails the save; assets over the limits
+/// are left out and named.
 ///
 /// ```no_run
 /// use hautai::folder::{SaveOptions, Visit, save_visit};
@@ -97,11 +99,31 @@ pub fn save_visit(
     dir: &Path,
     options: &SaveOptions,
 ) -> Result<SavedVisit> {
-    let failed = |what: &Path, e: std::io::Error| -> Error {
-        ErrorKind::Save { target: what.display().to_string(), reason: e.to_string() }.into()
-    };
-    std::fs::create_dir_all(dir).map_err(|e| failed(dir, e))?;
-    clear_visit(dir).map_err(|e| failed(dir, e))?;
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| failed(parent, e))?;
+    crate::temporary::restore(dir).map_err(|e| failed(dir, e))?;
+    let staging = crate::temporary::staging(dir).map_err(|e| failed(dir, e))?;
+    let saved = build(session, visit, results, &staging, options)
+        .and_then(|saved| crate::temporary::swap_in(&staging, dir).map_err(|e| failed(dir, e)).map(|()| saved));
+    if saved.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    let saved = saved?;
+    Ok(SavedVisit { results: dir.join("results.json"), report: saved.report.map(|_| dir.join("report.html")), ..saved })
+}
+
+fn failed(what: &Path, e: std::io::Error) -> Error {
+    ErrorKind::Save { target: what.display().to_string(), reason: e.to_string() }.into()
+}
+
+/// Writes the assets, the report and `results.json` (last) into the empty folder `dir`.
+fn build(
+    session: &Session,
+    visit: &Visit,
+    results: &BatchResults,
+    dir: &Path,
+    options: &SaveOptions,
+) -> Result<SavedVisit> {
     let all = results.assets();
     let saved = match options.assets {
         true => session.save_assets(&all, dir.join("assets"), options.limits),

@@ -2,15 +2,16 @@
 //! spreadsheet) and `index.html` (a row per visit, linking its report), both over every
 //! visit of the input, whichever shard analysed it.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
 use super::csv::{cell, line, text};
 use super::files::write_atomically;
 use super::html::{INVENTED, escape, head, href, label, short};
+use super::identity::{Holds, holds};
 use super::visits::Visit;
-use crate::bulk::{JobRecord, Shard};
+use crate::bulk::{JobRecord, Ledger, Shard};
 use crate::model::CATEGORIES;
 use crate::{BatchResults, Uuid};
 
@@ -25,42 +26,45 @@ pub(crate) struct Row {
     report: bool,
 }
 
-/// A row per visit of the input, from what every journal in the folder says now and the
-/// results saved in `output`, whichever shard wrote them.
-pub(crate) fn rows(output: &Path, visits: &[Visit], records: &HashMap<String, JobRecord>, ours: Shard) -> Vec<Row> {
-    visits.iter().map(|visit| row(output, visit, records.get(&visit.name).cloned().unwrap_or_default(), ours)).collect()
+/// A row per visit of the input, from the ledger of every journal in the folder and what
+/// each visit's folder holds, whichever shard wrote it: a visit is done only when the
+/// ledger says its batch was saved, its folder holds that batch's results, and (for
+/// another shard's visit, which this run did not check) its photos are still the ones
+/// the batch was made from.
+pub(crate) fn rows(output: &Path, visits: &[Visit], ledger: &Ledger, ours: Shard) -> Vec<Row> {
+    visits.iter().map(|visit| row(output, visit, ledger.record(&visit.name), ours)).collect()
 }
 
 fn row(output: &Path, visit: &Visit, record: JobRecord, ours: Shard) -> Row {
     let dir = super::visit_dir(output, &visit.name);
-    let mut results = if record.saved { super::saved_results(&dir) } else { None };
-    // Another shard's visit was checked when that shard ran: its photos may have changed
-    // since. (This run checked its own.)
-    let mut changed = None;
-    if let (Some(_), Some(images), false) = (&results, visit.images(), ours.contains(&visit.name)) {
-        changed = match record.same_photos(&images) {
-            Ok(true) => None,
-            Ok(false) => Some("the photos changed since they were analysed: run its shard again".to_owned()),
-            Err(e) => Some(format!("cannot read the photos to check they are the ones analysed: {e}")),
-        };
-        if changed.is_some() {
-            results = None;
-        }
-    }
-    // A visit whose photos cannot be used now (a folder or a broken link where a photo
-    // was) is not done, whatever was saved for it before.
-    if visit.sides.is_err() {
-        results = None;
-    }
-    let problem = match (&results, &visit.sides, changed.or(record.failure)) {
-        (Some(_), _, _) => None,
-        (None, Err(problem), _) => Some(format!("failed: {problem}")),
-        (None, _, Some(reason)) => Some(format!("failed: {reason}")),
-        (None, _, None) => Some("not run".to_owned()),
+    let holds = holds(&dir, record.batch_id);
+    let problem = match (&visit.sides, &record.failure) {
+        // A visit whose photos cannot be used now is not done, whatever was saved for it.
+        (Err(problem), _) => Some(format!("failed: {problem}")),
+        (Ok(_), Some(reason)) => Some(format!("failed: {reason}")),
+        (Ok(_), None) if !record.saved => Some("not run".to_owned()),
+        (Ok(_), None) if holds != Holds::Own => Some(format!(
+            "failed: its folder does not hold its results ({}): run {} again to fetch them",
+            match holds {
+                Holds::Stranger(why) => why,
+                _ => "they are gone".to_owned(),
+            },
+            if ours.contains(&visit.name) { "the run" } else { "its shard" }
+        )),
+        // Another shard's visit was checked when that shard ran: its photos may have
+        // changed since. (This run checked its own.)
+        (Ok(_), None) => match (ours.contains(&visit.name), visit.images()) {
+            (false, Some(images)) => match record.same_photos(&images) {
+                Ok(true) => None,
+                Ok(false) => Some("failed: the photos changed since they were analysed: run its shard again".into()),
+                Err(e) => Some(format!("failed: cannot read the photos to check they are the ones analysed: {e}")),
+            },
+            _ => None,
+        },
     };
-    let batch_id = record.batch_id.or(results.as_ref().map(BatchResults::batch_id));
+    let results = if problem.is_none() { super::saved_results(&dir) } else { None };
     let report = results.is_some() && dir.join("report.html").is_file();
-    Row { visit: visit.name.clone(), batch_id, problem, sides: visit.sides_text(), results, report }
+    Row { visit: visit.name.clone(), batch_id: record.batch_id, problem, sides: visit.sides_text(), results, report }
 }
 
 /// `summary.csv`: what each visit is and where it came from, ages in years, then a tag

@@ -58,7 +58,9 @@ pub struct Found {
 /// `.png`, `.webp`, `.heic`, `.heif`, `.bmp`, `.tif`, `.tiff`, any case) whose names start
 /// with `front`, `left` or `right` are its photos. A visit with two photos for one side
 /// fails (which one is this visit's is for a person to say, not for a sort order), and so
-/// do two visits whose names differ only in case (one folder on macOS and Windows).
+/// do two visits whose names differ only in case or Unicode normalization (one folder on
+/// macOS and Windows), and a visit whose name cannot be a folder on Linux, macOS or
+/// Windows (`a:b`, `CON`, a name ending with a dot).
 ///
 /// ```no_run
 /// let found = hautai::folder::find_visits("visits".as_ref())?;
@@ -88,6 +90,9 @@ pub fn find_visits(input: &Path) -> std::io::Result<Found> {
         }
         match sides_of(&name, &folder, &mut found.skipped) {
             Ok(sides) if sides.is_empty() => found.skipped.push(format!("{name} (no front, left or right image)")),
+            _ if let Some(problem) = super::names::problem(&name) => {
+                found.visits.push(Visit { name, sides: Err(problem) })
+            }
             sides => found.visits.push(Visit { name, sides }),
         }
     }
@@ -137,19 +142,21 @@ fn unreadable(path: &Path, error: &std::io::Error) -> String {
     }
 }
 
-/// Visits whose names differ only in case would share one output folder on macOS and
-/// Windows: neither is analysed, and both say why.
+/// Visits whose names differ only in case or in Unicode normalization (`José` typed on
+/// macOS and elsewhere) would share one output folder on macOS and Windows: neither is
+/// analysed, and both say why.
 fn refuse_clashes(visits: &mut [Visit]) {
     let mut by_folder: HashMap<String, Vec<String>> = HashMap::new();
     for visit in visits.iter() {
-        by_folder.entry(visit.name.to_lowercase()).or_default().push(visit.name.clone());
+        by_folder.entry(super::names::clash_key(&visit.name)).or_default().push(visit.name.clone());
     }
     for visit in visits.iter_mut() {
-        let names = &by_folder[&visit.name.to_lowercase()];
+        let names = &by_folder[&super::names::clash_key(&visit.name)];
         if names.len() > 1 {
+            let names: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
             visit.sides = Err(format!(
-                "{} would share one output folder (names that differ only in case are one folder on macOS and \
-                 Windows): rename one of them",
+                "{} would share one output folder (names that differ only in case or in how an accent is \
+                 written are one folder on macOS and Windows): rename one of them",
                 names.join(" and ")
             ));
         }
@@ -188,8 +195,8 @@ mod tests {
             .map(|v| (v.name.as_str(), v.sides.clone().map(|sides| sides.iter().map(|(s, _)| *s).collect())))
             .collect();
         let clash = || {
-            Err("Dup and dup would share one output folder (names that differ only in case are one folder \
-                            on macOS and Windows): rename one of them"
+            Err("\"Dup\" and \"dup\" would share one output folder (names that differ only in case or in how \
+                 an accent is written are one folder on macOS and Windows): rename one of them"
                 .to_owned())
         };
         assert_eq!(

@@ -62,7 +62,7 @@ fn every_job_is_done_once_and_a_rerun_skips_them_all() {
     assert!(summary.all_done() && !summary.interrupted);
     // Every state change, in order, for each job.
     for i in 0..10 {
-        let expected = ["created", "uploaded", "compute_sent", "compute_accepted", "saved"];
+        let expected = ["claimed", "created", "uploaded", "compute_sent", "compute_accepted", "saved"];
         assert_eq!(states(&journal, &format!("visit-{i}")), expected, "visit-{i}");
     }
     assert_eq!(saved.len(), 10);
@@ -201,7 +201,10 @@ fn retried_requests_other_than_compute_write_nothing_of_compute() {
     emulator.fail_next(Route::Upload, 1, Fault::status(503));
     let (summary, _) = run(&session, &path, jobs(1));
     assert_eq!(summary.done, 1, "{summary:?}");
-    assert_eq!(states(&path, "visit-0"), ["created", "uploaded", "compute_sent", "compute_accepted", "saved"]);
+    assert_eq!(
+        states(&path, "visit-0"),
+        ["claimed", "created", "uploaded", "compute_sent", "compute_accepted", "saved"]
+    );
 }
 
 #[test]
@@ -428,7 +431,10 @@ fn a_refused_compute_is_journaled_as_not_taken_and_the_rerun_sends_it_once() {
     emulator.fail_next(Route::Compute, 1, Fault::status(400).body(r#"{"detail":"Not now."}"#));
     let (summary, _) = run(&session, &path, jobs(1));
     assert_eq!(summary.failed.len(), 1, "{summary:?}");
-    assert_eq!(states(&path, "visit-0"), ["created", "uploaded", "compute_sent", "compute_refused", "failed"]);
+    assert_eq!(
+        states(&path, "visit-0"),
+        ["claimed", "created", "uploaded", "compute_sent", "compute_refused", "failed"]
+    );
     assert_eq!(open(&session, &path).record("visit-0").compute, Compute::NotSent);
     let (rerun, saved) = run(&session, &path, jobs(1));
     assert_eq!((rerun.done, saved.len()), (1, 1), "{rerun:?}");
@@ -462,7 +468,7 @@ fn a_stop_while_compute_waits_for_its_turn_leaves_it_not_sent() {
     let summary = stop_at(Bulk::new(&slow), &journal, &path, "uploaded");
     drop(journal);
     assert_eq!((summary.stopped, summary.failed.len()), (1, 0), "{summary:?}");
-    assert_eq!(states(&path, "visit-0"), ["created", "uploaded"], "compute never left");
+    assert_eq!(states(&path, "visit-0"), ["claimed", "created", "uploaded"], "compute never left");
     // The same session (its rate limit spaces the rerun's requests too).
     let (rerun, _) = run(&slow, &path, jobs(1));
     assert_eq!(rerun.done, 1, "{rerun:?}");
@@ -480,7 +486,7 @@ fn a_stop_while_compute_waits_out_a_retry_after_leaves_it_refused() {
     let summary = stop_at(Bulk::new(&session), &journal, &path, "compute_refused");
     drop(journal);
     assert_eq!((summary.stopped, summary.failed.len()), (1, 0), "{summary:?}");
-    assert_eq!(states(&path, "visit-0"), ["created", "uploaded", "compute_sent", "compute_refused"]);
+    assert_eq!(states(&path, "visit-0"), ["claimed", "created", "uploaded", "compute_sent", "compute_refused"]);
     let (rerun, _) = run(&session, &path, jobs(1));
     assert_eq!(rerun.done, 1, "{rerun:?}");
     assert_eq!(computes(&emulator).iter().sum::<u32>(), 1);
@@ -510,7 +516,7 @@ fn a_journal_folder_belongs_to_one_service_and_one_run_at_a_time() {
 }
 
 #[test]
-fn a_batch_the_service_does_not_know_starts_over_once_and_says_so() {
+fn a_batch_the_service_does_not_know_after_its_compute_was_taken_is_paid_again_only_when_asked() {
     let emulator = emulator();
     let session = fast_session(&emulator);
     let dir = TempDir::new("bulk-lost");
@@ -521,20 +527,24 @@ fn a_batch_the_service_does_not_know_starts_over_once_and_says_so() {
         journal.append("visit-0", State::Created, Some(lost), None).unwrap();
         journal.append("visit-0", State::ComputeAccepted, None, None).unwrap();
     }
-    let restarting = Mutex::new(Vec::new());
-    let summary = Bulk::new(&session).journal(&open(&session, &path)).run(jobs(1), |outcome| {
-        if let Outcome::Restarting { key, lost } = outcome {
-            restarting.lock().unwrap().push((key.to_string(), *lost));
-        }
-        Ok(())
-    });
-    assert_eq!((summary.done, summary.restarted, summary.resumed), (1, 1, 0), "{summary:?}");
-    assert_eq!(restarting.into_inner().unwrap(), [("visit-0".to_owned(), lost)]);
-    assert_eq!(computes(&emulator), [1]);
-    assert_eq!(
-        states(&path, "visit-0")[2..],
-        ["lost", "created", "uploaded", "compute_sent", "compute_accepted", "saved"]
+    let (summary, saved) = run(&session, &path, jobs(1));
+    assert_eq!((summary.done, summary.failed.len(), saved.len()), (0, 1, 0), "{summary:?}");
+    let reason = &summary.failed[0].1;
+    assert!(
+        reason.contains(&lost.to_string()) && reason.contains("retry_failed") && reason.contains("pays again"),
+        "{reason}"
     );
+    assert!(computes(&emulator).is_empty(), "nothing created, nothing computed");
+    assert_eq!(states(&path, "visit-0")[2..], ["lost", "failed"]);
+    // A rerun knows: it says so again without asking the service.
+    emulator.clear_requests();
+    let (again, _) = run(&session, &path, jobs(1));
+    assert_eq!(again.failed.len(), 1, "{again:?}");
+    assert!(emulator.requests().is_empty(), "{:?}", emulator.requests());
+    // Asked to: a new batch, computed once.
+    let (retried, saved) = run_with(Bulk::new(&session).retry_failed(true), &open(&session, &path), jobs(1));
+    assert_eq!((retried.done, saved.len()), (1, 1), "{retried:?}");
+    assert_eq!(computes(&emulator), [1]);
 }
 
 #[test]
@@ -653,11 +663,16 @@ fn photos_that_cannot_be_read_are_not_taken_for_the_ones_analysed_and_never_hang
     assert_eq!((changed.skipped, changed.failed.len()), (0, 1), "{changed:?}");
     assert!(changed.failed[0].1.contains("cannot read the photos of visit-0"), "{changed:?}");
     assert!(changed.failed[0].1.contains("not a regular file"), "{changed:?}");
-    // The photo back as it was: the batch is fetched again (not computed again) and saved.
+    // Unreadable is not changed: what was saved stays the job's.
+    let record = open(&session, &path).record("visit-0");
+    assert!(record.saved && record.failure.is_some(), "{record:?}");
+    // The photo back as it was: done earlier, nothing sent.
     std::fs::remove_file(&front).unwrap();
     std::fs::write(&front, photo(5, 3000)).unwrap();
+    emulator.clear_requests();
     let (back, saved) = run(&session, &path, job());
-    assert_eq!((back.done, back.resumed, saved.len()), (1, 1, 1), "{back:?}");
+    assert_eq!((back.skipped, back.failed.len(), saved.len()), (1, 0, 0), "{back:?}");
+    assert!(emulator.requests().is_empty());
     assert_eq!(computes(&emulator), [1]);
 }
 

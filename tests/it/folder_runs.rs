@@ -330,7 +330,7 @@ fn an_unreadable_folder_or_a_broken_link_is_that_visits_problem_only() {
 }
 
 #[test]
-fn a_folder_is_bound_to_its_service_and_a_batch_the_service_lost_starts_over_once() {
+fn a_folder_is_bound_to_its_service_and_a_batch_the_service_lost_is_never_paid_again_unless_asked() {
     let first = quick();
     let folders = Folders::new("bound", &["visit-1", "visit-2"]);
     // Computed, never finished: the run ends at its deadline with both batches computing.
@@ -346,14 +346,18 @@ fn a_folder_is_bound_to_its_service_and_a_batch_the_service_lost_starts_over_onc
     assert!(stderr.contains(first.base_url()), "the message names the folder's service: {stderr}");
     assert!(other.requests().is_empty(), "nothing was sent to the other service");
 
-    // The same service, without those batches now: they are unknown there, so each visit
-    // starts over, once, and says so.
+    // The same service, without those batches now (a backup restored, a deletion): their
+    // computes were paid for, so each visit fails with advice instead of paying again.
     first.never_complete(false);
     first.forget_batches();
     let (code, stderr) = analyze(&first, &folders, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("no longer knows batch") && stderr.contains("--retry-failed"), "{stderr}");
+    assert_eq!(first.computes(), 2, "not paid again");
+    // Asked to, each visit is analysed again: two new batches, each computed once.
+    let (code, stderr) = analyze(&first, &folders, &["--retry-failed"]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains("unknown to the service: starting visit-1 over"), "{stderr}");
-    assert_eq!(computes(&first), 2, "two new batches, each computed once");
+    assert_eq!((first.computes(), computes(&first)), (4, 2));
 }
 
 #[test]
@@ -398,7 +402,9 @@ fn another_visits_photos_under_a_finished_visits_name_are_refused_not_taken_for_
 fn a_hostile_answer_and_hostile_names_leave_safe_files_that_say_what_they_mean() {
     let emulator = quick();
     emulator.hostile_names(true);
-    let names = ["javascript:alert(document.title)", "=cmd|' -C calc'!A0", "a#b?c", "0042", "042", "front-only"];
+    // Names Windows takes (no `:`, `|` or `?`): a scheme cannot be spelled, so a link is
+    // tested with `#` and `%`, which a URL reads as its own.
+    let names = ["javascript&colon;alert(document.title)", "=cmd+' -C calc'!A0", "a#b%c", "0042", "042", "front-only"];
     let folders = Folders::new("hostile", &names[..5]);
     let only = folders.input().join("front-only");
     std::fs::create_dir_all(&only).unwrap();
@@ -416,8 +422,8 @@ fn a_hostile_answer_and_hostile_names_leave_safe_files_that_say_what_they_mean()
     assert!(leftovers(&folders.output()).is_empty(), "{:?}", leftovers(&folders.output()));
     // The index links each visit by a relative, encoded path: never a scheme.
     let index = std::fs::read_to_string(folders.output().join("index.html")).unwrap();
-    assert!(index.contains("href=\"visits/javascript%3Aalert%28document.title%29/report.html\""), "{index}");
-    assert!(index.contains("href=\"visits/a%23b%3Fc/report.html\""), "{index}");
+    assert!(index.contains("href=\"visits/javascript%26colon%3Balert%28document.title%29/report.html\""), "{index}");
+    assert!(index.contains("href=\"visits/a%23b%25c/report.html\""), "{index}");
     assert!(index.contains("emulator"), "invented values are marked");
     // No cell of the summary starts a formula; ages are in years, tags beside scores.
     let text = std::fs::read_to_string(folders.output().join("summary.csv")).unwrap();
@@ -444,7 +450,7 @@ fn a_hostile_answer_and_hostile_names_leave_safe_files_that_say_what_they_mean()
     let years: f64 = only("age_years").parse().unwrap();
     assert!((20.0..60.0).contains(&years), "years, not a rating: {years}");
     assert!(["Dry", "Normal", "Combination", "Oily"].contains(&only("skin_type_tag").as_str()));
-    assert_eq!(row("'=cmd|' -C calc'!A0")("status"), "done", "the formula visit is text");
+    assert_eq!(row("'=cmd+' -C calc'!A0")("status"), "done", "the formula visit is text");
     // Names a spreadsheet would read as the number 42 stay two texts.
     assert_eq!((row("'0042")("status"), row("'042")("status")), ("done".to_owned(), "done".to_owned()));
 }

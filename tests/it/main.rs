@@ -20,6 +20,7 @@ mod hostile_server;
 mod layout;
 mod models;
 mod pagination;
+mod paid_once;
 mod pipeline;
 mod regressions;
 mod reports;

@@ -15,24 +15,30 @@ use crate::connect::{Target, scratch_dir};
 use crate::progress::Progress;
 use crate::{Failure, Outcome};
 
-/// Analyse three photos of one face (front, left, right) and print the results.
+/// Analyse three photos of one face (front, left, right) and print the results; or, with
+/// --batch, fetch the results of a batch analysed earlier (never paying again).
 ///
 /// Progress goes to stderr; the table (or --json) to stdout. With --emulator and no photos,
 /// generated sample photos are analysed.
 #[derive(clap::Args)]
 pub struct Args {
     /// The front photo.
-    #[arg(requires_all = ["left", "right"])]
+    #[arg(requires_all = ["left", "right"], conflicts_with = "batch")]
     front: Option<PathBuf>,
     /// The left photo.
     left: Option<PathBuf>,
     /// The right photo.
     right: Option<PathBuf>,
+    /// Fetch the results of this batch instead of analysing photos: a batch an earlier
+    /// analysis paid for (one cut short by its deadline, say). Nothing is computed.
+    #[arg(long, value_name = "BATCH_ID")]
+    batch: Option<hautai::Uuid>,
     /// Print the results as JSON instead of a table.
     #[arg(long)]
     json: bool,
     /// Save the results, the pictures and a report into DIR (the report is named after DIR).
-    /// DIR must be new, empty, or an earlier save, which is replaced.
+    /// DIR must be new, empty, or an earlier save, which is replaced once the new save is
+    /// whole. It is checked before anything is paid for.
     #[arg(long, value_name = "DIR")]
     save: Option<PathBuf>,
     /// With --save: save no pictures.
@@ -41,70 +47,110 @@ pub struct Args {
     /// With --save: write no report.html.
     #[arg(long, requires = "save")]
     no_report: bool,
-    /// The longest the analysis may take, in seconds (default 300).
+    /// The longest the analysis (or the wait for --batch) may take, in seconds (default 300).
     #[arg(long, value_parser = crate::parse_deadline, value_name = "SECONDS")]
     deadline: Option<Duration>,
 }
 
 pub fn run(args: &Args, emulator: bool) -> Outcome {
+    // The folder is checked before the batch is paid for: a save that cannot be made is
+    // found now, not after.
     if let Some(dir) = &args.save {
-        refuse_other_files(dir)?;
+        check_save(dir)?;
     }
     let target = Target::connect(emulator, Maturity::After(Duration::from_secs(3)))?;
     let scratch = scratch_dir();
-    let photos: [PathBuf; 3] = match (&args.front, &args.left, &args.right) {
-        (Some(front), Some(left), Some(right)) => [front.clone(), left.clone(), right.clone()],
-        _ if target.is_emulator() => sample_photos(&scratch)?,
-        _ => return Err(Failure::usage("give the three photos to analyse: FRONT LEFT RIGHT")),
-    };
     let progress = Steps { progress: Progress::steps(), quarters: Mutex::default() };
-    progress.progress.plan(4);
     let mut options = AnalysisOptions::new().observer(&progress);
     if let Some(deadline) = args.deadline {
         options = options.deadline(deadline);
     }
-    let visit = Visit::new(
-        args.save.as_ref().and_then(|d| d.file_name()).map_or("analysis".into(), |n| n.to_string_lossy().into_owned()),
-        Side::ALL.into_iter().zip(photos.iter().cloned()),
-    );
-    let outcome = target.session.run_analysis(&visit.images().expect("three photos"), &options);
-    progress.progress.finish();
-    let results = outcome?;
-    if let Some(dir) = &args.save {
-        let save = SaveOptions::new().assets(!args.no_assets).report(!args.no_report);
-        let saved = save_visit(&target.session, &visit, &results, dir, &save)?;
-        match saved.left_out.first() {
-            None => eprintln!("saved into {}", dir.display()),
-            Some(first) => eprintln!(
-                "saved into {}; {} assets were left out over the save's limits, the first: {first}",
-                dir.display(),
-                saved.left_out.len()
-            ),
+    let name =
+        args.save.as_ref().and_then(|d| d.file_name()).map_or("analysis".into(), |n| n.to_string_lossy().into_owned());
+    let (visit, outcome) = match args.batch {
+        Some(batch_id) => {
+            progress.progress.plan(1);
+            let outcome = target.session.wait_for_results_with(batch_id, &options);
+            let sides = outcome.as_ref().map(analysed_sides).unwrap_or_default();
+            (Visit::new(name, sides.into_iter().map(|side| (side, PathBuf::new()))), outcome)
         }
-    }
+        None => {
+            let photos: [PathBuf; 3] = match (&args.front, &args.left, &args.right) {
+                (Some(front), Some(left), Some(right)) => [front.clone(), left.clone(), right.clone()],
+                _ if target.is_emulator() => sample_photos(&scratch)?,
+                _ => return Err(Failure::usage("give the three photos to analyse (FRONT LEFT RIGHT), or --batch ID")),
+            };
+            progress.progress.plan(4);
+            let visit = Visit::new(name, Side::ALL.into_iter().zip(photos.iter().cloned()));
+            let outcome = target.session.run_analysis(&visit.images().expect("three photos"), &options);
+            (visit, outcome)
+        }
+    };
+    progress.progress.finish();
     let _ = std::fs::remove_dir_all(&scratch);
+    let results = outcome?;
+    // What was paid for is printed first: a save that fails after it loses nothing.
     match args.json {
-        true => crate::emit(&format!("{}\n", results.to_json())),
-        false => crate::emit(&table(&results)),
+        true => crate::emit(&format!("{}\n", results.to_json()))?,
+        false => crate::emit(&table(&results))?,
     }
+    let Some(dir) = &args.save else { return Ok(()) };
+    let save = SaveOptions::new().assets(!args.no_assets).report(!args.no_report);
+    let had_save = dir.join("results.json").is_file();
+    let saved = save_visit(&target.session, &visit, &results, dir, &save).map_err(|e| {
+        let kept = if had_save { "; the earlier save there is kept as it was" } else { "" };
+        Failure::failed(format!(
+            "the results of batch {} are printed above but could not be saved into {}: {e}{kept}; save them later \
+             with `hautai analyze --batch {} --save DIR` (not paid again)",
+            results.batch_id(),
+            dir.display(),
+            results.batch_id()
+        ))
+    })?;
+    match saved.left_out.first() {
+        None => eprintln!("saved into {}", dir.display()),
+        Some(first) => eprintln!(
+            "saved into {}; {} assets were left out over the save's limits, the first: {first}",
+            dir.display(),
+            saved.left_out.len()
+        ),
+    }
+    Ok(())
+}
+
+/// The sides the results have pictures of, in API order.
+fn analysed_sides(results: &BatchResults) -> Vec<Side> {
+    let assets = results.assets();
+    Side::ALL.into_iter().filter(|side| assets.iter().any(|a| a.side == Some(*side))).collect()
 }
 
 /// A save replaces what an earlier save left in its folder: it never removes files of
-/// anything else. A folder that holds files but no `results.json` is refused (exit 2).
-fn refuse_other_files(dir: &std::path::Path) -> Outcome {
-    let mut entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+/// anything else, so a folder that holds files but no `results.json` is refused. The
+/// save is built beside `dir` and renamed into place, so the folder `dir` is in must be
+/// writable: checked with a probe of a few kilobytes (a full disk fails it). Exit 2.
+fn check_save(dir: &std::path::Path) -> Outcome {
+    match std::fs::read_dir(dir).map(|mut entries| entries.next().is_some()) {
+        Ok(true) if !dir.join("results.json").is_file() => {
+            return Err(Failure::usage(format!(
+                "{} holds files and is not an earlier save (no results.json): a save replaces what it holds, so \
+                 give a new or empty folder",
+                dir.display()
+            )));
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(Failure::usage(format!("cannot use {} for --save: {e}", dir.display()))),
-    };
-    if entries.next().is_none() || dir.join("results.json").is_file() {
-        return Ok(());
     }
-    Err(Failure::usage(format!(
-        "{} holds files and is not an earlier save (no results.json): a save replaces what it holds, so give \
-         a new or empty folder",
-        dir.display()
-    )))
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let probe = parent.join(format!(".hautai-write-check-{}", std::process::id()));
+    let written = std::fs::create_dir_all(parent).and_then(|()| {
+        use std::io::Write as _;
+        let mut file = std::fs::File::create(&probe)?;
+        file.write_all(&[0; 64 * 1024])?;
+        file.sync_all()
+    });
+    let _ = std::fs::remove_file(&probe);
+    written.map_err(|e| Failure::usage(format!("cannot save into {}: {e}; nothing was sent", dir.display())))
 }
 
 /// The parameters: grade, 0-100 score (none for categories), years (ages only).

@@ -16,9 +16,9 @@ use crate::{Failure, Outcome};
 /// IN_DIR holds one folder per visit; in each, the images whose names start with front,
 /// left or right are its photos. Each visit's results go to OUT_DIR/visits/<visit>/
 /// (results.json, report.html, assets/), with OUT_DIR/summary.csv and OUT_DIR/index.html
-/// over every visit. Rerun the same command after a crash or Ctrl-C: finished visits are
-/// skipped, and a compute the service took is never sent again; a rerun that asks for
-/// pictures or reports a first run left out fetches them (no new analysis). A visit whose
+/// over every visit. A visit's photos are paid for once: rerun the same command after a
+/// crash or Ctrl-C, rename visits, add pictures (no new analysis); photos computed before
+/// are never computed again under any name unless --retry-failed says so. A visit whose
 /// photos changed fails, and its earlier results move to OUT_DIR/superseded/. With
 /// --emulator and no folders, 20 sample visits are made up; each --emulator run is another
 /// service, so give it a new OUT_DIR.
@@ -42,7 +42,10 @@ pub struct Args {
     /// The longest one visit's analysis may take, in seconds.
     #[arg(long, value_parser = crate::parse_deadline, value_name = "SECONDS")]
     deadline: Option<std::time::Duration>,
-    /// Start over the visits whose batch ended in a failure (this may pay again).
+    /// Analyse again photos whose earlier analysis cannot be used: a batch that failed for
+    /// good (a detection error, a compute never confirmed), a batch the service no longer
+    /// knows, photos that changed, or photos analysed under a visit name still in use.
+    /// This may pay again: without it, photos paid for are never computed again.
     #[arg(long)]
     retry_failed: bool,
     /// Save no pictures (the report has the numbers only).
@@ -101,10 +104,10 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
     }
     let summary = summary?;
     eprintln!(
-        "{} done ({} resumed, {} started over), {} done earlier, {} failed; summary in {}, index in {}",
+        "{} done ({} resumed, {} taken over from a renamed visit), {} done earlier, {} failed; summary in {}, index in {}",
         summary.done,
         summary.resumed,
-        summary.restarted,
+        summary.taken_over,
         summary.done_earlier,
         summary.failed.len(),
         summary.summary_csv.display(),
@@ -149,13 +152,14 @@ fn tell(progress: &Progress, event: &FolderEvent<'_>) {
         FolderEvent::Refetching { visit } => {
             progress.grow();
             progress.say(&format!(
-                "{visit}: done earlier, but its results, pictures or report are missing: fetching them again \
-                 (not computing again)"
+                "{visit}: done earlier, but its folder lacks its results, pictures or report: fetching them again \
+                 by batch id (never computing again)"
             ));
         }
-        FolderEvent::Restarting { visit, lost } => {
-            progress.say(&format!("batch {lost} of {visit} is unknown to the service: starting {visit} over"))
-        }
+        FolderEvent::TakenOver { visit, from, batch_id } => progress.say(&format!(
+            "{visit}: its photos were analysed as {from}, which is gone (renamed?): {visit} takes over batch \
+                 {batch_id} (fetched by id, not paid again)"
+        )),
         _ => {}
     }
 }

@@ -113,8 +113,31 @@ impl From<hautai::Error> for Failure {
                 | ErrorKind::InvalidImage { .. }
                 | ErrorKind::InvalidArgument(_)
         );
-        Failure { message: error.to_string(), code: if usage { USAGE } else { FAILED } }
+        Failure { message: for_the_command(&error), code: if usage { USAGE } else { FAILED } }
     }
+}
+
+/// The library's advice (call `wait_for_results`, call compute again) as what a user of the
+/// command does: `hautai analyze --batch ID` fetches a batch's results without paying again.
+fn for_the_command(error: &hautai::Error) -> String {
+    let text = error.to_string();
+    let Some(batch) = error.batch_id() else { return text };
+    let fetch = format!("`hautai analyze --batch {batch}`");
+    [
+        (
+            "call compute for this batch again later, then wait_for_results",
+            "nothing was computed: analyse the photos again later".to_owned(),
+        ),
+        (
+            "check with wait_for_results before calling compute again",
+            format!("fetch its results with {fetch} rather than analysing the photos again"),
+        ),
+        ("resume with wait_for_results later", format!("fetch its results later with {fetch}")),
+        ("resume with wait_for_results", format!("fetch its results later with {fetch}")),
+        ("wait_for_results", fetch.clone()),
+    ]
+    .iter()
+    .fold(text, |text, (library, command)| text.replace(library, command))
 }
 
 type Outcome = Result<(), Failure>;

@@ -1,0 +1,55 @@
+//! The photos of a run's jobs: each job's fingerprint, read once and kept, and where
+//! another job stands with the photos a job has (for the ledger's decisions).
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use super::Job;
+use super::ledger::Presence;
+
+/// Every job of a run (every shard's: a visit that is a job of another shard still
+/// exists), with the fingerprints read so far.
+pub(super) struct Photos<'j, 'i> {
+    jobs: HashMap<&'j str, &'j Job<'i>>,
+    /// Keys that exist but are no jobs: their photos cannot be used now.
+    unusable: &'j [String],
+    /// Key → the photos' fingerprint, or why they cannot be read.
+    read: Mutex<HashMap<String, Result<String, String>>>,
+}
+
+impl<'j, 'i> Photos<'j, 'i> {
+    /// The photos of `jobs` (the first job of a key, when a key is given twice), and of
+    /// keys that exist with photos that cannot be used (`unusable`).
+    pub(super) fn new(jobs: &'j [Job<'i>], unusable: &'j [String]) -> Self {
+        let mut by_key = HashMap::new();
+        for job in jobs {
+            by_key.entry(job.key.as_str()).or_insert(job);
+        }
+        Photos { jobs: by_key, unusable, read: Mutex::new(HashMap::new()) }
+    }
+
+    /// The fingerprint of `job`'s photos, or why they cannot be read (read now, once).
+    pub(super) fn fingerprint(&self, job: &Job<'_>) -> Result<String, String> {
+        if let Some(known) = self.read.lock().unwrap_or_else(PoisonError::into_inner).get(&job.key) {
+            return known.clone();
+        }
+        let read = job.images.fingerprint().map_err(|e| e.to_string());
+        self.read.lock().unwrap_or_else(PoisonError::into_inner).insert(job.key.clone(), read.clone());
+        read
+    }
+
+    /// Where the job `key` stands with `photos`.
+    pub(super) fn presence(&self, key: &str, photos: &str) -> Presence {
+        let Some(job) = self.jobs.get(key) else {
+            return match self.unusable.iter().any(|k| k == key) {
+                true => Presence::Unreadable,
+                false => Presence::Absent,
+            };
+        };
+        match self.fingerprint(job) {
+            Ok(theirs) if theirs == photos => Presence::Same,
+            Ok(_) => Presence::Other,
+            Err(_) => Presence::Unreadable,
+        }
+    }
+}

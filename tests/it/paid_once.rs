@@ -1,0 +1,311 @@
+//! Paid once, never mixed, never lost: the nine ways an outside review found to pay twice,
+//! to show one patient's results under another's name, or to lose good results, each next
+//! to a case fixed before (issue 25). Each test is the reviewer's steps, against the
+//! emulator; `simulation` searches for the next one.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::common::files::TempDir;
+use crate::common::*;
+use hautai::emulator::{Emulator, EmulatorConfig, Fault, Maturity, Route};
+use hautai::folder::{FolderRun, FolderSummary, SaveOptions};
+use hautai::{Session, Side, Uuid};
+
+/// An input folder of visits, an output folder, an emulator as the service and a session on it.
+struct Clinic {
+    dir: TempDir,
+    emulator: Emulator,
+    session: Session,
+}
+
+impl Clinic {
+    fn new(name: &str) -> Clinic {
+        let emulator = emulator();
+        let session = fast_session(&emulator);
+        Clinic { dir: TempDir::new(&format!("paid-once-{name}")), emulator, session }
+    }
+
+    fn input(&self) -> PathBuf {
+        self.dir.path().join("in")
+    }
+
+    fn output(&self) -> PathBuf {
+        self.dir.path().join("out")
+    }
+
+    /// Writes the visit `name`'s three photos (different for each `n`) into `folder`.
+    fn photos_in(folder: &Path, n: u32) {
+        std::fs::create_dir_all(folder).unwrap();
+        for side in Side::ALL {
+            let photo = hautai::emulator::sample_photo(side, 140 + n, 170);
+            std::fs::write(folder.join(format!("{side}.png")), photo).unwrap();
+        }
+    }
+
+    /// Writes the visit `name` (photos `n`) into the input.
+    fn visit(&self, name: &str, n: u32) -> PathBuf {
+        let folder = self.input().join(name);
+        Clinic::photos_in(&folder, n);
+        folder
+    }
+
+    /// A folder run with `save`, telling what it hears in `heard`.
+    fn run_with(&self, save: SaveOptions, retry_failed: bool, heard: &Mutex<Vec<String>>) -> FolderSummary {
+        FolderRun::new(&self.session, self.input(), self.output())
+            .save(save)
+            .retry_failed(retry_failed)
+            .run(|event| heard.lock().unwrap().push(format!("{event:?}")))
+            .unwrap()
+    }
+
+    fn run(&self) -> FolderSummary {
+        self.run_with(SaveOptions::new().assets(false), false, &Mutex::default())
+    }
+
+    /// Computes the service took, over every batch, those it forgot since included.
+    fn computes(&self) -> usize {
+        self.emulator.requests().iter().filter(|r| r.route == Route::Compute && r.status < 300).count()
+    }
+
+    fn visit_dir(&self, visit: &str) -> PathBuf {
+        self.output().join("visits").join(visit)
+    }
+
+    /// The batch of the results saved in `visit`'s folder.
+    fn saved_batch(&self, visit: &str) -> Option<Uuid> {
+        let bytes = std::fs::read(self.visit_dir(visit).join("results.json")).ok()?;
+        Some(serde_json::from_slice::<hautai::BatchResults>(&bytes).ok()?.batch_id())
+    }
+
+    /// `summary.csv`'s row of `visit`: (batch id, status).
+    fn row(&self, visit: &str) -> (String, String) {
+        let text = std::fs::read_to_string(self.output().join("summary.csv")).unwrap();
+        let cells = |line: &str| line.split(',').map(|c| c.trim_matches('"').to_owned()).collect::<Vec<_>>();
+        let line = text.lines().map(cells).find(|c| c[0] == visit).unwrap_or_else(|| panic!("{visit}: {text}"));
+        (line[2].clone(), line[1].clone())
+    }
+
+    /// What `OUT/superseded` holds: each entry's name.
+    fn superseded(&self) -> Vec<String> {
+        let entries = std::fs::read_dir(self.output().join("superseded")).into_iter().flatten().flatten();
+        entries.map(|e| e.file_name().to_string_lossy().into_owned()).collect()
+    }
+}
+
+#[test]
+fn a_paid_batch_the_service_forgot_is_never_paid_again_unless_asked() {
+    let clinic = Clinic::new("forgot");
+    clinic.visit("v", 1);
+    assert_eq!(clinic.run().done, 1);
+    // Retention, or a deletion request: the service no longer knows the batch.
+    clinic.emulator.forget_batches();
+    std::fs::remove_file(clinic.visit_dir("v").join("results.json")).unwrap();
+    let heard = Mutex::default();
+    let summary = clinic.run_with(SaveOptions::new().assets(false), false, &heard);
+    assert_eq!(clinic.computes(), 1, "not paid again: {summary:?} {heard:?}");
+    assert_eq!(summary.failed.len(), 1, "{summary:?}");
+    let reason = &summary.failed[0].1;
+    assert!(reason.contains("--retry-failed") && reason.contains("pay"), "with the advice: {reason}");
+    // Only when asked.
+    let summary = clinic.run_with(SaveOptions::new().assets(false), true, &heard);
+    assert_eq!((summary.done, clinic.computes()), (1, 2), "{summary:?}");
+}
+
+#[test]
+fn a_renamed_visit_takes_its_batch_over_and_says_so_instead_of_paying_again() {
+    let clinic = Clinic::new("renamed");
+    clinic.visit("visit-3", 3);
+    assert_eq!(clinic.run().done, 1);
+    let batch = clinic.saved_batch("visit-3").unwrap();
+    std::fs::rename(clinic.input().join("visit-3"), clinic.input().join("visit-3-anna")).unwrap();
+    let heard = Mutex::default();
+    let summary = clinic.run_with(SaveOptions::new().assets(false), false, &heard);
+    assert_eq!(clinic.computes(), 1, "not paid again: {summary:?}");
+    assert_eq!((summary.done, summary.failed.len()), (1, 0), "{summary:?}");
+    assert_eq!(clinic.saved_batch("visit-3-anna"), Some(batch));
+    assert_eq!(clinic.row("visit-3-anna"), (batch.to_string(), "done".to_owned()));
+    let heard = heard.into_inner().unwrap();
+    assert!(heard.iter().any(|e| e.contains("visit-3-anna") && e.contains("\"visit-3\"")), "said so: {heard:?}");
+}
+
+#[test]
+fn output_folders_swapped_by_hand_never_show_one_visits_results_under_the_others_name() {
+    let clinic = Clinic::new("swapped-outputs");
+    clinic.visit("anna", 1);
+    clinic.visit("bob", 2);
+    assert_eq!(clinic.run().done, 2);
+    let (anna, bob) = (clinic.saved_batch("anna").unwrap(), clinic.saved_batch("bob").unwrap());
+    let visits = clinic.output().join("visits");
+    std::fs::rename(visits.join("anna"), visits.join("tmp")).unwrap();
+    std::fs::rename(visits.join("bob"), visits.join("anna")).unwrap();
+    std::fs::rename(visits.join("tmp"), visits.join("bob")).unwrap();
+    let summary = clinic.run();
+    assert_eq!(clinic.computes(), 2, "fetched by id, never paid again: {summary:?}");
+    for (visit, batch) in [("anna", anna), ("bob", bob)] {
+        assert_eq!(clinic.saved_batch(visit), Some(batch), "{visit}'s folder holds {visit}'s results: {summary:?}");
+        assert_eq!(clinic.row(visit), (batch.to_string(), "done".to_owned()));
+    }
+    let aside = clinic.superseded();
+    assert_eq!(aside.len(), 2, "the strangers are kept apart: {aside:?}");
+    for entry in aside {
+        let why = std::fs::read_to_string(clinic.output().join("superseded").join(&entry).join("why.txt")).unwrap();
+        assert!(why.contains("not this visit's"), "{entry}: {why}");
+    }
+}
+
+/// Every `href` of `OUT/index.html` that points into the output folder.
+fn index_links(output: &Path) -> Vec<String> {
+    let index = std::fs::read_to_string(output.join("index.html")).unwrap();
+    index.match_indices("href=\"").map(|(at, _)| index[at + 6..].split('"').next().unwrap().to_owned()).collect()
+}
+
+#[test]
+fn a_rerun_that_only_adds_pictures_keeps_the_earlier_save_when_the_downloads_fail() {
+    let clinic = Clinic::new("adds-pictures");
+    clinic.visit("v", 1);
+    assert_eq!(clinic.run().done, 1);
+    let before = std::fs::read(clinic.visit_dir("v").join("results.json")).unwrap();
+    let report = std::fs::read(clinic.visit_dir("v").join("report.html")).unwrap();
+    clinic.emulator.fail_every(Route::Asset, 1, Fault::status(403));
+    let summary = clinic.run_with(SaveOptions::new(), false, &Mutex::default());
+    assert_eq!(summary.failed.len(), 1, "the pictures could not be saved: {summary:?}");
+    assert!(summary.failed[0].1.contains("kept"), "the failure says the earlier save was kept: {summary:?}");
+    assert_eq!(std::fs::read(clinic.visit_dir("v").join("results.json")).unwrap(), before);
+    assert_eq!(std::fs::read(clinic.visit_dir("v").join("report.html")).unwrap(), report);
+    assert!(!clinic.visit_dir("v").join("assets").exists(), "nothing of the failed save");
+    for link in index_links(&clinic.output()) {
+        let path = clinic.output().join(link.replace("%2F", "/"));
+        assert!(path.is_file(), "the index links only what is there: {link}");
+    }
+    assert_eq!(clinic.computes(), 1);
+}
+
+#[test]
+fn a_share_that_is_away_fails_its_visits_and_leaves_their_results_where_they_are() {
+    let clinic = Clinic::new("share-away");
+    // The photos live on a share: `in/a` is a link to its folder, `in/b` holds links to its files.
+    let share = clinic.dir.path().join("share");
+    Clinic::photos_in(&share.join("a"), 1);
+    Clinic::photos_in(&share.join("b"), 2);
+    std::fs::create_dir_all(clinic.input().join("b")).unwrap();
+    std::os::unix::fs::symlink(share.join("a"), clinic.input().join("a")).unwrap();
+    for side in Side::ALL {
+        let name = format!("{side}.png");
+        std::os::unix::fs::symlink(share.join("b").join(&name), clinic.input().join("b").join(&name)).unwrap();
+    }
+    assert_eq!(clinic.run().done, 2);
+    let saved = |visit: &str| std::fs::read(clinic.visit_dir(visit).join("results.json")).ok();
+    let before = (saved("a"), saved("b"));
+    // The share is unmounted: every link is broken.
+    let away = clinic.dir.path().join("share-away");
+    std::fs::rename(&share, &away).unwrap();
+    let summary = clinic.run();
+    assert_eq!(summary.failed.len(), 2, "{summary:?}");
+    assert_eq!((saved("a"), saved("b")), before, "the good results stay where they are: {summary:?}");
+    assert!(clinic.superseded().is_empty(), "nothing set aside: {:?}", clinic.superseded());
+    for (_, reason) in &summary.failed {
+        assert!(reason.contains("cannot read") || reason.contains("broken link"), "{reason}");
+    }
+    // Back again: done earlier, nothing sent.
+    std::fs::rename(&away, &share).unwrap();
+    let summary = clinic.run();
+    assert_eq!((summary.done_earlier, summary.failed.len(), clinic.computes()), (2, 0, 2), "{summary:?}");
+}
+
+#[test]
+fn a_long_visit_name_is_set_aside_under_a_bounded_name_never_deleted() {
+    let clinic = Clinic::new("long-name");
+    let name = format!("patient-{}", "x".repeat(212)); // 220 bytes, a legal folder name
+    clinic.visit(&name, 1);
+    assert_eq!(clinic.run().done, 1);
+    let before = std::fs::read(clinic.visit_dir(&name).join("results.json")).unwrap();
+    clinic.visit(&name, 2); // retaken photos: the earlier results are no longer this visit's
+    let summary = clinic.run();
+    assert_eq!(summary.failed.len(), 1, "{summary:?}");
+    let aside = clinic.superseded();
+    assert_eq!(aside.len(), 1, "kept, not deleted: {summary:?}");
+    assert!(aside[0].len() <= 255, "{}", aside[0].len());
+    let kept = clinic.output().join("superseded").join(&aside[0]).join("results.json");
+    assert_eq!(std::fs::read(kept).unwrap(), before);
+}
+
+#[test]
+fn one_name_spelled_nfc_and_nfd_is_one_clash_never_two_bills() {
+    let clinic = Clinic::new("nfc-nfd");
+    clinic.visit("Jos\u{e9}", 1);
+    clinic.visit("Jose\u{301}", 2);
+    let summary = clinic.run();
+    assert_eq!(clinic.computes(), 0, "{summary:?}");
+    assert_eq!(summary.failed.len(), 2, "{summary:?}");
+    assert!(summary.failed.iter().all(|(_, reason)| reason.contains("rename")), "{summary:?}");
+}
+
+/// `hautai args...` against `emulator` as if it were the service.
+fn hautai(emulator: &Emulator, args: &[&str]) -> (i32, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_hautai"))
+        .args(args)
+        .env("HAUTAI_TOKEN", emulator.token())
+        .env("HAUTAI_COMPANY_ID", emulator.company_id().to_string())
+        .env("HAUTAI_SUBJECT_ID", emulator.subject_id().to_string())
+        .env("HAUTAI_BASE_URL", emulator.base_url())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
+    (output.status.code().unwrap_or(-1), text(output.stdout), text(output.stderr))
+}
+
+/// Three photos in `dir`, as arguments.
+fn photo_args(dir: &Path) -> Vec<String> {
+    Clinic::photos_in(&dir.join("photos"), 9);
+    Side::ALL.map(|side| dir.join("photos").join(format!("{side}.png")).display().to_string()).to_vec()
+}
+
+#[test]
+fn analyze_checks_its_save_folder_before_paying_and_prints_what_it_paid_for_when_saving_fails() {
+    let clinic = Clinic::new("analyze-save");
+    let photos = photo_args(clinic.dir.path());
+    // A folder that cannot be made: its parent is a link to nowhere.
+    std::os::unix::fs::symlink(clinic.dir.path().join("nowhere"), clinic.dir.path().join("gone")).unwrap();
+    let unwritable = clinic.dir.path().join("gone/anna");
+    let mut args = vec!["analyze", "--save", unwritable.to_str().unwrap()];
+    args.extend(photos.iter().map(String::as_str));
+    let (code, out, err) = hautai(&clinic.emulator, &args);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("anna") && out.is_empty(), "{err}");
+    assert!(clinic.emulator.batch_ids().is_empty(), "nothing created: {err}");
+    // The save fails after the batch is paid for: the results are printed all the same,
+    // and the batch is named.
+    clinic.emulator.fail_every(Route::Asset, 1, Fault::status(403));
+    let save = clinic.dir.path().join("anna");
+    args[2] = save.to_str().unwrap();
+    let (code, out, err) = hautai(&clinic.emulator, &args);
+    assert_eq!(code, 1, "{err}");
+    let batch = clinic.emulator.batch_ids()[0];
+    assert!(out.contains(&format!("batch {batch}")) && out.contains("redness"), "the results: {out}");
+    assert!(err.contains(&batch.to_string()), "the batch: {err}");
+}
+
+#[test]
+fn analyze_past_its_deadline_names_the_command_that_fetches_the_batch_without_paying() {
+    let emulator = emulator_with(EmulatorConfig::new().maturity(Maturity::After(Duration::from_millis(100))));
+    let dir = TempDir::new("paid-once-deadline");
+    let photos = photo_args(dir.path());
+    emulator.never_complete(true);
+    let mut args = vec!["analyze", "--deadline", "1"];
+    args.extend(photos.iter().map(String::as_str));
+    let (code, _, err) = hautai(&emulator, &args);
+    assert_eq!(code, 1, "{err}");
+    let batch = emulator.batch_ids()[0];
+    assert!(!err.contains("wait_for_results"), "a library function is no advice for a command: {err}");
+    let fetch = format!("hautai analyze --batch {batch}");
+    assert!(err.contains(&fetch), "{err}");
+    emulator.complete_all();
+    let (code, out, err) = hautai(&emulator, &["analyze", "--batch", &batch.to_string()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&format!("batch {batch}")) && out.contains("redness"), "{out}");
+    assert_eq!(emulator.compute_calls(batch), 1, "fetched, not paid again");
+}
