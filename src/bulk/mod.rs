@@ -57,6 +57,7 @@
 
 mod advice;
 mod files;
+mod job;
 mod journal;
 mod ledger;
 mod lock;

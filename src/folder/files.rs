@@ -41,29 +41,33 @@ pub(crate) fn writable(dir: &Path) -> io::Result<()> {
 }
 
 /// Moves a visit's folder `dir` to a new folder in `aside` named after `label` (cut to fit
-/// a file name, with a stable hash of what was cut; `-2`, `-3`, ... when taken), writes
-/// `why` into `why.txt` there, and returns where it went. What an earlier save left then
-/// passes for nobody's current results, and is kept for the record.
+/// a file name, with a stable hash of what was cut; `-2`, `-3`, ... when taken), with
+/// `why` in its `why.txt`, and returns where it went. What an earlier save left then
+/// passes for nobody's current results, and is kept for the record. The reason is
+/// written first: nothing moves without it (a full disk fails the move instead).
 pub(crate) fn set_aside(dir: &Path, aside: &Path, label: &str, why: &str) -> io::Result<PathBuf> {
     use crate::temporary::{NAME_MAX, bounded};
     std::fs::create_dir_all(aside)?;
+    write_atomically(&dir.join("why.txt"), format!("{why}\n").as_bytes())?;
     let label = bounded(label, NAME_MAX - 8);
     let mut n = 1;
-    let target = loop {
+    loop {
         let target = match n {
             1 => aside.join(&label),
             n => aside.join(format!("{label}-{n}")),
         };
         // `rename` would replace an empty folder of that name: look first, then move.
         if target.symlink_metadata().is_err() {
-            std::fs::rename(dir, &target)?;
-            break target;
+            return match std::fs::rename(dir, &target) {
+                Ok(()) => Ok(target),
+                Err(e) => {
+                    let _ = std::fs::remove_file(dir.join("why.txt"));
+                    Err(e)
+                }
+            };
         }
         n += 1;
-    };
-    // Moved: the reason is a note beside it, and its failure does not undo the move.
-    let _ = write_atomically(&target.join("why.txt"), format!("{why}\n").as_bytes());
-    Ok(target)
+    }
 }
 
 /// `path` made absolute, with the links in the part of it that exists resolved, so that

@@ -1,8 +1,10 @@
 //! A folder run: every visit of an input folder analysed once, resumable, its outputs in
 //! one layout, the summary and index rewritten at the end.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
+use std::sync::{Mutex, PoisonError};
 
 use super::identity::{Holds, holds};
 use super::save::{SaveOptions, SavedVisit, save_visit};
@@ -166,9 +168,10 @@ impl<'s> FolderRun<'s> {
         for (visit, reason) in &problems {
             on_event(&FolderEvent::Unusable { visit, reason });
         }
-        let summary = self.analyse(&journal, &visits, &on_event);
+        let checked = Mutex::new(HashSet::new());
+        let summary = self.analyse(&journal, &visits, &checked, &on_event);
         let mut outcome = FolderSummary::new(&self.output, summary, problems);
-        outcome.reports = self.write_reports(&journal, &visits);
+        outcome.reports = self.write_reports(&journal, &visits, &checked.into_inner().unwrap_or_default());
         Ok(outcome)
     }
 
@@ -179,6 +182,7 @@ impl<'s> FolderRun<'s> {
         &self,
         journal: &Journal,
         visits: &[Visit],
+        checked: &Mutex<HashSet<String>>,
         on_event: &(impl Fn(&FolderEvent<'_>) + Sync),
     ) -> crate::bulk::Summary {
         let jobs = visits.iter().filter_map(|v| Some(Job::new(&v.name, v.images()?).options(self.options.clone())));
@@ -192,6 +196,10 @@ impl<'s> FolderRun<'s> {
             bulk = bulk.stop_when(stop);
         }
         bulk.run(jobs, |outcome| {
+            // The runner read this visit's photos and decided: its row needs no second look.
+            if let Outcome::Done { key, .. } | Outcome::Failed { key, .. } | Outcome::Skipped { key, .. } = outcome {
+                checked.lock().unwrap_or_else(PoisonError::into_inner).insert(key.to_string());
+            }
             match outcome {
                 Outcome::Done { key, batch_id, results, resumed } => {
                     let visit = visits.iter().find(|v| v.name == *key).expect("a job is a visit");
@@ -288,15 +296,28 @@ impl<'s> FolderRun<'s> {
     /// `summary.csv` and `index.html` over every visit of the input, from what every
     /// journal in the folder says now (under the folder's lock, so a shard that ends later
     /// never writes an older summary over a newer one).
-    fn write_reports(&self, journal: &Journal, visits: &[Visit]) -> Result<(), String> {
+    /// A summary that cannot be written is removed, with the index: none is better than
+    /// one that no longer says what the folders hold.
+    fn write_reports(&self, journal: &Journal, visits: &[Visit], checked: &HashSet<String>) -> Result<(), String> {
         let output: &Path = &self.output;
-        journal
+        let (csv, index) = (output.join("summary.csv"), output.join("index.html"));
+        let written = journal
             .with_ledger(|ledger| {
-                let rows = rows(output, visits, ledger, journal.shard());
-                write_csv(&output.join("summary.csv"), &rows).map_err(|e| format!("cannot write summary.csv: {e}"))?;
-                write_index(&output.join("index.html"), &rows, &self.columns)
-                    .map_err(|e| format!("cannot write index.html: {e}"))
+                let rows = rows(output, visits, ledger, journal.shard(), checked);
+                write_csv(&csv, &rows).map_err(|e| format!("cannot write summary.csv: {e}"))?;
+                write_index(&index, &rows, &self.columns).map_err(|e| format!("cannot write index.html: {e}"))
             })
-            .map_err(|e| format!("cannot read the journals in {}: {e}", journal.dir().display()))?
+            .map_err(|e| format!("cannot read the journals in {}: {e}", journal.dir().display()))
+            .and_then(|written| written);
+        if let Err(e) = &written {
+            let gone = [&csv, &index].iter().all(|page| match std::fs::remove_file(page) {
+                Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+                Ok(()) => true,
+            });
+            let said =
+                if gone { "the earlier summary and index were removed" } else { "the earlier ones may be out of date" };
+            return Err(format!("{e}; {said}"));
+        }
+        written
     }
 }

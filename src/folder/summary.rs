@@ -2,7 +2,7 @@
 //! spreadsheet) and `index.html` (a row per visit, linking its report), both over every
 //! visit of the input, whichever shard analysed it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -28,37 +28,46 @@ pub(crate) struct Row {
 
 /// A row per visit of the input, from the ledger of every journal in the folder and what
 /// each visit's folder holds, whichever shard wrote it: a visit is done only when the
-/// ledger says its batch was saved, its folder holds that batch's results, and (for
-/// another shard's visit, which this run did not check) its photos are still the ones
-/// the batch was made from.
-pub(crate) fn rows(output: &Path, visits: &[Visit], ledger: &Ledger, ours: Shard) -> Vec<Row> {
-    visits.iter().map(|visit| row(output, visit, ledger.record(&visit.name), ours)).collect()
+/// ledger says its batch was saved, its folder holds that batch's results, and its photos
+/// are still the ones the batch was made from (read now for a visit this run did not
+/// `checked`: another shard's, or one a stop left).
+pub(crate) fn rows(
+    output: &Path,
+    visits: &[Visit],
+    ledger: &Ledger,
+    ours: Shard,
+    checked: &HashSet<String>,
+) -> Vec<Row> {
+    visits
+        .iter()
+        .map(|visit| {
+            let again = if ours.contains(&visit.name) { "run again" } else { "run its shard again" };
+            row(output, visit, ledger.record(&visit.name), checked.contains(&visit.name), again)
+        })
+        .collect()
 }
 
-fn row(output: &Path, visit: &Visit, record: JobRecord, ours: Shard) -> Row {
+fn row(output: &Path, visit: &Visit, record: JobRecord, checked: bool, again: &str) -> Row {
     let dir = super::visit_dir(output, &visit.name);
-    let holds = holds(&dir, record.batch_id);
-    let problem = match (&visit.sides, &record.failure) {
+    let problem = match (&visit.sides, holds(&dir, record.batch_id), &record.failure) {
         // A visit whose photos cannot be used now is not done, whatever was saved for it.
-        (Err(problem), _) => Some(format!("failed: {problem}")),
-        (Ok(_), Some(reason)) => Some(format!("failed: {reason}")),
-        (Ok(_), None) if !record.saved => Some("not run".to_owned()),
-        (Ok(_), None) if holds != Holds::Own => Some(format!(
-            "failed: its folder does not hold its results ({}): run {} again to fetch them",
-            match holds {
-                Holds::Stranger(why) => why,
-                _ => "they are gone".to_owned(),
-            },
-            if ours.contains(&visit.name) { "the run" } else { "its shard" }
-        )),
-        // Another shard's visit was checked when that shard ran: its photos may have
-        // changed since. (This run checked its own.)
-        (Ok(_), None) => match (ours.contains(&visit.name), visit.images()) {
-            (false, Some(images)) => match record.same_photos(&images) {
-                Ok(true) => None,
-                Ok(false) => Some("failed: the photos changed since they were analysed: run its shard again".into()),
-                Err(e) => Some(format!("failed: cannot read the photos to check they are the ones analysed: {e}")),
-            },
+        (Err(problem), _, _) => Some(format!("failed: {problem}")),
+        (Ok(_), Holds::Stranger(why), _) => {
+            Some(format!("failed: its folder holds results that are not its own ({why}): {again} to fetch its own"))
+        }
+        (Ok(_), _, Some(reason)) => Some(format!("failed: {reason}")),
+        (Ok(_), Holds::Nothing, None) if !record.saved => Some("not run".to_owned()),
+        (Ok(_), Holds::Nothing, None) => {
+            Some(format!("failed: its results are gone from its folder: {again} to fetch them"))
+        }
+        // Its batch's results: of its photos as they are now? This run read the photos of
+        // the visits it decided; the others are read now.
+        (Ok(_), Holds::Own, None) => match (checked, visit.images().map(|images| record.same_photos(&images))) {
+            (false, Some(Ok(false))) => Some(format!("failed: the photos changed since they were analysed: {again}")),
+            (false, Some(Err(e))) => {
+                Some(format!("failed: cannot read the photos to check they are the ones analysed: {e}"))
+            }
+            _ if !record.saved => Some("not run".to_owned()),
             _ => None,
         },
     };

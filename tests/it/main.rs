@@ -26,3 +26,4 @@ mod regressions;
 mod reports;
 mod retries;
 mod saved_results;
+mod simulation;
