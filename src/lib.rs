@@ -70,7 +70,7 @@
 //! * `platform-verifier`: rustls with the operating system's certificate verifier.
 //! * `emulator`: `hautai::emulator`, adding `tiny_http` (a small synchronous server).
 //! * `test-util`: `clock::VirtualClock`, time that tests move by hand.
-//! * `folder`: `hautai::folder`, the folder run and the reports (no extra dependency).
+//! * `folder`: `hautai::folder`, the folder run and the reports (adds `unicode-normalization`).
 //! * `cli`: the `hautai` command (`cargo install hautai --features cli`), adding clap,
 //!   clap_complete and indicatif to that build only.
 //!

@@ -187,4 +187,16 @@ mod tests {
         assert_eq!(std::fs::read_to_string(visit.join("results.json")).unwrap(), "new");
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    #[test]
+    fn a_folders_siblings_keep_its_whole_name_when_it_fits_and_a_bounded_one_when_not() {
+        let fits = "f".repeat(NAME_MAX - ".saving".len() - 1);
+        let sibling = sibling(&Path::new("out").join(&fits), "saving").unwrap();
+        assert_eq!(sibling.file_name().unwrap().to_string_lossy(), format!(".{fits}.saving"));
+        let long = "l".repeat(NAME_MAX);
+        let sibling = super::sibling(&Path::new("out").join(&long), "replaced").unwrap();
+        let name = sibling.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(name.len(), NAME_MAX, "{name}");
+        assert!(name.starts_with(".lll") && name.ends_with(".replaced") && name.contains('~'), "{name}");
+    }
 }

@@ -114,8 +114,22 @@ mod tests {
             ("first".into(), "second".into())
         );
         assert_eq!(read("visit-batch-2", "why.txt"), "why second\n");
-        assert_eq!(std::fs::read_dir(dir.join("superseded")).unwrap().count(), 3, "the long one under a bounded name");
+        let names: Vec<usize> =
+            std::fs::read_dir(dir.join("superseded")).unwrap().map(|e| e.unwrap().file_name().len()).collect();
+        assert_eq!(names.len(), 3, "the long one under a bounded name");
+        assert!(names.contains(&(255 - 8)), "as long as a name may be, with room for -2, -3: {names:?}");
         assert!(!dir.join("visit").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn nothing_is_set_aside_without_its_reason() {
+        let dir = scratch("aside-no-reason");
+        std::fs::create_dir_all(dir.join("visit/why.txt/in-the-way")).unwrap();
+        std::fs::write(dir.join("visit/results.json"), "kept").unwrap();
+        assert!(set_aside(&dir.join("visit"), &dir.join("superseded"), "visit-batch", "why").is_err());
+        assert_eq!(std::fs::read_to_string(dir.join("visit/results.json")).unwrap(), "kept", "not moved");
+        assert_eq!(std::fs::read_dir(dir.join("superseded")).unwrap().count(), 0);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

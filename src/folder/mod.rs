@@ -89,12 +89,13 @@ pub enum FolderEvent<'a> {
         /// Of those, visits that cannot be analysed (each told by [`Unusable`](Self::Unusable)).
         unusable: usize,
     },
-    /// A visit cannot be analysed (a folder where a photo should be, two photos for one
-    /// side, a name that clashes): it failed before anything was sent for it.
+    /// A visit cannot be analysed (a folder where a photo should be, a broken link, two
+    /// photos for one side, a name that clashes or cannot be a folder everywhere): it
+    /// failed before anything was sent for it, and what was saved for it stays where it is.
     Unusable {
         /// The visit.
         visit: &'a str,
-        /// Why, in full, and where its earlier results went, if it had some.
+        /// Why, in full.
         reason: &'a str,
     },
     /// A visit's results are saved.

@@ -310,13 +310,18 @@ impl<'s> FolderRun<'s> {
             .map_err(|e| format!("cannot read the journals in {}: {e}", journal.dir().display()))
             .and_then(|written| written);
         if let Err(e) = &written {
-            let gone = [&csv, &index].iter().all(|page| match std::fs::remove_file(page) {
-                Err(e) => e.kind() == std::io::ErrorKind::NotFound,
-                Ok(()) => true,
+            let left: Vec<String> = [&csv, &index]
+                .into_iter()
+                .filter(|page| std::fs::remove_file(page).is_err() && page.symlink_metadata().is_ok())
+                .map(|page| page.display().to_string())
+                .collect();
+            return Err(match left.is_empty() {
+                true => format!("{e}; the earlier summary and index were removed"),
+                false => format!(
+                    "{e}; the earlier ones were removed but for {}, which may be out of date",
+                    left.join(" and ")
+                ),
             });
-            let said =
-                if gone { "the earlier summary and index were removed" } else { "the earlier ones may be out of date" };
-            return Err(format!("{e}; {said}"));
         }
         written
     }

@@ -147,7 +147,7 @@ impl Run<'_, '_> {
                 ErrorKind::ComputeUnconfirmed { batch_id, .. } => {
                     let waited = self.session.clock().now().saturating_duration_since(self.start);
                     let hint = "start the analysis over on purpose if it must be done (with bulk runs: \
-                                Bulk::retry_failed, analyze_folder --retry-failed); if the first compute did \
+                                Bulk::retry_failed, hautai folder --retry-failed); if the first compute did \
                                 arrive, that pays twice";
                     (ErrorKind::ComputeUnconfirmed { batch_id, waited }.into(), hint)
                 }

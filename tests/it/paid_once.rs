@@ -208,10 +208,13 @@ fn a_share_that_is_away_fails_its_visits_and_leaves_their_results_where_they_are
     for (_, reason) in &summary.failed {
         assert!(reason.contains("cannot read") || reason.contains("broken link"), "{reason}");
     }
-    // Back again: done earlier, nothing sent.
+    // Back again: done earlier, nothing sent, and the summary says so.
     std::fs::rename(&away, &share).unwrap();
     let summary = clinic.run();
     assert_eq!((summary.done_earlier, summary.failed.len(), clinic.computes()), (2, 0, 2), "{summary:?}");
+    for visit in ["a", "b"] {
+        assert_eq!(clinic.row(visit).1, "done", "the failure of the run before is over");
+    }
 }
 
 #[test]
@@ -308,4 +311,38 @@ fn analyze_past_its_deadline_names_the_command_that_fetches_the_batch_without_pa
     assert_eq!(code, 0, "{err}");
     assert!(out.contains(&format!("batch {batch}")) && out.contains("redness"), "{out}");
     assert_eq!(emulator.compute_calls(batch), 1, "fetched, not paid again");
+}
+
+// Found while writing the simulation's invariants (each failed on the version before).
+
+#[test]
+fn a_visit_a_stopped_run_never_reached_is_not_called_done_when_its_photos_changed() {
+    let clinic = Clinic::new("stopped-unreached");
+    clinic.visit("anna", 1);
+    clinic.visit("bob", 2);
+    assert_eq!(clinic.run().done, 2);
+    clinic.visit("bob", 3); // retaken
+    let stop = std::sync::atomic::AtomicBool::new(true);
+    let summary =
+        FolderRun::new(&clinic.session, clinic.input(), clinic.output()).stop_when(&stop).run(|_| {}).unwrap();
+    assert!(summary.interrupted, "{summary:?}");
+    let (_, status) = clinic.row("bob");
+    assert!(status.starts_with("failed") && status.contains("photos changed"), "{status}");
+    assert_eq!(clinic.row("anna").1, "done");
+}
+
+#[test]
+fn a_summary_that_cannot_be_written_whole_is_removed_rather_than_left_out_of_date() {
+    let clinic = Clinic::new("stale-summary");
+    clinic.visit("anna", 1);
+    assert_eq!(clinic.run().done, 1);
+    // The index cannot be replaced (a folder in its place); anna's photos are retaken, so
+    // the summary written before (anna done) is no longer true.
+    std::fs::remove_file(clinic.output().join("index.html")).unwrap();
+    std::fs::create_dir_all(clinic.output().join("index.html/in-the-way")).unwrap();
+    clinic.visit("anna", 2);
+    let summary = clinic.run();
+    let reports = summary.reports.unwrap_err();
+    assert!(reports.contains("cannot write index.html") && reports.contains("removed"), "{reports}");
+    assert!(!clinic.output().join("summary.csv").exists(), "no summary that says anna is done");
 }

@@ -79,12 +79,19 @@ impl Disk {
     }
 }
 
-impl Drop for Disk {
-    fn drop(&mut self) {
-        if self.mounted {
+impl Disk {
+    /// Unmounts it (once) and removes the folder.
+    fn remove(&mut self) {
+        if std::mem::take(&mut self.mounted) {
             let _ = std::process::Command::new("umount").arg("-l").arg(&self.path).status();
         }
         let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+impl Drop for Disk {
+    fn drop(&mut self) {
+        self.remove();
     }
 }
 
@@ -189,6 +196,8 @@ impl World {
 
 impl Drop for World {
     fn drop(&mut self) {
+        // The disk first: a folder with a file system mounted in it cannot be removed.
+        self.disk.remove();
         let _ = std::fs::remove_dir_all(&self.root);
     }
 }

@@ -282,3 +282,6 @@ impl Ledger {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
