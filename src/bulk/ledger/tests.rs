@@ -9,8 +9,11 @@ fn batch(n: u128) -> Option<Uuid> {
     Some(Uuid::from_u128(n))
 }
 
-/// A ledger of `lines`: `(key, state, batch, photos)`.
-fn ledger(lines: &[(&str, State, Option<Uuid>, Option<&str>)]) -> Ledger {
+/// A journal line: `(key, state, batch, photos)`.
+type Said<'a> = (&'a str, State, Option<Uuid>, Option<&'a str>);
+
+/// A ledger of `lines`.
+fn ledger(lines: &[Said<'_>]) -> Ledger {
     let mut ledger = Ledger::default();
     for (key, state, batch_id, photos) in lines {
         ledger.fold(&Line { inputs: photos.map(str::to_owned), ..Line::new(key, *state, *batch_id) });
@@ -19,12 +22,7 @@ fn ledger(lines: &[(&str, State, Option<Uuid>, Option<&str>)]) -> Ledger {
 }
 
 /// The lines of a job `key` that computed batch `n` from `photos` (and saved it).
-fn computed(
-    key: &'static str,
-    n: u128,
-    photos: &'static str,
-    saved: bool,
-) -> Vec<(&'static str, State, Option<Uuid>, Option<&'static str>)> {
+fn computed(key: &'static str, n: u128, photos: &'static str, saved: bool) -> Vec<Said<'static>> {
     let mut lines = vec![
         (key, State::Claimed, None, Some(photos)),
         (key, State::Created, batch(n), Some(photos)),
@@ -49,7 +47,7 @@ fn resume(n: u128, confirmed: bool, from: Option<&str>) -> Plan {
 #[test]
 fn photos_not_paid_for_start_and_paid_ones_are_resumed_or_skipped() {
     use State::*;
-    let cases: Vec<(Vec<(&str, State, Option<Uuid>, Option<&str>)>, Plan)> = vec![
+    let cases: Vec<(Vec<Said<'_>>, Plan)> = vec![
         (vec![], Plan::Start),
         (vec![("a", Claimed, None, Some(P))], Plan::Start),
         (vec![("a", Created, batch(1), Some(P)), ("a", Uploaded, None, None)], Plan::Start),
