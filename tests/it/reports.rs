@@ -46,6 +46,9 @@ fn a_report_says_whose_visit_when_and_which_sides_and_links_each_asset_stored_on
     let dir = TempDir::new("report-linked");
     let (results, saved) = save(&emulator, &dir, "Anna Berg 2026-11-30", SaveOptions::new());
     let out = dir.path().join("out");
+    // Where the files are once swapped in, not where they were built.
+    assert_eq!((saved.results.clone(), saved.report.clone()), (out.join("results.json"), Some(out.join("report.html"))));
+    assert!(saved.results.is_file());
     let html = std::fs::read_to_string(saved.report.as_ref().unwrap()).unwrap();
     assert!(html.contains("<title>Anna Berg 2026-11-30: skin analysis, results saved 20"), "the title names the visit");
     assert!(html.contains("<h1>Anna Berg 2026-11-30</h1>"));
@@ -105,6 +108,15 @@ fn without_assets_or_reports_a_visit_keeps_its_results_and_says_what_it_left_out
     let (_, saved) = save(&emulator, &dir, "v", SaveOptions::new().limits(Limits::default().max_assets(0)));
     let html = std::fs::read_to_string(saved.report.unwrap()).unwrap();
     assert!(html.contains("No picture fit within the save&#39;s limits."), "says why there are no pictures");
+    // Results without a picture at all: the service sent none.
+    let results: BatchResults = serde_json::from_value(serde_json::json!({
+        "face_skin_metrics_3": {"image_batch_id": "5243ab6a-bd30-4932-b98c-45e43edfdc36", "parameters": {}}
+    }))
+    .unwrap();
+    let visit = Visit::new("bare", [(Side::Front, dir.path().join("front.png"))]);
+    let saved = save_visit(&fast_session(&emulator), &visit, &results, &out, &SaveOptions::new()).unwrap();
+    let html = std::fs::read_to_string(saved.report.unwrap()).unwrap();
+    assert!(html.contains("The service returned no pictures."), "says why there are no pictures");
 }
 
 #[test]

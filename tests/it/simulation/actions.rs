@@ -363,7 +363,7 @@ fn end_trouble(world: &World, model: &mut Model) {
 }
 
 /// `hautai folder` as a child process, killed after the service saw `after` more requests
-/// (or when it ends by itself first).
+/// (or after 1.5 s, or when it ends by itself first).
 fn kill(world: &World, after: usize, no_assets: bool) {
     let emulator = &world.emulator;
     let mut command = Command::new(env!("CARGO_BIN_EXE_hautai"));
@@ -385,7 +385,7 @@ fn kill(world: &World, after: usize, no_assets: bool) {
     let seen = emulator.requests().len() + after;
     let mut child = command.spawn().unwrap();
     let start = Instant::now();
-    while emulator.requests().len() < seen && start.elapsed() < Duration::from_secs(10) {
+    while emulator.requests().len() < seen && start.elapsed() < Duration::from_millis(1500) {
         if child.try_wait().unwrap().is_some() {
             return;
         }
