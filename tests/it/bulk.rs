@@ -73,6 +73,7 @@ fn every_job_is_done_once_and_a_rerun_skips_them_all() {
     assert_eq!((again.done, again.skipped), (0, 10), "{again:?}");
     assert!(saved.is_empty());
     assert!(emulator.requests().is_empty(), "a finished job sends nothing");
+    assert_eq!(states(&journal, "visit-0").len(), 6, "and journals nothing");
 }
 
 #[test]
@@ -302,6 +303,41 @@ fn shards_split_the_jobs_and_share_one_journal_folder() {
 }
 
 #[test]
+fn shards_running_side_by_side_see_each_others_photos_before_they_pay() {
+    let emulator = emulator();
+    let session = fast_session(&emulator);
+    let dir = TempDir::new("bulk-shards-same-photos");
+    // Two jobs with the same photos `n`, named `a<n>-…` in shard 0 of 2 and `b<n>-…` in shard 1.
+    let name = |prefix: &str, index: u32| {
+        let shard = Shard::new(index, 2).unwrap();
+        (0..100).map(|k| format!("{prefix}-{k}")).find(|name| shard.contains(name)).unwrap()
+    };
+    let pair = |n: u8| {
+        let photos = || Images::new().front(photo(n, 3000)).left(photo(n + 1, 2000));
+        vec![Job::new(name(&format!("a{n}"), 0), photos()), Job::new(name(&format!("b{n}"), 1), photos())]
+    };
+    // Both shards are open (each read the folder when it opened); shard 0 works first.
+    let zero = Journal::open(dir.path(), &session, Shard::new(0, 2).unwrap()).unwrap();
+    let one = Journal::open(dir.path(), &session, Shard::new(1, 2).unwrap()).unwrap();
+    let (done, _) = run_with(Bulk::new(&session), &zero, pair(9));
+    assert_eq!(done.done, 1, "{done:?}");
+    // Shard 1 reads what shard 0 wrote since before it decides: the same photos, under a
+    // name that still exists, are not paid for twice.
+    let (copy, saved) = run_with(Bulk::new(&session), &one, pair(9));
+    assert_eq!((copy.failed.len(), saved.len()), (1, 0), "{copy:?}");
+    let first = name("a9", 0);
+    assert!(copy.failed[0].1.contains(&format!("are those of {first} too")), "{copy:?}");
+    assert_eq!(computes(&emulator), [1]);
+    let reason = one.record(&name("b9", 1)).failure.unwrap_or_default();
+    assert!(reason.contains(&first), "the failure is journaled with its reason: {reason}");
+    // Again, with what shard 0 wrote after shard 1 last looked.
+    let (done, _) = run_with(Bulk::new(&session), &zero, pair(20));
+    let (copy, _) = run_with(Bulk::new(&session), &one, pair(20));
+    assert_eq!((done.done, copy.failed.len()), (1, 1), "{done:?} {copy:?}");
+    assert_eq!(computes(&emulator), [1, 1]);
+}
+
+#[test]
 fn a_failed_save_fails_the_job_and_a_rerun_resumes_its_batch() {
     let emulator = emulator();
     let session = fast_session(&emulator);
@@ -526,6 +562,8 @@ fn a_batch_the_service_does_not_know_after_its_compute_was_taken_is_paid_again_o
         let journal = open(&session, &path);
         journal.append("visit-0", State::Created, Some(lost), None).unwrap();
         journal.append("visit-0", State::ComputeAccepted, None, None).unwrap();
+        journal.append("visit-9", State::Failed, None, Some("by hand")).unwrap();
+        assert_eq!(journal.record("visit-9").failure.as_deref(), Some("by hand"));
     }
     let (summary, saved) = run(&session, &path, jobs(1));
     assert_eq!((summary.done, summary.failed.len(), saved.len()), (0, 1, 0), "{summary:?}");
@@ -674,6 +712,8 @@ fn photos_that_cannot_be_read_are_not_taken_for_the_ones_analysed_and_never_hang
     assert_eq!((back.skipped, back.failed.len(), saved.len()), (1, 0, 0), "{back:?}");
     assert!(emulator.requests().is_empty());
     assert_eq!(computes(&emulator), [1]);
+    let record = open(&session, &path).record("visit-0");
+    assert!(record.saved && record.failure.is_none(), "the failure is over: {record:?}");
 }
 
 #[test]
@@ -697,4 +737,14 @@ fn results_saved_earlier_and_gone_since_are_fetched_again_never_computed_again()
     assert_eq!((again.done, again.resumed, again.skipped), (1, 1, 1), "{again:?}");
     assert_eq!(fetched.into_inner().unwrap(), [("visit-1".to_owned(), true)]);
     assert_eq!(computes(&emulator), [1, 1], "fetched, not paid again");
+    // A fetch that fails (the service down) does not disown what was saved: the job is
+    // still done, and its results can be fetched again later.
+    emulator.fail_every(Route::Results, 1, Fault::status(500));
+    let failed = Bulk::new(&session).journal(&journal).run(jobs(2), |outcome| match outcome {
+        Outcome::Skipped { key: "visit-1", .. } => Err("deleted".into()),
+        _ => Ok(()),
+    });
+    assert_eq!((failed.failed.len(), failed.skipped), (1, 1), "{failed:?}");
+    let record = journal.record("visit-1");
+    assert!(record.saved && record.failure.is_some(), "{record:?}");
 }

@@ -37,6 +37,10 @@ fn when_a_visits_photos_turn_out_to_be_anothers_its_old_results_are_set_aside_no
     std::fs::rename(input.join("tmp"), input.join("bob")).unwrap();
     let summary = run(&session, &input, &output, SaveOptions::new().assets(false));
     assert_eq!(summary.failed.len(), 2, "{summary:?}");
+    for (visit, reason) in &summary.failed {
+        let other = if visit == "anna" { "bob" } else { "anna" };
+        assert!(reason.contains(&format!("were analysed as {other}")), "a person must say whose they are: {reason}");
+    }
     for name in ["anna", "bob"] {
         let folder = output.join("visits").join(name);
         assert!(!folder.join("results.json").exists(), "{name}'s folder holds no results that are not {name}'s");

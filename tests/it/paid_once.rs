@@ -117,17 +117,54 @@ fn a_paid_batch_the_service_forgot_is_never_paid_again_unless_asked() {
 fn a_renamed_visit_takes_its_batch_over_and_says_so_instead_of_paying_again() {
     let clinic = Clinic::new("renamed");
     clinic.visit("visit-3", 3);
+    // A visit that cannot be used (two front photos) is there too, and no part of this.
+    let unusable = clinic.visit("visit-4", 4);
+    std::fs::copy(unusable.join("front.png"), unusable.join("front (1).png")).unwrap();
     assert_eq!(clinic.run().done, 1);
     let batch = clinic.saved_batch("visit-3").unwrap();
     std::fs::rename(clinic.input().join("visit-3"), clinic.input().join("visit-3-anna")).unwrap();
     let heard = Mutex::default();
     let summary = clinic.run_with(SaveOptions::new().assets(false), false, &heard);
     assert_eq!(clinic.computes(), 1, "not paid again: {summary:?}");
-    assert_eq!((summary.done, summary.failed.len()), (1, 0), "{summary:?}");
+    assert_eq!(summary.done, 1, "{summary:?}");
+    assert!(summary.failed.iter().all(|(visit, _)| visit == "visit-4"), "{summary:?}");
     assert_eq!(clinic.saved_batch("visit-3-anna"), Some(batch));
     assert_eq!(clinic.row("visit-3-anna"), (batch.to_string(), "done".to_owned()));
     let heard = heard.into_inner().unwrap();
     assert!(heard.iter().any(|e| e.contains("visit-3-anna") && e.contains("\"visit-3\"")), "said so: {heard:?}");
+}
+
+#[test]
+fn a_visit_copied_under_a_second_name_fails_the_copy_naming_the_first_and_pays_nothing() {
+    let clinic = Clinic::new("copied");
+    clinic.visit("anna", 1);
+    assert_eq!(clinic.run().done, 1);
+    clinic.visit("anna-copy", 1);
+    let summary = clinic.run();
+    assert_eq!((summary.done_earlier, summary.failed.len(), clinic.computes()), (1, 1, 1), "{summary:?}");
+    let (visit, reason) = &summary.failed[0];
+    assert!(visit == "anna-copy" && reason.contains("are those of anna too"), "{reason}");
+    assert!(clinic.saved_batch("anna-copy").is_none(), "never anna's analysis under another name");
+}
+
+#[test]
+fn a_name_renamed_away_and_back_is_the_batchs_again_and_a_new_visit_may_take_the_other_name() {
+    let clinic = Clinic::new("renamed-back");
+    clinic.visit("v", 1);
+    assert_eq!(clinic.run().done, 1);
+    let batch = clinic.saved_batch("v").unwrap();
+    std::fs::rename(clinic.input().join("v"), clinic.input().join("w")).unwrap();
+    assert_eq!(clinic.run().done, 1, "w takes the batch over");
+    std::fs::rename(clinic.input().join("w"), clinic.input().join("v")).unwrap();
+    let summary = clinic.run();
+    assert_eq!((summary.done + summary.done_earlier, summary.failed.len()), (1, 0), "{summary:?}");
+    assert_eq!(clinic.saved_batch("v"), Some(batch));
+    // A new visit named w, other photos: a visit of its own, analysed (it is not w's
+    // batch any more, so nothing about it "changed").
+    clinic.visit("w", 2);
+    let summary = clinic.run();
+    assert_eq!((summary.done, summary.failed.len(), clinic.computes()), (1, 0, 2), "{summary:?}");
+    assert_ne!(clinic.saved_batch("w"), Some(batch));
 }
 
 #[test]

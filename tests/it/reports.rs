@@ -47,7 +47,10 @@ fn a_report_says_whose_visit_when_and_which_sides_and_links_each_asset_stored_on
     let (results, saved) = save(&emulator, &dir, "Anna Berg 2026-11-30", SaveOptions::new());
     let out = dir.path().join("out");
     // Where the files are once swapped in, not where they were built.
-    assert_eq!((saved.results.clone(), saved.report.clone()), (out.join("results.json"), Some(out.join("report.html"))));
+    assert_eq!(
+        (saved.results.clone(), saved.report.clone()),
+        (out.join("results.json"), Some(out.join("report.html")))
+    );
     assert!(saved.results.is_file());
     let html = std::fs::read_to_string(saved.report.as_ref().unwrap()).unwrap();
     assert!(html.contains("<title>Anna Berg 2026-11-30: skin analysis, results saved 20"), "the title names the visit");
