@@ -70,6 +70,15 @@ pub(crate) fn staging(dir: &Path) -> io::Result<PathBuf> {
     create_new(&holder.join("save"), "new", |p| std::fs::create_dir(p)).map(|(made, ())| made)
 }
 
+/// Removes a folder from [`staging`] that will not take its place, and its holder once
+/// no writer uses it.
+pub(crate) fn discard(staging: &Path) {
+    let _ = std::fs::remove_dir_all(staging);
+    if let Some(holder) = staging.parent() {
+        let _ = std::fs::remove_dir(holder);
+    }
+}
+
 /// Puts the whole folder `staging` (from [`staging`]) in the place of `dir` with renames
 /// only: `dir`, if there, goes aside first (`.<dir>.replaced`) and is removed once
 /// `staging` is in. If the second rename fails, `dir` is put back. A crash between the

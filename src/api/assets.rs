@@ -92,7 +92,12 @@ impl Session {
         let mut gated = Gated { file, admit };
         // Renamed once complete; not flushed to the disk first (an asset can be fetched
         // again: what matters is that `path` never holds part of one).
-        let downloaded = self.download(url, &mut gated).and_then(|len| {
+        // A write that failed (a full disk) names the file it was writing, not the URL.
+        let downloaded = self.download(url, &mut gated).map_err(|error| match error.kind() {
+            ErrorKind::Save { reason, .. } => save_error(std::io::Error::other(reason.clone())).into(),
+            _ => error,
+        });
+        let downloaded = downloaded.and_then(|len| {
             drop(gated);
             std::fs::rename(&temporary, path).map_err(save_error)?;
             Ok(len)

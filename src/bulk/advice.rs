@@ -6,8 +6,8 @@ use uuid::Uuid;
 use super::ledger::Refusal;
 use crate::error::Error;
 
-/// How the caller asks to pay again: the library's name and the command's.
-const RETRY: &str = "retry_failed (hautai folder --retry-failed)";
+/// How the caller asks to retry (`Bulk::retry_failed` in a program).
+const RETRY: &str = "--retry-failed";
 
 /// The photos of `key` cannot be read (a share away, a broken link, no permission).
 pub(super) fn unreadable(key: &str, error: &str) -> String {
@@ -28,8 +28,13 @@ pub(super) fn refused(key: &str, refusal: &Refusal) -> String {
         Refusal::Relabelled { other, batch_id } => format!(
             "the photos of {key} were analysed as {other} (batch {batch_id}), and {other} is still there with \
              other photos (or photos that cannot be read now): if folders were renamed or swapped, check whose \
-             photos are whose. Nothing was sent; to analyse them again under this name, run again with {RETRY}: \
-             that pays again"
+             photos are whose. Nothing was sent. If these are {key}'s photos, run again with {RETRY}: {key} \
+             takes over the analysis of them (nothing is paid again)"
+        ),
+        Refusal::Moved { other, batch_id, own } => format!(
+            "the photos of {key} are not the ones analysed for it (batch {own}): they are the photos {other} \
+             had (batch {batch_id}), and {other} is gone. Nothing was sent. If these are {key}'s photos now, run \
+             again with {RETRY}: {key} takes over their analysis (nothing is paid again)"
         ),
         Refusal::Changed { batch_id } => format!(
             "the photos of {key} are not the ones the journal analysed for it (batch {batch_id}): they changed \

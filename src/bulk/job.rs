@@ -43,49 +43,66 @@ impl Bulk<'_> {
             }
         };
         let presence = |other: &str| photos.presence(other, &fingerprint);
-        let (plan, disowns) = match journal.decide(key, &fingerprint, self.retry_failed, &presence) {
-            Ok(decided) => decided,
-            Err(error) => {
-                journal_failed.store(true, Ordering::SeqCst);
-                return Ended::Failed(journal_error(error).to_string());
-            }
-        };
         let inputs = Some(fingerprint.as_str());
-        match plan {
-            Plan::Refuse(refusal) => {
-                let reason = advice::refused(key, &refusal);
-                self.refused(key, journal.record(key).batch_id, reason, !disowns, disowns, handle)
-            }
-            Plan::Skip { batch_id } => match handle(&Outcome::Skipped { key, batch_id: Some(batch_id) }) {
-                // Its save stands: a failure an earlier run journaled (photos it could not
-                // read then, a new save that failed) is over.
-                Ok(()) if journal.record(key).failure.is_some() => {
-                    match self.write(key, State::Saved, Some(batch_id)) {
-                        Ok(()) => Ended::Skipped,
-                        Err(error) => Ended::Failed(journal_error(error).to_string()),
+        // A batch the service says it does not know is asked about again each run, and
+        // decided on again at once: only then may the caller's retry pay for it.
+        let (mut gone, mut save_gone) = (None, false);
+        loop {
+            let (plan, disowns) = match journal.decide(key, &fingerprint, self.retry_failed, &presence, gone) {
+                Ok(decided) => decided,
+                Err(error) => {
+                    journal_failed.store(true, Ordering::SeqCst);
+                    return Ended::Failed(journal_error(error).to_string());
+                }
+            };
+            let fetched = match plan {
+                Plan::Refuse(refusal) => {
+                    let reason = advice::refused(key, &refusal);
+                    let kept = !disowns && !save_gone;
+                    return self.refused(key, journal.record(key).batch_id, reason, kept, disowns, handle);
+                }
+                Plan::Skip { batch_id } => match handle(&Outcome::Skipped { key, batch_id: Some(batch_id) }) {
+                    // Its save stands: a failure an earlier run journaled (photos it could not
+                    // read then, a new save that failed) is over.
+                    Ok(()) if journal.record(key).failure.is_some() => {
+                        return match self.write(key, State::Saved, Some(batch_id)) {
+                            Ok(()) => Ended::Skipped,
+                            Err(error) => Ended::Failed(journal_error(error).to_string()),
+                        };
                     }
+                    Ok(()) => return Ended::Skipped,
+                    // The saved results are gone: fetched again, never computed again.
+                    Err(_) => {
+                        save_gone = true;
+                        self.fetch(job, batch_id, true, false, journal_failed, handle)
+                    }
+                },
+                Plan::Resume { batch_id, confirmed, from } => {
+                    if let Some(from) = &from {
+                        let _ = handle(&Outcome::TakenOver { key, from, batch_id });
+                    }
+                    self.fetch(job, batch_id, confirmed, from.is_some(), journal_failed, handle)
                 }
-                Ok(()) => Ended::Skipped,
-                // The saved results are gone: fetched again, never computed again.
-                Err(_) => self.fetch(job, batch_id, true, false, journal_failed, handle),
-            },
-            Plan::Resume { batch_id, confirmed, from } => {
-                if let Some(from) = &from {
-                    let _ = handle(&Outcome::TakenOver { key, from, batch_id });
+                Plan::Start => {
+                    let result =
+                        self.watched(job, inputs, None, journal_failed, |o| self.session.run_analysis(&job.images, o));
+                    return self.ended(key, result, false, disowns, handle);
                 }
-                self.fetch(job, batch_id, confirmed, from.is_some(), journal_failed, handle)
-            }
-            Plan::Start => {
-                let result =
-                    self.watched(job, inputs, None, journal_failed, |o| self.session.run_analysis(&job.images, o));
-                self.ended(key, result, false, disowns, handle)
+            };
+            match fetched {
+                Fetched::Gone(batch_id) if gone.is_none() => gone = Some(batch_id),
+                Fetched::Gone(batch_id) => {
+                    return self.refused(key, Some(batch_id), advice::lost(key, batch_id), true, false, handle);
+                }
+                Fetched::Ended(ended) => return ended,
             }
         }
     }
 
     /// Waits for the results of `batch_id`, whose compute was sent (`confirmed`: taken),
-    /// never computing it again. A batch the service no longer knows fails the job: it was
-    /// paid for, so only the caller may decide to pay again.
+    /// never computing it again. A batch the service no longer knows is journaled `lost`
+    /// and given back to the ledger to decide on: it was paid for, so only the caller may
+    /// decide to pay again.
     fn fetch<H>(
         &self,
         job: &Job<'_>,
@@ -94,7 +111,7 @@ impl Bulk<'_> {
         taken_over: bool,
         journal_failed: &AtomicBool,
         handle: &H,
-    ) -> Ended
+    ) -> Fetched
     where
         H: Fn(&Outcome<'_>) -> Result<(), HandlerError>,
     {
@@ -104,17 +121,14 @@ impl Bulk<'_> {
             false => self.session.resume_unconfirmed(batch_id, options),
         });
         match result {
-            Err(error) if error.status() == Some(404) => {
-                if let Err(error) = self.write(key, State::Lost, Some(batch_id)) {
-                    return Ended::Failed(journal_error(error).to_string());
-                }
-                let reason = advice::lost(key, batch_id);
-                self.refused(key, Some(batch_id), reason, true, false, handle)
-            }
-            result => match self.ended(key, result, true, false, handle) {
+            Err(error) if error.status() == Some(404) => match self.write(key, State::Lost, Some(batch_id)) {
+                Ok(()) => Fetched::Gone(batch_id),
+                Err(error) => Fetched::Ended(Ended::Failed(journal_error(error).to_string())),
+            },
+            result => Fetched::Ended(match self.ended(key, result, true, false, handle) {
                 Ended::Done { resumed, .. } => Ended::Done { resumed, taken_over },
                 other => other,
-            },
+            }),
         }
     }
 
@@ -164,12 +178,12 @@ impl Bulk<'_> {
     where
         H: Fn(&Outcome<'_>) -> Result<(), HandlerError>,
     {
-        let error = Error::from(ErrorKind::InvalidArgument(reason));
         if let Some(journal) = self.journal {
-            let _ = journal.failed(key, batch_id, &error.to_string(), false, kept);
+            let _ = journal.failed(key, batch_id, &reason, false, kept);
         }
+        let error = Error::from(ErrorKind::InvalidArgument(reason.clone()));
         let _ = handle(&Outcome::Failed { key, batch_id, error: &error, disowned });
-        Ended::Failed(error.to_string())
+        Ended::Failed(reason)
     }
 
     /// Runs `call` with a fresh watcher journaling the job's progress on `batch_id` (or the
@@ -185,6 +199,14 @@ impl Bulk<'_> {
     ) -> Result<BatchResults> {
         let watcher = Watcher::new(self.journal, self.stop, job, inputs, batch_id, journal_failed);
         let result = call(&job.options.clone().observer(&watcher));
+        if watcher.photos_changed() {
+            let reason = format!(
+                "the photos of {} changed while they were uploaded (still being copied in?): nothing was computed; \
+                 run again once they are whole",
+                job.key
+            );
+            return Err(ErrorKind::InvalidArgument(reason).into());
+        }
         match watcher.take_error() {
             // The journal is the record of what was paid for: without it, nothing goes on.
             Some(error) => Err(journal_error(error)),
@@ -219,4 +241,10 @@ impl Bulk<'_> {
     fn write(&self, key: &str, state: State, batch_id: Option<Uuid>) -> io::Result<()> {
         self.journal.map_or(Ok(()), |journal| journal.append(key, state, batch_id, None))
     }
+}
+
+/// How a fetch ended: as a job does, or with the service saying it does not know the batch.
+enum Fetched {
+    Ended(Ended),
+    Gone(Uuid),
 }

@@ -142,7 +142,8 @@ impl Journal {
         self.write(&Line { reason: reason.map(str::to_owned), ..Line::new(key, state, batch_id) })
     }
 
-    /// What the job `key` may do with its photos `photos`, decided under the folder's lock
+    /// What the job `key` may do with its photos `photos` (see `Ledger::decide`; `gone`: a
+    /// batch the service just said it does not know), decided under the folder's lock
     /// with every journal read up to now, so that no other job of this run or of another
     /// shard decides in between; a plan that takes photos (a start, a batch taken over)
     /// is journaled before the lock is let go. Also says whether the job's earlier save
@@ -153,12 +154,13 @@ impl Journal {
         photos: &str,
         retry_failed: bool,
         presence: &dyn Fn(&str) -> Presence,
+        gone: Option<Uuid>,
     ) -> io::Result<(Plan, bool)> {
         let _folder = lock::Folder::lock(&self.dir)?;
         self.catch_up()?;
         let (plan, disowns, holds) = {
             let ledger = lock(&self.ledger);
-            let plan = ledger.decide(key, photos, retry_failed, presence);
+            let plan = ledger.decide(key, photos, retry_failed, presence, gone);
             let holds = |batch_id: &Uuid| {
                 ledger.record(key).batch_id == Some(*batch_id) && ledger.holder(*batch_id) == Some(key)
             };

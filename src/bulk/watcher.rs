@@ -15,6 +15,7 @@ use crate::observe::{Control, Event, Observer};
 /// writing the journal, if anything did.
 pub(super) struct Watcher<'b> {
     journal: Option<&'b Journal>,
+    job: &'b Job<'b>,
     /// The caller's stop request, if it can make one.
     stop: Option<&'b AtomicBool>,
     key: &'b str,
@@ -27,6 +28,8 @@ pub(super) struct Watcher<'b> {
     computing: AtomicBool,
     error: Mutex<Option<io::Error>>,
     journal_failed: &'b AtomicBool,
+    /// The photos were not the ones decided on any more when compute was about to leave.
+    changed: AtomicBool,
 }
 
 impl<'b> Watcher<'b> {
@@ -36,13 +39,14 @@ impl<'b> Watcher<'b> {
     pub(super) fn new(
         journal: Option<&'b Journal>,
         stop: Option<&'b AtomicBool>,
-        job: &'b Job<'_>,
+        job: &'b Job<'b>,
         inputs: Option<&'b str>,
         batch_id: Option<Uuid>,
         journal_failed: &'b AtomicBool,
     ) -> Self {
         Watcher {
             journal,
+            job,
             stop,
             key: job.key(),
             inputs,
@@ -52,12 +56,28 @@ impl<'b> Watcher<'b> {
             computing: AtomicBool::new(false),
             error: Mutex::new(None),
             journal_failed,
+            changed: AtomicBool::new(false),
         }
     }
 
     /// What went wrong writing the journal, if anything did.
     pub(super) fn take_error(&self) -> Option<io::Error> {
         lock(&self.error).take()
+    }
+
+    /// Whether the job was stopped before compute because its photos changed while they
+    /// were uploaded (a file still being copied in, say): the batch would not be of the
+    /// photos the ledger holds it for.
+    pub(super) fn photos_changed(&self) -> bool {
+        self.changed.load(Ordering::SeqCst)
+    }
+
+    /// Reads the photos again before compute leaves, when the job started with `inputs`.
+    fn photos_still_the_decided_ones(&self) -> bool {
+        match self.inputs {
+            Some(decided) => self.job.images.fingerprint().is_ok_and(|now| now == decided),
+            None => true,
+        }
     }
 
     /// The state change `event` means, if any.
@@ -92,6 +112,11 @@ impl Observer for Watcher<'_> {
     fn on_event(&self, event: &Event<'_>) -> Control {
         // Asked to stop before a request leaves: it does not leave, and is not journaled.
         if matches!(event, Event::Sending { .. }) && self.should_stop() {
+            return Control::Stop;
+        }
+        // Compute pays for the photos uploaded: they must still be the ones decided on.
+        if matches!(event, Event::Computing { .. }) && !self.photos_still_the_decided_ones() {
+            self.changed.store(true, Ordering::SeqCst);
             return Control::Stop;
         }
         let Some((state, batch_id)) = self.state(event) else { return Control::Continue };

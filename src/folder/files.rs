@@ -32,11 +32,11 @@ pub(crate) fn write_atomically_with(
 }
 
 /// Creates `dir` if needed and checks that a file can be written there (a probe of this
-/// process's own: shards check one folder at once).
+/// writer's own: shards, and runs in one process, check one folder at once).
 pub(crate) fn writable(dir: &Path) -> io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let probe = dir.join(format!(".write-check-{}", std::process::id()));
-    std::fs::write(&probe, b"")?;
+    let (probe, file) = crate::temporary::create_beside(&dir.join("write-check"), "probe")?;
+    drop(file);
     std::fs::remove_file(probe)
 }
 
@@ -67,6 +67,32 @@ pub(crate) fn set_aside(dir: &Path, aside: &Path, label: &str, why: &str) -> io:
             };
         }
         n += 1;
+    }
+}
+
+/// Results saved in `output` with no journal beside them (a copy that left the hidden
+/// `.hautai` behind, say): a run here would not know what they cost, and could pay again
+/// for every visit. Says why, to refuse the run before anything is sent.
+pub(crate) fn results_without_a_journal(output: &Path, journal: &Path) -> Option<String> {
+    let has_journal = std::fs::read_dir(journal).into_iter().flatten().flatten().any(|entry| {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        name.starts_with("journal") && name.ends_with(".jsonl")
+    });
+    let saved = std::fs::read_dir(output.join("visits"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .find(|entry| entry.path().join("results.json").is_file());
+    match (has_journal, saved) {
+        (false, Some(saved)) => Some(format!(
+            "{} holds saved results ({}, ...) but no journal ({} is missing or empty): a run here could pay again \
+             for visits analysed before. Put the journal folder back (a copy made with `cp -r OUT/* NEW/` leaves \
+             the hidden .hautai behind), or use a new output folder",
+            output.display(),
+            saved.path().display(),
+            journal.display()
+        )),
+        _ => None,
     }
 }
 

@@ -20,12 +20,31 @@ pub(crate) fn href(path: &str) -> String {
 
 /// The head of a page titled `title` (escaped here).
 pub(crate) fn head(title: &str) -> String {
+    head_of(title, None)
+}
+
+/// The head of a page titled `title`, marked as the page of `batch` when it is one batch's
+/// (a report: see [`BATCH_MARK`]).
+pub(crate) fn head_of(title: &str, batch: Option<crate::Uuid>) -> String {
+    let mark = batch.map(|b| format!("<meta name=\"{BATCH_MARK}\" content=\"{b}\">")).unwrap_or_default();
     format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">{mark}\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{}</title><style>{STYLE}</style></head><body><main>",
         escape(title)
     )
+}
+
+/// The name of the `<meta>` that says which batch a report shows, for the check that a
+/// visit's folder holds its own report.
+pub(crate) const BATCH_MARK: &str = "hautai-batch";
+
+/// The batch the page `html` says it shows, if it says.
+pub(crate) fn batch_of_page(html: &str) -> Option<crate::Uuid> {
+    let at = html.find(&format!("<meta name=\"{BATCH_MARK}\" content=\""))?;
+    let rest = &html[at..];
+    let value = &rest[rest.find("content=\"")? + 9..];
+    value.get(..36)?.parse().ok()
 }
 
 /// The banner every page of invented values shows where a person reads first.

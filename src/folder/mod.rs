@@ -109,6 +109,14 @@ pub enum FolderEvent<'a> {
         /// What was saved.
         saved: &'a SavedVisit,
     },
+    /// Nothing was sent for a visit: the ledger refused it (its photos are another
+    /// visit's too, changed, or cannot be read; its batch is gone), saying what to do.
+    Refused {
+        /// The visit.
+        visit: &'a str,
+        /// Why, in full, what became of its earlier results, and what to do.
+        reason: &'a str,
+    },
     /// A visit's analysis or its save failed.
     Failed {
         /// The visit.

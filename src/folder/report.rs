@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::html::{INVENTED, escape, head, href, label};
+use super::html::{INVENTED, escape, head_of, href, label};
 use crate::model::{Asset, CATEGORIES};
 use crate::{BatchResults, Side};
 
@@ -39,7 +39,7 @@ rather than one parameter with another.</dd>\
 pub(crate) fn write(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
     let results = report.results;
     let title = format!("{}: skin analysis, results saved {}", report.visit, report.date);
-    write!(out, "{}<h1>{}</h1>", head(&title), escape(report.visit))?;
+    write!(out, "{}<h1>{}</h1>", head_of(&title, Some(results.batch_id())), escape(report.visit))?;
     write!(
         out,
         "<p class=\"meta\">Results saved on <b>{}</b> (UTC) &middot; sides analysed: <b>{}</b> &middot; \

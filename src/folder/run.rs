@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, PoisonError};
 
-use super::identity::{Holds, holds};
+use super::identity::{Holds, after_failure, holds, set_aside};
 use super::save::{SaveOptions, SavedVisit, save_visit};
-use super::summary::{rows, write_csv, write_index};
+use super::summary::write_reports;
 use super::visits::{Visit, find_visits};
 use super::{FolderEvent, FolderSummary, Refused};
 use crate::bulk::{Bulk, Job, Journal, Outcome, Shard};
+use crate::error::ErrorKind;
 use crate::{AnalysisOptions, Session};
 
 /// A folder of visits, analysed: see the [module docs](super) for the layout.
@@ -133,6 +134,7 @@ impl<'s> FolderRun<'s> {
                 .map_err(|e| Refused::new(format!("cannot write into {}: {e}", dir.display())))?;
         }
         let journal_dir = self.output.join(".hautai");
+        super::files::results_without_a_journal(&self.output, &journal_dir).map_or(Ok(()), |e| Err(Refused::new(e)))?;
         let journal = Journal::open(&journal_dir, self.session, self.shard).map_err(|e| match e.kind() {
             std::io::ErrorKind::ResourceBusy | std::io::ErrorKind::InvalidInput => Refused::new(e.to_string()),
             _ => Refused::new(format!("cannot use the journal folder {}: {e}", journal_dir.display())),
@@ -168,10 +170,17 @@ impl<'s> FolderRun<'s> {
         for (visit, reason) in &problems {
             on_event(&FolderEvent::Unusable { visit, reason });
         }
-        let checked = Mutex::new(HashSet::new());
-        let summary = self.analyse(&journal, &visits, &checked, &on_event);
+        let (checked, extras) = (Mutex::new(HashSet::new()), Mutex::new(Extras::default()));
+        let summary = self.analyse(&journal, &visits, (&checked, &extras), &on_event);
         let mut outcome = FolderSummary::new(&self.output, summary, problems);
-        outcome.reports = self.write_reports(&journal, &visits, &checked.into_inner().unwrap_or_default());
+        // Visits done earlier whose save got what this run asks for count as done again.
+        let extras = extras.into_inner().unwrap_or_else(PoisonError::into_inner);
+        outcome.done += extras.refreshed;
+        outcome.resumed += extras.refreshed;
+        outcome.done_earlier -= extras.refreshed;
+        outcome.failed.extend(extras.failed);
+        let checked = checked.into_inner().unwrap_or_else(PoisonError::into_inner);
+        outcome.reports = write_reports(&self.output, &journal, &visits, &checked, &self.columns);
         Ok(outcome)
     }
 
@@ -182,7 +191,7 @@ impl<'s> FolderRun<'s> {
         &self,
         journal: &Journal,
         visits: &[Visit],
-        checked: &Mutex<HashSet<String>>,
+        (checked, extras): (&Mutex<HashSet<String>>, &Mutex<Extras>),
         on_event: &(impl Fn(&FolderEvent<'_>) + Sync),
     ) -> crate::bulk::Summary {
         let jobs = visits.iter().filter_map(|v| Some(Job::new(&v.name, v.images()?).options(self.options.clone())));
@@ -198,7 +207,7 @@ impl<'s> FolderRun<'s> {
         bulk.run(jobs, |outcome| {
             // The runner read this visit's photos and decided: its row needs no second look.
             if let Outcome::Done { key, .. } | Outcome::Failed { key, .. } | Outcome::Skipped { key, .. } = outcome {
-                checked.lock().unwrap_or_else(PoisonError::into_inner).insert(key.to_string());
+                lock(checked).insert(key.to_string());
             }
             match outcome {
                 Outcome::Done { key, batch_id, results, resumed } => {
@@ -207,24 +216,60 @@ impl<'s> FolderRun<'s> {
                     on_event(&FolderEvent::Done { visit: key, batch_id: *batch_id, resumed: *resumed, saved: &saved });
                 }
                 Outcome::Failed { key, error, disowned, .. } => {
-                    let reason = self.failed(journal, key, &error.to_string(), *disowned);
-                    on_event(&FolderEvent::Failed { visit: key, reason: &reason })
+                    // A refusal (nothing was sent for it) says what to do, without a kind.
+                    let (refused, text) = match error.kind() {
+                        ErrorKind::InvalidArgument(reason) => (true, reason.clone()),
+                        _ => (false, error.to_string()),
+                    };
+                    let reason = after_failure(&self.output, journal.record(key).batch_id, key, &text, *disowned);
+                    match refused {
+                        true => on_event(&FolderEvent::Refused { visit: key, reason: &reason }),
+                        false => on_event(&FolderEvent::Failed { visit: key, reason: &reason }),
+                    }
                 }
-                Outcome::Skipped { key, batch_id } => {
+                Outcome::Skipped { key, batch_id: Some(batch_id) } => {
                     let dir = super::visit_dir(&self.output, key);
-                    match holds(&dir, *batch_id) {
+                    let visit = visits.iter().find(|v| v.name == *key).expect("a job is a visit");
+                    match holds(&dir, Some(*batch_id)) {
                         Holds::Own if self.saved_as_asked(&dir) => on_event(&FolderEvent::DoneEarlier { visit: key }),
-                        // Gone, or saved without the pictures or the report this run asks
-                        // for, or not its results at all: fetched again, never paid again.
+                        // Saved without the pictures or the report this run asks for: the
+                        // analysis stands, and what it lacks is fetched by id here, whole
+                        // or not at all. If that fails, the visit stays done as it was.
+                        Holds::Own => {
+                            on_event(&FolderEvent::Refetching { visit: key });
+                            let fetched = self.session.wait_for_results_with(*batch_id, &self.options);
+                            match fetched.map_err(|e| e.to_string()).and_then(|r| self.save_visit(visit, &r, *batch_id))
+                            {
+                                Ok(saved) => {
+                                    lock(extras).refreshed += 1;
+                                    on_event(&FolderEvent::Done {
+                                        visit: key,
+                                        batch_id: *batch_id,
+                                        resumed: true,
+                                        saved: &saved,
+                                    })
+                                }
+                                Err(e) => {
+                                    let reason = format!(
+                                        "its results are saved and stay as they were, but the pictures or the report \
+                                         this run asks for could not be fetched: {e}"
+                                    );
+                                    on_event(&FolderEvent::Failed { visit: key, reason: &reason });
+                                    lock(extras).failed.push((key.to_string(), reason));
+                                }
+                            }
+                        }
+                        // Gone, or not its results at all: fetched again, never paid again.
                         holds => {
                             if let Holds::Stranger(why) = holds {
-                                self.set_aside(key, &dir, &why).map_err(|e| e.to_string())?;
+                                set_aside(&self.output, key, &dir, &why)?;
                             }
                             on_event(&FolderEvent::Refetching { visit: key });
-                            return Err("its folder does not hold its results as asked".into());
+                            return Err("its folder does not hold its results".into());
                         }
                     }
                 }
+                Outcome::Skipped { .. } => {}
                 Outcome::TakenOver { key, from, batch_id } => {
                     on_event(&FolderEvent::TakenOver { visit: key, from, batch_id: *batch_id })
                 }
@@ -245,7 +290,7 @@ impl<'s> FolderRun<'s> {
         let dir = super::visit_dir(&self.output, &visit.name);
         let earlier = match holds(&dir, Some(batch_id)) {
             Holds::Stranger(why) => {
-                self.set_aside(&visit.name, &dir, &why).map_err(|e| e.to_string())?;
+                set_aside(&self.output, &visit.name, &dir, &why)?;
                 false
             }
             Holds::Own => true,
@@ -262,67 +307,16 @@ impl<'s> FolderRun<'s> {
         (!self.save.wants_assets() || dir.join("assets").is_dir())
             && (!self.save.wants_report() || dir.join("report.html").is_file())
     }
+}
 
-    /// A failed visit's folder keeps nothing that passes for its current results: what an
-    /// earlier save left that is another batch's, or of photos it no longer has
-    /// (`disowned`), goes to `OUT/superseded/`. Results whose photos could not be read, or
-    /// whose new save failed, stay. Returns `reason`, saying what became of them.
-    fn failed(&self, journal: &Journal, visit: &str, reason: &str, disowned: bool) -> String {
-        let dir = super::visit_dir(&self.output, visit);
-        let why = match holds(&dir, journal.record(visit).batch_id) {
-            Holds::Stranger(why) => why,
-            Holds::Own if disowned => "its photos are no longer the ones these results are of".to_owned(),
-            Holds::Own | Holds::Nothing => return reason.to_owned(),
-        };
-        match self.set_aside(visit, &dir, &why) {
-            Ok(to) => format!("{reason}; its earlier results were moved to {}", to.display()),
-            Err(e) => format!("{reason}; {e}"),
-        }
-    }
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
-    /// Moves `visit`'s folder `dir` to `OUT/superseded/<visit>-<batch>/`, with `why`.
-    fn set_aside(&self, visit: &str, dir: &Path, why: &str) -> Result<PathBuf, String> {
-        let earlier = super::saved_results(dir).map_or(crate::Uuid::nil(), |r| r.batch_id());
-        let note = format!("{visit}: set aside because {why}");
-        super::files::set_aside(dir, &self.output.join("superseded"), &format!("{visit}-{earlier}"), &note).map_err(|e| {
-            format!(
-                "its folder holds results that are not its own ({why}) and they cannot be moved aside: {e}; move {} \
-                 away by hand",
-                dir.display()
-            )
-        })
-    }
-
-    /// `summary.csv` and `index.html` over every visit of the input, from what every
-    /// journal in the folder says now (under the folder's lock, so a shard that ends later
-    /// never writes an older summary over a newer one).
-    /// A summary that cannot be written is removed, with the index: none is better than
-    /// one that no longer says what the folders hold.
-    fn write_reports(&self, journal: &Journal, visits: &[Visit], checked: &HashSet<String>) -> Result<(), String> {
-        let output: &Path = &self.output;
-        let (csv, index) = (output.join("summary.csv"), output.join("index.html"));
-        let written = journal
-            .with_ledger(|ledger| {
-                let rows = rows(output, visits, ledger, journal.shard(), checked);
-                write_csv(&csv, &rows).map_err(|e| format!("cannot write summary.csv: {e}"))?;
-                write_index(&index, &rows, &self.columns).map_err(|e| format!("cannot write index.html: {e}"))
-            })
-            .map_err(|e| format!("cannot read the journals in {}: {e}", journal.dir().display()))
-            .and_then(|written| written);
-        if let Err(e) = &written {
-            let left: Vec<String> = [&csv, &index]
-                .into_iter()
-                .filter(|page| std::fs::remove_file(page).is_err() && page.symlink_metadata().is_ok())
-                .map(|page| page.display().to_string())
-                .collect();
-            return Err(match left.is_empty() {
-                true => format!("{e}; the earlier summary and index were removed"),
-                false => format!(
-                    "{e}; the earlier ones were removed but for {}, which may be out of date",
-                    left.join(" and ")
-                ),
-            });
-        }
-        written
-    }
+/// What visits done earlier got in this run: the pictures or report it asks for, saved
+/// (`refreshed`), or not to be had (`failed`, with why).
+#[derive(Default)]
+struct Extras {
+    refreshed: usize,
+    failed: Vec<(String, String)>,
 }

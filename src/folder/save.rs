@@ -106,7 +106,7 @@ pub fn save_visit(
     let saved = build(session, visit, results, &staging, options)
         .and_then(|saved| crate::temporary::swap_in(&staging, dir).map_err(|e| failed(dir, e)).map(|()| saved));
     if saved.is_err() {
-        let _ = std::fs::remove_dir_all(&staging);
+        crate::temporary::discard(&staging);
     }
     let saved = saved?;
     Ok(SavedVisit { results: dir.join("results.json"), report: saved.report.map(|_| dir.join("report.html")), ..saved })

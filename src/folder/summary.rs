@@ -11,7 +11,7 @@ use super::files::write_atomically;
 use super::html::{INVENTED, escape, head, href, label, short};
 use super::identity::{Holds, holds};
 use super::visits::Visit;
-use crate::bulk::{JobRecord, Ledger, Shard};
+use crate::bulk::{JobRecord, Journal, Ledger, Shard};
 use crate::model::CATEGORIES;
 use crate::{BatchResults, Uuid};
 
@@ -24,6 +24,43 @@ pub(crate) struct Row {
     sides: String,
     results: Option<BatchResults>,
     report: bool,
+}
+
+/// `summary.csv` and `index.html` over every visit of the input, from what every
+/// journal in the folder says now (under the folder's lock, so a shard that ends later
+/// never writes an older summary over a newer one).
+/// A summary that cannot be written is removed, with the index: none is better than
+/// one that no longer says what the folders hold.
+pub(crate) fn write_reports(
+    output: &Path,
+    journal: &Journal,
+    visits: &[Visit],
+    checked: &HashSet<String>,
+    columns: &[String],
+) -> Result<(), String> {
+    let (csv, index) = (output.join("summary.csv"), output.join("index.html"));
+    let written = journal
+        .with_ledger(|ledger| {
+            let rows = rows(output, visits, ledger, journal.shard(), checked);
+            write_csv(&csv, &rows).map_err(|e| format!("cannot write summary.csv: {e}"))?;
+            write_index(&index, &rows, columns).map_err(|e| format!("cannot write index.html: {e}"))
+        })
+        .map_err(|e| format!("cannot read the journals in {}: {e}", journal.dir().display()))
+        .and_then(|written| written);
+    if let Err(e) = &written {
+        let left: Vec<String> = [&csv, &index]
+            .into_iter()
+            .filter(|page| std::fs::remove_file(page).is_err() && page.symlink_metadata().is_ok())
+            .map(|page| page.display().to_string())
+            .collect();
+        return Err(match left.is_empty() {
+            true => format!("{e}; the earlier summary and index were removed"),
+            false => {
+                format!("{e}; the earlier ones were removed but for {}, which may be out of date", left.join(" and "))
+            }
+        });
+    }
+    written
 }
 
 /// A row per visit of the input, from the ledger of every journal in the folder and what

@@ -54,7 +54,8 @@ pub struct Found {
     pub skipped: Vec<String>,
 }
 
-/// The visits in `input`: each folder is a visit, and in it the pictures (`.jpg`, `.jpeg`,
+/// The visits in `input`: each folder is a visit (hidden ones, `.name`, are skipped), and
+/// in it the pictures (`.jpg`, `.jpeg`,
 /// `.png`, `.webp`, `.heic`, `.heif`, `.bmp`, `.tif`, `.tiff`, any case) whose names start
 /// with `front`, `left` or `right` are its photos. A visit with two photos for one side
 /// fails (which one is this visit's is for a person to say, not for a sort order), and so
@@ -75,6 +76,12 @@ pub fn find_visits(input: &Path) -> std::io::Result<Found> {
     entries.sort();
     for folder in entries {
         let name = folder.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        // Hidden entries (`.DS_Store`, `.git`) are no visits; nor may a visit's name be
+        // one of the run's own hidden folders beside the visits' (`.<visit>.saving`).
+        if name.starts_with('.') {
+            found.skipped.push(format!("{name} (hidden)"));
+            continue;
+        }
         match std::fs::metadata(&folder) {
             Ok(meta) if meta.is_dir() => {}
             Ok(_) => {

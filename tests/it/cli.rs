@@ -239,14 +239,21 @@ fn analyze_never_saves_over_a_folder_of_other_files() {
     assert!(err.contains("not an earlier save"), "{err}");
     assert!(clinic.join("assets/logo.png").is_file() && clinic.join("report.html").is_file(), "nothing removed");
     assert!(emulator.requests().is_empty(), "refused before anything was sent");
-    // An earlier save is replaced, as documented.
+    // Nor over another analysis: a second analysis into one folder is refused, naming the
+    // batch there; that batch saved again replaces its own save.
     let save = dir.path().join("anna");
     let mut args = vec!["analyze", "--no-assets", "--save", save.to_str().unwrap()];
     args.extend(photos.iter().map(String::as_str));
-    for _ in 0..2 {
-        let (code, _, err) = run(&mut against(&emulator, &args));
-        assert_eq!(code, 0, "{err}");
-    }
+    let (code, out, err) = run(&mut against(&emulator, &args));
+    assert_eq!(code, 0, "{err}");
+    let batch = out.lines().next().unwrap().trim_start_matches("batch ").to_owned();
+    let (code, _, err) = run(&mut against(&emulator, &args));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(&format!("holds the results of batch {batch}")), "{err}");
+    let (code, _, err) =
+        run(&mut against(&emulator, &["analyze", "--batch", &batch, "--save", save.to_str().unwrap()]));
+    assert_eq!(code, 0, "{err}");
+    assert!(save.join("assets").is_dir(), "saved again, whole, with its pictures now");
 }
 
 #[test]

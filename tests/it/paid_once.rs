@@ -383,3 +383,199 @@ fn a_summary_that_cannot_be_written_whole_is_removed_rather_than_left_out_of_dat
     assert!(reports.contains("cannot write index.html") && reports.contains("removed"), "{reports}");
     assert!(!clinic.output().join("summary.csv").exists(), "no summary that says anna is done");
 }
+
+// Found by a hostile review of this change (each failed on the version it reviewed).
+
+#[test]
+fn one_404_is_asked_again_on_the_next_run_never_taken_for_good() {
+    let clinic = Clinic::new("one-404");
+    clinic.visit("v", 1);
+    // Cut off by its deadline while computing; ready later.
+    clinic.emulator.never_complete(true);
+    let slow = fast(clinic.emulator.session_builder()).deadline(Duration::from_millis(300)).build().unwrap();
+    let run = |session: &Session| FolderRun::new(session, clinic.input(), clinic.output()).run(|_| {}).unwrap();
+    assert_eq!(run(&slow).failed.len(), 1);
+    clinic.emulator.complete_all();
+    // A single 404 (a glitch): the visit fails this time, saying so.
+    clinic.emulator.fail_next(Route::Results, 1, Fault::status(404));
+    let summary = clinic.run();
+    assert_eq!(summary.failed.len(), 1, "{summary:?}");
+    // The next run asks again, and the batch is there: done, never paid again.
+    let summary = clinic.run();
+    assert_eq!((summary.done, summary.failed.len(), clinic.computes()), (1, 0, 1), "{summary:?}");
+}
+
+#[test]
+fn pictures_that_cannot_be_fetched_any_more_leave_the_saved_results_done() {
+    let clinic = Clinic::new("extras-gone");
+    clinic.visit("v", 1);
+    assert_eq!(clinic.run().done, 1, "saved without pictures");
+    let before = std::fs::read(clinic.visit_dir("v").join("results.json")).unwrap();
+    clinic.emulator.forget_batches();
+    // Asking for the pictures now: they cannot be had, and the analysis stays done.
+    let summary = clinic.run_with(SaveOptions::new(), false, &Mutex::default());
+    assert_eq!(summary.failed.len(), 1, "what was asked is not there: {summary:?}");
+    assert!(summary.failed[0].1.contains("stay as they were"), "{summary:?}");
+    assert_eq!(std::fs::read(clinic.visit_dir("v").join("results.json")).unwrap(), before);
+    assert_eq!(clinic.row("v").1, "done");
+    // Not asking: done earlier, nothing failed, nothing paid.
+    let summary = clinic.run();
+    assert_eq!((summary.done_earlier, summary.failed.len(), clinic.computes()), (1, 0, 1), "{summary:?}");
+}
+
+#[test]
+fn a_visit_confirmed_as_another_names_photos_takes_their_analysis_over_instead_of_paying() {
+    // Renamed, and a new visit under the old name, in one step: both are refused until a
+    // person confirms; confirmed, the renamed visit takes the batch over, and only the new
+    // photos are paid for.
+    let clinic = Clinic::new("confirmed");
+    clinic.visit("visit-3", 3);
+    assert_eq!(clinic.run().done, 1);
+    std::fs::rename(clinic.input().join("visit-3"), clinic.input().join("visit-3-anna")).unwrap();
+    clinic.visit("visit-3", 4);
+    let summary = clinic.run();
+    assert_eq!((summary.failed.len(), clinic.computes()), (2, 1), "{summary:?}");
+    let summary = clinic.run_with(SaveOptions::new().assets(false), true, &Mutex::default());
+    assert_eq!((summary.done, summary.failed.len()), (2, 0), "{summary:?}");
+    assert_eq!(clinic.computes(), 2, "the new photos only");
+    // Input photos swapped on purpose (mislabelled visits), confirmed: nothing paid again.
+    let clinic = Clinic::new("confirmed-swap");
+    clinic.visit("anna", 1);
+    clinic.visit("bob", 2);
+    assert_eq!(clinic.run().done, 2);
+    let (anna, bob) = (clinic.saved_batch("anna").unwrap(), clinic.saved_batch("bob").unwrap());
+    std::fs::rename(clinic.input().join("anna"), clinic.input().join("x")).unwrap();
+    std::fs::rename(clinic.input().join("bob"), clinic.input().join("anna")).unwrap();
+    std::fs::rename(clinic.input().join("x"), clinic.input().join("bob")).unwrap();
+    let summary = clinic.run_with(SaveOptions::new().assets(false), true, &Mutex::default());
+    assert_eq!((summary.done, clinic.computes()), (2, 2), "{summary:?}");
+    assert_eq!((clinic.saved_batch("anna"), clinic.saved_batch("bob")), (Some(bob), Some(anna)));
+}
+
+#[test]
+fn a_visits_photos_replaced_by_a_gone_visits_are_confirmed_before_they_are_taken_over() {
+    let clinic = Clinic::new("moved");
+    clinic.visit("old", 1);
+    clinic.visit("bob", 2);
+    assert_eq!(clinic.run().done, 2);
+    std::fs::remove_dir_all(clinic.input().join("old")).unwrap();
+    clinic.visit("bob", 1); // old's photos, in bob's folder
+    let summary = clinic.run();
+    assert_eq!(summary.failed.len(), 1, "{summary:?}");
+    assert!(summary.failed[0].1.contains("the photos old had"), "{summary:?}");
+    assert_eq!(clinic.computes(), 2);
+}
+
+#[test]
+fn a_visit_name_is_never_one_of_the_runs_own_hidden_folders() {
+    let clinic = Clinic::new("hidden-names");
+    clinic.visit("anna", 1);
+    clinic.visit(".anna.replaced", 2);
+    clinic.visit(".anna.saving", 3);
+    let heard = Mutex::default();
+    let summary = clinic.run_with(SaveOptions::new().assets(false), false, &heard);
+    assert_eq!((summary.done, clinic.computes()), (1, 1), "hidden folders are no visits: {summary:?}");
+    let heard = heard.into_inner().unwrap();
+    assert!(heard.iter().any(|e| e.contains(".anna.replaced (hidden)")), "{heard:?}");
+    assert!(clinic.visit_dir("anna").join("results.json").is_file());
+}
+
+#[test]
+fn a_report_of_another_batch_in_a_visits_folder_is_not_taken_for_its_own() {
+    let clinic = Clinic::new("swapped-reports");
+    clinic.visit("anna", 1);
+    clinic.visit("bob", 2);
+    assert_eq!(clinic.run().done, 2);
+    let (anna, bob) = (clinic.visit_dir("anna").join("report.html"), clinic.visit_dir("bob").join("report.html"));
+    let (a, b) = (std::fs::read(&anna).unwrap(), std::fs::read(&bob).unwrap());
+    std::fs::write(&anna, &b).unwrap();
+    std::fs::write(&bob, &a).unwrap();
+    let summary = clinic.run();
+    assert_eq!(summary.failed.len(), 0, "{summary:?}");
+    for visit in ["anna", "bob"] {
+        let report = std::fs::read_to_string(clinic.visit_dir(visit).join("report.html")).unwrap();
+        let batch = clinic.saved_batch(visit).unwrap();
+        assert!(report.contains(&format!("<h1>{visit}</h1>")) && report.contains(&batch.to_string()), "{visit}");
+    }
+    assert_eq!(clinic.superseded().len(), 2, "the swapped reports are kept apart");
+}
+
+#[test]
+fn results_without_their_journal_are_refused_before_anything_is_sent() {
+    let clinic = Clinic::new("no-journal");
+    clinic.visit("anna", 1);
+    assert_eq!(clinic.run().done, 1);
+    // `cp -r OUT/* NEW/` leaves the hidden journal behind.
+    std::fs::remove_dir_all(clinic.output().join(".hautai")).unwrap();
+    clinic.emulator.clear_requests();
+    let refused = FolderRun::new(&clinic.session, clinic.input(), clinic.output()).run(|_| {}).unwrap_err();
+    assert!(refused.to_string().contains("no journal"), "{refused}");
+    assert!(clinic.emulator.requests().is_empty(), "nothing sent");
+}
+
+#[test]
+fn photos_that_change_while_they_are_uploaded_are_never_computed() {
+    // Uploads at 200 KB/s: a photo of 300 KB takes a second and a half.
+    let emulator = emulator_with(EmulatorConfig::new().maturity(Maturity::Polls(1)).upload_bandwidth(200_000));
+    let session = fast(emulator.session_builder()).deadline(Duration::from_secs(30)).build().unwrap();
+    let dir = TempDir::new("paid-once-while-uploading");
+    let (input, output) = (dir.path().join("in"), dir.path().join("out"));
+    std::fs::create_dir_all(input.join("v")).unwrap();
+    let front = input.join("v/front.png");
+    std::fs::write(&front, crate::common::files::photo(1, 300_000)).unwrap();
+    let summary = std::thread::scope(|scope| {
+        let running = scope.spawn(|| FolderRun::new(&session, &input, &output).run(|_| {}).unwrap());
+        while !emulator.requests().iter().any(|r| r.route == Route::Initiate) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // Still being copied in: its bytes change under the upload.
+        std::fs::write(&front, crate::common::files::photo(2, 300_000)).unwrap();
+        running.join().unwrap()
+    });
+    assert_eq!((summary.failed.len(), emulator.computes()), (1, 0), "{summary:?}");
+    assert!(summary.failed[0].1.contains("changed while they were uploaded"), "{summary:?}");
+    // Whole now: analysed once, and the ledger's photos are the ones uploaded.
+    let summary = FolderRun::new(&session, &input, &output).run(|_| {}).unwrap();
+    assert_eq!((summary.done, emulator.computes()), (1, 1), "{summary:?}");
+    let summary = FolderRun::new(&session, &input, &output).run(|_| {}).unwrap();
+    assert_eq!(summary.done_earlier, 1, "{summary:?}");
+}
+
+#[test]
+fn analyze_never_saves_over_another_analysis_nor_into_a_folder_it_cannot_name() {
+    let clinic = Clinic::new("analyze-over");
+    clinic.visit("carl", 1);
+    assert_eq!(clinic.run().done, 1);
+    let photos = photo_args(clinic.dir.path());
+    let carl = clinic.visit_dir("carl");
+    let before = std::fs::read(carl.join("results.json")).unwrap();
+    let batches = clinic.emulator.batch_ids().len();
+    let cwd = clinic.dir.path().join("empty");
+    std::fs::create_dir_all(&cwd).unwrap();
+    for save in [carl.to_str().unwrap(), ".", "e3/.", "e3/.."] {
+        let mut args = vec!["analyze", "--save", save];
+        args.extend(photos.iter().map(String::as_str));
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_hautai"))
+            .args(&args)
+            .current_dir(&cwd)
+            .env("HAUTAI_TOKEN", clinic.emulator.token())
+            .env("HAUTAI_COMPANY_ID", clinic.emulator.company_id().to_string())
+            .env("HAUTAI_SUBJECT_ID", clinic.emulator.subject_id().to_string())
+            .env("HAUTAI_BASE_URL", clinic.emulator.base_url())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{save}: {err}");
+        assert_eq!(clinic.emulator.batch_ids().len(), batches, "{save}: nothing sent");
+    }
+    assert_eq!(std::fs::read(carl.join("results.json")).unwrap(), before, "carl's results untouched");
+    // A save that fails leaves nothing of itself beside its folder.
+    clinic.emulator.fail_every(Route::Asset, 1, Fault::status(403));
+    let save = clinic.dir.path().join("anna");
+    let mut args = vec!["analyze", "--save", save.to_str().unwrap()];
+    args.extend(photos.iter().map(String::as_str));
+    let (code, _, err) = hautai(&clinic.emulator, &args);
+    assert_eq!(code, 1, "{err}");
+    let left: Vec<_> = std::fs::read_dir(clinic.dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(!left.iter().any(|n| n.to_string_lossy().starts_with(".anna")), "{left:?}");
+}

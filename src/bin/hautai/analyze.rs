@@ -37,8 +37,9 @@ pub struct Args {
     #[arg(long)]
     json: bool,
     /// Save the results, the pictures and a report into DIR (the report is named after DIR).
-    /// DIR must be new, empty, or an earlier save, which is replaced once the new save is
-    /// whole. It is checked before anything is paid for.
+    /// DIR must be new or empty (or, with --batch, a save of that batch, replaced once the
+    /// new save is whole): a save never replaces another analysis. Checked before anything
+    /// is paid for.
     #[arg(long, value_name = "DIR")]
     save: Option<PathBuf>,
     /// With --save: save no pictures.
@@ -56,7 +57,7 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
     // The folder is checked before the batch is paid for: a save that cannot be made is
     // found now, not after.
     if let Some(dir) = &args.save {
-        check_save(dir)?;
+        check_save(dir, args.batch)?;
     }
     let target = Target::connect(emulator, Maturity::After(Duration::from_secs(3)))?;
     let scratch = scratch_dir();
@@ -88,7 +89,14 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
     };
     progress.progress.finish();
     let _ = std::fs::remove_dir_all(&scratch);
-    let results = outcome?;
+    let results = outcome.map_err(|error| {
+        let mut failure = Failure::from(error);
+        if target.is_emulator() && failure.message.contains("hautai analyze --batch") {
+            failure.message += " (each --emulator run is a new emulator, which knows no earlier batch: run \
+                                `hautai emulator` and point the command at it to try this offline)";
+        }
+        failure
+    })?;
     // What was paid for is printed first: a save that fails after it loses nothing.
     match args.json {
         true => crate::emit(&format!("{}\n", results.to_json()))?,
@@ -98,7 +106,7 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
     let save = SaveOptions::new().assets(!args.no_assets).report(!args.no_report);
     let had_save = dir.join("results.json").is_file();
     let saved = save_visit(&target.session, &visit, &results, dir, &save).map_err(|e| {
-        let kept = if had_save { "; the earlier save there is kept as it was" } else { "" };
+        let kept = if had_save { "; the earlier save of this batch there is kept as it was" } else { "" };
         Failure::failed(format!(
             "the results of batch {} are printed above but could not be saved into {}: {e}{kept}; save them later \
              with `hautai analyze --batch {} --save DIR` (not paid again)",
@@ -124,20 +132,47 @@ fn analysed_sides(results: &BatchResults) -> Vec<Side> {
     Side::ALL.into_iter().filter(|side| assets.iter().any(|a| a.side == Some(*side))).collect()
 }
 
-/// A save replaces what an earlier save left in its folder: it never removes files of
-/// anything else, so a folder that holds files but no `results.json` is refused. The
-/// save is built beside `dir` and renamed into place, so the folder `dir` is in must be
-/// writable: checked with a probe of a few kilobytes (a full disk fails it). Exit 2.
-fn check_save(dir: &std::path::Path) -> Outcome {
+/// Where a save may go, checked before anything is paid for (exit 2 if not): a folder
+/// given by its name (not `.`, `..` or a link), new, empty, or an earlier save of the same
+/// batch (`--batch`), which the new one replaces whole. A save never replaces another
+/// analysis's results, nor files of anything else. The save is built beside `dir` and
+/// renamed into place, so the folder `dir` is in must be writable: checked with a probe of
+/// a few kilobytes (a full disk fails it).
+fn check_save(dir: &std::path::Path, batch: Option<hautai::Uuid>) -> Outcome {
+    let typed = dir.to_string_lossy();
+    let dots = [".", ".."].iter().any(|d| typed == *d || typed.ends_with(&format!("/{d}")));
+    if dots || dir.file_name().is_none() {
+        return Err(Failure::usage(format!("give --save a folder by its name, not {typed:?}")));
+    }
+    if dir.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(Failure::usage(format!("{} is a link: give --save the folder it points to", dir.display())));
+    }
     match std::fs::read_dir(dir).map(|mut entries| entries.next().is_some()) {
-        Ok(true) if !dir.join("results.json").is_file() => {
-            return Err(Failure::usage(format!(
-                "{} holds files and is not an earlier save (no results.json): a save replaces what it holds, so \
-                 give a new or empty folder",
-                dir.display()
-            )));
+        Ok(false) => {}
+        Ok(true) => {
+            let earlier = std::fs::read(dir.join("results.json"))
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<BatchResults>(&bytes).ok())
+                .map(|results| results.batch_id());
+            match (earlier, batch) {
+                (Some(earlier), Some(batch)) if earlier == batch => {}
+                (Some(earlier), _) => {
+                    return Err(Failure::usage(format!(
+                        "{} holds the results of batch {earlier}, another analysis: a save never replaces them, so \
+                         give a new folder (to save batch {earlier} again: hautai analyze --batch {earlier} --save \
+                         DIR)",
+                        dir.display()
+                    )));
+                }
+                (None, _) => {
+                    return Err(Failure::usage(format!(
+                        "{} holds files and is not an earlier save (no results.json): a save never replaces them, \
+                         so give a new or empty folder",
+                        dir.display()
+                    )));
+                }
+            }
         }
-        Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(Failure::usage(format!("cannot use {} for --save: {e}", dir.display()))),
     }

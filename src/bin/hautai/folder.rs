@@ -17,8 +17,9 @@ use crate::{Failure, Outcome};
 /// left or right are its photos. Each visit's results go to OUT_DIR/visits/<visit>/
 /// (results.json, report.html, assets/), with OUT_DIR/summary.csv and OUT_DIR/index.html
 /// over every visit. A visit's photos are paid for once: rerun the same command after a
-/// crash or Ctrl-C, rename visits, add pictures (no new analysis); photos computed before
-/// are never computed again under any name unless --retry-failed says so. A visit whose
+/// crash or Ctrl-C, rename visits, or rerun without --no-assets to get the pictures a first
+/// run left out (fetched, not analysed again); photos computed before are never computed
+/// again under any name unless --retry-failed says so. A visit whose
 /// photos changed fails, and its earlier results move to OUT_DIR/superseded/. With
 /// --emulator and no folders, 20 sample visits are made up; each --emulator run is another
 /// service, so give it a new OUT_DIR.
@@ -44,8 +45,9 @@ pub struct Args {
     deadline: Option<std::time::Duration>,
     /// Analyse again photos whose earlier analysis cannot be used: a batch that failed for
     /// good (a detection error, a compute never confirmed), a batch the service no longer
-    /// knows, photos that changed, or photos analysed under a visit name still in use.
-    /// This may pay again: without it, photos paid for are never computed again.
+    /// knows, or photos that changed (this may pay again: without it, photos paid for are
+    /// never computed again). Photos analysed under another visit's name that a person
+    /// confirms as this visit's are taken over, not paid again.
     #[arg(long)]
     retry_failed: bool,
     /// Save no pictures (the report has the numbers only).
@@ -148,6 +150,10 @@ fn tell(progress: &Progress, event: &FolderEvent<'_>) {
         FolderEvent::Failed { visit, reason } => progress.finished(&format!("failed {visit}: {reason}"), true),
         // Not work done: not counted in the bar or the rate.
         FolderEvent::Unusable { visit, reason } => progress.say(&format!("failed {visit}: {reason}")),
+        FolderEvent::Refused { visit, reason } => {
+            progress.shrink();
+            progress.say(&format!("failed {visit}: {reason}"));
+        }
         FolderEvent::DoneEarlier { visit } => progress.say(&format!("skipped {visit} (done in an earlier run)")),
         FolderEvent::Refetching { visit } => {
             progress.grow();

@@ -70,6 +70,17 @@ impl Progress {
     }
 
     /// A line for people, above the bar.
+    /// One visit planned as work turned out to be none (refused before anything was sent).
+    pub fn shrink(&self) {
+        match self {
+            Progress::Bar(bar) => bar.set_length(bar.length().unwrap_or(1).saturating_sub(1)),
+            Progress::Lines { total, .. } => {
+                let mut total = total.lock().unwrap_or_else(|p| p.into_inner());
+                *total = total.saturating_sub(1);
+            }
+        }
+    }
+
     pub fn say(&self, line: &str) {
         match self {
             Progress::Bar(bar) => bar.println(line),

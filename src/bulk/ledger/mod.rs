@@ -40,7 +40,7 @@ struct BatchEntry {
     compute: Compute,
     /// A failure ended it for good (a detection error, a compute never confirmed).
     ended: bool,
-    /// The service no longer knows it.
+    /// The service said it no longer knows it (the last time it was asked).
     lost: bool,
     /// Its results were saved once, by some job.
     saved: bool,
@@ -94,9 +94,12 @@ pub(crate) enum Refusal {
     Duplicate { other: String },
     /// These photos were analysed under another name that is still a job, with other photos now.
     Relabelled { other: String, batch_id: Uuid },
+    /// These photos were analysed under a name that is gone, and this job's own batch was
+    /// made from other photos: its photos were replaced by another visit's.
+    Moved { other: String, batch_id: Uuid, own: Uuid },
     /// The job's photos are not the ones its batch was made from.
     Changed { batch_id: Uuid },
-    /// The service no longer knows the batch these photos were paid for with.
+    /// The service no longer knows the batch these photos were paid for with (it just said so).
     Lost { batch_id: Uuid },
 }
 
@@ -146,7 +149,7 @@ impl Ledger {
             State::ComputeAccepted => self.set_compute(batch_id, Compute::Accepted),
             State::Saved => {
                 if let Some(batch) = batch_id.and_then(|b| self.batches.get_mut(&b)) {
-                    (batch.saved, batch.ended) = (true, false);
+                    (batch.saved, batch.ended, batch.lost) = (true, false, false);
                 }
                 let job = self.jobs.entry(key.to_owned()).or_default();
                 (job.saved, job.failure) = (true, None);
@@ -189,15 +192,19 @@ impl Ledger {
     }
 
     /// What the job `key` may do with its photos `photos` (their fingerprint, read now).
-    /// `presence` says where another job of the run stands with these photos. With
-    /// `retry_failed`, photos whose earlier analysis cannot be used are analysed again
-    /// (which may pay again); nothing else ever computes photos a second time.
+    /// `presence` says where another job of the run stands with these photos; `gone` is a
+    /// batch this job just found the service no longer knows (it answered 404: asked again
+    /// each run, never taken for good from an earlier answer). With `retry_failed`, photos
+    /// whose earlier analysis cannot be used are analysed again (which may pay again), and
+    /// a visit takes over the analysis of its photos made under another name that a person
+    /// must confirm; nothing else ever computes photos a second time.
     pub(crate) fn decide(
         &self,
         key: &str,
         photos: &str,
         retry_failed: bool,
         presence: &dyn Fn(&str) -> Presence,
+        gone: Option<Uuid>,
     ) -> Plan {
         // Another visit with the same photos came to them first: one of the two is not
         // this patient's, and a person must say which.
@@ -209,31 +216,42 @@ impl Ledger {
         }
         let own = self.jobs.get(key);
         let own_batch = self.own_batch(key);
+        // The job's own batch was paid for other photos: its photos changed since.
+        let changed =
+            own_batch.filter(|(_, batch)| batch.paid() && batch.photos.as_deref().is_some_and(|p| p != photos));
         // A journal written before photos were recorded: its batch is taken for these.
         let legacy = own_batch.filter(|(_, batch)| batch.photos.is_none() && batch.paid());
         let Some((batch_id, batch)) = legacy.or_else(|| self.paid_for(photos)) else {
-            return match own_batch {
-                Some((batch_id, batch)) if batch.paid() && !retry_failed => Plan::Refuse(Refusal::Changed { batch_id }),
+            return match changed {
+                Some((batch_id, _)) if !retry_failed => Plan::Refuse(Refusal::Changed { batch_id }),
                 _ => Plan::Start,
             };
         };
         let holder = batch.names.last().map(String::as_str).unwrap_or(key);
         let from = (!batch.names.iter().any(|name| name == key)).then(|| holder.to_owned());
         if let Some(other) = &from {
-            match presence(other) {
-                Presence::Absent => {}
-                Presence::Same => return Plan::Refuse(Refusal::Duplicate { other: other.clone() }),
-                Presence::Other | Presence::Unreadable if retry_failed => return Plan::Start,
-                Presence::Other | Presence::Unreadable => {
+            // Taken over without asking only by a name of its own that is new to these
+            // photos, from a name that is gone: a rename. Anything else a person confirms.
+            match (presence(other), changed) {
+                (Presence::Same, _) => return Plan::Refuse(Refusal::Duplicate { other: other.clone() }),
+                (Presence::Absent, None) => {}
+                _ if retry_failed => {}
+                (Presence::Absent, Some((own, _))) => {
+                    return Plan::Refuse(Refusal::Moved { other: other.clone(), batch_id, own });
+                }
+                (Presence::Other | Presence::Unreadable, _) => {
                     return Plan::Refuse(Refusal::Relabelled { other: other.clone(), batch_id });
                 }
             }
         }
-        if batch.lost || (batch.ended && retry_failed) {
+        if gone == Some(batch_id) {
             return match retry_failed {
                 true => Plan::Start,
                 false => Plan::Refuse(Refusal::Lost { batch_id }),
             };
+        }
+        if batch.ended && retry_failed {
+            return Plan::Start;
         }
         match own {
             Some(job) if from.is_none() && job.batch == Some(batch_id) && job.saved => Plan::Skip { batch_id },
