@@ -91,6 +91,8 @@ impl Bulk<'_> {
             };
             match fetched {
                 Fetched::Gone(batch_id) if gone.is_none() => gone = Some(batch_id),
+                // (Never twice: told a batch is gone, the ledger refuses it or starts anew.
+                // Were that to change, the job fails here rather than go round again.)
                 Fetched::Gone(batch_id) => {
                     return self.refused(key, Some(batch_id), advice::lost(key, batch_id), true, false, handle);
                 }

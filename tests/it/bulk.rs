@@ -747,4 +747,15 @@ fn results_saved_earlier_and_gone_since_are_fetched_again_never_computed_again()
     assert_eq!((failed.failed.len(), failed.skipped), (1, 1), "{failed:?}");
     let record = journal.record("visit-1");
     assert!(record.saved && record.failure.is_some(), "{record:?}");
+    // Gone from the service too: the job is no longer done (its save is gone), and it is
+    // not computed again unless asked.
+    emulator.clear_faults();
+    emulator.forget_batches();
+    let gone = Bulk::new(&session).journal(&journal).run(jobs(2), |outcome| match outcome {
+        Outcome::Skipped { key: "visit-1", .. } => Err("deleted".into()),
+        _ => Ok(()),
+    });
+    assert_eq!(gone.failed.len(), 1, "{gone:?}");
+    assert!(!journal.record("visit-1").saved, "{:?}", journal.record("visit-1"));
+    assert_eq!(emulator.computes(), 2);
 }
