@@ -95,6 +95,32 @@ impl<'a> Image<'a> {
         Ok(len)
     }
 
+    /// Checks that the photo for `side` begins as a format the service takes (JPEG, PNG,
+    /// WebP, HEIC/HEIF, BMP, TIFF), reading its first bytes.
+    pub(crate) fn check_format(&self, side: Side) -> Result<()> {
+        let path = || self.path().map(Path::to_path_buf);
+        let mut head = [0; crate::format::HEAD];
+        let len = match &self.source {
+            Source::Bytes(bytes) => {
+                let len = bytes.len().min(head.len());
+                head[..len].copy_from_slice(&bytes[..len]);
+                len
+            }
+            Source::Path(file) => read_head(file, &mut head).map_err(|e| ErrorKind::InvalidImage {
+                side,
+                path: path(),
+                reason: format!("cannot be read: {}", io_reason(&e)),
+            })?,
+        };
+        crate::format::photo_format(&head[..len]).map(drop).map_err(|looks| {
+            let reason = format!(
+                "is not a photo the service takes (JPEG, PNG, WebP, HEIC/HEIF, BMP or TIFF): it looks like {looks}; \
+                 AnalysisOptions::any_format skips this check for a format it does not know"
+            );
+            ErrorKind::InvalidImage { side, path: path(), reason }.into()
+        })
+    }
+
     /// A reader over exactly `len` bytes of the image, from the start (for each attempt).
     pub(crate) fn open(&self, len: u64) -> io::Result<Box<dyn Read + Send + '_>> {
         match &self.source {
@@ -123,6 +149,21 @@ impl<'a> Image<'a> {
             .map_or_else(|| "jpg".to_owned(), str::to_ascii_lowercase);
         format!("{side}.{ext}")
     }
+}
+
+/// Reads the first bytes of the file at `path` into `head`; how many there were.
+fn read_head(path: &Path, head: &mut [u8]) -> io::Result<usize> {
+    let mut file = File::open(path)?;
+    let mut filled = 0;
+    while filled < head.len() {
+        match file.read(&mut head[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 fn io_reason(e: &io::Error) -> String {

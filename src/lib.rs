@@ -107,6 +107,7 @@ pub mod error;
 mod fnv;
 #[cfg(feature = "folder")]
 pub mod folder;
+mod format;
 mod image;
 mod learned;
 mod limits;
@@ -114,6 +115,7 @@ pub mod model;
 pub mod observe;
 mod pipeline;
 mod poll;
+mod private;
 mod redact;
 mod retry;
 pub mod save;
@@ -121,6 +123,7 @@ mod session;
 mod temporary;
 mod transport;
 mod url;
+mod visible;
 
 // The main job; everything else lives in the modules above.
 #[doc(inline)]

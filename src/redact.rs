@@ -140,14 +140,16 @@ pub(crate) fn scrubbed_excerpt(text: &str, token: &str, max: usize) -> String {
     excerpt(&scrub_with_token(&generous, token), max)
 }
 
-/// A one-line excerpt of at most `max` characters: whitespace runs folded to one space.
+/// A one-line excerpt of at most `max` characters: whitespace runs folded to one space,
+/// and control characters shown as escapes (a service's message cannot act on the terminal
+/// that prints it).
 pub(crate) fn excerpt(text: &str, max: usize) -> String {
     let mut out = String::new();
     for (count, word) in text.split_whitespace().enumerate() {
         if count > 0 {
             out.push(' ');
         }
-        out.push_str(word);
+        out.push_str(&crate::visible::visible(word));
         if out.chars().count() > max {
             let cut: String = out.chars().take(max).collect();
             return cut + "…";
@@ -239,6 +241,11 @@ mod tests {
         assert!(!out.contains("tok_"), "{out}");
         let out = scrubbed_excerpt(&format!("{} X-Goog-Signature={}", "x".repeat(150), "s".repeat(900)), token, 200);
         assert!(!out.contains("sss"), "{out}");
+    }
+
+    #[test]
+    fn an_excerpt_shows_control_characters_instead_of_sending_them() {
+        assert_eq!(excerpt("bad\u{1b}]0;title\u{7} photo", 80), "bad\\u{1b}]0;title\\u{7} photo");
     }
 
     #[test]

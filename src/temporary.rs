@@ -52,7 +52,7 @@ fn create_new<T>(path: &Path, suffix: &str, create: impl Fn(&Path) -> io::Result
 
 /// Creates a new temporary file beside `path`, named after it.
 pub(crate) fn create_beside(path: &Path, suffix: &str) -> io::Result<(PathBuf, File)> {
-    create_new(path, suffix, |p| File::create_new(p))
+    create_new(path, suffix, crate::private::create_new)
 }
 
 /// The folder beside `dir` that `suffix` names: `.<dir's name>.<suffix>`, bounded.
@@ -66,8 +66,8 @@ fn sibling(dir: &Path, suffix: &str) -> io::Result<PathBuf> {
 /// `.<dir>.saving/`, where [`restore`] finds what a killed writer left.
 pub(crate) fn staging(dir: &Path) -> io::Result<PathBuf> {
     let holder = sibling(dir, "saving")?;
-    std::fs::create_dir_all(&holder)?;
-    create_new(&holder.join("save"), "new", |p| std::fs::create_dir(p)).map(|(made, ())| made)
+    crate::private::create_dir_all(&holder)?;
+    create_new(&holder.join("save"), "new", crate::private::create_dir).map(|(made, ())| made)
 }
 
 /// Removes a folder from [`staging`] that will not take its place, and its holder once

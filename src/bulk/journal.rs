@@ -20,7 +20,7 @@
 //! shards running side by side never both pay for one set of photos.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -74,7 +74,7 @@ impl Journal {
     /// ```
     pub fn open(dir: impl AsRef<Path>, session: &Session, shard: Shard) -> io::Result<Journal> {
         let dir = dir.as_ref().to_path_buf();
-        std::fs::create_dir_all(&dir)?;
+        crate::private::create_dir_all(&dir)?;
         let folder = lock::Folder::lock(&dir)?;
         let run_lock = folder.claim(shard)?;
         let read = read_folder(&dir)?;
@@ -98,7 +98,7 @@ impl Journal {
             ));
         }
         let path = dir.join(file_name(shard));
-        let mut file = OpenOptions::new().read(true).append(true).create(true).open(&path)?;
+        let mut file = crate::private::options().read(true).append(true).create(true).open(&path)?;
         cut_torn_line(&mut file)?;
         let header = Header {
             // (A header numbered u64::MAX, written by hand, must not wrap to run 0.)

@@ -30,7 +30,8 @@ pub(crate) struct RunLock {
 impl Folder {
     /// Takes the folder's lock, waiting while another run holds it (only ever briefly).
     pub(crate) fn lock(dir: &Path) -> io::Result<Folder> {
-        let file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(dir.join("lock"))?;
+        let file =
+            crate::private::options().read(true).write(true).create(true).truncate(false).open(dir.join("lock"))?;
         file.lock()?;
         Ok(Folder { dir: dir.to_path_buf(), _file: file })
     }
@@ -62,7 +63,7 @@ impl Folder {
             }
         }
         let path = self.dir.join(format!("run-{}.lock", shard.to_string().replace('/', "-of-")));
-        let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?;
+        let mut file = crate::private::options().read(true).write(true).create(true).truncate(false).open(path)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => return Err(busy(&self.dir, &Holder::default())),

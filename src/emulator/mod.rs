@@ -20,7 +20,7 @@
 //! let session = emulator.session();
 //! // A transient 503 on the first upload: the client retries it.
 //! emulator.fail_next(Route::Upload, 1, Fault::status(503));
-//! let photo = vec![0xFF_u8; 4096];
+//! let photo = hautai::emulator::sample_photo(hautai::Side::Front, 64, 80);
 //! let results = session.run_full_analysis(&photo, &photo, &photo)?;
 //! assert!(results.is_complete());
 //! assert_eq!(results.parameters().unwrap().len(), 27);
@@ -152,8 +152,8 @@ impl Emulator {
     /// use hautai::emulator::{Emulator, EmulatorConfig, Maturity};
     ///
     /// let emulator = Emulator::start(EmulatorConfig::new().maturity(Maturity::Polls(1)))?;
-    /// let photo = include_bytes!("../../tests/fixtures/batch_info.json"); // any bytes do
-    /// let results = emulator.session().run_full_analysis(photo, photo, photo)?;
+    /// let photo = hautai::emulator::sample_photo(hautai::Side::Front, 64, 80);
+    /// let results = emulator.session().run_full_analysis(&photo, &photo, &photo)?;
     /// assert!(results.is_complete());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

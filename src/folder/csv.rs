@@ -1,14 +1,18 @@
-//! CSV cells that a spreadsheet shows as text, never runs (OWASP's advice against CSV injection).
+//! CSV cells that a spreadsheet shows as text, never runs (OWASP's advice against CSV
+//! injection), and that a terminal shows as text too (`cat summary.csv`).
 
 /// One CSV cell. A number stays a number. Anything else that a spreadsheet would run as a
 /// formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading
 /// `'`, as OWASP recommends against CSV injection; every text cell is quoted, with its
-/// quotes doubled.
+/// quotes doubled, and its control characters (an escape sequence in a visit's name, a line
+/// break in a reason) written out as `\u{1b}`.
 pub(crate) fn cell(text: &str) -> String {
     if text.is_empty() || text.parse::<f64>().is_ok_and(f64::is_finite) {
         return text.to_owned();
     }
-    let neutral = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_owned() };
+    let text = crate::visible::visible(text);
+    let neutral =
+        if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.into_owned() };
     format!("\"{}\"", neutral.replace('"', "\"\""))
 }
 
@@ -18,7 +22,7 @@ pub(crate) fn cell(text: &str) -> String {
 /// `042`, or `1-2` and `2-1` in another locale, never show as one value.
 pub(crate) fn text(text: &str) -> String {
     if text.starts_with(|c: char| c.is_ascii_digit()) || text.parse::<f64>().is_ok() {
-        return format!("\"'{}\"", text.replace('"', "\"\""));
+        return format!("\"'{}\"", crate::visible::visible(text).replace('"', "\"\""));
     }
     cell(text)
 }
@@ -40,9 +44,10 @@ mod tests {
             cell("=HYPERLINK(\"https://evil.example\",\"open\")"),
             "\"'=HYPERLINK(\"\"https://evil.example\"\",\"\"open\"\")\""
         );
-        for formula in ["+1+1", "-1+1", "@SUM(1)", "\tx", "\rx"] {
+        for formula in ["+1+1", "-1+1", "@SUM(1)", "\tx"] {
             assert!(cell(formula).starts_with("\"'"), "{formula}");
         }
+        assert_eq!(cell("\rx"), "\"\\u{d}x\"", "a carriage return is shown, and what it shows is no formula");
         assert_eq!(cell("-12.5"), "-12.5");
         assert_eq!(cell("89.3"), "89.3");
         assert_eq!(cell(""), "");
@@ -55,5 +60,12 @@ mod tests {
         assert_eq!(text(".5"), "\"'.5\"");
         assert_eq!(text("=1+1"), "\"'=1+1\"");
         assert_eq!(line(&[cell("a"), cell("1")]), "\"a\",1\n");
+    }
+
+    #[test]
+    fn control_characters_are_shown_not_kept() {
+        assert_eq!(cell("\u{1b}]0;owned\u{7}anna"), "\"\\u{1b}]0;owned\\u{7}anna\"");
+        assert_eq!(text("1\u{1b}[2J"), "\"'1\\u{1b}[2J\"");
+        assert_eq!(cell("two\nlines"), "\"two\\u{a}lines\"");
     }
 }

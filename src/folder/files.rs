@@ -34,7 +34,7 @@ pub(crate) fn write_atomically_with(
 /// Creates `dir` if needed and checks that a file can be written there (a probe of this
 /// writer's own: shards, and runs in one process, check one folder at once).
 pub(crate) fn writable(dir: &Path) -> io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    crate::private::create_dir_all(dir)?;
     let (probe, file) = crate::temporary::create_beside(&dir.join("write-check"), "probe")?;
     drop(file);
     std::fs::remove_file(probe)
@@ -47,7 +47,7 @@ pub(crate) fn writable(dir: &Path) -> io::Result<()> {
 /// written first: nothing moves without it (a full disk fails the move instead).
 pub(crate) fn set_aside(dir: &Path, aside: &Path, label: &str, why: &str) -> io::Result<PathBuf> {
     use crate::temporary::{NAME_MAX, bounded};
-    std::fs::create_dir_all(aside)?;
+    crate::private::create_dir_all(aside)?;
     write_atomically(&dir.join("why.txt"), format!("{why}\n").as_bytes())?;
     let label = bounded(label, NAME_MAX - 8);
     let mut n = 1;

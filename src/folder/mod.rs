@@ -162,6 +162,9 @@ pub struct FolderSummary {
     pub done_earlier: usize,
     /// Visits that failed, with why: those that could not be analysed first.
     pub failed: Vec<(String, String)>,
+    /// Visits saved without some of the pictures asked for (over the save's limits), with
+    /// what is missing: their results and reports are there, their pictures not all.
+    pub incomplete: Vec<(String, String)>,
     /// Whether the run stopped before every visit ended (a stop request, or a journal
     /// that cannot be written): run it again to finish.
     pub interrupted: bool,
@@ -181,6 +184,7 @@ impl FolderSummary {
             taken_over: bulk.taken_over,
             done_earlier: bulk.skipped,
             failed: problems.into_iter().chain(bulk.failed).collect(),
+            incomplete: Vec::new(),
             interrupted: bulk.interrupted,
             reports: Ok(()),
             summary_csv: output.join("summary.csv"),
@@ -188,9 +192,10 @@ impl FolderSummary {
         }
     }
 
-    /// Whether every visit of the run is done (now or before) and the summary written.
+    /// Whether every visit of the run is done (now or before) with every picture asked
+    /// for, and the summary written.
     pub fn all_done(&self) -> bool {
-        self.failed.is_empty() && !self.interrupted && self.reports.is_ok()
+        self.failed.is_empty() && self.incomplete.is_empty() && !self.interrupted && self.reports.is_ok()
     }
 }
 

@@ -112,6 +112,26 @@ impl<'s> FolderRun<'s> {
     /// cannot be written, or the folder is in use by another run or belongs to another
     /// service. `on_event` hears of each visit as it ends (from several threads).
     pub fn run(&self, on_event: impl Fn(&FolderEvent<'_>) + Sync) -> Result<FolderSummary, Refused> {
+        // A save without pictures it was asked for leaves its visit incomplete: said in the
+        // summary (and not all done), never a quiet success.
+        let incomplete = Mutex::new(Vec::new());
+        let summary = self.run_telling(&|event: &FolderEvent<'_>| {
+            if let FolderEvent::Done { visit, saved, .. } = event
+                && let Some(first) = saved.left_out.first()
+            {
+                let missing =
+                    format!("{} pictures left out over the save's limits (the first: {first})", saved.left_out.len());
+                lock(&incomplete).push((visit.to_string(), missing));
+            }
+            on_event(event);
+        });
+        summary.map(|summary| FolderSummary {
+            incomplete: incomplete.into_inner().unwrap_or_else(PoisonError::into_inner),
+            ..summary
+        })
+    }
+
+    fn run_telling(&self, on_event: &(impl Fn(&FolderEvent<'_>) + Sync)) -> Result<FolderSummary, Refused> {
         let input = &self.input;
         let found = find_visits(input).map_err(|e| Refused::new(format!("cannot read {}: {e}", input.display())))?;
         // Results inside the input would be found as visits by the next run.

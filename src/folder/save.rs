@@ -100,7 +100,7 @@ pub fn save_visit(
     options: &SaveOptions,
 ) -> Result<SavedVisit> {
     let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| failed(parent, e))?;
+    crate::private::create_dir_all(parent).map_err(|e| failed(parent, e))?;
     crate::temporary::restore(dir).map_err(|e| failed(dir, e))?;
     let staging = crate::temporary::staging(dir).map_err(|e| failed(dir, e))?;
     let saved = build(session, visit, results, &staging, options)
@@ -149,8 +149,28 @@ fn build(
         write_atomically_with(&path, |out| report::write(out, &page)).map_err(|e| failed(&path, e))?;
         written.report = Some(path);
     }
-    write_atomically(&written.results, results.to_json().as_bytes()).map_err(|e| failed(&written.results, e))?;
+    write_atomically(&written.results, unsigned_json(results).as_bytes()).map_err(|e| failed(&written.results, e))?;
     Ok(written)
+}
+
+/// The results as JSON with every URL cut before its query: where each picture was,
+/// without the signature that let anyone who reads the file fetch it until it expired.
+fn unsigned_json(results: &BatchResults) -> String {
+    fn unsign(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::String(text) if text.starts_with("https://") || text.starts_with("http://") => {
+                if let Some(query) = text.find('?') {
+                    text.truncate(query);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(unsign),
+            serde_json::Value::Object(fields) => fields.values_mut().for_each(unsign),
+            _ => {}
+        }
+    }
+    let mut value = serde_json::to_value(results).unwrap_or_default();
+    unsign(&mut value);
+    serde_json::to_string_pretty(&value).unwrap_or_default()
 }
 
 /// Today's date in UTC, `YYYY-MM-DD`.

@@ -102,8 +102,10 @@ impl BatchResults {
         self.applications.values().any(Analysis::from_emulator)
     }
 
-    /// The results as the API sent them, as indented JSON (what a `results.json` holds;
-    /// read it back with `serde_json::from_str::<BatchResults>`).
+    /// The results as the API sent them, as indented JSON (read it back with
+    /// `serde_json::from_str::<BatchResults>`). It holds the pictures' signed URLs, which
+    /// let anyone who reads it fetch the face pictures until they expire: the `folder`
+    /// feature's saves keep each URL without its query (the signature).
     pub fn to_json(&self) -> String {
         // Only string keys and JSON values: serializing cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_default()

@@ -245,5 +245,9 @@ fn prepare<'i>(images: &'i Images<'i>, options: &AnalysisOptions<'_>) -> Result<
     if prepared.is_empty() {
         return Err(ErrorKind::InvalidArgument("an analysis needs at least one of front, left, right".into()).into());
     }
+    // Once every photo is there and within the limits, what each one is (this reads it).
+    for photo in prepared.iter().filter(|_| !options.any_format) {
+        photo.image.check_format(photo.side)?;
+    }
     Ok((prepared, request))
 }

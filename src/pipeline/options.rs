@@ -31,6 +31,7 @@ pub struct AnalysisOptions<'a> {
     pub(super) deadline: Option<Duration>,
     pub(super) results: ResultsQuery,
     pub(super) real_file_names: bool,
+    pub(super) any_format: bool,
     /// Metadata and creation time for initiate (the names are added per call).
     pub(super) upload: InitiateUpload,
     pub(super) app_args: Option<Value>,
@@ -44,6 +45,7 @@ impl std::fmt::Debug for AnalysisOptions<'_> {
             .field("deadline", &self.deadline)
             .field("results", &self.results)
             .field("real_file_names", &self.real_file_names)
+            .field("any_format", &self.any_format)
             .field("observer", &self.observer.is_some())
             .finish_non_exhaustive()
     }
@@ -73,6 +75,20 @@ impl<'a> AnalysisOptions<'a> {
     /// default: file names often name the patient.
     pub fn real_file_names(mut self, real: bool) -> Self {
         self.real_file_names = real;
+        self
+    }
+    /// Uploads photos whatever their first bytes say. Off by default: each photo must begin
+    /// as a JPEG, PNG, WebP, HEIC/HEIF, BMP or TIFF does, and anything else (a text file
+    /// named `left.jpg`) fails with [`ErrorKind::InvalidImage`](crate::error::ErrorKind)
+    /// before anything is created on the server. Turn it on for a format the service
+    /// takes that this check does not know.
+    ///
+    /// ```
+    /// let options = hautai::AnalysisOptions::new().any_format(true);
+    /// # let _ = options;
+    /// ```
+    pub fn any_format(mut self, any: bool) -> Self {
+        self.any_format = any;
         self
     }
     /// Metadata stored with the batch.

@@ -131,8 +131,13 @@ impl Run<'_, '_> {
             Ok(fetched) if !fetched.detection_errors().is_empty() => fetched,
             _ => polled,
         };
-        // The service's explanations are text from a body: scrubbed like every other.
-        let sides = results.detection_errors().into_iter().map(|(side, why)| (side, redact::scrub(&why))).collect();
+        // The service's explanations are text from a body: scrubbed and made one visible
+        // line like every other.
+        let sides = results
+            .detection_errors()
+            .into_iter()
+            .map(|(side, why)| (side, redact::excerpt(&redact::scrub(&why), 300)))
+            .collect();
         let batch_id = self.batch_id.unwrap_or_default();
         ErrorKind::Detection(DetectionError { batch_id, sides, results }).into()
     }

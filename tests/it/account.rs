@@ -199,7 +199,7 @@ fn from_a_password_to_a_finished_analysis_on_the_emulator() {
     let token = session.create_private_token("intake-server", "2027-06-01T00:00:00Z").unwrap();
     session.set_token(token.data.unwrap().expose()).unwrap();
     let session = session.with_subject(subject.id);
-    let photo = vec![7u8; 3000];
+    let photo = crate::common::files::photo(7, 3000);
     let results = session.run_full_analysis(&photo, &photo, &photo).unwrap();
     assert!(results.is_complete());
 

@@ -11,7 +11,7 @@ use hautai::Side;
 use hautai::emulator::Emulator;
 
 /// `hautai args...` with no Haut.ai settings in its environment.
-fn hautai(args: &[&str]) -> Command {
+pub(crate) fn hautai(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_hautai"));
     command.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     for var in
@@ -24,7 +24,7 @@ fn hautai(args: &[&str]) -> Command {
 }
 
 /// `hautai args...` against `emulator` as if it were the service.
-fn against(emulator: &Emulator, args: &[&str]) -> Command {
+pub(crate) fn against(emulator: &Emulator, args: &[&str]) -> Command {
     let mut command = hautai(args);
     command
         .env("HAUTAI_TOKEN", emulator.token())
@@ -35,14 +35,14 @@ fn against(emulator: &Emulator, args: &[&str]) -> Command {
 }
 
 /// Runs `command` to its end: exit code, stdout, stderr.
-fn run(command: &mut Command) -> (i32, String, String) {
+pub(crate) fn run(command: &mut Command) -> (i32, String, String) {
     let Output { status, stdout, stderr } = command.output().unwrap();
     let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
     (status.code().unwrap_or(-1), text(stdout), text(stderr))
 }
 
 /// Three photos in `dir`.
-fn photos(dir: &TempDir) -> Vec<String> {
+pub(crate) fn photos(dir: &TempDir) -> Vec<String> {
     Side::ALL
         .into_iter()
         .map(|side| {
@@ -200,7 +200,7 @@ fn the_emulator_command_serves_until_stopped_and_prints_how_to_reach_it() {
         let mut line = String::new();
         stdout.read_line(&mut line).unwrap();
         let (key, value) = line.trim().trim_start_matches("export ").split_once('=').unwrap();
-        exports.insert(key.to_owned(), value.to_owned());
+        exports.insert(key.to_owned(), value.trim_matches('\'').to_owned());
     }
     let session = hautai::SessionBuilder::new(&exports["HAUTAI_TOKEN"], exports["HAUTAI_COMPANY_ID"].parse().unwrap())
         .base_url(&exports["HAUTAI_BASE_URL"])

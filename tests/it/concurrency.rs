@@ -14,7 +14,7 @@ const RUNS: usize = 25;
 /// Photo bytes unique to one analysis and side.
 fn photo(thread: usize, run: usize, side: usize) -> Vec<u8> {
     let tag = format!("thread {thread} run {run} side {side}");
-    tag.bytes().cycle().take(2000 + side * 100).collect()
+    b"\xFF\xD8\xFF".iter().copied().chain(tag.bytes().cycle()).take(2000 + side * 100).collect()
 }
 
 #[test]

@@ -365,7 +365,7 @@ fn readiness_can_vary_by_batch_around_a_mean() {
 fn an_observer_closure_written_in_place_sees_the_events() {
     let emulator = emulator();
     let seen = std::sync::Mutex::new(Vec::new());
-    let photo = include_bytes!("../fixtures/batch_info.json");
+    let photo = hautai::emulator::sample_photo(Side::Front, 64, 80);
     // Written in place, without a type annotation on `event`: `on_event` infers it.
     let images = Images::new().front(photo);
     emulator
@@ -459,4 +459,25 @@ fn a_session_keeps_its_emulator_running_after_the_emulator_handle_is_gone() {
     let photo = crate::common::files::photo(3, 2000);
     let results = session.run_full_analysis(&photo, &photo, &photo).unwrap();
     assert!(results.is_complete() && results.from_emulator());
+}
+
+#[test]
+fn the_guide_names_every_knob_of_the_emulator_with_its_method() {
+    // Methods that ask the emulator something rather than set it.
+    const QUERIES: [&str; 4] = ["compute_calls", "ready_at", "stored_image", "delay_of"];
+    let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/guide.md")).unwrap();
+    let mut knobs = Vec::new();
+    for file in ["mod.rs", "relay.rs", "config.rs"] {
+        let source = std::fs::read_to_string(format!("{}/src/emulator/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        for line in source.lines().map(str::trim) {
+            let Some(rest) = line.strip_prefix("pub fn ") else { continue };
+            let (name, args) = rest.split_once('(').unwrap();
+            if (args.starts_with("&self, ") || args.starts_with("mut self")) && !QUERIES.contains(&name) {
+                knobs.push(name.to_owned());
+            }
+        }
+    }
+    assert!(knobs.len() >= 20 && knobs.contains(&"never_complete".to_owned()), "the scan sees the knobs: {knobs:?}");
+    let unnamed: Vec<&String> = knobs.iter().filter(|k| !guide.contains(&format!("{k}("))).collect();
+    assert!(unnamed.is_empty(), "knobs the guide does not name with their method: {unnamed:?}");
 }

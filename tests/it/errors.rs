@@ -225,7 +225,9 @@ fn a_401_is_matched_the_same_way_from_every_call() {
         ("create_dataset", |s| s.create_dataset("d").map(drop)),
         ("datasets", |s| s.datasets().next().expect("a first page").map(drop)),
         ("wait_for_results", |s| s.wait_for_results(batch()).map(drop)),
-        ("run_analysis", |s| s.run_analysis(&Images::new().front(vec![9u8; 100]), &AnalysisOptions::new()).map(drop)),
+        ("run_analysis", |s| {
+            s.run_analysis(&Images::new().front(crate::common::files::photo(9, 100)), &AnalysisOptions::new()).map(drop)
+        }),
     ];
     let full = |s: &Session| s.run_full_analysis(&photo, &photo, &photo).map(drop);
     let mut errors: Vec<(&str, Error)> =
@@ -252,7 +254,7 @@ fn a_bulk_runs_failure_is_matched_by_kind_as_well() {
     let emulator = emulator();
     let session = fast_session(&emulator).with_token("not-the-token").unwrap();
     let matched = std::sync::Mutex::new(Vec::new());
-    let summary = Bulk::new(&session).run([Job::new("v1", Images::new().front(vec![7u8; 500]))], |outcome| {
+    let summary = Bulk::new(&session).run([Job::new("v1", Images::new().front(photo(7, 500)))], |outcome| {
         if let Outcome::Failed { key, error, .. } = outcome {
             let api_401 = matches!(error.kind(), ErrorKind::Api(api) if api.status == 401);
             matched.lock().unwrap().push((key.to_string(), api_401, error.step()));

@@ -227,7 +227,7 @@ fn bad_arguments_are_errors_not_panics() {
 fn unreadable_files_fifos_and_directories_are_refused_before_any_request() {
     let session = session("http://127.0.0.1:9"); // Nothing listens: a request would fail differently.
     let dir = TempDir::new("hostile-files");
-    let locked = dir.file("locked.jpg", b"jpeg");
+    let locked = dir.file("locked.jpg", b"\xFF\xD8\xFFjpeg");
     let fifo = dir.path().join("fifo.jpg");
     assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
     use std::os::unix::fs::PermissionsExt;

@@ -25,5 +25,6 @@ mod pipeline;
 mod regressions;
 mod reports;
 mod retries;
+mod safe_outputs;
 mod saved_results;
 mod simulation;

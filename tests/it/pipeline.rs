@@ -243,7 +243,7 @@ fn bad_inputs_fail_before_any_request() {
         ["GET", "POST", "PUT"].iter().map(|m| server.mock(m, Matcher::Any).expect(0).create()).collect();
     let (session, _) = session(&server.url());
     let dir = TempDir::new("bad-inputs");
-    let good = dir.file("good.jpg", b"jpeg");
+    let good = dir.file("good.jpg", b"\xFF\xD8\xFFjpeg");
     let empty = dir.file("empty.jpg", b"");
     let huge = dir.path().join("huge.jpg");
     std::fs::File::create(&huge).unwrap().set_len(hautai::config::MAX_IMAGE_BYTES + 1).unwrap();
@@ -635,7 +635,7 @@ fn a_compute_whose_answer_is_lost_and_shows_no_work_fails_with_advice_after_a_mi
 fn without_a_subject_nothing_is_sent() {
     let server = Server::new();
     let session = hautai::Session::builder(TOKEN, company()).base_url(server.url()).build().unwrap();
-    let err = session.run_full_analysis(vec![1u8], vec![2u8], vec![3u8]).unwrap_err();
+    let err = session.run_full_analysis(photo(1, 3), photo(2, 3), photo(3, 3)).unwrap_err();
     assert!(err.to_string().contains("no subject"), "{err}");
 }
 
@@ -727,7 +727,7 @@ fn options_reach_the_requests_they_name() {
         .creation_time("2026-11-28T10:00:00Z")
         .meta(json!({"visit": 3}))
         .app_args(json!({"skin": true}));
-    session.run_analysis(&Images::new().front(vec![1u8; 10]), &options).unwrap();
+    session.run_analysis(&Images::new().front(photo(1, 10)), &options).unwrap();
     initiate.assert();
     compute.assert();
     let shown = format!("{:?}", options.deadline(Duration::from_secs(7)));

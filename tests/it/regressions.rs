@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::common::files::photo;
 use crate::common::*;
 use hautai::config::{PollSchedule, RetryPolicy};
 use hautai::error::{ErrorKind, Step};
@@ -141,7 +142,7 @@ fn huge_deadlines_mean_no_practical_limit() {
     let clock = crate::common::clock();
     let session = builder(&server.url(), &clock).deadline(Duration::MAX).build().unwrap();
     let options = AnalysisOptions::new().deadline(Duration::MAX);
-    assert!(session.run_analysis(&Images::new().front(vec![1u8; 10]), &options).unwrap().is_complete());
+    assert!(session.run_analysis(&Images::new().front(photo(1, 10)), &options).unwrap().is_complete());
     assert!(session.wait_for_results_with(batch(), &options).is_ok());
 }
 
@@ -178,7 +179,7 @@ fn every_duration_setting_is_checked_once_by_name() {
     }
     let session = base().build().unwrap();
     let options = AnalysisOptions::new().deadline(Duration::ZERO);
-    let err = session.run_analysis(&Images::new().front(vec![1u8]), &options).unwrap_err();
+    let err = session.run_analysis(&Images::new().front(photo(1, 3)), &options).unwrap_err();
     assert!(err.to_string().contains("AnalysisOptions::deadline must be longer than zero"), "{err}");
 }
 
@@ -281,7 +282,7 @@ fn errors_where_resuming_cannot_help_do_not_advise_it() {
 fn advice_fits_the_step_and_the_failure() {
     let analyse = |server: &ServerGuard| {
         let session = session_without_retries(&server.url());
-        session.run_analysis(&Images::new().front(vec![1u8]), &AnalysisOptions::new()).unwrap_err().to_string()
+        session.run_analysis(&Images::new().front(photo(1, 3)), &AnalysisOptions::new()).unwrap_err().to_string()
     };
     // A refused initiate created nothing: no advice about a batch.
     let mut server = mockito::Server::new();
@@ -372,7 +373,7 @@ fn a_side_failing_for_good_wakes_a_sibling_sleeping_in_a_retry_backoff() {
     // The real clock and no observer: the wait itself must notice the stop.
     let session = Session::builder(TOKEN, company()).base_url(server.url()).subject_id(subject()).build().unwrap();
     let started = Instant::now();
-    let images = Images::new().front(vec![1u8; 100]).left(vec![2u8; 100]);
+    let images = Images::new().front(photo(1, 100)).left(photo(2, 100));
     let err = session.run_analysis(&images, &AnalysisOptions::new()).unwrap_err();
     let took = started.elapsed();
     let ErrorKind::Storage(storage) = err.kind() else { panic!("{err:?}") };
@@ -407,7 +408,7 @@ fn a_zero_poll_interval_is_raised_to_the_floor() {
 fn a_step_error_exposes_its_cause_as_source() {
     let mut server = mockito::Server::new();
     server.mock("POST", upload_path().as_str()).with_status(400).with_body(r#"{"detail": "bad"}"#).create();
-    let err = session(&server.url()).0.run_analysis(&Images::new().front(vec![1u8]), &AnalysisOptions::new());
+    let err = session(&server.url()).0.run_analysis(&Images::new().front(photo(1, 3)), &AnalysisOptions::new());
     let err = err.unwrap_err();
     // What a reporter such as anyhow's `{:#}` walks: the cause's message comes next.
     let source = std::error::Error::source(&err).expect("a source");
@@ -447,7 +448,7 @@ fn an_upload_target_id_that_is_not_a_uuid_does_not_fail_the_analysis() {
     let odd = server.mock("POST", upload_path().as_str()).with_body(answer).expect(1).create();
     let _mocks = happy_path(&mut server);
     let (session, _) = session(&server.url());
-    assert!(session.run_analysis(&Images::new().front(vec![1u8]), &AnalysisOptions::new()).is_ok());
+    assert!(session.run_analysis(&Images::new().front(photo(1, 3)), &AnalysisOptions::new()).is_ok());
     odd.assert();
 }
 
@@ -456,7 +457,7 @@ fn an_initiate_answer_that_does_not_decode_still_names_its_batch() {
     let mut server = mockito::Server::new();
     let answer = json!({"image_batch_id": BATCH, "front": {"method": "PUT"}});
     server.mock("POST", upload_path().as_str()).with_body(answer.to_string()).create();
-    let err = session(&server.url()).0.run_analysis(&Images::new().front(vec![1u8]), &AnalysisOptions::new());
+    let err = session(&server.url()).0.run_analysis(&Images::new().front(photo(1, 3)), &AnalysisOptions::new());
     let err = err.unwrap_err();
     assert_eq!((err.step(), err.batch_id()), (Some(Step::Initiate), Some(batch())));
     assert!(matches!(err.kind(), ErrorKind::Decode { .. }), "{err:?}");
@@ -523,7 +524,7 @@ fn initiate_is_sent_once_more_when_its_answer_is_lost() {
     let lost = server.mock("POST", upload_path().as_str()).with_status(502).expect(1).create();
     let mut mocks = happy_path(&mut server);
     let (session, _) = session(&server.url());
-    assert!(session.run_analysis(&Images::new().front(vec![1u8]), &AnalysisOptions::new()).is_ok());
+    assert!(session.run_analysis(&Images::new().front(photo(1, 3)), &AnalysisOptions::new()).is_ok());
     lost.assert();
     mocks.remove(0).expect(1).assert();
 
@@ -531,7 +532,7 @@ fn initiate_is_sent_once_more_when_its_answer_is_lost() {
     let mut server = mockito::Server::new();
     let lost = server.mock("POST", upload_path().as_str()).with_status(502).expect(1).create();
     let session = session_without_retries(&server.url());
-    let err = session.run_analysis(&Images::new().front(vec![1u8]), &AnalysisOptions::new()).unwrap_err();
+    let err = session.run_analysis(&Images::new().front(photo(1, 3)), &AnalysisOptions::new()).unwrap_err();
     assert!(err.to_string().ends_with("a batch may have been created anyway; it is harmless if unused"), "{err}");
     lost.assert();
 }

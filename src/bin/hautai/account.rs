@@ -4,6 +4,7 @@ use hautai::emulator::{Emulator, EmulatorConfig};
 use hautai::model::NewSubject;
 use hautai::{Session, SessionBuilder};
 
+use crate::out::note;
 use crate::{Failure, Outcome};
 
 /// The longest lifetime asked of a private token: ten years.
@@ -36,7 +37,7 @@ pub fn setup(args: &SetupArgs, emulator: bool) -> Outcome {
     let (builder, email, password) = if emulator {
         let running = Emulator::start(EmulatorConfig::new())
             .map_err(|e| Failure::failed(format!("cannot start the emulator: {e}")))?;
-        eprintln!("using the offline emulator at {}: its account is invented", running.base_url());
+        note!("using the offline emulator at {}: its account is invented", running.base_url());
         let (email, password) = running.user();
         let builder = SessionBuilder::default().base_url(running.base_url());
         started = Some(running);
@@ -53,14 +54,14 @@ pub fn setup(args: &SetupArgs, emulator: bool) -> Outcome {
         (builder, email, password)
     };
     let session: Session = builder.login(&email, &password)?;
-    eprintln!("logged in to company {}", session.company_id());
+    note!("logged in to company {}", session.company_id());
     let mut lines: String = exports(&session, args)?.iter().map(|line| format!("{line}\n")).collect();
     if started.is_some() {
         // On stdout too, where `eval "$(hautai --emulator setup)"` reads: a comment to the shell.
         lines += "# the emulator stopped with this command: these values only show the shape\n";
-        eprintln!("(the emulator stops with this command: these values only show the shape)");
+        note!("(the emulator stops with this command: these values only show the shape)");
     }
-    crate::emit(&lines)?;
+    crate::out::emit(&lines)?;
     Ok(())
 }
 
@@ -70,23 +71,23 @@ fn exports(session: &Session, args: &SetupArgs) -> hautai::Result<Vec<String>> {
         Some(found) => found?,
         None => session.create_dataset(&args.dataset)?,
     };
-    eprintln!("dataset {:?}: {}", args.dataset, dataset.id);
+    note!("dataset {:?}: {}", args.dataset, dataset.id);
     let subjects = session.subjects(dataset.id);
     let subject = match subjects.into_iter().find(|s| s.as_ref().is_ok_and(|s| named(s.name.as_deref(), &args.subject)))
     {
         Some(found) => found?,
         None => session.create_subject(dataset.id, &NewSubject::new(&args.subject))?,
     };
-    eprintln!("subject {:?}: {}", args.subject, subject.id);
+    note!("subject {:?}: {}", args.subject, subject.id);
     let token = match &args.private_token {
         Some(name) => {
             let expires = days_from_now(args.days);
             let created = session.create_private_token(name, &expires)?;
-            eprintln!("created private token {name:?} (id {}), valid until {expires}", created.id);
+            note!("created private token {name:?} (id {}), valid until {expires}", created.id);
             created.data.map(|d| d.expose().to_owned()).unwrap_or_default()
         }
         None => {
-            eprintln!(
+            note!(
                 "note: HAUTAI_TOKEN below is a login token (about an hour); --private-token NAME makes a lasting one"
             );
             session.token_secret().expose().to_owned()
@@ -94,12 +95,19 @@ fn exports(session: &Session, args: &SetupArgs) -> hautai::Result<Vec<String>> {
     };
     let mut exports = Vec::new();
     if session.base_url() != hautai::config::DEFAULT_BASE_URL {
-        exports.push(format!("export HAUTAI_BASE_URL={}", session.base_url()));
+        exports.push(export("HAUTAI_BASE_URL", session.base_url()));
     }
-    exports.push(format!("export HAUTAI_COMPANY_ID={}", session.company_id()));
-    exports.push(format!("export HAUTAI_SUBJECT_ID={}", subject.id));
-    exports.push(format!("export HAUTAI_TOKEN={token}"));
+    exports.push(export("HAUTAI_COMPANY_ID", &session.company_id().to_string()));
+    exports.push(export("HAUTAI_SUBJECT_ID", &subject.id.to_string()));
+    exports.push(export("HAUTAI_TOKEN", &token));
     Ok(exports)
+}
+
+/// `export NAME='value'`, for `eval "$(hautai setup)"`: the value in single quotes (a quote
+/// in it as `'\''`), so that whatever the service answered, the shell takes it as text
+/// and never runs any of it (`$(...)`, backticks, `;`).
+pub fn export(name: &str, value: &str) -> String {
+    format!("export {name}='{}'", value.replace('\'', r"'\''"))
 }
 
 /// `now + days` as an RFC 3339 UTC time (midnight), computed without a date crate.

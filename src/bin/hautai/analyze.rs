@@ -12,6 +12,7 @@ use hautai::observe::{Control, Event, Observer};
 use hautai::{AnalysisOptions, BatchResults, Side};
 
 use crate::connect::{Target, scratch_dir};
+use crate::out::note;
 use crate::progress::Progress;
 use crate::{Failure, Outcome};
 
@@ -48,6 +49,11 @@ pub struct Args {
     /// With --save: write no report.html.
     #[arg(long, requires = "save")]
     no_report: bool,
+    /// Upload photos whose first bytes are of no format this command knows (it knows JPEG,
+    /// PNG, WebP, HEIC/HEIF, BMP and TIFF; anything else, a text file named left.jpg, is
+    /// refused before anything is sent): for a format the service takes that it does not know.
+    #[arg(long)]
+    any_format: bool,
     /// The longest the analysis (or the wait for --batch) may take, in seconds (default 300).
     #[arg(long, value_parser = crate::parse_deadline, value_name = "SECONDS")]
     deadline: Option<Duration>,
@@ -62,7 +68,7 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
     let target = Target::connect(emulator, Maturity::After(Duration::from_secs(3)))?;
     let scratch = scratch_dir();
     let progress = Steps { progress: Progress::steps(), quarters: Mutex::default() };
-    let mut options = AnalysisOptions::new().observer(&progress);
+    let mut options = AnalysisOptions::new().observer(&progress).any_format(args.any_format);
     if let Some(deadline) = args.deadline {
         options = options.deadline(deadline);
     }
@@ -99,31 +105,58 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
     })?;
     // What was paid for is printed first: a save that fails after it loses nothing.
     match args.json {
-        true => crate::emit(&format!("{}\n", results.to_json()))?,
-        false => crate::emit(&table(&results))?,
+        true => crate::out::emit(&format!("{}\n", results.to_json()))?,
+        false => crate::out::emit(&table(&results))?,
     }
     let Some(dir) = &args.save else { return Ok(()) };
-    let save = SaveOptions::new().assets(!args.no_assets).report(!args.no_report);
+    save(&target.session, &visit, &results, dir, SaveOptions::new().assets(!args.no_assets).report(!args.no_report))
+}
+
+/// Saves `results` into `dir`. A save without some of the pictures asked for (a download
+/// refused, the save's limits) keeps the results and the report and fails (exit 1),
+/// naming what is missing and how to fetch it: never a quiet success with pictures left out.
+fn save(
+    session: &hautai::Session,
+    visit: &Visit,
+    results: &BatchResults,
+    dir: &std::path::Path,
+    options: SaveOptions,
+) -> Outcome {
+    let batch = results.batch_id();
+    let again = format!("`hautai analyze --batch {batch} --save {}` fetches them (not paid again)", dir.display());
     let had_save = dir.join("results.json").is_file();
-    let saved = save_visit(&target.session, &visit, &results, dir, &save).map_err(|e| {
-        let kept = if had_save { "; the earlier save of this batch there is kept as it was" } else { "" };
-        Failure::failed(format!(
-            "the results of batch {} are printed above but could not be saved into {}: {e}{kept}; save them later \
-             with `hautai analyze --batch {} --save DIR` (not paid again)",
-            results.batch_id(),
-            dir.display(),
-            results.batch_id()
-        ))
-    })?;
-    match saved.left_out.first() {
-        None => eprintln!("saved into {}", dir.display()),
-        Some(first) => eprintln!(
-            "saved into {}; {} assets were left out over the save's limits, the first: {first}",
-            dir.display(),
-            saved.left_out.len()
+    let missing = match save_visit(session, visit, results, dir, &options) {
+        Ok(saved) if saved.left_out.is_empty() => {
+            note!("saved into {}", dir.display());
+            return Ok(());
+        }
+        Ok(saved) => format!(
+            "{} pictures were left out over the save's limits (the first: {})",
+            saved.left_out.len(),
+            saved.left_out[0]
         ),
-    }
-    Ok(())
+        // The pictures are what a save can fail on and still keep the rest: try without them.
+        Err(e) if options != options.assets(false) && !had_save => {
+            save_visit(session, visit, results, dir, &options.assets(false))
+                .map_err(|_| cannot_save(batch, dir, &e, false))?;
+            format!("no picture was saved: {e}")
+        }
+        Err(e) => return Err(cannot_save(batch, dir, &e, had_save)),
+    };
+    Err(Failure::failed(format!(
+        "saved the results of batch {batch} into {} without all of their pictures: {missing}; {again}",
+        dir.display()
+    )))
+}
+
+/// The failure of a save that kept nothing new.
+fn cannot_save(batch: hautai::Uuid, dir: &std::path::Path, e: &hautai::Error, had_save: bool) -> Failure {
+    let kept = if had_save { "; the earlier save of this batch there is kept as it was" } else { "" };
+    Failure::failed(format!(
+        "the results of batch {batch} are printed above but could not be saved into {}: {e}{kept}; save them later \
+         with `hautai analyze --batch {batch} --save DIR` (not paid again)",
+        dir.display()
+    ))
 }
 
 /// The sides the results have pictures of, in API order.
@@ -178,7 +211,7 @@ fn check_save(dir: &std::path::Path, batch: Option<hautai::Uuid>) -> Outcome {
     }
     let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     let probe = parent.join(format!(".hautai-write-check-{}", std::process::id()));
-    let written = std::fs::create_dir_all(parent).and_then(|()| {
+    let written = owner_only_folder(parent).and_then(|()| {
         use std::io::Write as _;
         let mut file = std::fs::File::create(&probe)?;
         file.write_all(&[0; 64 * 1024])?;
@@ -186,6 +219,15 @@ fn check_save(dir: &std::path::Path, batch: Option<hautai::Uuid>) -> Outcome {
     });
     let _ = std::fs::remove_file(&probe);
     written.map_err(|e| Failure::usage(format!("cannot save into {}: {e}; nothing was sent", dir.display())))
+}
+
+/// Creates `dir` and the folders above it that are missing, readable by their owner only
+/// (0700 on Unix), as the library makes every folder of a save.
+fn owner_only_folder(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.recursive(true).create(dir)
 }
 
 /// The parameters: grade, 0-100 score (none for categories), years (ages only).
@@ -253,6 +295,6 @@ fn sample_photos(dir: &std::path::Path) -> Result<[PathBuf; 3], Failure> {
     let photos =
         (|| Ok::<_, std::io::Error>([write(Side::Front, 0)?, write(Side::Left, 1)?, write(Side::Right, 2)?]))()
             .map_err(|e| Failure::failed(format!("cannot write sample photos: {e}")))?;
-    eprintln!("analysing generated sample photos in {}", dir.display());
+    note!("analysing generated sample photos in {}", dir.display());
     Ok(photos)
 }

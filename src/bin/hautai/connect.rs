@@ -7,6 +7,7 @@ use hautai::Session;
 use hautai::emulator::{Emulator, EmulatorConfig, Maturity};
 
 use crate::Failure;
+use crate::out::note;
 
 /// A session, and the emulator behind it when there is one.
 pub struct Target {
@@ -25,7 +26,7 @@ impl Target {
                 .maturity(maturity);
             let emulator =
                 Emulator::start(config).map_err(|e| Failure::failed(format!("cannot start the emulator: {e}")))?;
-            eprintln!("using the offline emulator at {}: every value is invented", emulator.base_url());
+            note!("using the offline emulator at {}: every value is invented", emulator.base_url());
             // The service's poll schedule, not the emulator session's test one.
             let session = emulator.session_builder().build()?;
             return Ok(Target { session, emulator: Some(emulator) });
@@ -37,7 +38,7 @@ impl Target {
             ));
         }
         let session = Session::from_env()?;
-        eprintln!("using the service at {}", session.base_url());
+        note!("using the service at {}", session.base_url());
         Ok(Target { session, emulator: None })
     }
 

@@ -8,6 +8,7 @@ use hautai::emulator::Maturity;
 use hautai::folder::{FolderEvent, FolderRun, SaveOptions};
 
 use crate::connect::{Target, scratch_dir};
+use crate::out::note;
 use crate::progress::Progress;
 use crate::{Failure, Outcome};
 
@@ -56,6 +57,11 @@ pub struct Args {
     /// Write no report.html (the index links results.json).
     #[arg(long)]
     no_report: bool,
+    /// Upload photos whose first bytes are of no format this command knows (it knows JPEG,
+    /// PNG, WebP, HEIC/HEIF, BMP and TIFF; anything else, a text file named left.jpg, is
+    /// refused before anything is sent): for a format the service takes that it does not know.
+    #[arg(long)]
+    any_format: bool,
     /// The parameters whose grades the index shows, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "redness,pores,lines,pigmentation")]
     columns: Vec<String>,
@@ -84,7 +90,7 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
         _ if target.is_emulator() => sample_visits()?,
         _ => return Err(Failure::usage("give IN_DIR and OUT_DIR (or --emulator to try sample visits)")),
     };
-    let mut options = AnalysisOptions::new();
+    let mut options = AnalysisOptions::new().any_format(args.any_format);
     if let Some(deadline) = args.deadline {
         options = options.deadline(deadline);
     }
@@ -96,7 +102,7 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
         .retry_failed(args.retry_failed)
         .save(save)
         .index_columns(&args.columns);
-    eprintln!("shard {shard}, {} visits at a time; results in {}", args.concurrency, output.display());
+    note!("shard {shard}, {} visits at a time; results in {}", args.concurrency, output.display());
     let progress = Progress::new("visits");
     let summary = run.run(|event| tell(&progress, event)).map_err(Failure::usage);
     progress.finish();
@@ -105,7 +111,7 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
         let _ = std::fs::remove_dir_all(&input);
     }
     let summary = summary?;
-    eprintln!(
+    note!(
         "{} done ({} resumed, {} taken over from a renamed visit), {} done earlier, {} failed; summary in {}, index in {}",
         summary.done,
         summary.resumed,
@@ -116,16 +122,19 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
         summary.index.display()
     );
     if target.is_emulator() {
-        eprintln!("these values were invented by the offline emulator: they are no person's results");
+        note!("these values were invented by the offline emulator: they are no person's results");
     }
     if let Err(e) = &summary.reports {
-        eprintln!("error: {e}");
+        note!("error: {e}");
     }
     for (visit, reason) in &summary.failed {
-        eprintln!("failed {visit}: {reason}");
+        note!("failed {visit}: {reason}");
+    }
+    for (visit, missing) in &summary.incomplete {
+        note!("incomplete {visit}: {missing}");
     }
     if summary.interrupted {
-        eprintln!("the run was interrupted: run the same command again to finish it");
+        note!("the run was interrupted: run the same command again to finish it");
     }
     if summary.all_done() { Ok(()) } else { Err(Failure::quiet(crate::FAILED)) }
 }
@@ -183,6 +192,6 @@ fn sample_visits() -> Result<(PathBuf, PathBuf), Failure> {
                 .map_err(|e| Failure::failed(format!("cannot write sample visits: {e}")))?;
         }
     }
-    eprintln!("analysing 20 sample visits from {}", input.display());
+    note!("analysing 20 sample visits from {}", input.display());
     Ok((input, scratch.join("results")))
 }

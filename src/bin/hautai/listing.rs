@@ -7,6 +7,7 @@ use hautai::model::{BatchQuery, CATEGORIES, InitiateUpload};
 use hautai::{Session, Side, Uuid};
 
 use crate::connect::Target;
+use crate::out::note;
 use crate::{Failure, Outcome};
 
 /// Serve the offline emulator until Ctrl-C (for shell scripts, curl, other languages).
@@ -26,14 +27,16 @@ pub fn emulator(args: &EmulatorArgs) -> Outcome {
     let emulator = Emulator::start(EmulatorConfig::new().port(args.port))
         .map_err(|e| Failure::failed(format!("cannot start the emulator: {e}")))?;
     emulator.hostile_names(args.hostile_names);
-    crate::emit(&format!(
-        "export HAUTAI_BASE_URL={}\nexport HAUTAI_TOKEN={}\nexport HAUTAI_COMPANY_ID={}\nexport HAUTAI_SUBJECT_ID={}\n",
-        emulator.base_url(),
-        emulator.token(),
-        emulator.company_id(),
-        emulator.subject_id()
-    ))?;
-    eprintln!("the Haut.ai emulator serves at {} until Ctrl-C; its values are invented", emulator.base_url());
+    let exports = [
+        ("HAUTAI_BASE_URL", emulator.base_url().to_owned()),
+        ("HAUTAI_TOKEN", emulator.token()),
+        ("HAUTAI_COMPANY_ID", emulator.company_id().to_string()),
+        ("HAUTAI_SUBJECT_ID", emulator.subject_id().to_string()),
+    ];
+    crate::out::emit(
+        &exports.iter().map(|(name, value)| crate::account::export(name, value) + "\n").collect::<String>(),
+    )?;
+    note!("the Haut.ai emulator serves at {} until Ctrl-C; its values are invented", emulator.base_url());
     // Ctrl-C ends the process, and the emulator with it: nothing is kept on disk.
     loop {
         std::thread::park();
@@ -60,16 +63,16 @@ pub fn batches(args: &BatchesArgs, emulator: bool) -> Outcome {
     if let Some(subject) = args.subject {
         query = query.subject_id(subject);
     }
-    crate::emit(&format!("{:<38} {:<26} sides\n", "batch", "created"))?;
+    crate::out::emit(&format!("{:<38} {:<26} sides\n", "batch", "created"))?;
     let mut count = 0;
     for batch in target.session.batches(&query) {
         let batch = batch?;
         count += 1;
         let sides: Vec<&str> = batch.images.iter().filter_map(|i| i.side_tech_name.as_deref()).collect();
         let created = batch.creation_time.as_deref().unwrap_or("-");
-        crate::emit(&format!("{:<38} {created:<26} {}\n", batch.id, sides.join(",")))?;
+        crate::out::emit(&format!("{:<38} {created:<26} {}\n", batch.id, sides.join(",")))?;
     }
-    eprintln!("{count} batches");
+    note!("{count} batches");
     Ok(())
 }
 
@@ -124,8 +127,8 @@ pub fn history(args: &HistoryArgs, emulator: bool) -> Outcome {
         }
         out.push('\n');
     }
-    crate::emit(&out)?;
-    eprintln!("{} analyses", history.len());
+    crate::out::emit(&out)?;
+    note!("{} analyses", history.len());
     Ok(())
 }
 
@@ -147,8 +150,8 @@ fn seed_analyses(session: &Session) -> hautai::Result<()> {
         let runs: Vec<_> = (0..3u8)
             .map(|visit| {
                 scope.spawn(move || {
-                    let photo = |side: u8| vec![visit.wrapping_mul(31).wrapping_add(side); 50_000];
-                    session.run_full_analysis(photo(1), photo(2), photo(3)).map(drop)
+                    let photo = |side: Side| hautai::emulator::sample_photo(side, 600 + u32::from(visit), 750);
+                    session.run_full_analysis(photo(Side::Front), photo(Side::Left), photo(Side::Right)).map(drop)
                 })
             })
             .collect();

@@ -10,10 +10,12 @@ mod analyze;
 mod connect;
 mod folder;
 mod listing;
+mod out;
 mod progress;
 
 use std::process::ExitCode;
 
+use crate::out::note;
 use clap::{Parser, Subcommand};
 
 /// Exit code for a failed analysis or call.
@@ -63,16 +65,16 @@ fn main() -> ExitCode {
         Command::Batches(args) => listing::batches(&args, cli.emulator),
         Command::History(args) => listing::history(&args, cli.emulator),
         Command::Completions { shell } => {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut command, "hautai", &mut std::io::stdout());
-            Ok(())
+            let (mut command, mut script) = (<Cli as clap::CommandFactory>::command(), Vec::new());
+            clap_complete::generate(shell, &mut command, "hautai", &mut script);
+            out::emit(&String::from_utf8_lossy(&script))
         }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             if !failure.message.is_empty() {
-                eprintln!("error: {}", failure.message);
+                note!("error: {}", failure.message);
             }
             ExitCode::from(failure.code)
         }
@@ -141,18 +143,6 @@ fn for_the_command(error: &hautai::Error) -> String {
 }
 
 type Outcome = Result<(), Failure>;
-
-/// Writes `text` to stdout. A reader that went away (`hautai batches | head`) ends the
-/// command quietly, as it does for any Unix tool.
-fn emit(text: &str) -> Outcome {
-    use std::io::Write as _;
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Failure::failed(format!("cannot write the output: {e}"))),
-        Ok(()) => Ok(()),
-    }
-}
 
 /// `--deadline SECONDS`: above zero; huge values mean "no practical limit" (the library
 /// clamps them to a day).

@@ -3,7 +3,6 @@
 //! rate and the ETA count only work done in this run: visits done earlier are not in the
 //! bar, so a rerun with nothing to do shows no rate at all.
 
-use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -44,7 +43,7 @@ impl Progress {
 
     /// A bar drawn with `template` on a terminal; lines anywhere else.
     fn with_template(template: &str) -> Progress {
-        if !std::io::stderr().is_terminal() {
+        if !crate::out::stderr_is_terminal() {
             return Progress::Lines { start: Instant::now(), total: Mutex::new(0), worked: Mutex::new((0, 0)) };
         }
         let style = ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar());
@@ -83,8 +82,8 @@ impl Progress {
 
     pub fn say(&self, line: &str) {
         match self {
-            Progress::Bar(bar) => bar.println(line),
-            Progress::Lines { .. } => eprintln!("{line}"),
+            Progress::Bar(bar) => bar.println(crate::out::visible(line)),
+            Progress::Lines { .. } => crate::out::to_stderr(line),
         }
     }
 
@@ -92,10 +91,10 @@ impl Progress {
     pub fn step(&self, line: &str) {
         match self {
             Progress::Bar(bar) => {
-                bar.println(line);
+                bar.println(crate::out::visible(line));
                 bar.inc(1);
             }
-            Progress::Lines { .. } => eprintln!("{line}"),
+            Progress::Lines { .. } => crate::out::to_stderr(line),
         }
     }
 
@@ -103,7 +102,7 @@ impl Progress {
     pub fn finished(&self, line: &str, failed: bool) {
         match self {
             Progress::Bar(bar) => {
-                bar.println(line);
+                bar.println(crate::out::visible(line));
                 bar.inc(1);
             }
             Progress::Lines { start, total, worked } => {
@@ -121,7 +120,7 @@ impl Progress {
                     0 => "-".to_owned(),
                     _ => format!("{:.1} min", left as f64 / rate),
                 };
-                eprintln!("{line}\n  [done {done}, failed {failed}, left {left}] {rate:.1}/min, ETA {eta}");
+                crate::out::note!("{line}\n  [done {done}, failed {failed}, left {left}] {rate:.1}/min, ETA {eta}");
             }
         }
     }

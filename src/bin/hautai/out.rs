@@ -1,0 +1,80 @@
+//! Everything the command prints goes through here, so that text from outside (a visit's
+//! folder name, a file name, the service's message) is shown and never acts on the
+//! terminal: no escape sequence in a name can retitle, clear or colour it. A test below
+//! keeps every other file of the command free of `println!` and `eprintln!`.
+
+use crate::{Failure, Outcome};
+
+#[path = "../../visible.rs"]
+mod visible;
+
+/// The library's advice that names a setting of its own, and the command's way to it.
+const FOR_THE_COMMAND: [(&str, &str); 1] = [("AnalysisOptions::any_format skips", "--any-format skips")];
+
+/// `text` as it may be shown: each of its lines through the library's one rule
+/// (control characters written out as `\u{1b}`), the line breaks kept, and the library's
+/// advice told as the command's.
+pub fn visible(text: &str) -> String {
+    let shown = text.split('\n').map(visible::visible).collect::<Vec<_>>().join("\n");
+    FOR_THE_COMMAND.iter().fold(shown, |text, (library, command)| text.replace(library, command))
+}
+
+/// Writes a line (a `format!` of its arguments) to stderr, control characters shown.
+macro_rules! note {
+    ($($arg:tt)*) => { $crate::out::to_stderr(&format!($($arg)*)) };
+}
+pub(crate) use note;
+
+/// `line` and a line break to stderr, control characters shown.
+pub fn to_stderr(line: &str) {
+    use std::io::Write as _;
+    // stderr is where failures go: when it cannot be written, there is no one to tell.
+    let _ = writeln!(std::io::stderr().lock(), "{}", visible(line));
+}
+
+/// Whether stderr is a terminal (where progress is a bar rather than lines).
+pub fn stderr_is_terminal() -> bool {
+    std::io::IsTerminal::is_terminal(&std::io::stderr())
+}
+
+/// Writes `text` to stdout, control characters shown. A reader that went away
+/// (`hautai batches | head`) ends the command quietly, as it does for any Unix tool.
+pub fn emit(text: &str) -> Outcome {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(visible(text).as_bytes()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure::failed(format!("cannot write the output: {e}"))),
+        Ok(()) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The command's files, as compiled: any print macro outside this file would print
+    /// a visit's name as it is.
+    const FILES: [(&str, &str); 7] = [
+        ("main.rs", include_str!("main.rs")),
+        ("account.rs", include_str!("account.rs")),
+        ("analyze.rs", include_str!("analyze.rs")),
+        ("connect.rs", include_str!("connect.rs")),
+        ("folder.rs", include_str!("folder.rs")),
+        ("listing.rs", include_str!("listing.rs")),
+        ("progress.rs", include_str!("progress.rs")),
+    ];
+
+    #[test]
+    fn every_line_the_command_prints_goes_through_this_file() {
+        for (name, source) in FILES {
+            for raw in ["println!", "print!(", "eprint", "io::stdout", "io::stderr"] {
+                assert!(!source.contains(raw), "{name} prints with {raw}: use note!, emit or Progress");
+            }
+        }
+        let listed: Vec<&str> = FILES.iter().map(|(name, _)| *name).collect();
+        let on_disk = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src/bin/hautai")).unwrap();
+        for entry in on_disk {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            assert!(name == "out.rs" || listed.contains(&name.as_str()), "{name} is not checked here: list it");
+        }
+    }
+}
