@@ -114,8 +114,8 @@ impl<'a> Image<'a> {
         };
         crate::format::photo_format(&head[..len]).map(drop).map_err(|looks| {
             let reason = format!(
-                "is not a photo the service takes (JPEG, PNG, WebP, HEIC/HEIF, BMP or TIFF): it looks like {looks}; \
-                 AnalysisOptions::any_format skips this check for a format it does not know"
+                "is not a picture the service takes: it looks like {looks} (it takes JPEG, PNG, WebP, HEIC/HEIF, \
+                 BMP and TIFF); AnalysisOptions::any_format skips this check for a format it does not know"
             );
             ErrorKind::InvalidImage { side, path: path(), reason }.into()
         })

@@ -9,11 +9,12 @@ use crate::error::Error;
 /// How the caller asks to retry (`Bulk::retry_failed` in a program).
 const RETRY: &str = "--retry-failed";
 
-/// The photos of `key` cannot be read (a share away, a broken link, no permission).
-pub(super) fn unreadable(key: &str, error: &str) -> String {
+/// The photos of `key` cannot be used (a share away, a broken link, no permission, an
+/// empty file): `problem` says what is wrong with which photo.
+pub(super) fn unreadable(key: &str, problem: &str) -> String {
     format!(
-        "cannot read the photos of {key}: {error}. Nothing was sent, and what was saved for it stays where it is; \
-         make them readable and run again"
+        "{problem}; nothing was sent for {key}, and what was saved for it stays where it is: make its photos \
+         readable (or replace them) and run again"
     )
 }
 

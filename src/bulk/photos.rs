@@ -6,6 +6,7 @@ use std::sync::{Mutex, PoisonError};
 
 use super::Job;
 use super::ledger::Presence;
+use crate::error::{Error, ErrorKind};
 
 /// Every job of a run (every shard's: a visit that is a job of another shard still
 /// exists), with the fingerprints read so far.
@@ -33,7 +34,7 @@ impl<'j, 'i> Photos<'j, 'i> {
         if let Some(known) = self.read.lock().unwrap_or_else(PoisonError::into_inner).get(&job.key) {
             return known.clone();
         }
-        let read = job.images.fingerprint().map_err(|e| e.to_string());
+        let read = job.images.fingerprint().map_err(|e| what_is_wrong(&e));
         self.read.lock().unwrap_or_else(PoisonError::into_inner).insert(job.key.clone(), read.clone());
         read
     }
@@ -52,4 +53,25 @@ impl<'j, 'i> Photos<'j, 'i> {
             Err(_) => Presence::Unreadable,
         }
     }
+}
+
+/// Why a job's photos cannot be used, leading with what is wrong and naming the photo by
+/// its side and file name (never the machine's path): `empty (front photo front.jpg)`,
+/// `cannot read the front photo front.jpg: permission denied`.
+fn what_is_wrong(error: &Error) -> String {
+    let ErrorKind::InvalidImage { side, path, reason } = error.kind() else { return error.to_string() };
+    let photo = match path.as_deref().and_then(std::path::Path::file_name) {
+        Some(file) => format!("{side} photo {}", file.to_string_lossy()),
+        None => format!("{side} photo"),
+    };
+    if let Some(why) = reason.strip_prefix("cannot be read: ") {
+        return format!("cannot read the {photo}: {why}");
+    }
+    if matches!(reason.as_str(), "does not exist" | "permission denied") {
+        return format!("cannot read the {photo}: it {reason}");
+    }
+    // The first clause says what is wrong; the photo follows it, then the details.
+    let what = reason.strip_prefix("is ").unwrap_or(reason);
+    let end = [what.find(": "), what.find("; ")].into_iter().flatten().min().unwrap_or(what.len());
+    format!("{} ({photo}){}", &what[..end], &what[end..])
 }

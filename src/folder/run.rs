@@ -159,7 +159,7 @@ impl<'s> FolderRun<'s> {
             std::io::ErrorKind::ResourceBusy | std::io::ErrorKind::InvalidInput => Refused::new(e.to_string()),
             _ => Refused::new(format!("cannot use the journal folder {}: {e}", journal_dir.display())),
         })?;
-        let mut visits = found.visits;
+        let (mut visits, without_photos) = (found.visits, found.without_photos);
         // A visit whose output folder is taken by something else fails now, before it is paid for.
         for visit in &mut visits {
             let dir = super::visit_dir(&self.output, &visit.name);
@@ -200,7 +200,8 @@ impl<'s> FolderRun<'s> {
         outcome.done_earlier -= extras.refreshed;
         outcome.failed.extend(extras.failed);
         let checked = checked.into_inner().unwrap_or_else(PoisonError::into_inner);
-        outcome.reports = write_reports(&self.output, &journal, &visits, &checked, &self.columns);
+        let found = (visits.as_slice(), without_photos.as_slice());
+        outcome.reports = write_reports((&self.input, &self.output), &journal, found, &checked, &self.columns);
         Ok(outcome)
     }
 

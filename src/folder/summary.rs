@@ -26,22 +26,78 @@ pub(crate) struct Row {
     report: bool,
 }
 
+impl Row {
+    /// A folder of the input with no photos: listed, with what it holds, and not run.
+    fn without_photos(visit: &str, what: &str) -> Row {
+        let problem = Some(format!("no photos: {what}"));
+        Row { visit: visit.to_owned(), batch_id: None, problem, sides: String::new(), results: None, report: false }
+    }
+}
+
+/// The input and output folders as the run was given them and as the system resolves
+/// them: a reason that names a file in either names it from there (`anna/front.jpg`,
+/// `visits/anna`), never by the machine's absolute path.
+struct Relative(Vec<String>);
+
+impl Relative {
+    fn new(input: &Path, output: &Path) -> Relative {
+        let here = std::env::current_dir().unwrap_or_default();
+        let mut prefixes: Vec<String> = [input, output]
+            .into_iter()
+            .flat_map(|dir| [Some(dir.to_path_buf()), Some(here.join(dir)), std::fs::canonicalize(dir).ok()])
+            .flatten()
+            .map(|dir| format!("{}/", dir.display()))
+            .filter(|prefix| prefix != "/")
+            .collect();
+        // The longest first: `/data/in/` before `in/`.
+        prefixes.sort_by_key(|prefix| std::cmp::Reverse(prefix.len()));
+        Relative(prefixes)
+    }
+
+    /// `text` with each path in either folder told from there: a prefix counts where a
+    /// path starts (the text's start, or after a space, a quote or a bracket), so that `in/`
+    /// is taken from `in/anna/front.jpg` and never from `within/`.
+    fn of(&self, text: &str) -> String {
+        self.0.iter().fold(text.to_owned(), |text, prefix| {
+            let mut out = String::with_capacity(text.len());
+            let mut rest = text.as_str();
+            while let Some(at) = rest.find(prefix.as_str()) {
+                let starts = out.is_empty() && at == 0
+                    || rest[..at].chars().next_back().or(out.chars().next_back()).is_some_and(|c| " (\"'`".contains(c));
+                out.push_str(&rest[..at]);
+                if !starts {
+                    out.push_str(prefix);
+                }
+                rest = &rest[at + prefix.len()..];
+            }
+            out + rest
+        })
+    }
+}
+
 /// `summary.csv` and `index.html` over every visit of the input, from what every
 /// journal in the folder says now (under the folder's lock, so a shard that ends later
 /// never writes an older summary over a newer one).
 /// A summary that cannot be written is removed, with the index: none is better than
 /// one that no longer says what the folders hold.
 pub(crate) fn write_reports(
-    output: &Path,
+    (input, output): (&Path, &Path),
     journal: &Journal,
-    visits: &[Visit],
+    (visits, without_photos): (&[Visit], &[(String, String)]),
     checked: &HashSet<String>,
     columns: &[String],
 ) -> Result<(), String> {
     let (csv, index) = (output.join("summary.csv"), output.join("index.html"));
     let written = journal
         .with_ledger(|ledger| {
-            let rows = rows(output, visits, ledger, journal.shard(), checked);
+            let mut rows = rows(output, visits, ledger, journal.shard(), checked);
+            rows.extend(without_photos.iter().map(|(visit, what)| Row::without_photos(visit, what)));
+            rows.sort_by(|a, b| a.visit.cmp(&b.visit));
+            // The pages are shared beyond this machine: no path in them says where its folders are.
+            let relative = Relative::new(input, output);
+            for row in &mut rows {
+                row.problem = row.problem.as_deref().map(|problem| relative.of(problem));
+            }
             write_csv(&csv, &rows).map_err(|e| format!("cannot write summary.csv: {e}"))?;
             write_index(&index, &rows, columns).map_err(|e| format!("cannot write index.html: {e}"))
         })

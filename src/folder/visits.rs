@@ -52,6 +52,10 @@ pub struct Found {
     /// Every entry that is not a visit or not a photo, with why: `notes.txt (not a visit
     /// folder)`, `a/front-2.jpg (a second front image)`.
     pub skipped: Vec<String>,
+    /// Folders with no front, left or right picture (an empty folder, a folder of notes),
+    /// with what they hold instead: nothing to analyse, and listed as such in the summary
+    /// and the index (a visit whose photos were never copied is seen, not lost).
+    pub without_photos: Vec<(String, String)>,
 }
 
 /// The visits in `input`: each folder is a visit (hidden ones, `.name`, are skipped), and
@@ -96,7 +100,16 @@ pub fn find_visits(input: &Path) -> std::io::Result<Found> {
             }
         }
         match sides_of(&name, &folder, &mut found.skipped) {
-            Ok(sides) if sides.is_empty() => found.skipped.push(format!("{name} (no front, left or right image)")),
+            Ok(sides) if sides.is_empty() => {
+                found.skipped.push(format!("{name} (no front, left or right image)"));
+                let held = std::fs::read_dir(&folder).map_or(0, Iterator::count);
+                let what = match held {
+                    0 => "the folder is empty".to_owned(),
+                    1 => "its one file is no picture named front…, left… or right…".to_owned(),
+                    n => format!("none of its {n} files is a picture named front…, left… or right…"),
+                };
+                found.without_photos.push((name, what));
+            }
             _ if let Some(problem) = super::names::problem(&name) => {
                 found.visits.push(Visit { name, sides: Err(problem) })
             }
@@ -196,7 +209,7 @@ mod tests {
             std::fs::create_dir_all(dir.join(path).parent().unwrap()).unwrap();
             std::fs::write(dir.join(path), bytes).unwrap();
         }
-        let Found { visits, skipped } = find_visits(&dir).unwrap();
+        let Found { visits, skipped, without_photos } = find_visits(&dir).unwrap();
         let found: Vec<(&str, Result<Vec<Side>, String>)> = visits
             .iter()
             .map(|v| (v.name.as_str(), v.sides.clone().map(|sides| sides.iter().map(|(s, _)| *s).collect())))
@@ -225,6 +238,8 @@ mod tests {
         for expected in ["empty/readme", "a/notes.txt", "a/front.txt", "empty ", "stray.jpg"] {
             assert!(skipped.iter().any(|s| s.starts_with(expected)), "{expected}: {skipped:?}");
         }
+        let held = "its one file is no picture named front…, left… or right…".to_owned();
+        assert_eq!(without_photos, [("empty".to_owned(), held)], "listed with what it holds");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

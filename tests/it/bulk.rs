@@ -699,8 +699,9 @@ fn photos_that_cannot_be_read_are_not_taken_for_the_ones_analysed_and_never_hang
     assert!(made.success());
     let (changed, _) = run(&session, &path, job());
     assert_eq!((changed.skipped, changed.failed.len()), (0, 1), "{changed:?}");
-    assert!(changed.failed[0].1.contains("cannot read the photos of visit-0"), "{changed:?}");
-    assert!(changed.failed[0].1.contains("not a regular file"), "{changed:?}");
+    let reason = &changed.failed[0].1;
+    assert!(reason.starts_with("not a regular file (front photo front.png)"), "{changed:?}");
+    assert!(reason.contains("nothing was sent for visit-0"), "{changed:?}");
     // Unreadable is not changed: what was saved stays the job's.
     let record = open(&session, &path).record("visit-0");
     assert!(record.saved && record.failure.is_some(), "{record:?}");

@@ -19,6 +19,7 @@ mod hostile_input;
 mod hostile_server;
 mod layout;
 mod models;
+mod new_user;
 mod pagination;
 mod paid_once;
 mod pipeline;

@@ -1,0 +1,54 @@
+//! What a new user hit on a fresh clone: folders with no photos missing from the summary,
+//! failure reasons that led with a machine's path.
+
+use crate::cli::{against, run};
+use crate::common::files::TempDir;
+use crate::common::*;
+use hautai::Side;
+
+#[test]
+fn folders_without_photos_are_listed_and_reasons_lead_with_what_went_wrong_without_the_machines_paths() {
+    let dir = TempDir::new("no-photos");
+    let input = dir.path().join("in");
+    for folder in ["empty", "notes", "bad", "good", "blocked"] {
+        std::fs::create_dir_all(input.join(folder)).unwrap();
+    }
+    std::fs::write(input.join("notes/notes.txt"), b"call back on Monday").unwrap();
+    for (n, visit) in ["good", "blocked"].into_iter().enumerate() {
+        for side in Side::ALL {
+            let photo = hautai::emulator::sample_photo(side, 150 + n as u32, 180);
+            std::fs::write(input.join(visit).join(format!("{side}.png")), photo).unwrap();
+        }
+    }
+    std::fs::write(input.join("bad/front.jpg"), b"").unwrap();
+    let output = dir.path().join("out");
+    // A file where a visit's output folder goes: its reason names that place.
+    std::fs::create_dir_all(output.join("visits")).unwrap();
+    std::fs::write(output.join("visits/blocked"), b"in the way").unwrap();
+    let emulator = emulator();
+    let (code, _, err) = run(&mut against(&emulator, &["folder", input.to_str().unwrap(), output.to_str().unwrap()]));
+    assert_eq!(code, 1, "bad fails: {err}");
+
+    let summary = std::fs::read_to_string(output.join("summary.csv")).unwrap();
+    let status = |visit: &str| {
+        let row = summary
+            .lines()
+            .find(|l| l.starts_with(&format!("\"{visit}\",")))
+            .unwrap_or_else(|| panic!("{visit}: {summary}"));
+        row.split("\",").nth(1).unwrap().trim_start_matches('"').to_owned()
+    };
+    assert_eq!(status("empty"), "no photos: the folder is empty");
+    assert_eq!(status("notes"), "no photos: its one file is no picture named front…, left… or right…");
+    assert!(status("bad").starts_with("failed: empty (front photo front.jpg); nothing was sent for bad"), "{summary}");
+    assert_eq!(status("good"), "done");
+    assert_eq!(status("blocked"), "failed: its output visits/blocked is not a folder: move it away");
+
+    let index = std::fs::read_to_string(output.join("index.html")).unwrap();
+    assert!(index.contains("<td>empty</td><td>no photos: the folder is empty</td>"), "{index}");
+    assert!(index.contains("<summary>failed: empty (front photo front.jpg)…</summary>"), "{index}");
+    assert!(index.contains(">1 of 5 done<"), "every folder is counted: {index}");
+    let machine = dir.path().display().to_string();
+    for (page, text) in [("summary.csv", &summary), ("index.html", &index)] {
+        assert!(!text.contains(&machine), "{page} names the machine's folders: {text}");
+    }
+}
