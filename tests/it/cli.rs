@@ -123,7 +123,7 @@ fn analyze_prints_a_table_or_json_and_saves_a_visit_and_says_when_values_are_inv
     assert!(err.contains("give IN_DIR and OUT_DIR"), "{err}");
     let (code, _, err) = run(&mut against(&emulator, &["analyze"]));
     assert_eq!(code, 2, "the service never gets made-up photos: {err}");
-    assert!(err.contains("give the three photos"), "{err}");
+    assert!(err.contains("give the photos to analyse"), "{err}");
     let (code, _, err) =
         run(&mut against(&emulator, &["analyze", "--save", &photos[0], &photos[0], &photos[1], &photos[2]]));
     assert_eq!(code, 2, "a file is no folder to save into: {err}");

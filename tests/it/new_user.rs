@@ -52,3 +52,36 @@ fn folders_without_photos_are_listed_and_reasons_lead_with_what_went_wrong_witho
         assert!(!text.contains(&machine), "{page} names the machine's folders: {text}");
     }
 }
+
+#[test]
+fn analyze_takes_one_two_or_three_photos_their_sides_told_by_name_or_by_flag() {
+    let dir = TempDir::new("analyze-sides");
+    let photo =
+        |name: &str, side: Side| dir.file(name, &hautai::emulator::sample_photo(side, 160, 190)).display().to_string();
+    let (front, left) = (photo("Front-2026.png", Side::Front), photo("profile-l.png", Side::Left));
+    let emulator = emulator();
+    let (code, out, err) = run(&mut against(&emulator, &["analyze", &front]));
+    assert_eq!(code, 0, "one photo, its side from its name: {err}");
+    assert!(out.contains("age"), "{out}");
+    let (code, _, err) = run(&mut against(&emulator, &["analyze", &front, "--left", &left]));
+    assert_eq!(code, 0, "{err}");
+    let sides: Vec<Vec<String>> = emulator
+        .batch_ids()
+        .into_iter()
+        .map(|batch| {
+            Side::ALL
+                .into_iter()
+                .filter(|s| emulator.stored_image(batch, *s).is_some())
+                .map(|s| s.to_string())
+                .collect()
+        })
+        .collect();
+    assert_eq!(sides, [vec!["front"], vec!["front", "left"]], "the sides sent");
+    let (code, _, err) = run(&mut against(&emulator, &["analyze", &left]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cannot tell the side of") && err.contains("--left"), "{err}");
+    let (code, _, err) = run(&mut against(&emulator, &["analyze", &front, "--front", &front]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("two front photos"), "{err}");
+    assert_eq!(emulator.batch_ids().len(), 2, "nothing sent for the refused ones");
+}

@@ -16,19 +16,27 @@ use crate::out::note;
 use crate::progress::Progress;
 use crate::{Failure, Outcome};
 
-/// Analyse three photos of one face (front, left, right) and print the results; or, with
-/// --batch, fetch the results of a batch analysed earlier (never paying again).
+/// Analyse one, two or three photos of one face and print the results; or, with --batch,
+/// fetch the results of a batch analysed earlier (never paying again).
 ///
-/// Progress goes to stderr; the table (or --json) to stdout. With --emulator and no photos,
-/// generated sample photos are analysed.
+/// Each photo's side comes from its file's name (front…, left…, right…, any case) or from
+/// --front, --left and --right; three photos whose names say no side are front, left and
+/// right in that order. Progress goes to stderr; the table (or --json) to stdout. With
+/// --emulator and no photos, generated sample photos are analysed.
 #[derive(clap::Args)]
 pub struct Args {
+    /// The photos: each side told by its file's name (front.jpg, Left-2.png), or three in
+    /// the order front, left, right.
+    #[arg(num_args = 0..=3, conflicts_with = "batch", value_name = "PHOTO")]
+    photos: Vec<PathBuf>,
     /// The front photo.
-    #[arg(requires_all = ["left", "right"], conflicts_with = "batch")]
+    #[arg(long, value_name = "PATH", conflicts_with = "batch")]
     front: Option<PathBuf>,
     /// The left photo.
+    #[arg(long, value_name = "PATH", conflicts_with = "batch")]
     left: Option<PathBuf>,
     /// The right photo.
+    #[arg(long, value_name = "PATH", conflicts_with = "batch")]
     right: Option<PathBuf>,
     /// Fetch the results of this batch instead of analysing photos: a batch an earlier
     /// analysis paid for (one cut short by its deadline, say). Nothing is computed.
@@ -60,6 +68,9 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, emulator: bool) -> Outcome {
+    let flags =
+        [(Side::Front, args.front.as_ref()), (Side::Left, args.left.as_ref()), (Side::Right, args.right.as_ref())];
+    let photos = crate::photos::by_side(&args.photos, flags)?;
     // The folder is checked before the batch is paid for: a save that cannot be made is
     // found now, not after.
     if let Some(dir) = &args.save {
@@ -82,14 +93,19 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
             (Visit::new(name, sides.into_iter().map(|side| (side, PathBuf::new()))), outcome)
         }
         None => {
-            let photos: [PathBuf; 3] = match (&args.front, &args.left, &args.right) {
-                (Some(front), Some(left), Some(right)) => [front.clone(), left.clone(), right.clone()],
-                _ if target.is_emulator() => sample_photos(&scratch)?,
-                _ => return Err(Failure::usage("give the three photos to analyse (FRONT LEFT RIGHT), or --batch ID")),
+            let photos = match photos.is_empty() {
+                false => photos,
+                true if target.is_emulator() => Side::ALL.into_iter().zip(sample_photos(&scratch)?).collect(),
+                true => {
+                    return Err(Failure::usage(
+                        "give the photos to analyse (FRONT LEFT RIGHT, or one or two with --front, --left, --right), \
+                         or --batch ID",
+                    ));
+                }
             };
             progress.progress.plan(4);
-            let visit = Visit::new(name, Side::ALL.into_iter().zip(photos.iter().cloned()));
-            let outcome = target.session.run_analysis(&visit.images().expect("three photos"), &options);
+            let visit = Visit::new(name, photos);
+            let outcome = target.session.run_analysis(&visit.images().expect("photos"), &options);
             (visit, outcome)
         }
     };

@@ -11,6 +11,7 @@ mod connect;
 mod folder;
 mod listing;
 mod out;
+mod photos;
 mod progress;
 
 use std::process::ExitCode;

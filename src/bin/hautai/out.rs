@@ -53,13 +53,14 @@ pub fn emit(text: &str) -> Outcome {
 mod tests {
     /// The command's files, as compiled: any print macro outside this file would print
     /// a visit's name as it is.
-    const FILES: [(&str, &str); 7] = [
+    const FILES: [(&str, &str); 8] = [
         ("main.rs", include_str!("main.rs")),
         ("account.rs", include_str!("account.rs")),
         ("analyze.rs", include_str!("analyze.rs")),
         ("connect.rs", include_str!("connect.rs")),
         ("folder.rs", include_str!("folder.rs")),
         ("listing.rs", include_str!("listing.rs")),
+        ("photos.rs", include_str!("photos.rs")),
         ("progress.rs", include_str!("progress.rs")),
     ];
 
