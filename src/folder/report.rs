@@ -124,7 +124,12 @@ fn pictures(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
                     write!(out, "<img class=\"mask\" data-mask=\"{}\" alt=\"\" src=\"{}\">", escape(name), link(mask))?;
                 }
             }
-            write!(out, "</div><figcaption>the photo, as the service received it</figcaption></figure>")?;
+            // The emulator's picture is a face it drew, not the photo sent: said so.
+            let caption = match report.results.from_emulator() {
+                true => "a face the emulator drew (it keeps no photo; every value here is invented)",
+                false => "the photo, as the service received it",
+            };
+            write!(out, "</div><figcaption>{caption}</figcaption></figure>")?;
         }
         out.write_all(b"<div class=\"predicted\">")?;
         for asset in of_side.iter().filter(|a| a.parameter.is_none() && a.kind != "predicted_images/original") {

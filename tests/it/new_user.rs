@@ -85,3 +85,37 @@ fn analyze_takes_one_two_or_three_photos_their_sides_told_by_name_or_by_flag() {
     assert!(err.contains("two front photos"), "{err}");
     assert_eq!(emulator.batch_ids().len(), 2, "nothing sent for the refused ones");
 }
+
+#[test]
+fn small_things_batches_line_up_rates_read_plainly_and_the_emulators_face_is_not_called_a_photo() {
+    let (code, out, err) = run(&mut crate::cli::hautai(&["--emulator", "batches"]));
+    assert_eq!(code, 0, "{err}");
+    let column = |line: &str| line.find("front").or_else(|| line.find("sides"));
+    let header = column(out.lines().next().unwrap());
+    assert!(header.is_some(), "{out}");
+    for line in out.lines() {
+        assert_eq!(column(line), header, "every row's sides under the header's: {out}");
+    }
+
+    let dir = TempDir::new("small-things");
+    let input = dir.path().join("in");
+    for (n, visit) in ["a", "b"].into_iter().enumerate() {
+        std::fs::create_dir_all(input.join(visit)).unwrap();
+        for side in Side::ALL {
+            let photo = hautai::emulator::sample_photo(side, 150 + n as u32, 180);
+            std::fs::write(input.join(visit).join(format!("{side}.png")), photo).unwrap();
+        }
+    }
+    let output = dir.path().join("out");
+    let emulator = emulator();
+    let (code, _, err) = run(&mut against(&emulator, &["folder", input.to_str().unwrap(), output.to_str().unwrap()]));
+    assert_eq!(code, 0, "{err}");
+    let rates: Vec<&str> = err.lines().filter_map(|l| l.split("] ").nth(1)?.split("/min").next()).collect();
+    assert_eq!(rates.len(), 2, "{err}");
+    for rate in rates {
+        let value: f64 = rate.parse().unwrap();
+        assert_eq!(rate.contains('.'), value < 10.0, "whole numbers from 10 a minute up: {rate} in {err}");
+    }
+    let report = std::fs::read_to_string(output.join("visits/a/report.html")).unwrap();
+    assert!(!report.contains("as the service received it") && report.contains("a face the emulator drew"), "{report}");
+}

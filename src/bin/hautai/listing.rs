@@ -63,17 +63,28 @@ pub fn batches(args: &BatchesArgs, emulator: bool) -> Outcome {
     if let Some(subject) = args.subject {
         query = query.subject_id(subject);
     }
-    crate::out::emit(&format!("{:<38} {:<26} sides\n", "batch", "created"))?;
+    // Fixed widths, so that rows printed page by page line up with the header: an id is
+    // 36 characters, a time 19 (`2026-11-28 08:06:00`, in the zone the service gives).
+    crate::out::emit(&format!("{:<36}  {:<19}  sides\n", "batch", "created"))?;
     let mut count = 0;
     for batch in target.session.batches(&query) {
         let batch = batch?;
         count += 1;
         let sides: Vec<&str> = batch.images.iter().filter_map(|i| i.side_tech_name.as_deref()).collect();
-        let created = batch.creation_time.as_deref().unwrap_or("-");
-        crate::out::emit(&format!("{:<38} {created:<26} {}\n", batch.id, sides.join(",")))?;
+        let created = batch.creation_time.as_deref().map_or_else(|| "-".to_owned(), to_the_second);
+        crate::out::emit(&format!("{:<36}  {created:<19}  {}\n", batch.id.to_string(), sides.join(",")))?;
     }
     note!("{count} batches");
     Ok(())
+}
+
+/// `2026-11-28T08:06:00.000Z` as `2026-11-28 08:06:00`; a time of another shape as it is.
+fn to_the_second(time: &str) -> String {
+    let shaped = time.len() >= 19 && time.as_bytes()[10] == b'T' && time.is_char_boundary(19);
+    match shaped {
+        true => time[..19].replacen('T', " ", 1),
+        false => time.to_owned(),
+    }
 }
 
 /// A subject's parameters over time: a row per analysis, a column per parameter.
