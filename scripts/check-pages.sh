@@ -7,7 +7,9 @@
 #   * each page's DOM after its scripts ran must keep its own title, hold no element
 #     made from the answer's markup, and the mask switch of a name with `"`, `]` and `\`
 #     must work (the report is opened with that mask asked for);
-#   * no page is wider than the window at 390 px (a phone) or 1280 px (a desktop);
+#   * no page is wider than the window at 390 px (a phone) or 1280 px (a desktop), nor
+#     needs sideways scrolling in a box of its own, measured in frames of those widths
+#     (chromium's --window-size lays a page out at 500 px at least, then crops it);
 #   * screenshots at desktop (1280 px) and phone (390 px) widths are left in OUT for a look.
 # Needs chromium (`apt-get install -y chromium`) and python3. Usage: scripts/check-pages.sh [OUT]
 set -euo pipefail
@@ -46,7 +48,13 @@ check() { # check FILE_URL TITLE_END DOM_FILE: the title ends as the page made i
 check "file://$out/index.html" "Visits" "$work/index.dom"
 if grep -q 'href="javascript' "$work/index.dom"; then echo "FAIL index: a javascript: link"; failed=1; fi
 render --screenshot="$out/index-desktop.png" --window-size=1280,900 "file://$out/index.html"
-render --screenshot="$out/index-phone.png" --window-size=390,900 "file://$out/index.html"
+phone() { # phone PAGE PNG HEIGHT: PAGE laid out in a frame 390 px wide, as a phone shows it
+  printf '<!doctype html><body style="margin:0"><iframe src="%s" scrolling="no" style="display:block;width:390px;height:%spx;border:0"></iframe>' \
+    "$1" "$3" >"$out/.phone.html"
+  render --allow-file-access-from-files --screenshot="$2" --window-size=390,"$3" "file://$out/.phone.html"
+  rm -f "$out/.phone.html"
+}
+phone "index.html" "$out/index-phone.png" 900
 quote_name='a%22%5Db%5Cc%27d'
 url() { python3 -c 'import sys, urllib.parse; print("file://" + urllib.parse.quote(sys.argv[1]))' "$1"; }
 for report in "$out"/visits/*/report.html; do
@@ -55,7 +63,7 @@ for report in "$out"/visits/*/report.html; do
 done
 plain="$out/visits/plain/report.html"
 render --screenshot="$out/report-desktop.png" --window-size=1280,2400 "file://$plain#masks=redness"
-render --screenshot="$out/report-phone.png" --window-size=390,2400 "file://$plain#masks=redness"
+phone "visits/plain/report.html#masks=redness" "$out/report-phone.png" 2400
 # Nothing overflows the page at either width: wide tables scroll inside their own box.
 # (A page beside them measures each in an iframe; file URLs may read each other only with
 # --allow-file-access-from-files.)
@@ -69,6 +77,12 @@ pages.forEach(function (page) { widths.forEach(function (width) {
     try {
       var d = f.contentDocument.documentElement;
       if (d.scrollWidth > d.clientWidth) out.push(page + " at " + width + " px: " + d.scrollWidth + " > " + d.clientWidth);
+      // Nor does any box in it need sideways scrolling (a table whose columns are out of sight).
+      Array.prototype.forEach.call(f.contentDocument.querySelectorAll("body *"), function (e) {
+        var x = f.contentWindow.getComputedStyle(e).overflowX;
+        if ((x === "auto" || x === "scroll") && e.scrollWidth > e.clientWidth + 1)
+          out.push(page + " at " + width + " px: a " + e.tagName.toLowerCase() + " scrolls sideways (" + e.scrollWidth + " > " + e.clientWidth + ")");
+      });
     } catch (e) { out.push(page + ": cannot be measured (" + e + ")"); }
     if (--left === 0) document.title = "measured: " + (out.join("; ") || "nothing overflows");
   };

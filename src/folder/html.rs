@@ -83,7 +83,10 @@ td{overflow-wrap:break-word;min-width:4em}td:first-child{overflow-wrap:anywhere;
 td details summary{cursor:pointer}td details{overflow-wrap:anywhere}th{overflow-wrap:normal;min-width:4em}\
 td.num,th.num{text-align:right;min-width:3em}td.num{white-space:nowrap}td.failed{color:#a11}\
 .bar{display:inline-block;vertical-align:middle;width:90px;height:8px;background:#e3e5ea;border-radius:4px;overflow:hidden;margin-right:8px}\
-.bar span{display:block;height:100%;background:#3b82f6}.n{display:inline-block;min-width:2.6em;text-align:right}@media (max-width:520px){.bar{display:none}main{padding:10px}}\
+.bar span{display:block;height:100%;background:#3b82f6}.n{display:inline-block;min-width:2.6em;text-align:right}@media (max-width:520px){.bar{display:none}main{padding:10px}\
+table.cards thead{display:none}table.cards,.cards tbody,.cards tr,.cards td{display:block;width:auto}\
+.cards tr{border-bottom:1px solid #e3e5ea;padding:6px 0}.cards td,.cards td:first-child{border:0;padding:2px 8px;min-width:0;text-align:left}\
+.cards td:first-child{font-weight:600}.cards td:empty{display:none}.cards td[data-label]::before{content:attr(data-label) \": \";color:#667}}\
 .legend{background:#fff;border:1px solid #e3e5ea;border-radius:8px;padding:8px 14px;margin:12px 0 20px}\
 .legend dt{font-weight:600}.legend dd{margin:0 0 6px}\
 .switches{display:flex;flex-wrap:wrap;gap:6px 14px;margin:8px 0 16px}.switches label{overflow-wrap:anywhere;min-width:0}\

@@ -68,10 +68,12 @@ fn table(results: &BatchResults) -> String {
                 "<span class=\"bar\"><span style=\"width:{width:.0}%\"></span></span><span class=\"n\">{s:.1}</span>"
             )
         });
+        // Only ages have years; an empty cell is left out of a phone's card (`td:empty`).
         let years = parameter.years().map_or(String::new(), |y| format!("{y:.0}"));
         let _ = write!(
             rows,
-            "<tr><td>{}</td><td>{}</td><td class=\"num\">{score}</td><td class=\"num\">{years}</td></tr>",
+            "<tr><td>{}</td><td data-label=\"Grade\">{}</td><td class=\"num\" data-label=\"Score\">{score}</td>\
+             <td class=\"num\" data-label=\"Years\">{years}</td></tr>",
             escape(&label(name)),
             escape(parameter.tag().unwrap_or("–")),
         );
@@ -80,7 +82,7 @@ fn table(results: &BatchResults) -> String {
         return "<p>No Face Skin Analysis 3.0 parameters in these results.</p>".to_owned();
     }
     format!(
-        "<div class=\"scroll\"><table><thead><tr><th>Parameter</th><th>Grade</th><th class=\"num\">Score \
+        "<div class=\"scroll\"><table class=\"cards\"><thead><tr><th>Parameter</th><th>Grade</th><th class=\"num\">Score \
          (0&ndash;100)</th><th class=\"num\">Years</th></tr></thead><tbody>{rows}</tbody></table></div>"
     )
 }

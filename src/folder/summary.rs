@@ -230,7 +230,7 @@ pub(crate) fn write_index(path: &Path, rows: &[Row], columns: &[String]) -> std:
     if invented {
         html.push_str(INVENTED);
     }
-    html.push_str("<div class=\"scroll\"><table><thead><tr><th>Visit</th><th>Status</th><th class=\"num\">Age (years)</th><th>Sides</th>");
+    html.push_str("<div class=\"scroll\"><table class=\"cards\"><thead><tr><th>Visit</th><th>Status</th><th class=\"num\">Age (years)</th><th>Sides</th>");
     for column in columns {
         let _ = write!(html, "<th>{}</th>", escape(&label(column)));
     }
@@ -251,21 +251,25 @@ pub(crate) fn write_index(path: &Path, rows: &[Row], columns: &[String]) -> std:
         };
         let status = match &row.problem {
             None if row.results.as_ref().is_some_and(BatchResults::from_emulator) => {
-                "<td>done (invented values)</td>".to_owned()
+                "<td data-label=\"Status\">done (invented values)</td>".to_owned()
             }
-            None => "<td>done</td>".to_owned(),
+            None => "<td data-label=\"Status\">done</td>".to_owned(),
             Some(problem) if problem.starts_with("failed: ") => format!(
-                "<td class=\"failed\"><details><summary>failed: {}</summary>{}</details></td>",
+                "<td class=\"failed\" data-label=\"Status\"><details><summary>failed: {}</summary>{}</details></td>",
                 escape(&short(problem, 80)),
                 escape(problem.trim_start_matches("failed: "))
             ),
-            Some(other) => format!("<td>{}</td>", escape(other)),
+            Some(other) => format!("<td data-label=\"Status\">{}</td>", escape(other)),
         };
         let age = years(row.results.as_ref(), "age").map(|y| format!("{y:.0}")).unwrap_or_default();
-        let _ = write!(html, "<tr><td>{name}</td>{status}<td class=\"num\">{age}</td><td>{}</td>", escape(&row.sides));
+        let _ = write!(
+            html,
+            "<tr><td>{name}</td>{status}<td class=\"num\" data-label=\"Age (years)\">{age}</td><td data-label=\"Sides\">{}</td>",
+            escape(&row.sides)
+        );
         for column in columns {
             let tag = row.results.as_ref().and_then(|r| r.parameter(column)).and_then(|p| p.tag()).unwrap_or_default();
-            let _ = write!(html, "<td>{}</td>", escape(tag));
+            let _ = write!(html, "<td data-label=\"{}\">{}</td>", escape(&label(column)), escape(tag));
         }
         html.push_str("</tr>");
     }

@@ -44,7 +44,7 @@ fn folders_without_photos_are_listed_and_reasons_lead_with_what_went_wrong_witho
     assert_eq!(status("blocked"), "failed: its output visits/blocked is not a folder: move it away");
 
     let index = std::fs::read_to_string(output.join("index.html")).unwrap();
-    assert!(index.contains("<td>empty</td><td>no photos: the folder is empty</td>"), "{index}");
+    assert!(index.contains("<td>empty</td><td data-label=\"Status\">no photos: the folder is empty</td>"), "{index}");
     assert!(index.contains("<summary>failed: empty (front photo front.jpg)…</summary>"), "{index}");
     assert!(index.contains(">1 of 5 done<"), "every folder is counted: {index}");
     let machine = dir.path().display().to_string();

@@ -85,7 +85,11 @@ fn a_report_says_whose_visit_when_and_which_sides_and_links_each_asset_stored_on
         row("skin type")
     );
     let age = results.parameter("age").unwrap();
-    assert!(row("age").ends_with(&format!("<td class=\"num\">{:.0}</td>", age.years().unwrap())), "{}", row("age"));
+    assert!(
+        row("age").ends_with(&format!("<td class=\"num\" data-label=\"Years\">{:.0}</td>", age.years().unwrap())),
+        "{}",
+        row("age")
+    );
     assert!(row("redness").contains("class=\"bar\""), "{}", row("redness"));
 }
 
@@ -155,7 +159,7 @@ fn the_index_shows_each_visits_age_chosen_grades_and_a_short_reason_with_the_who
     let anna = &html[html.find(">anna<").unwrap()..];
     let anna = &anna[..anna.find("</tr>").unwrap()];
     let years = results.parameter("age").unwrap().years().unwrap();
-    assert!(anna.contains(&format!("<td class=\"num\">{years:.0}</td>")), "{anna}");
+    assert!(anna.contains(&format!("<td class=\"num\" data-label=\"Age (years)\">{years:.0}</td>")), "{anna}");
     assert!(anna.contains(results.parameter("skin_type").unwrap().tag().unwrap()), "{anna}");
     assert!(anna.contains("done (invented values)"), "{anna}");
     // A short reason at a glance, the whole one a tap away (a tooltip never shows on a phone).
@@ -207,6 +211,6 @@ fn a_visit_of_another_shard_not_run_yet_says_so_and_is_no_failure() {
     let summary = FolderRun::new(&session, &input, dir.path().join("out")).shard(shard).run(|_| {}).unwrap();
     assert!(summary.all_done(), "{summary:?}");
     let html = std::fs::read_to_string(&summary.index).unwrap();
-    assert!(html.contains(&format!("<tr><td>{theirs}</td><td>not run</td>")), "{html}");
+    assert!(html.contains(&format!("<tr><td>{theirs}</td><td data-label=\"Status\">not run</td>")), "{html}");
     assert!(html.contains("0 of 1 done") && !html.contains("<details>"), "{html}");
 }
