@@ -27,6 +27,7 @@ pub(crate) fn create_dir_all(path: &Path) -> io::Result<()> {
     builder.create(path)
 }
 
+#[cfg(feature = "folder")]
 /// `std::fs::create_dir`: a new folder, its owner's only.
 pub(crate) fn create_dir(path: &Path) -> io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();

@@ -55,6 +55,7 @@ pub(crate) fn create_beside(path: &Path, suffix: &str) -> io::Result<(PathBuf, F
     create_new(path, suffix, crate::private::create_new)
 }
 
+#[cfg(feature = "folder")]
 /// The folder beside `dir` that `suffix` names: `.<dir's name>.<suffix>`, bounded.
 fn sibling(dir: &Path, suffix: &str) -> io::Result<PathBuf> {
     let name = dir.file_name().ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
@@ -62,6 +63,7 @@ fn sibling(dir: &Path, suffix: &str) -> io::Result<PathBuf> {
     Ok(dir.with_file_name(format!(".{name}.{suffix}")))
 }
 
+#[cfg(feature = "folder")]
 /// A new, empty folder to build what will take `dir`'s place in (see [`swap_in`]), in
 /// `.<dir>.saving/`, where [`restore`] finds what a killed writer left.
 pub(crate) fn staging(dir: &Path) -> io::Result<PathBuf> {
@@ -70,6 +72,7 @@ pub(crate) fn staging(dir: &Path) -> io::Result<PathBuf> {
     create_new(&holder.join("save"), "new", crate::private::create_dir).map(|(made, ())| made)
 }
 
+#[cfg(feature = "folder")]
 /// Removes a folder from [`staging`] that will not take its place, and its holder once
 /// no writer uses it.
 pub(crate) fn discard(staging: &Path) {
@@ -79,6 +82,7 @@ pub(crate) fn discard(staging: &Path) {
     }
 }
 
+#[cfg(feature = "folder")]
 /// Puts the whole folder `staging` (from [`staging`]) in the place of `dir` with renames
 /// only: `dir`, if there, goes aside first (`.<dir>.replaced`) and is removed once
 /// `staging` is in. If the second rename fails, `dir` is put back. A crash between the
@@ -101,6 +105,7 @@ pub(crate) fn swap_in(staging: &Path, dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
+#[cfg(feature = "folder")]
 /// Mends what a writer of `dir` killed in the middle of a save left: if `dir` is gone and
 /// an earlier `dir` was set aside by [`swap_in`], it is put back (the last whole save);
 /// folders being built, and an earlier `dir` no longer needed, are removed. Call it where
@@ -164,6 +169,7 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    #[cfg(feature = "folder")]
     #[test]
     fn a_folder_is_swapped_in_whole_and_a_swap_cut_short_is_restored() {
         let dir = scratch("swap");
@@ -197,6 +203,7 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    #[cfg(feature = "folder")]
     #[test]
     fn a_folders_siblings_keep_its_whole_name_when_it_fits_and_a_bounded_one_when_not() {
         let fits = "f".repeat(NAME_MAX - ".saving".len() - 1);

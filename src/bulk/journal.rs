@@ -183,6 +183,7 @@ impl Journal {
         Ok((plan, disowns))
     }
 
+    #[cfg(feature = "folder")]
     /// Calls `f` with the ledger of every journal in the folder as it is now, while no
     /// other run can open the folder or decide: for reports over every shard's jobs (a
     /// summary written here is never older than one written by another shard before).

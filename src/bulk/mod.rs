@@ -70,6 +70,7 @@ mod watcher;
 use uuid::Uuid;
 
 pub use journal::Journal;
+#[cfg(feature = "folder")]
 pub(crate) use ledger::Ledger;
 pub use record::{Compute, JobRecord, State};
 pub use runner::Bulk;

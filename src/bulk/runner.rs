@@ -86,6 +86,7 @@ impl<'s> Bulk<'s> {
         self
     }
 
+    #[cfg(feature = "folder")]
     /// Keys that exist though they are given as no job, their photos unusable now (a
     /// visit with a broken link): the ledger takes them for present, with photos that
     /// cannot be read.
