@@ -150,6 +150,7 @@ pub struct EmulatorConfig {
     pub(crate) seed: Option<u64>,
     pub(crate) rate_limit: Option<u32>,
     pub(crate) port: u16,
+    pub(crate) keep_state: Option<std::path::PathBuf>,
 }
 
 impl Default for EmulatorConfig {
@@ -165,6 +166,7 @@ impl Default for EmulatorConfig {
             seed: None,
             rate_limit: None,
             port: 0,
+            keep_state: None,
         }
     }
 }
@@ -220,6 +222,29 @@ impl EmulatorConfig {
     /// takes a free port; its URLs come in the results.
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
+        self
+    }
+    /// Keeps the service's data (company, token, subjects, batches with their photos and
+    /// results) in the file `path`, written whole after every request, and starts from it
+    /// when it is there: on the ports it was on, so that a program killed in the middle of
+    /// its work and run again finds the service it paid, as it would a real one. Knobs,
+    /// faults and maturity are this start's. A file that is not an emulator's fails the
+    /// start; a port taken since fails it too.
+    ///
+    /// ```
+    /// use hautai::emulator::{Emulator, EmulatorConfig};
+    /// let path = std::env::temp_dir().join(format!("emulator-doc-{}.json", std::process::id()));
+    /// let first = Emulator::start(EmulatorConfig::new().keep_state(&path))?;
+    /// let (company, url) = (first.company_id(), first.base_url().to_owned());
+    /// drop(first);
+    /// let again = Emulator::start(EmulatorConfig::new().keep_state(&path))?;
+    /// assert_eq!((again.company_id(), again.base_url()), (company, url.as_str()));
+    /// # drop(again);
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn keep_state(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.keep_state = Some(path.into());
         self
     }
     /// The default page size of lists.

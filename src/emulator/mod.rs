@@ -39,11 +39,13 @@ mod config;
 mod data;
 mod drf;
 mod http;
+mod kept;
 mod record;
 mod relay;
 mod routes;
 mod state;
 mod storage;
+mod wall_clock;
 
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -98,6 +100,8 @@ pub(crate) struct Inner {
     throttle: Option<Throttle>,
     /// The API's rate limit, if one was set.
     rate: Option<RateLimit>,
+    /// The ports of the API and storage relays (kept with the state, when it is kept).
+    ports: (u16, u16),
     /// `http://127.0.0.1:PORT` of the API and storage relays.
     api_url: String,
     storage_url: String,
@@ -118,13 +122,28 @@ impl Emulator {
         let api_server = Arc::new(tiny_http::Server::http("127.0.0.1:0").map_err(to_io)?);
         let storage_server = Arc::new(tiny_http::Server::http("127.0.0.1:0").map_err(to_io)?);
         let addr = |s: &tiny_http::Server| s.server_addr().to_ip().ok_or_else(|| io::Error::other("no ip address"));
-        let api_relay = Relay::start(addr(&api_server)?, config.port)?;
-        let storage_relay = Relay::start(addr(&storage_server)?, 0)?;
+        let kept = config.keep_state.as_deref().map(kept::load).transpose()?.flatten();
+        let (api_port, storage_port) = kept.as_ref().map_or((config.port, 0), |k| (k.api_port, k.storage_port));
+        let taken = |e: io::Error| match kept {
+            Some(_) => io::Error::new(e.kind(), format!("the kept emulator's port is taken: {e}")),
+            None => e,
+        };
+        let api_relay = Relay::start(addr(&api_server)?, api_port).map_err(taken)?;
+        let storage_relay = Relay::start(addr(&storage_server)?, storage_port).map_err(taken)?;
         let seed = config.seed.unwrap_or_else(|| {
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(7, |d| d.as_nanos() as u64)
         });
+        let state = match kept {
+            Some(kept) => State::from_data(kept.data, config.maturity),
+            None => State::new(seed, config.maturity),
+        };
+        let ports = (api_relay.addr().port(), storage_relay.addr().port());
+        if let Some(path) = &config.keep_state {
+            kept::save(path, &state, ports)?;
+        }
         let inner = Arc::new(Inner {
-            state: Mutex::new(State::new(seed, config.maturity)),
+            state: Mutex::new(state),
+            ports,
             records: Mutex::new(Vec::new()),
             handlers: Mutex::new(Vec::new()),
             throttle: config.upload_bandwidth.map(Throttle::new),
@@ -471,6 +490,14 @@ fn answer(inner: &Inner, mut request: tiny_http::Request, storage: bool) {
         time_out: Instant::now(),
     };
     inner.records.lock().unwrap_or_else(PoisonError::into_inner).push(record);
+    // A kept service has written down what this request changed before its answer
+    // leaves: a client that was answered finds it after a restart.
+    if let Some(path) = &inner.config.keep_state
+        && route != Route::Asset
+    {
+        let state = inner.lock();
+        let _ = kept::save(path, &state, inner.ports);
+    }
     let _ = request.respond(response);
 }
 

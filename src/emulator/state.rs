@@ -33,7 +33,7 @@ pub(crate) struct State {
     counter: u64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct PrivateToken {
     pub(crate) id: i64,
     pub(crate) name: String,
@@ -41,20 +41,20 @@ pub(crate) struct PrivateToken {
     pub(crate) data: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Dataset {
     pub(crate) id: Uuid,
     pub(crate) name: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Subject {
     pub(crate) id: Uuid,
     pub(crate) name: String,
     pub(crate) dataset_id: Uuid,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Batch {
     pub(crate) id: Uuid,
     pub(crate) subject_id: Uuid,
@@ -64,6 +64,7 @@ pub(crate) struct Batch {
     pub(crate) meta: serde_json::Value,
     pub(crate) creation_time: Option<String>,
     pub(crate) images: BTreeMap<Side, ImageSlot>,
+    #[serde(with = "super::wall_clock")]
     pub(crate) computed: Option<Instant>,
     pub(crate) computes: u32,
     /// Result requests since compute.
@@ -72,7 +73,7 @@ pub(crate) struct Batch {
     pub(crate) forced: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ImageSlot {
     pub(crate) id: Uuid,
     pub(crate) name: String,
@@ -102,7 +103,53 @@ pub(crate) enum Progress {
     Done,
 }
 
+/// What a service keeps of its company when the emulator stops (see `kept`): not its
+/// knobs, faults or maturity, which are the emulator's, set anew each start.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct Data {
+    token: String,
+    company_id: Uuid,
+    datasets: Vec<Dataset>,
+    subjects: Vec<Subject>,
+    batches: Vec<Batch>,
+    computes_taken: u32,
+    private_tokens: Vec<PrivateToken>,
+    seed: u64,
+    counter: u64,
+}
+
 impl State {
+    /// What a kept emulator writes down.
+    pub(crate) fn data(&self) -> Data {
+        Data {
+            token: self.token.clone(),
+            company_id: self.company_id,
+            datasets: self.datasets.clone(),
+            subjects: self.subjects.clone(),
+            batches: self.batches.clone(),
+            computes_taken: self.computes_taken,
+            private_tokens: self.private_tokens.clone(),
+            seed: self.seed,
+            counter: self.counter,
+        }
+    }
+
+    /// The service `data` describes, with this start's `maturity`.
+    pub(crate) fn from_data(data: Data, maturity: Maturity) -> State {
+        State {
+            token: data.token,
+            company_id: data.company_id,
+            datasets: data.datasets,
+            subjects: data.subjects,
+            batches: data.batches,
+            computes_taken: data.computes_taken,
+            private_tokens: data.private_tokens,
+            seed: data.seed,
+            counter: data.counter,
+            ..State::new(data.seed, maturity)
+        }
+    }
+
     pub(crate) fn new(seed: u64, maturity: Maturity) -> State {
         let mut state = State {
             token: String::new(),

@@ -481,3 +481,30 @@ fn the_guide_names_every_knob_of_the_emulator_with_its_method() {
     let unnamed: Vec<&String> = knobs.iter().filter(|k| !guide.contains(&format!("{k}("))).collect();
     assert!(unnamed.is_empty(), "knobs the guide does not name with their method: {unnamed:?}");
 }
+
+#[test]
+fn a_kept_emulator_starts_again_as_the_service_it_was() {
+    let dir = crate::common::files::TempDir::new("kept-emulator");
+    let path = dir.path().join("state/emulator.json");
+    let config = || EmulatorConfig::new().maturity(Maturity::Polls(1)).keep_state(&path);
+    let first = Emulator::start(config()).unwrap();
+    let photo = hautai::emulator::sample_photo(Side::Front, 64, 80);
+    let results = first.session().run_analysis(&Images::new().front(&photo), &AnalysisOptions::new()).unwrap();
+    let (url, company, token) = (first.base_url().to_owned(), first.company_id(), first.token());
+    drop(first);
+
+    let again = Emulator::start(config()).unwrap();
+    assert_eq!((again.base_url(), again.company_id(), again.token()), (url.as_str(), company, token));
+    assert_eq!((again.batch_ids(), again.computes()), (vec![results.batch_id()], 1), "its batch and its compute");
+    let fetched = again.session().wait_for_results(results.batch_id()).unwrap();
+    assert_eq!(
+        fetched.parameter("age").unwrap().score(),
+        results.parameter("age").unwrap().score(),
+        "the same results"
+    );
+    drop(again);
+
+    std::fs::write(&path, b"{\"not\": \"an emulator\"}").unwrap();
+    let refused = Emulator::start(config()).err().unwrap();
+    assert!(refused.to_string().contains("is no emulator's state"), "{refused}");
+}

@@ -19,14 +19,35 @@ impl Target {
     /// The service from `HAUTAI_TOKEN` and friends; with `emulator`, an emulator whose
     /// results are ready as `maturity` says.
     pub fn connect(emulator: bool, maturity: Maturity) -> Result<Target, Failure> {
+        Self::connect_keeping(emulator, maturity, None)
+    }
+
+    /// As [`connect`](Self::connect); an emulator keeps its service in the file `kept`
+    /// when one is given, and starts from it when it is there (a rerun resumes).
+    pub fn connect_keeping(
+        emulator: bool,
+        maturity: Maturity,
+        kept: Option<&std::path::Path>,
+    ) -> Result<Target, Failure> {
         if emulator {
-            let config = EmulatorConfig::new()
+            let mut config = EmulatorConfig::new()
                 .latency(Duration::from_millis(20))
                 .upload_bandwidth(40_000_000)
                 .maturity(maturity);
+            let resumed = kept.is_some_and(std::path::Path::exists);
+            if let Some(path) = kept {
+                config = config.keep_state(path);
+            }
             let emulator =
                 Emulator::start(config).map_err(|e| Failure::failed(format!("cannot start the emulator: {e}")))?;
-            note!("using the offline emulator at {}: every value is invented", emulator.base_url());
+            match (kept, resumed) {
+                (Some(path), true) => note!(
+                    "using the offline emulator at {}, as an earlier run left it in {}: every value is invented",
+                    emulator.base_url(),
+                    path.display()
+                ),
+                _ => note!("using the offline emulator at {}: every value is invented", emulator.base_url()),
+            }
             // The service's poll schedule, not the emulator session's test one.
             let session = emulator.session_builder().build()?;
             return Ok(Target { session, emulator: Some(emulator) });

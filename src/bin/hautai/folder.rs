@@ -22,8 +22,8 @@ use crate::{Failure, Outcome};
 /// run left out (fetched, not analysed again); photos computed before are never computed
 /// again under any name unless --retry-failed says so. A visit whose
 /// photos changed fails, and its earlier results move to OUT_DIR/superseded/. With
-/// --emulator and no folders, 20 sample visits are made up; each --emulator run is another
-/// service, so give it a new OUT_DIR.
+/// --emulator, the emulator's service is kept in OUT_DIR/.hautai/emulator.json, so that a
+/// rerun resumes offline too; with --emulator and no folders, 20 sample visits are made up.
 #[derive(clap::Args)]
 pub struct Args {
     /// The folder of visits.
@@ -84,7 +84,10 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
     // Visits are ready about 2 s after compute on the emulator, varying by batch.
     let maturity =
         Maturity::Around { mean: std::time::Duration::from_secs(2), spread: std::time::Duration::from_millis(500) };
-    let target = Target::connect(emulator, maturity)?;
+    // An emulator's service is kept with the output, so that a rerun (after a crash, a
+    // Ctrl-C) resumes against the service that the journal's batches are in.
+    let kept = args.output.as_ref().filter(|_| args.input.is_some()).map(|output| output.join(".hautai/emulator.json"));
+    let target = Target::connect_keeping(emulator, maturity, kept.as_deref())?;
     let (input, output) = match (&args.input, &args.output) {
         (Some(input), Some(output)) => (input.clone(), output.clone()),
         _ if target.is_emulator() => sample_visits()?,
