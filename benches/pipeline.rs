@@ -252,7 +252,9 @@ fn naive_flow(session: &Session, subject: Uuid, files: &[PathBuf; 3]) -> Uuid {
 fn write_photos(dir: &Path, len: usize, tag: &str) -> [PathBuf; 3] {
     [0u8, 1, 2].map(|side| {
         let path = dir.join(format!("{tag}-{side}.jpg"));
-        let bytes: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(side)).collect();
+        // A JPEG's first bytes (the client refuses what begins as no photo), then noise.
+        let noise = (3..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(side));
+        let bytes: Vec<u8> = [0xFF, 0xD8, 0xFF].into_iter().chain(noise).collect();
         std::fs::write(&path, bytes).expect("a photo");
         path
     })
@@ -271,7 +273,8 @@ fn memory(dir: &Path) -> MemoryFigure {
     let files: Vec<PathBuf> = (0..3)
         .map(|i| {
             let path = dir.join(format!("30mib-{i}.jpg"));
-            let file = std::fs::File::create(&path).expect("a file");
+            let mut file = std::fs::File::create(&path).expect("a file");
+            std::io::Write::write_all(&mut file, &[0xFF, 0xD8, 0xFF]).expect("a JPEG's first bytes");
             file.set_len(hautai::config::MAX_IMAGE_BYTES).expect("30 MiB");
             path
         })

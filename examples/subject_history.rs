@@ -13,7 +13,7 @@ mod support;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use hautai::Uuid;
+use hautai::{Side, Uuid};
 use support::{Target, USAGE};
 
 const DEFAULT_PARAMETERS: [&str; 5] = ["age", "redness", "pores", "lines", "pigmentation"];
@@ -89,8 +89,8 @@ fn seed(session: &hautai::Session) -> hautai::Result<()> {
         let runs: Vec<_> = (0..3u8)
             .map(|visit| {
                 scope.spawn(move || {
-                    let photo = |side: u8| vec![visit.wrapping_mul(31).wrapping_add(side); 50_000];
-                    session.run_full_analysis(photo(1), photo(2), photo(3)).map(drop)
+                    let photo = |side| hautai::emulator::sample_photo(side, 600 + u32::from(visit), 750);
+                    session.run_full_analysis(photo(Side::Front), photo(Side::Left), photo(Side::Right)).map(drop)
                 })
             })
             .collect();

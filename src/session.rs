@@ -105,6 +105,34 @@ impl Session {
         crate::model::Secret::new(self.token().to_string())
     }
 
+    /// How long this session's recent batches took to become ready (from compute to the
+    /// poll that found them complete), oldest first, at most 20: what its polling learns
+    /// from (see [`PollSchedule::learning`](crate::config::PollSchedule::learning)). A
+    /// program that runs once per analysis keeps it between runs and gives it back with
+    /// [`remember_readiness`](Self::remember_readiness), so that its next run polls
+    /// around the time this service takes instead of starting from nothing.
+    pub fn readiness_history(&self) -> Vec<std::time::Duration> {
+        self.shared.readiness.recent()
+    }
+
+    /// Adds readiness times kept from earlier runs (oldest first; see
+    /// [`readiness_history`](Self::readiness_history)) to what this session learns from.
+    /// Only the last 20 count, and learning off
+    /// ([`PollSchedule::learning(false)`](crate::config::PollSchedule::learning)) ignores them.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # let session = hautai::SessionBuilder::new("token", hautai::Uuid::nil()).build()?;
+    /// session.remember_readiness([Duration::from_secs(4)]);
+    /// assert_eq!(session.readiness_history(), [Duration::from_secs(4)]);
+    /// # Ok::<(), hautai::Error>(())
+    /// ```
+    pub fn remember_readiness(&self, times: impl IntoIterator<Item = std::time::Duration>) {
+        for time in times {
+            self.shared.readiness.record(time);
+        }
+    }
+
     /// The current token (never printed by this crate).
     pub(crate) fn token(&self) -> Arc<str> {
         self.token.read().unwrap_or_else(PoisonError::into_inner).clone()

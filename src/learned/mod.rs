@@ -10,10 +10,18 @@
 //! * **outside it**, a plain poll is left out when the one before it was kept and the next
 //!   comes at most one steady interval later (every other poll of the steady phase).
 //!
+//! * **just before the usual readiness**, when the usual samples are within one steady
+//!   interval of each other (each sample is when the poll that found the results complete
+//!   was sent, so they were complete by then): [`DENSE`] polls a shortest interval apart,
+//!   the last at the quickest sample, so that a service whose batches take as long as last
+//!   time is seen ready within one shortest interval.
+//!
 //! So for any readiness time, the plan returns at most one steady interval after the plain
 //! schedule would, with at most [`EXTRA_POLLS`] more polls. Usual readiness times are the
 //! samples within a factor of two of their median: one odd batch (three samples are
-//! enough to tell) does not stretch the window.
+//! enough to tell) does not stretch the window. One sample is enough to learn from: a
+//! one-shot program that remembers its service's last batch (the `hautai` command keeps it
+//! in its cache folder) polls around it from its second run.
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
@@ -25,9 +33,11 @@ use crate::poll::PollSchedule;
 /// How many readiness times are remembered.
 const REMEMBERED: usize = 20;
 /// How many are needed before the schedule changes.
-const ENOUGH: usize = 3;
+const ENOUGH: usize = 1;
 /// The most polls a learned plan adds to the plain schedule's.
 pub(crate) const EXTRA_POLLS: usize = 10;
+/// Of those, the polls just before the quickest usual readiness.
+const DENSE: usize = 3;
 
 /// The readiness times of a session's recent batches: from compute to complete results.
 #[derive(Default)]
@@ -43,6 +53,11 @@ impl Readiness {
             recent.pop_front();
         }
         recent.push_back(after);
+    }
+
+    /// The readiness times remembered, oldest first.
+    pub(crate) fn recent(&self) -> Vec<Duration> {
+        self.recent.lock().unwrap_or_else(PoisonError::into_inner).iter().copied().collect()
     }
 
     /// The waits between polls for a new batch: learned when `schedule` learns, its own
@@ -77,13 +92,13 @@ impl PollSchedule {
 /// with fewer than [`ENOUGH`] samples, the learned plan from then on.
 pub(crate) fn plan(schedule: &PollSchedule, history: &[Duration]) -> Box<dyn Iterator<Item = Duration> + Send> {
     match window(schedule, history) {
-        Some(window) => Box::new(Learned::new(schedule, window)),
+        Some(window) => Box::new(Learned::new(schedule, window, steady_readiness(schedule, history))),
         None => Box::new(schedule.waits()),
     }
 }
 
-/// From one steady interval before the quickest usual readiness to two after the slowest.
-fn window(schedule: &PollSchedule, history: &[Duration]) -> Option<(Duration, Duration)> {
+/// The quickest and the slowest usual readiness: within a factor of two of the median.
+fn usual(history: &[Duration]) -> Option<(Duration, Duration)> {
     if history.len() < ENOUGH {
         return None;
     }
@@ -91,8 +106,20 @@ fn window(schedule: &PollSchedule, history: &[Duration]) -> Option<(Duration, Du
     sorted.sort();
     let median = sorted[sorted.len() / 2];
     let usual = |d: &&Duration| **d >= median / 2 && **d <= median.saturating_mul(2);
-    let low = *sorted.iter().find(usual)?;
-    let high = *sorted.iter().rev().find(usual)?;
+    Some((*sorted.iter().find(usual)?, *sorted.iter().rev().find(usual)?))
+}
+
+/// Where the dense polls end: the quickest usual readiness, when the usual ones are within
+/// one steady interval of each other (a service whose batches take as long each time);
+/// none otherwise (they would only add polls).
+fn steady_readiness(schedule: &PollSchedule, history: &[Duration]) -> Option<Duration> {
+    let (low, high) = usual(history)?;
+    (high - low <= schedule.steady_interval()).then_some(low)
+}
+
+/// From one steady interval before the quickest usual readiness to two after the slowest.
+fn window(schedule: &PollSchedule, history: &[Duration]) -> Option<(Duration, Duration)> {
+    let (low, high) = usual(history)?;
     let interval = schedule.steady_interval();
     Some((low.saturating_sub(interval), high.saturating_add(interval.saturating_mul(2))))
 }
@@ -111,10 +138,12 @@ struct Learned {
     /// Poll times decided and not yet handed out, and the last handed out.
     queue: VecDeque<Duration>,
     emitted: Duration,
+    /// The polls just before the quickest usual readiness, not yet handed out.
+    dense: VecDeque<Duration>,
 }
 
 impl Learned {
-    fn new(schedule: &PollSchedule, window: (Duration, Duration)) -> Learned {
+    fn new(schedule: &PollSchedule, window: (Duration, Duration), steady: Option<Duration>) -> Learned {
         let mut at = Duration::ZERO;
         let mut plain: Box<dyn Iterator<Item = Duration> + Send> = Box::new(schedule.waits().map(move |wait| {
             at = at.saturating_add(wait);
@@ -126,11 +155,15 @@ impl Learned {
             next_plain,
             window,
             interval: schedule.steady_interval(),
-            extras_left: EXTRA_POLLS,
+            extras_left: EXTRA_POLLS - DENSE,
             previous: Duration::ZERO,
             left_out_previous: false,
             queue: VecDeque::new(),
             emitted: Duration::ZERO,
+            dense: (0..DENSE as u32)
+                .rev()
+                .filter_map(|k| steady.and_then(|at| at.checked_sub(MIN_POLL_INTERVAL * k)))
+                .collect(),
         }
     }
 
@@ -169,7 +202,21 @@ impl Iterator for Learned {
         while self.queue.is_empty() {
             self.decide()?;
         }
-        let at = self.queue.pop_front()?;
+        let planned = *self.queue.front()?;
+        // A dense poll goes first when it comes a shortest interval after the last poll and
+        // before the next planned one; one too close to either is left out.
+        while let Some(&dense) = self.dense.front() {
+            let clear = dense >= self.emitted + MIN_POLL_INTERVAL && dense + MIN_POLL_INTERVAL <= planned;
+            if dense < planned && !clear {
+                self.dense.pop_front();
+                continue;
+            }
+            break;
+        }
+        let at = match self.dense.front() {
+            Some(&dense) if dense < planned => self.dense.pop_front()?,
+            _ => self.queue.pop_front()?,
+        };
         let wait = at.saturating_sub(self.emitted);
         self.emitted = at;
         Some(wait)
@@ -177,149 +224,4 @@ impl Iterator for Learned {
 }
 
 #[cfg(test)]
-mod tests {
-    use proptest::prelude::*;
-
-    use super::*;
-
-    /// (polls, return time) for a batch ready `ready` seconds after compute.
-    fn finds(waits: impl Iterator<Item = Duration>, ready: f64) -> (usize, f64) {
-        let mut t = 0.0;
-        for (polls, wait) in waits.take(100_000).enumerate() {
-            t += wait.as_secs_f64();
-            if t >= ready {
-                return (polls + 1, t);
-            }
-        }
-        panic!("never reached {ready}");
-    }
-
-    fn secs(values: &[f64]) -> Vec<Duration> {
-        values.iter().map(|s| Duration::from_secs_f64(*s)).collect()
-    }
-
-    #[test]
-    fn nothing_to_learn_from_means_the_plain_schedule() {
-        let readiness = Readiness::default();
-        readiness.record(Duration::from_secs(20));
-        readiness.record(Duration::from_secs(21));
-        let plain: Vec<Duration> = PollSchedule::default().waits().take(30).collect();
-        assert_eq!(readiness.waits(&PollSchedule::default()).take(30).collect::<Vec<_>>(), plain);
-        readiness.record(Duration::from_secs(22));
-        assert_ne!(readiness.waits(&PollSchedule::default()).take(30).collect::<Vec<_>>(), plain);
-        let off = PollSchedule::default().learning(false);
-        assert_eq!(readiness.waits(&off).take(30).collect::<Vec<_>>(), plain);
-    }
-
-    #[test]
-    fn around_the_usual_readiness_it_returns_sooner_with_fewer_polls() {
-        let schedule = PollSchedule::default();
-        let history = secs(&[18.0, 20.0, 22.0, 19.0, 21.0]);
-        let (mut learned, mut plain) = ((0, 0.0), (0, 0.0));
-        for i in 0..400 {
-            let ready = 18.0 + 4.0 * f64::from(i) / 400.0;
-            let (polls, at) = finds(plan(&schedule, &history), ready);
-            learned = (learned.0 + polls, learned.1 + at - ready);
-            let (polls, at) = finds(schedule.waits(), ready);
-            plain = (plain.0 + polls, plain.1 + at - ready);
-        }
-        assert!(learned.0 * 100 < plain.0 * 85, "under 85% of the polls: {learned:?} vs {plain:?}");
-        assert!(learned.1 < plain.1 * 0.55, "about half the delay: {learned:?} vs {plain:?}");
-    }
-
-    #[test]
-    fn the_plan_is_exact_every_other_poll_outside_the_window_and_halfway_polls_in_it() {
-        // Window 2 s to 7 s (usual readiness 3 to 5 s, steady interval 1 s).
-        let waits: Vec<f64> =
-            plan(&PollSchedule::default(), &secs(&[3.0, 4.0, 5.0])).take(12).map(|w| w.as_secs_f64()).collect();
-        let mut at = 0.0;
-        let times: Vec<f64> = waits
-            .iter()
-            .map(|w| {
-                at += w;
-                at
-            })
-            .collect();
-        assert_eq!(times, [1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0, 6.5, 7.0], "{waits:?}");
-        let after: Vec<f64> =
-            plan(&PollSchedule::default(), &secs(&[3.0, 4.0, 5.0])).skip(12).take(3).map(|w| w.as_secs_f64()).collect();
-        assert_eq!(after, [2.0, 2.0, 2.0], "then every other second");
-    }
-
-    #[test]
-    fn an_outlier_is_left_out_from_three_samples() {
-        // 1200 s is more than twice the median (25 s): the window is 19 s to 27 s.
-        let schedule = PollSchedule::default();
-        assert_eq!(
-            window(&schedule, &secs(&[20.0, 25.0, 1200.0])),
-            Some((Duration::from_secs(19), Duration::from_secs(27)))
-        );
-        assert_eq!(
-            window(&schedule, &secs(&[20.0, 1200.0, 1300.0])),
-            Some((Duration::from_secs(1199), Duration::from_secs(1302)))
-        );
-        // Four samples: the median is the upper middle one (50 s), so 10 s is left out.
-        assert_eq!(
-            window(&schedule, &secs(&[60.0, 10.0, 50.0, 40.0])),
-            Some((Duration::from_secs(39), Duration::from_secs(62)))
-        );
-        // The case that once planned 777 polls where the plain schedule needs 170.
-        let (learned, _) = finds(plan(&schedule, &secs(&[20.0, 25.0, 1200.0])), 600.0);
-        let (plain, _) = finds(schedule.waits(), 600.0);
-        assert!(learned <= plain + EXTRA_POLLS, "{learned} vs {plain}");
-    }
-
-    #[test]
-    fn no_halfway_poll_comes_sooner_than_the_shortest_interval() {
-        let schedule = PollSchedule::fixed(MIN_POLL_INTERVAL);
-        let waits: Vec<Duration> = plan(&schedule, &secs(&[1.0, 1.0, 1.0])).take(40).collect();
-        assert!(waits.iter().all(|w| *w >= MIN_POLL_INTERVAL), "{waits:?}");
-    }
-
-    #[test]
-    fn only_the_last_twenty_count() {
-        let readiness = Readiness::default();
-        for _ in 0..50 {
-            readiness.record(Duration::from_secs(100));
-        }
-        for _ in 0..REMEMBERED {
-            readiness.record(Duration::from_secs(10));
-        }
-        let recent: Vec<Duration> = readiness.recent.lock().unwrap().iter().copied().collect();
-        assert_eq!(recent, vec![Duration::from_secs(10); REMEMBERED]);
-    }
-
-    fn schedules() -> impl Strategy<Value = PollSchedule> {
-        (0u64..3000, 100u64..5000, 0u64..120, 1.0f64..3.0, 1u64..20).prop_map(
-            |(first, interval, steady, growth, cap)| {
-                PollSchedule::default()
-                    .first(Duration::from_millis(first))
-                    .interval(Duration::from_millis(interval))
-                    .steady_for(Duration::from_secs(steady))
-                    .backoff(growth, Duration::from_secs(cap))
-            },
-        )
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(400))]
-
-        /// For any history and any readiness time: at most EXTRA_POLLS more polls than the
-        /// plain schedule, and a return at most one steady interval later.
-        #[test]
-        fn never_much_worse_than_the_plain_schedule(
-            schedule in prop_oneof![Just(PollSchedule::default()), schedules()],
-            history in prop::collection::vec(0.0f64..2000.0, ENOUGH..=REMEMBERED),
-            readies in prop::collection::vec(0.0f64..3000.0, 1..8),
-        ) {
-            let history = secs(&history);
-            let interval = schedule.steady_interval().as_secs_f64();
-            for ready in readies {
-                let (learned_polls, learned_at) = finds(plan(&schedule, &history), ready);
-                let (plain_polls, plain_at) = finds(schedule.waits(), ready);
-                prop_assert!(learned_polls <= plain_polls + EXTRA_POLLS, "{learned_polls} vs {plain_polls} at {ready}");
-                prop_assert!(learned_at <= plain_at + interval + 1e-6, "{learned_at} vs {plain_at} at {ready}");
-            }
-        }
-    }
-}
+mod tests;

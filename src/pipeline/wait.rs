@@ -44,6 +44,10 @@ impl Run<'_, '_> {
         let mut detected: Option<Detected> = None;
         let mut latest: Option<BatchResults> = None;
         let mut next = self.plan(first, margin);
+        // The planned waits are counted from compute, not from each answer: a poll is due
+        // at the time the schedule says however long the answers before it took, so that
+        // a learned poll lands when the batch was ready last time.
+        let (mut due, mut planned) = (waiting_since + first, first);
         loop {
             let Some((wait, last)) = next else {
                 return Err(self.gave_up(options, latest, doubt));
@@ -67,7 +71,10 @@ impl Run<'_, '_> {
             }
 
             let complete = results.is_complete();
-            let mut wait = waits.next().unwrap_or(wait);
+            planned = waits.next().unwrap_or(planned);
+            // Never back to back when the answers fall behind the plan: catch up, not burst.
+            due = (due + planned).max(now + planned.min(crate::limits::MIN_POLL_INTERVAL));
+            let mut wait = due - now;
             if !results.detection_errors().is_empty() {
                 let progress = progress(&results);
                 if detected.as_ref().is_none_or(|d| d.progress != progress) {
@@ -87,7 +94,8 @@ impl Run<'_, '_> {
             self.emit(Step::Results, polled)?;
             if complete {
                 if self.learns {
-                    self.session.shared.readiness.record(now - waiting_since);
+                    // When the poll that found them complete was sent: they were complete by then.
+                    self.session.shared.readiness.record(sent - waiting_since);
                 }
                 let results = latest.take().unwrap_or_default();
                 let results = self.final_fetch(options, results)?;

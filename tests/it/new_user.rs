@@ -119,3 +119,100 @@ fn small_things_batches_line_up_rates_read_plainly_and_the_emulators_face_is_not
     let report = std::fs::read_to_string(output.join("visits/a/report.html")).unwrap();
     assert!(!report.contains("as the service received it") && report.contains("a face the emulator drew"), "{report}");
 }
+
+#[test]
+fn analyze_remembers_how_long_its_service_took_and_polls_around_then_next_time() {
+    use hautai::emulator::{Emulator, EmulatorConfig, Maturity, Route};
+    let dir = TempDir::new("remembered");
+    let photos: Vec<String> = Side::ALL
+        .into_iter()
+        .map(|side| {
+            dir.file(&format!("{side}.png"), &hautai::emulator::sample_photo(side, 150, 180)).display().to_string()
+        })
+        .collect();
+    let config = EmulatorConfig::new().maturity(Maturity::After(std::time::Duration::from_millis(1500)));
+    let emulator = Emulator::start(config).unwrap();
+    let cache = dir.path().join("cache");
+    let file = cache.join("hautai/readiness.json");
+    let analyze = || {
+        let mut args = vec!["analyze"];
+        args.extend(photos.iter().map(String::as_str));
+        let (code, _, err) = run(against(&emulator, &args).env("XDG_CACHE_HOME", &cache));
+        assert_eq!(code, 0, "{err}");
+        let batch = *emulator.batch_ids().last().unwrap();
+        // How long after its results were ready the poll that found them came.
+        let polls: Vec<_> = emulator.requests().into_iter().filter(|r| r.route == Route::Results).collect();
+        let found = polls.iter().filter(|r| r.path.contains(&batch.to_string())).map(|r| r.time_in).max().unwrap();
+        found.saturating_duration_since(emulator.ready_at(batch).unwrap())
+    };
+    let remembered = || -> serde_json::Value { serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap() };
+
+    let first = analyze();
+    let services = remembered()["services"].clone();
+    assert_eq!(services[0]["base_url"], emulator.base_url(), "{services}");
+    let ready_ms = services[0]["ready_ms"].as_array().unwrap().clone();
+    assert_eq!(ready_ms.len(), 1, "{services}");
+    assert!((1500..3000).contains(&ready_ms[0].as_u64().unwrap()), "{services}");
+    let second = analyze();
+    assert_eq!(remembered()["services"][0]["ready_ms"].as_array().unwrap().len(), 2);
+    assert!(
+        second + std::time::Duration::from_millis(250) < first,
+        "sooner once remembered: {first:?}, then {second:?}"
+    );
+
+    // A file that is not ours is ignored and replaced; what is kept stays bounded.
+    std::fs::write(&file, b"{not json").unwrap();
+    analyze();
+    assert_eq!(remembered()["services"][0]["ready_ms"].as_array().unwrap().len(), 1, "started afresh");
+    let crowded: Vec<serde_json::Value> = (0..40)
+        .map(|n| serde_json::json!({"base_url": format!("https://service-{n}.example"), "ready_ms": vec![4000; 100]}))
+        .collect();
+    std::fs::write(&file, serde_json::json!({ "services": crowded }).to_string()).unwrap();
+    analyze();
+    let services = remembered()["services"].as_array().unwrap().clone();
+    assert_eq!(services.len(), 16, "the services used last");
+    assert_eq!(services[0]["base_url"], emulator.base_url());
+    assert!(services.iter().all(|s| s["ready_ms"].as_array().unwrap().len() <= 20), "{services:?}");
+    assert!(std::fs::metadata(&file).unwrap().len() < 16 * 1024, "a small file");
+}
+
+#[test]
+fn an_emulator_folder_run_killed_and_run_again_resumes_offline_and_pays_no_visit_twice() {
+    use std::io::{BufRead, BufReader};
+    let dir = TempDir::new("offline-rerun");
+    let input = dir.path().join("in");
+    for (n, visit) in ["v1", "v2", "v3", "v4"].into_iter().enumerate() {
+        std::fs::create_dir_all(input.join(visit)).unwrap();
+        for side in Side::ALL {
+            let photo = hautai::emulator::sample_photo(side, 150 + n as u32, 180);
+            std::fs::write(input.join(visit).join(format!("{side}.png")), photo).unwrap();
+        }
+    }
+    let output = dir.path().join("out");
+    let args = [
+        "--emulator",
+        "folder",
+        input.to_str().unwrap(),
+        output.to_str().unwrap(),
+        "--concurrency",
+        "1",
+        "--no-assets",
+    ];
+    let mut child = crate::cli::hautai(&args).spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let seen: Vec<String> = lines.by_ref().map_while(Result::ok).take_while(|l| !l.starts_with("done v1")).collect();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!seen.is_empty(), "the first run started");
+
+    let (code, _, err) = run(&mut crate::cli::hautai(&args));
+    assert_eq!(code, 0, "the rerun resumes against the service the first run paid: {err}");
+    assert!(err.contains("as an earlier run left it"), "{err}");
+    assert!(err.contains("done earlier") && !err.contains("done earlier 0,"), "{err}");
+    let kept: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(output.join(".hautai/emulator.json")).unwrap()).unwrap();
+    let batches = kept["data"]["batches"].as_array().unwrap();
+    assert_eq!((batches.len(), kept["data"]["computes_taken"].as_u64()), (4, Some(4)), "a batch and a compute a visit");
+    let summary = std::fs::read_to_string(output.join("summary.csv")).unwrap();
+    assert_eq!(summary.lines().filter(|l| l.contains(",\"done\",")).count(), 4, "{summary}");
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use hautai::emulator::Maturity;
 use hautai::folder::{SaveOptions, Visit, save_visit};
-use hautai::model::CATEGORIES;
+use hautai::model::{CATEGORIES, ResultsQuery};
 use hautai::observe::{Control, Event, Observer};
 use hautai::{AnalysisOptions, BatchResults, Side};
 
@@ -77,9 +77,18 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
         check_save(dir, args.batch)?;
     }
     let target = Target::connect(emulator, Maturity::After(Duration::from_secs(3)))?;
+    // How long this service took last time, so that this run polls around then (an
+    // emulator of this command's own is new each run: nothing to remember).
+    if !target.is_emulator() {
+        crate::remembered::recall(&target.session);
+    }
     let scratch = scratch_dir();
     let progress = Steps { progress: Progress::steps(), quarters: Mutex::default() };
     let mut options = AnalysisOptions::new().observer(&progress).any_format(args.any_format);
+    if args.save.is_none() && !args.json {
+        // A table needs no masks: the last poll's answer is the result, with no fetch after it.
+        options = options.results(ResultsQuery::new().with_masks(false));
+    }
     if let Some(deadline) = args.deadline {
         options = options.deadline(deadline);
     }
@@ -111,6 +120,9 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
     };
     progress.progress.finish();
     let _ = std::fs::remove_dir_all(&scratch);
+    if !target.is_emulator() {
+        crate::remembered::keep(&target.session);
+    }
     let results = outcome.map_err(|error| {
         let mut failure = Failure::from(error);
         if target.is_emulator() && failure.message.contains("hautai analyze --batch") {

@@ -13,6 +13,7 @@ mod listing;
 mod out;
 mod photos;
 mod progress;
+mod remembered;
 
 use std::process::ExitCode;
 

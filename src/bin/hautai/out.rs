@@ -53,7 +53,7 @@ pub fn emit(text: &str) -> Outcome {
 mod tests {
     /// The command's files, as compiled: any print macro outside this file would print
     /// a visit's name as it is.
-    const FILES: [(&str, &str); 8] = [
+    const FILES: [(&str, &str); 9] = [
         ("main.rs", include_str!("main.rs")),
         ("account.rs", include_str!("account.rs")),
         ("analyze.rs", include_str!("analyze.rs")),
@@ -62,6 +62,7 @@ mod tests {
         ("listing.rs", include_str!("listing.rs")),
         ("photos.rs", include_str!("photos.rs")),
         ("progress.rs", include_str!("progress.rs")),
+        ("remembered.rs", include_str!("remembered.rs")),
     ];
 
     #[test]
