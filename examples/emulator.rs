@@ -58,10 +58,10 @@ fn main() -> ExitCode {
         }
     };
     emulator.hostile_names(hostile);
-    println!("export HAUTAI_BASE_URL={}", emulator.base_url());
-    println!("export HAUTAI_TOKEN={}", emulator.token());
-    println!("export HAUTAI_COMPANY_ID={}", emulator.company_id());
-    println!("export HAUTAI_SUBJECT_ID={}", emulator.subject_id());
+    println!("export HAUTAI_BASE_URL='{}'", emulator.base_url());
+    println!("export HAUTAI_TOKEN='{}'", emulator.token());
+    println!("export HAUTAI_COMPANY_ID='{}'", emulator.company_id());
+    println!("export HAUTAI_SUBJECT_ID='{}'", emulator.subject_id());
     eprintln!("the Haut.ai emulator serves at {} until Ctrl-C", emulator.base_url());
     // Ctrl-C ends the process, and the emulator with it: nothing is kept on disk.
     loop {

@@ -115,7 +115,8 @@ impl<'a> Image<'a> {
         crate::format::photo_format(&head[..len]).map(drop).map_err(|looks| {
             let reason = format!(
                 "is not a picture the service takes: it looks like {looks} (it takes JPEG, PNG, WebP, HEIC/HEIF, \
-                 BMP and TIFF); AnalysisOptions::any_format skips this check for a format it does not know"
+                 BMP and TIFF); for a format this check does not know, skip it (--any-format, or \
+                 AnalysisOptions::any_format in a program)"
             );
             ErrorKind::InvalidImage { side, path: path(), reason }.into()
         })

@@ -4,6 +4,9 @@
 /// The one escaping rule for page text and attribute values (attributes are always
 /// double-quoted): `&`, `<`, `>`, `"` and `'` become entities.
 pub(crate) fn escape(text: &str) -> String {
+    // Control characters and the marks that reorder text (`bidi\u{202e}GPJ.exe` showing
+    // as `bidiexe.JPG`) are shown, as on a terminal, before the markup is escaped.
+    let text = crate::visible::visible(text);
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
@@ -104,6 +107,11 @@ mod tests {
     #[test]
     fn names_become_plain_text_and_relative_links() {
         assert_eq!(escape("<a href='x'>\"&\""), "&lt;a href=&#39;x&#39;&gt;&quot;&amp;&quot;");
+        assert_eq!(
+            escape("bidi\u{202e}GPJ.exe\u{1b}]0;x\u{7}"),
+            "bidi\\u{202e}GPJ.exe\\u{1b}]0;x\\u{7}",
+            "shown, not acting"
+        );
         assert_eq!(href("visits/javascript:alert(1)/report.html"), "visits/javascript%3Aalert%281%29/report.html");
         assert_eq!(href("visits/a#b?c d/report.html"), "visits/a%23b%3Fc%20d/report.html");
         assert_eq!(href("visits/Zoë/report.html"), "visits/Zo%C3%AB/report.html");

@@ -33,6 +33,14 @@ fn setup_quotes_what_the_service_answered_so_that_eval_never_runs_it() {
     for mark in &marks {
         assert!(!mark.exists(), "eval ran a command hidden in the token: {exports}");
     }
+
+    // A token no command could use (a line break: a proxy's doing) is refused, not printed.
+    let answer =
+        serde_json::json!({"id": 2, "name": "ci", "expiration_time": "2030-01-01T00:00:00Z", "data": "pt_a\nb"});
+    emulator.fail_next(Route::PrivateTokens, 1, Fault::status(201).body(answer.to_string()));
+    let (code, exports, err) = run(&mut setup);
+    assert_eq!((code, exports.as_str()), (1, ""), "{err}");
+    assert!(err.contains("token that is empty or holds line breaks"), "{err}");
 }
 
 #[test]
@@ -47,11 +55,15 @@ fn escape_sequences_in_names_and_service_messages_are_shown_never_sent() {
             std::fs::write(input.join(visit).join(format!("{side}.png")), photo).unwrap();
         }
     }
+    // A file name that would forge a line of its own.
+    std::fs::create_dir_all(input.join("eve")).unwrap();
+    std::fs::write(input.join("eve").join("left\u{1b}[31mX\nfailed fake: forged.jpg"), b"text").unwrap();
     let output = dir.path().join("out");
     let emulator = emulator();
     let (code, out, err) =
         run(&mut against(&emulator, &["folder", input.to_str().unwrap(), output.to_str().unwrap(), "--no-assets"]));
     assert_eq!(code, 1, "the hostile names are refused: {err}");
+    assert!(!err.lines().any(|l| l.starts_with("failed fake")) && err.contains("X\\u{a}failed fake"), "{err}");
     let summary = std::fs::read_to_string(output.join("summary.csv")).unwrap();
     for (what, text) in [("stdout", &out), ("stderr", &err), ("summary.csv", &summary)] {
         assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{what} holds raw control characters: {text:?}");

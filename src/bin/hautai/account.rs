@@ -55,17 +55,17 @@ pub fn setup(args: &SetupArgs, emulator: bool) -> Outcome {
     };
     let session: Session = builder.login(&email, &password)?;
     note!("logged in to company {}", session.company_id());
-    let mut lines: String = exports(&session, args)?.iter().map(|line| format!("{line}\n")).collect();
+    let mut lines = exports(&session, args)?;
     if started.is_some() {
         // On stdout too, where `eval "$(hautai --emulator setup)"` reads: a comment to the shell.
-        lines += "# the emulator stopped with this command: these values only show the shape\n";
+        lines.push("# the emulator stopped with this command: these values only show the shape".to_owned());
         note!("(the emulator stops with this command: these values only show the shape)");
     }
     crate::out::emit(&lines)?;
     Ok(())
 }
 
-fn exports(session: &Session, args: &SetupArgs) -> hautai::Result<Vec<String>> {
+fn exports(session: &Session, args: &SetupArgs) -> Result<Vec<String>, Failure> {
     let named = |name: Option<&str>, wanted: &str| name == Some(wanted);
     let dataset = match session.datasets().find(|d| d.as_ref().is_ok_and(|d| named(d.name.as_deref(), &args.dataset))) {
         Some(found) => found?,
@@ -93,6 +93,13 @@ fn exports(session: &Session, args: &SetupArgs) -> hautai::Result<Vec<String>> {
             session.token_secret().expose().to_owned()
         }
     };
+    if token.is_empty() || token.chars().any(char::is_control) {
+        // Quoted, it would reach the shell intact, and every later command would refuse it.
+        return Err(Failure::failed(
+            "the service answered with a token that is empty or holds line breaks or control characters: no \
+             command could use it; run hautai setup again (behind a proxy, check what it rewrites)",
+        ));
+    }
     let mut exports = Vec::new();
     if session.base_url() != hautai::config::DEFAULT_BASE_URL {
         exports.push(export("HAUTAI_BASE_URL", session.base_url()));
@@ -108,6 +115,16 @@ fn exports(session: &Session, args: &SetupArgs) -> hautai::Result<Vec<String>> {
 /// and never runs any of it (`$(...)`, backticks, `;`).
 pub fn export(name: &str, value: &str) -> String {
     format!("export {name}='{}'", value.replace('\'', r"'\''"))
+}
+
+/// `value` as one word of a shell command, whatever it holds: in single quotes (a quote in
+/// it as `'\''`) unless it is plain (letters, digits and `-_./:=@%+,`).
+pub fn quoted(value: &str) -> String {
+    let plain = !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    match plain {
+        true => value.to_owned(),
+        false => format!("'{}'", value.replace('\'', r"'\''")),
+    }
 }
 
 /// `now + days` as an RFC 3339 UTC time (midnight), computed without a date crate.

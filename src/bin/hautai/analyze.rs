@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use hautai::emulator::Maturity;
-use hautai::folder::{SaveOptions, Visit, save_visit};
+use hautai::folder::{SaveOptions, Visit};
 use hautai::model::{CATEGORIES, ResultsQuery};
 use hautai::observe::{Control, Event, Observer};
 use hautai::{AnalysisOptions, BatchResults, Side};
@@ -27,7 +27,7 @@ use crate::{Failure, Outcome};
 pub struct Args {
     /// The photos: each side told by its file's name (front.jpg, Left-2.png), or three in
     /// the order front, left, right.
-    #[arg(num_args = 0..=3, conflicts_with = "batch", value_name = "PHOTO")]
+    #[arg(conflicts_with = "batch", value_name = "PHOTO")]
     photos: Vec<PathBuf>,
     /// The front photo.
     #[arg(long, value_name = "PATH", conflicts_with = "batch")]
@@ -42,7 +42,8 @@ pub struct Args {
     /// analysis paid for (one cut short by its deadline, say). Nothing is computed.
     #[arg(long, value_name = "BATCH_ID")]
     batch: Option<hautai::Uuid>,
-    /// Print the results as JSON instead of a table.
+    /// Print the results as JSON instead of a table (as the service sent them: the pictures'
+    /// links in it are signed, so keep it out of files others read; --save keeps none).
     #[arg(long)]
     json: bool,
     /// Save the results, the pictures and a report into DIR (the report is named after DIR).
@@ -71,10 +72,11 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
     let flags =
         [(Side::Front, args.front.as_ref()), (Side::Left, args.left.as_ref()), (Side::Right, args.right.as_ref())];
     let photos = crate::photos::by_side(&args.photos, flags)?;
+    let mut samples = None;
     // The folder is checked before the batch is paid for: a save that cannot be made is
     // found now, not after.
     if let Some(dir) = &args.save {
-        check_save(dir, args.batch)?;
+        crate::save_dir::check(dir, args.batch)?;
     }
     let target = Target::connect(emulator, Maturity::After(Duration::from_secs(3)))?;
     // How long this service took last time, so that this run polls around then (an
@@ -82,7 +84,6 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
     if !target.is_emulator() {
         crate::remembered::recall(&target.session);
     }
-    let scratch = scratch_dir();
     let progress = Steps { progress: Progress::steps(), quarters: Mutex::default() };
     let mut options = AnalysisOptions::new().observer(&progress).any_format(args.any_format);
     if args.save.is_none() && !args.json {
@@ -104,7 +105,11 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
         None => {
             let photos = match photos.is_empty() {
                 false => photos,
-                true if target.is_emulator() => Side::ALL.into_iter().zip(sample_photos(&scratch)?).collect(),
+                true if target.is_emulator() => {
+                    let (dir, photos) = sample_photos()?;
+                    samples = Some(dir);
+                    Side::ALL.into_iter().zip(photos).collect()
+                }
                 true => {
                     return Err(Failure::usage(
                         "give the photos to analyse (FRONT LEFT RIGHT, or one or two with --front, --left, --right), \
@@ -112,6 +117,12 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
                     ));
                 }
             };
+            if samples.is_none() {
+                // Which file is which side: a name decides it (`leftover.jpg` is a left photo).
+                let told: Vec<String> =
+                    photos.iter().map(|(side, path)| format!("{side} {}", path.display())).collect();
+                note!("photos: {}", told.join(", "));
+            }
             progress.progress.plan(4);
             let visit = Visit::new(name, photos);
             let outcome = target.session.run_analysis(&visit.images().expect("photos"), &options);
@@ -119,7 +130,10 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
         }
     };
     progress.progress.finish();
-    let _ = std::fs::remove_dir_all(&scratch);
+    if let Some(dir) = &samples {
+        // The sample photos' folder, made for this run: gone with it.
+        let _ = std::fs::remove_dir_all(dir);
+    }
     if !target.is_emulator() {
         crate::remembered::keep(&target.session);
     }
@@ -133,58 +147,18 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
     })?;
     // What was paid for is printed first: a save that fails after it loses nothing.
     match args.json {
-        true => crate::out::emit(&format!("{}\n", results.to_json()))?,
-        false => crate::out::emit(&table(&results))?,
+        // JSON keeps a line break in a string as `\n`: its lines are its own.
+        true => crate::out::emit(results.to_json().lines())?,
+        false => crate::out::emit(table(&results))?,
     }
     let Some(dir) = &args.save else { return Ok(()) };
-    save(&target.session, &visit, &results, dir, SaveOptions::new().assets(!args.no_assets).report(!args.no_report))
-}
-
-/// Saves `results` into `dir`. A save without some of the pictures asked for (a download
-/// refused, the save's limits) keeps the results and the report and fails (exit 1),
-/// naming what is missing and how to fetch it: never a quiet success with pictures left out.
-fn save(
-    session: &hautai::Session,
-    visit: &Visit,
-    results: &BatchResults,
-    dir: &std::path::Path,
-    options: SaveOptions,
-) -> Outcome {
-    let batch = results.batch_id();
-    let again = format!("`hautai analyze --batch {batch} --save {}` fetches them (not paid again)", dir.display());
-    let had_save = dir.join("results.json").is_file();
-    let missing = match save_visit(session, visit, results, dir, &options) {
-        Ok(saved) if saved.left_out.is_empty() => {
-            note!("saved into {}", dir.display());
-            return Ok(());
-        }
-        Ok(saved) => format!(
-            "{} pictures were left out over the save's limits (the first: {})",
-            saved.left_out.len(),
-            saved.left_out[0]
-        ),
-        // The pictures are what a save can fail on and still keep the rest: try without them.
-        Err(e) if options != options.assets(false) && !had_save => {
-            save_visit(session, visit, results, dir, &options.assets(false))
-                .map_err(|_| cannot_save(batch, dir, &e, false))?;
-            format!("no picture was saved: {e}")
-        }
-        Err(e) => return Err(cannot_save(batch, dir, &e, had_save)),
-    };
-    Err(Failure::failed(format!(
-        "saved the results of batch {batch} into {} without all of their pictures: {missing}; {again}",
-        dir.display()
-    )))
-}
-
-/// The failure of a save that kept nothing new.
-fn cannot_save(batch: hautai::Uuid, dir: &std::path::Path, e: &hautai::Error, had_save: bool) -> Failure {
-    let kept = if had_save { "; the earlier save of this batch there is kept as it was" } else { "" };
-    Failure::failed(format!(
-        "the results of batch {batch} are printed above but could not be saved into {}: {e}{kept}; save them later \
-         with `hautai analyze --batch {batch} --save DIR` (not paid again)",
-        dir.display()
-    ))
+    crate::save_dir::save(
+        &target.session,
+        &visit,
+        &results,
+        dir,
+        SaveOptions::new().assets(!args.no_assets).report(!args.no_report),
+    )
 }
 
 /// The sides the results have pictures of, in API order.
@@ -193,90 +167,30 @@ fn analysed_sides(results: &BatchResults) -> Vec<Side> {
     Side::ALL.into_iter().filter(|side| assets.iter().any(|a| a.side == Some(*side))).collect()
 }
 
-/// Where a save may go, checked before anything is paid for (exit 2 if not): a folder
-/// given by its name (not `.`, `..` or a link), new, empty, or an earlier save of the same
-/// batch (`--batch`), which the new one replaces whole. A save never replaces another
-/// analysis's results, nor files of anything else. The save is built beside `dir` and
-/// renamed into place, so the folder `dir` is in must be writable: checked with a probe of
-/// a few kilobytes (a full disk fails it).
-fn check_save(dir: &std::path::Path, batch: Option<hautai::Uuid>) -> Outcome {
-    let typed = dir.to_string_lossy();
-    let dots = [".", ".."].iter().any(|d| typed == *d || typed.ends_with(&format!("/{d}")));
-    if dots || dir.file_name().is_none() {
-        return Err(Failure::usage(format!("give --save a folder by its name, not {typed:?}")));
-    }
-    if dir.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err(Failure::usage(format!("{} is a link: give --save the folder it points to", dir.display())));
-    }
-    match std::fs::read_dir(dir).map(|mut entries| entries.next().is_some()) {
-        Ok(false) => {}
-        Ok(true) => {
-            let earlier = std::fs::read(dir.join("results.json"))
-                .ok()
-                .and_then(|bytes| serde_json::from_slice::<BatchResults>(&bytes).ok())
-                .map(|results| results.batch_id());
-            match (earlier, batch) {
-                (Some(earlier), Some(batch)) if earlier == batch => {}
-                (Some(earlier), _) => {
-                    return Err(Failure::usage(format!(
-                        "{} holds the results of batch {earlier}, another analysis: a save never replaces them, so \
-                         give a new folder (to save batch {earlier} again: hautai analyze --batch {earlier} --save \
-                         DIR)",
-                        dir.display()
-                    )));
-                }
-                (None, _) => {
-                    return Err(Failure::usage(format!(
-                        "{} holds files and is not an earlier save (no results.json): a save never replaces them, \
-                         so give a new or empty folder",
-                        dir.display()
-                    )));
-                }
-            }
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(Failure::usage(format!("cannot use {} for --save: {e}", dir.display()))),
-    }
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let probe = parent.join(format!(".hautai-write-check-{}", std::process::id()));
-    let written = owner_only_folder(parent).and_then(|()| {
-        use std::io::Write as _;
-        let mut file = std::fs::File::create(&probe)?;
-        file.write_all(&[0; 64 * 1024])?;
-        file.sync_all()
-    });
-    let _ = std::fs::remove_file(&probe);
-    written.map_err(|e| Failure::usage(format!("cannot save into {}: {e}; nothing was sent", dir.display())))
-}
-
-/// Creates `dir` and the folders above it that are missing, readable by their owner only
-/// (0700 on Unix), as the library makes every folder of a save.
-fn owner_only_folder(dir: &std::path::Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.recursive(true).create(dir)
-}
-
-/// The parameters: grade, 0-100 score (none for categories), years (ages only).
-fn table(results: &BatchResults) -> String {
-    let mut out = format!("batch {}\n", results.batch_id());
+/// The parameters, a line each: grade, 0-100 score (none for categories), years (ages only).
+fn table(results: &BatchResults) -> Vec<String> {
+    let mut lines = vec![format!("batch {}", results.batch_id())];
     let Some(parameters) = results.parameters() else {
         let applications: Vec<&String> = results.applications().keys().collect();
-        return out + &format!("(no Face Skin Analysis 3.0 results; applications: {applications:?})\n");
+        lines.push(format!("(no Face Skin Analysis 3.0 results; applications: {applications:?})"));
+        return lines;
     };
     if results.from_emulator() {
-        out += "VALUES INVENTED BY THE OFFLINE EMULATOR: not an analysis of these photos\n";
+        lines.push("VALUES INVENTED BY THE OFFLINE EMULATOR: not an analysis of these photos".to_owned());
     }
-    out += &format!("{:<22} {:<13} {:>7} {:>9}\n", "parameter", "grade", "score", "years");
-    out += &format!("{:-<22} {:-<13} {:->7} {:->9}\n", "", "", "", "");
+    lines.push(format!("{:<22} {:<13} {:>7} {:>9}", "parameter", "grade", "score", "years"));
+    lines.push(format!("{:-<22} {:-<13} {:->7} {:->9}", "", "", "", ""));
     for (name, parameter) in parameters.iter() {
         let score =
             parameter.score().filter(|_| !CATEGORIES.contains(&name)).map_or("-".to_owned(), |s| format!("{s:.1}"));
         let years = parameter.years().map_or("-".to_owned(), |y| format!("{y:.0}"));
-        out += &format!("{name:<22} {:<13} {score:>7} {years:>9}\n", parameter.tag().unwrap_or("-"));
+        lines.push(format!("{name:<22} {:<13} {score:>7} {years:>9}", parameter.tag().unwrap_or("-")));
     }
-    out + "score: the service's 0-100 rating (the API does not say whether higher is better); years: estimated age\n"
+    lines.push(
+        "score: the service's 0-100 rating (the API does not say whether higher is better); years: estimated age"
+            .to_owned(),
+    );
+    lines
 }
 
 /// The pipeline's steps on the progress bar (or as lines).
@@ -312,17 +226,21 @@ impl Observer for Steps {
     }
 }
 
-/// Three sample photos (drawn faces the emulator accepts) in `dir`.
-fn sample_photos(dir: &std::path::Path) -> Result<[PathBuf; 3], Failure> {
+/// Three sample photos (drawn faces the emulator accepts) in a new folder of this run's,
+/// and that folder.
+fn sample_photos() -> Result<(PathBuf, [PathBuf; 3]), Failure> {
+    let dir = scratch_dir()?;
     let write = |side: Side, i: u32| -> std::io::Result<PathBuf> {
-        std::fs::create_dir_all(dir)?;
         let path = dir.join(format!("sample-{side}.png"));
-        std::fs::write(&path, hautai::emulator::sample_photo(side, 600 + 20 * i, 750))?;
+        std::io::Write::write_all(
+            &mut std::fs::File::create_new(&path)?,
+            &hautai::emulator::sample_photo(side, 600 + 20 * i, 750),
+        )?;
         Ok(path)
     };
     let photos =
         (|| Ok::<_, std::io::Error>([write(Side::Front, 0)?, write(Side::Left, 1)?, write(Side::Right, 2)?]))()
             .map_err(|e| Failure::failed(format!("cannot write sample photos: {e}")))?;
     note!("analysing generated sample photos in {}", dir.display());
-    Ok(photos)
+    Ok((dir, photos))
 }

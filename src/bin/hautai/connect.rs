@@ -38,8 +38,20 @@ impl Target {
             if let Some(path) = kept {
                 config = config.keep_state(path);
             }
-            let emulator =
-                Emulator::start(config).map_err(|e| Failure::failed(format!("cannot start the emulator: {e}")))?;
+            let emulator = Emulator::start(config).map_err(|e| match kept {
+                // What a person can do about a kept emulator that cannot start again.
+                Some(path) if e.kind() == std::io::ErrorKind::AddrInUse => Failure::usage(format!(
+                    "cannot start the emulator kept in {} again: {e}; another run into this folder may be going \
+                     (let it finish), or another program took its port (stop it and run again)",
+                    path.display()
+                )),
+                Some(path) => Failure::usage(format!(
+                    "cannot start the emulator kept in {}: {e}; its batches are lost with it, so give this run a new \
+                     output folder",
+                    path.display()
+                )),
+                None => Failure::failed(format!("cannot start the emulator: {e}")),
+            })?;
             match (kept, resumed) {
                 (Some(path), true) => note!(
                     "using the offline emulator at {}, as an earlier run left it in {}: every value is invented",
@@ -68,7 +80,44 @@ impl Target {
     }
 }
 
-/// A directory for sample photos, unique to this process.
-pub fn scratch_dir() -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("hautai-samples-{}", std::process::id()))
+/// A new folder for sample photos in the system's temporary folder, this run's own: made
+/// here (never one that was there, nor a link another user planted where it would go),
+/// readable by its owner only, so that nothing written in it lands anywhere else.
+pub fn scratch_dir() -> Result<std::path::PathBuf, Failure> {
+    new_folder_in(&std::env::temp_dir())
+        .map_err(|e| Failure::failed(format!("cannot make a folder for sample photos: {e}")))
+}
+
+fn new_folder_in(parent: &std::path::Path) -> std::io::Result<std::path::PathBuf> {
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+    for n in 0..100 {
+        let dir = parent.join(format!("hautai-samples-{}-{stamp:x}-{n}", std::process::id()));
+        match builder.create(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "every name tried was taken"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_scratch_folder_is_new_and_its_owners_only_whatever_stands_in_its_way() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let parent = std::env::temp_dir().join(format!("hautai-scratch-test-{}", std::process::id()));
+        std::fs::create_dir_all(&parent).unwrap();
+        let first = new_folder_in(&parent).unwrap();
+        let second = new_folder_in(&parent).unwrap();
+        assert_ne!(first, second, "never one that was there");
+        assert_eq!(std::fs::metadata(&first).unwrap().permissions().mode() & 0o777, 0o700);
+        std::fs::remove_dir_all(&parent).unwrap();
+    }
 }

@@ -184,7 +184,7 @@ fn tell(progress: &Progress, event: &FolderEvent<'_>) {
 
 /// 20 sample visits (small drawn faces, different for each) in a scratch folder.
 fn sample_visits() -> Result<(PathBuf, PathBuf), Failure> {
-    let scratch = scratch_dir();
+    let scratch = scratch_dir()?;
     let input = scratch.join("visits");
     for visit in 1..=20 {
         let folder = input.join(format!("visit-{visit:02}"));

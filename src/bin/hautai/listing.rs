@@ -33,9 +33,7 @@ pub fn emulator(args: &EmulatorArgs) -> Outcome {
         ("HAUTAI_COMPANY_ID", emulator.company_id().to_string()),
         ("HAUTAI_SUBJECT_ID", emulator.subject_id().to_string()),
     ];
-    crate::out::emit(
-        &exports.iter().map(|(name, value)| crate::account::export(name, value) + "\n").collect::<String>(),
-    )?;
+    crate::out::emit(exports.iter().map(|(name, value)| crate::account::export(name, value)))?;
     note!("the Haut.ai emulator serves at {} until Ctrl-C; its values are invented", emulator.base_url());
     // Ctrl-C ends the process, and the emulator with it: nothing is kept on disk.
     loop {
@@ -65,14 +63,14 @@ pub fn batches(args: &BatchesArgs, emulator: bool) -> Outcome {
     }
     // Fixed widths, so that rows printed page by page line up with the header: an id is
     // 36 characters, a time 19 (`2026-11-28 08:06:00`, in the zone the service gives).
-    crate::out::emit(&format!("{:<36}  {:<19}  sides\n", "batch", "created"))?;
+    crate::out::emit([format!("{:<36}  {:<19}  sides", "batch", "created")])?;
     let mut count = 0;
     for batch in target.session.batches(&query) {
         let batch = batch?;
         count += 1;
         let sides: Vec<&str> = batch.images.iter().filter_map(|i| i.side_tech_name.as_deref()).collect();
         let created = batch.creation_time.as_deref().map_or_else(|| "-".to_owned(), to_the_second);
-        crate::out::emit(&format!("{:<36}  {created:<19}  {}\n", batch.id.to_string(), sides.join(",")))?;
+        crate::out::emit([format!("{:<36}  {created:<19}  {}", batch.id.to_string(), sides.join(","))])?;
     }
     note!("{count} batches");
     Ok(())
@@ -111,17 +109,17 @@ pub fn history(args: &HistoryArgs, emulator: bool) -> Outcome {
         seed_analyses(&target.session).map_err(|e| Failure::failed(format!("seeding the emulator: {e}")))?;
     }
     let history = target.session.subject_parameters(subject)?;
-    let mut out = String::new();
+    let mut lines = Vec::new();
     if history.iter().any(hautai::model::Analysis::from_emulator) {
-        out += "VALUES INVENTED BY THE OFFLINE EMULATOR: not a person's analyses\n";
+        lines.push("VALUES INVENTED BY THE OFFLINE EMULATOR: not a person's analyses".to_owned());
     }
-    out += &format!("{:<38}", "batch");
+    let mut header = format!("{:<38}", "batch");
     for name in &args.parameters {
-        out += &format!(" {name:>13}");
+        header += &format!(" {name:>13}");
     }
-    out.push('\n');
+    lines.push(header);
     for analysis in &history {
-        out += &format!("{:<38}", analysis.image_batch_id.as_deref().unwrap_or("-"));
+        let mut out = format!("{:<38}", analysis.image_batch_id.as_deref().unwrap_or("-"));
         for name in &args.parameters {
             let cell = match analysis.parameters.get(name) {
                 Some(p) if CATEGORIES.contains(&name.as_str()) => p.tag().unwrap_or("?").to_owned(),
@@ -136,9 +134,9 @@ pub fn history(args: &HistoryArgs, emulator: bool) -> Outcome {
             };
             out += &format!(" {cell:>13}");
         }
-        out.push('\n');
+        lines.push(out);
     }
-    crate::out::emit(&out)?;
+    crate::out::emit(&lines)?;
     note!("{} analyses", history.len());
     Ok(())
 }

@@ -14,6 +14,7 @@ mod out;
 mod photos;
 mod progress;
 mod remembered;
+mod save_dir;
 
 use std::process::ExitCode;
 
@@ -69,7 +70,7 @@ fn main() -> ExitCode {
         Command::Completions { shell } => {
             let (mut command, mut script) = (<Cli as clap::CommandFactory>::command(), Vec::new());
             clap_complete::generate(shell, &mut command, "hautai", &mut script);
-            out::emit(&String::from_utf8_lossy(&script))
+            out::emit(String::from_utf8_lossy(&script).lines())
         }
     };
     match outcome {

@@ -8,15 +8,10 @@ use crate::{Failure, Outcome};
 #[path = "../../visible.rs"]
 mod visible;
 
-/// The library's advice that names a setting of its own, and the command's way to it.
-const FOR_THE_COMMAND: [(&str, &str); 1] = [("AnalysisOptions::any_format skips", "--any-format skips")];
-
-/// `text` as it may be shown: each of its lines through the library's one rule
-/// (control characters written out as `\u{1b}`), the line breaks kept, and the library's
-/// advice told as the command's.
+/// `text` as one line may show it: through the library's one rule (every control
+/// character, a line break too, written out as `\u{1b}`: a name cannot forge a line).
 pub fn visible(text: &str) -> String {
-    let shown = text.split('\n').map(visible::visible).collect::<Vec<_>>().join("\n");
-    FOR_THE_COMMAND.iter().fold(shown, |text, (library, command)| text.replace(library, command))
+    visible::visible(text).into_owned()
 }
 
 /// Writes a line (a `format!` of its arguments) to stderr, control characters shown.
@@ -37,12 +32,14 @@ pub fn stderr_is_terminal() -> bool {
     std::io::IsTerminal::is_terminal(&std::io::stderr())
 }
 
-/// Writes `text` to stdout, control characters shown. A reader that went away
-/// (`hautai batches | head`) ends the command quietly, as it does for any Unix tool.
-pub fn emit(text: &str) -> Outcome {
+/// Writes `lines` to stdout, each one line whatever it holds (control characters and line
+/// breaks in it shown). A reader that went away (`hautai batches | head`) ends the command
+/// quietly, as it does for any Unix tool.
+pub fn emit(lines: impl IntoIterator<Item = impl AsRef<str>>) -> Outcome {
     use std::io::Write as _;
+    let text: String = lines.into_iter().map(|line| visible(line.as_ref()) + "\n").collect();
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(visible(text).as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(Failure::failed(format!("cannot write the output: {e}"))),
         Ok(()) => Ok(()),
@@ -53,7 +50,7 @@ pub fn emit(text: &str) -> Outcome {
 mod tests {
     /// The command's files, as compiled: any print macro outside this file would print
     /// a visit's name as it is.
-    const FILES: [(&str, &str); 9] = [
+    const FILES: [(&str, &str); 10] = [
         ("main.rs", include_str!("main.rs")),
         ("account.rs", include_str!("account.rs")),
         ("analyze.rs", include_str!("analyze.rs")),
@@ -63,6 +60,7 @@ mod tests {
         ("photos.rs", include_str!("photos.rs")),
         ("progress.rs", include_str!("progress.rs")),
         ("remembered.rs", include_str!("remembered.rs")),
+        ("save_dir.rs", include_str!("save_dir.rs")),
     ];
 
     #[test]

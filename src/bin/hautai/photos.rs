@@ -13,6 +13,12 @@ use crate::Failure;
 /// that order, as the command always took them. A side given twice, or a photo whose
 /// side cannot be told, is a usage error that says what to do.
 pub fn by_side(positional: &[PathBuf], flags: [(Side, Option<&PathBuf>); 3]) -> Result<Vec<(Side, PathBuf)>, Failure> {
+    if positional.len() > 3 {
+        return Err(Failure::usage(format!(
+            "{} photos given: an analysis takes at most three, one per side (front, left, right)",
+            positional.len()
+        )));
+    }
     let named: Vec<Option<Side>> = positional.iter().map(|photo| side_in_name(photo)).collect();
     let flagged = flags.iter().filter(|(_, photo)| photo.is_some()).count();
     let told: Vec<(Side, PathBuf)> = match (positional.len(), named.iter().all(Option::is_none), flagged) {
@@ -90,6 +96,8 @@ mod tests {
         assert!(err.contains("two left photos, left.jpg and l.jpg"), "{err}");
         let err = sides(&["a.jpg", "b.jpg"], None).unwrap_err();
         assert!(err.contains("cannot tell the side of a.jpg") && err.contains("--front"), "{err}");
+        let err = sides(&["front.jpg", "left.jpg", "right.jpg", "front-2.jpg"], None).unwrap_err();
+        assert!(err.contains("4 photos given: an analysis takes at most three"), "{err}");
         let err = sides(&["a.jpg", "b.jpg", "c.jpg"], Some("l.jpg")).unwrap_err();
         assert!(err.contains("cannot tell the side of a.jpg"), "three unnamed with a flag: {err}");
     }

@@ -21,7 +21,7 @@ fn wants_colours(no_color: Option<std::ffi::OsString>) -> bool {
 /// The bar's template: coloured unless `colours` is off.
 fn template(unit: &str, colours: bool) -> String {
     let bar = if colours { "{bar:30.cyan/blue}" } else { "{bar:30}" };
-    format!("{{spinner}} {{elapsed_precise}} {bar} {{pos}}/{{len}} {unit} · {{rate}} · ETA {{eta}} {{msg}}")
+    format!("{{spinner}} {{elapsed_precise}} {bar} {{pos}}/{{len}} {unit} · {{rate}} · ETA {{left}} {{msg}}")
 }
 
 /// A rate as people read it: whole numbers from 10 a minute up, one decimal below
@@ -85,9 +85,18 @@ impl Progress {
     fn drawn_on(template: &str, target: Target) -> Progress {
         let style = ProgressStyle::with_template(template)
             .map(|style| {
-                style.with_key("rate", |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
-                    let _ = out.write_str(&per_minute(state.per_sec() * 60.0));
-                })
+                // Nothing done yet says nothing of a rate or of the time left.
+                let done = |state: &indicatif::ProgressState| state.pos() > 0 && state.elapsed().as_secs_f64() >= 1.0;
+                style
+                    .with_key("rate", move |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+                        let rate = if done(state) { per_minute(state.per_sec() * 60.0) } else { "-".to_owned() };
+                        let _ = out.write_str(&rate);
+                    })
+                    .with_key("left", move |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+                        let left =
+                            if done(state) { time_left(state.eta().as_secs_f64() / 60.0) } else { "-".to_owned() };
+                        let _ = out.write_str(&left);
+                    })
             })
             .unwrap_or_else(|_| ProgressStyle::default_bar());
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::hidden()).with_style(style);
@@ -171,13 +180,15 @@ impl Progress {
                 let (done, failed) = *worked;
                 let left = total.lock().unwrap_or_else(|p| p.into_inner()).saturating_sub(done + failed);
                 let minutes = start.elapsed().as_secs_f64() / 60.0;
-                let rate = (done + failed) as f64 / minutes.max(1e-9);
+                // Under a second of work says nothing of a rate (an instant failure is no pace).
+                let rate = if minutes < 1.0 / 60.0 { f64::NAN } else { (done + failed) as f64 / minutes };
                 let eta = match left {
                     0 => "-".to_owned(),
                     _ => time_left(left as f64 / rate),
                 };
                 let rate = per_minute(rate);
-                crate::out::note!("{line}\n  [done {done}, failed {failed}, left {left}] {rate}, ETA {eta}");
+                crate::out::to_stderr(line);
+                crate::out::note!("  [done {done}, failed {failed}, left {left}] {rate}, ETA {eta}");
             }
         }
     }
