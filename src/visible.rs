@@ -13,7 +13,6 @@ use std::borrow::Cow;
 /// `\u{1b}` for ESC: whatever a name or a message holds, printing it cannot move the
 /// cursor, change colours, retitle or clear the terminal, or hide part of a line.
 pub(crate) fn visible(text: &str) -> Cow<'_, str> {
-    let hidden = |c: char| c != '\t' && (c.is_control() || reorders(c));
     if !text.chars().any(hidden) {
         return Cow::Borrowed(text);
     }
@@ -28,10 +27,26 @@ pub(crate) fn visible(text: &str) -> Cow<'_, str> {
     Cow::Owned(shown)
 }
 
-/// The bidirectional embeddings, overrides and isolates: invisible, and able to show a
-/// line in another order than the one it has (`U+202E` right-to-left override).
-fn reorders(c: char) -> bool {
-    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+/// Whether `c` is shown as an escape: a control character but the tab, or a mark that is
+/// invisible and changes how a line reads.
+pub(crate) fn hidden(c: char) -> bool {
+    c != '\t' && (c.is_control() || invisible(c))
+}
+
+/// The marks that show nothing and change what a line shows: the bidirectional
+/// embeddings, overrides, isolates and marks (`U+202E` shows a line right to left), the
+/// zero-width characters, the word joiner and invisible operators, the byte order mark,
+/// and the line and paragraph separators (a line break to some readers).
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{feff}'
+    )
 }
 
 #[cfg(test)]
@@ -48,6 +63,9 @@ mod tests {
             ("c1 \u{9b}2J", "c1 \\u{9b}2J"),
             ("delete\u{7f}", "delete\\u{7f}"),
             ("left\u{202e}thgir", "left\\u{202e}thgir"),
+            ("eve\u{200f}mark", "eve\\u{200f}mark"),
+            ("one\u{2028}two", "one\\u{2028}two"),
+            ("\u{feff}bom", "\\u{feff}bom"),
         ] {
             assert_eq!(visible(raw), shown, "{raw:?}");
             assert!(!visible(raw).chars().any(|c| c.is_control()), "{raw:?}");

@@ -14,8 +14,13 @@ use hautai::emulator::{Emulator, EmulatorConfig, Fault, Route};
 fn setup_quotes_what_the_service_answered_so_that_eval_never_runs_it() {
     let dir = TempDir::new("setup-quoting");
     let marks: Vec<_> = (1..=3).map(|n| dir.path().join(format!("ran-{n}"))).collect();
-    let hostile =
-        format!("pt_$(touch {})';touch {};#`touch {}`\\\"", marks[0].display(), marks[1].display(), marks[2].display());
+    // Visible ASCII only (a token may hold no space): `${IFS}` stands for the spaces.
+    let hostile = format!(
+        "pt_$(touch${{IFS}}{})';touch${{IFS}}{};#`touch${{IFS}}{}`\\\"",
+        marks[0].display(),
+        marks[1].display(),
+        marks[2].display()
+    );
     let emulator = Emulator::start(EmulatorConfig::new()).unwrap();
     let answer = serde_json::json!({"id": 1, "name": "ci", "expiration_time": "2030-01-01T00:00:00Z", "data": hostile});
     emulator.fail_next(Route::PrivateTokens, 1, Fault::status(201).body(answer.to_string()));
@@ -40,7 +45,12 @@ fn setup_quotes_what_the_service_answered_so_that_eval_never_runs_it() {
     emulator.fail_next(Route::PrivateTokens, 1, Fault::status(201).body(answer.to_string()));
     let (code, exports, err) = run(&mut setup);
     assert_eq!((code, exports.as_str()), (1, ""), "{err}");
-    assert!(err.contains("token that is empty or holds line breaks"), "{err}");
+    assert!(err.contains("token that is empty or holds spaces, line breaks"), "{err}");
+    let answer =
+        serde_json::json!({"id": 3, "name": "ci", "expiration_time": "2030-01-01T00:00:00Z", "data": "pt_a x"});
+    emulator.fail_next(Route::PrivateTokens, 1, Fault::status(201).body(answer.to_string()));
+    let (code, exports, err) = run(&mut setup);
+    assert_eq!((code, exports.as_str()), (1, ""), "a space too: {err}");
 }
 
 #[test]

@@ -93,11 +93,12 @@ fn exports(session: &Session, args: &SetupArgs) -> Result<Vec<String>, Failure> 
             session.token_secret().expose().to_owned()
         }
     };
-    if token.is_empty() || token.chars().any(char::is_control) {
-        // Quoted, it would reach the shell intact, and every later command would refuse it.
+    // The library's rule for a token: quoted, any other would reach the shell intact, and
+    // every later command would refuse it.
+    if token.is_empty() || !token.chars().all(|c| c.is_ascii_graphic()) {
         return Err(Failure::failed(
-            "the service answered with a token that is empty or holds line breaks or control characters: no \
-             command could use it; run hautai setup again (behind a proxy, check what it rewrites)",
+            "the service answered with a token that is empty or holds spaces, line breaks or characters beyond \
+             ASCII: no command could use it; run hautai setup again (behind a proxy, check what it rewrites)",
         ));
     }
     let mut exports = Vec::new();

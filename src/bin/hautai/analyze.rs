@@ -148,7 +148,7 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
     // What was paid for is printed first: a save that fails after it loses nothing.
     match args.json {
         // JSON keeps a line break in a string as `\n`: its lines are its own.
-        true => crate::out::emit(results.to_json().lines())?,
+        true => crate::out::emit(crate::out::json_safe(&results.to_json()).lines())?,
         false => crate::out::emit(table(&results))?,
     }
     let Some(dir) = &args.save else { return Ok(()) };

@@ -27,6 +27,22 @@ pub fn to_stderr(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{}", visible(line));
 }
 
+/// `json` with every character that [`visible`] would spell out written as JSON's own
+/// escape (`\u202e`): the same text to a JSON reader, nothing that acts on a terminal, and
+/// still valid JSON (serde leaves DEL, C1 controls and bidi marks raw; `\u{202e}` is no
+/// JSON escape). Those characters only stand inside strings, where `\uXXXX` is allowed.
+pub fn json_safe(json: &str) -> String {
+    let mut safe = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '\n' => safe.push(c),
+            c if visible::hidden(c) => safe.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => safe.push(c),
+        }
+    }
+    safe
+}
+
 /// Whether stderr is a terminal (where progress is a bar rather than lines).
 pub fn stderr_is_terminal() -> bool {
     std::io::IsTerminal::is_terminal(&std::io::stderr())
@@ -62,6 +78,18 @@ mod tests {
         ("remembered.rs", include_str!("remembered.rs")),
         ("save_dir.rs", include_str!("save_dir.rs")),
     ];
+
+    #[test]
+    fn json_keeps_its_meaning_and_shows_nothing_raw() {
+        let value = serde_json::json!({"tag": "Po\u{202e}or\u{7f}\u{85}\u{200f}", "name": "a\nb\u{1b}"});
+        let text = serde_json::to_string_pretty(&value).unwrap();
+        let safe = super::json_safe(&text);
+        assert!(!safe.chars().any(|c| c != '\n' && super::visible::hidden(c)), "{safe}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&safe).unwrap(), value, "{safe}");
+        for line in safe.lines() {
+            assert_eq!(super::visible(line), line, "emit prints it as it is");
+        }
+    }
 
     #[test]
     fn every_line_the_command_prints_goes_through_this_file() {
