@@ -196,7 +196,12 @@ impl Progress {
     /// Ends the bar (it stays on screen).
     pub fn finish(&self) {
         if let Progress::Bar { bar, .. } = self {
+            let shown = !bar.is_hidden();
             bar.finish();
+            // The finished bar stays on its line; what is said next starts on a line of its own.
+            if shown {
+                crate::out::to_stderr("");
+            }
         }
     }
 }
