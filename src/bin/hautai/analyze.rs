@@ -184,7 +184,9 @@ fn table(results: &BatchResults) -> Vec<String> {
         let score =
             parameter.score().filter(|_| !CATEGORIES.contains(&name)).map_or("-".to_owned(), |s| format!("{s:.1}"));
         let years = parameter.years().map_or("-".to_owned(), |y| format!("{y:.0}"));
-        lines.push(format!("{name:<22} {:<13} {score:>7} {years:>9}", parameter.tag().unwrap_or("-")));
+        // Shown before padding, so that an escaped name keeps its row in line.
+        let (name, tag) = (crate::out::visible(name), crate::out::visible(parameter.tag().unwrap_or("-")));
+        lines.push(format!("{name:<22} {tag:<13} {score:>7} {years:>9}"));
     }
     lines.push(
         "score: the service's 0-100 rating (the API does not say whether higher is better); years: estimated age"
@@ -243,4 +245,27 @@ fn sample_photos() -> Result<(PathBuf, [PathBuf; 3]), Failure> {
             .map_err(|e| Failure::failed(format!("cannot write sample photos: {e}")))?;
     note!("analysing generated sample photos in {}", dir.display());
     Ok((dir, photos))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_with_an_escaped_value_stays_in_line() {
+        let results: BatchResults = serde_json::from_value(serde_json::json!({"face_skin_metrics_3": {
+            "image_batch_id": "5243ab6a-bd30-4932-b98c-45e43edfdc36",
+            "all_algorithms_calculated": true,
+            "parameters": {
+                "redness": {"tag": "Good", "score": 80.0},
+                "pores": {"tag": "Po\u{202e}or", "score": 20.0},
+            },
+        }}))
+        .unwrap();
+        let rows: Vec<String> = table(&results).into_iter().filter(|l| l.contains("0.0")).collect();
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        let ends: Vec<usize> = rows.iter().map(|r| r.find(".0").unwrap()).collect();
+        assert_eq!(ends[0], ends[1], "scores in one column: {rows:?}");
+        assert!(rows.iter().all(|r| crate::out::visible(r) == *r), "already shown: {rows:?}");
+    }
 }

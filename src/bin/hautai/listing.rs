@@ -69,7 +69,8 @@ pub fn batches(args: &BatchesArgs, emulator: bool) -> Outcome {
         let batch = batch?;
         count += 1;
         let sides: Vec<&str> = batch.images.iter().filter_map(|i| i.side_tech_name.as_deref()).collect();
-        let created = batch.creation_time.as_deref().map_or_else(|| "-".to_owned(), to_the_second);
+        let created =
+            crate::out::visible(&batch.creation_time.as_deref().map_or_else(|| "-".to_owned(), to_the_second));
         crate::out::emit([format!("{:<36}  {created:<19}  {}", batch.id.to_string(), sides.join(","))])?;
     }
     note!("{count} batches");
@@ -132,7 +133,7 @@ pub fn history(args: &HistoryArgs, emulator: bool) -> Outcome {
                 },
                 None => "-".into(),
             };
-            out += &format!(" {cell:>13}");
+            out += &format!(" {:>13}", crate::out::visible(&cell));
         }
         lines.push(out);
     }
