@@ -92,6 +92,7 @@ mod tests {
             (b"\x00\x00\x00\x20ftypisom\x00\x00", "a video or another ISO media file (brand \"isom\")"),
             (b"\x00\x01\x02\x03\xfe", "none of them (it starts with 00 01 02 03 fe)"),
             (b"\xff\xfe\x00", "none of them (it starts with ff fe 00)"),
+            (b"abc\xffdef", "none of them (it starts with 61 62 63 ff 64 65 66)"), // broken, not cut: no text
             (b"RIFF\x24\x00\x00\x00WAVEfmt ", "none of them (it starts with 52 49 46 46 24 00 00 00)"),
             (b"BMI 23.4, weight 61 kg, notes\n", "text"),
             (
