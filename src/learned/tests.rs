@@ -112,6 +112,14 @@ fn no_halfway_poll_comes_sooner_than_the_shortest_interval() {
 }
 
 #[test]
+fn dense_polls_never_come_sooner_than_the_shortest_interval_after_another() {
+    for ready in [3.95, 4.0, 4.05, 4.15, 2.33, 0.25, 60.0] {
+        let waits: Vec<Duration> = plan(&PollSchedule::default(), &secs(&[ready])).take(80).collect();
+        assert!(waits.iter().skip(1).all(|w| *w >= MIN_POLL_INTERVAL), "{ready}: {waits:?}");
+    }
+}
+
+#[test]
 fn only_the_last_twenty_count() {
     let readiness = Readiness::default();
     for _ in 0..50 {
@@ -120,7 +128,7 @@ fn only_the_last_twenty_count() {
     for _ in 0..REMEMBERED {
         readiness.record(Duration::from_secs(10));
     }
-    let recent: Vec<Duration> = readiness.recent.lock().unwrap().iter().copied().collect();
+    let recent = readiness.recent();
     assert_eq!(recent, vec![Duration::from_secs(10); REMEMBERED]);
 }
 
