@@ -235,7 +235,7 @@ fn sample_photos() -> Result<(PathBuf, [PathBuf; 3]), Failure> {
     let write = |side: Side, i: u32| -> std::io::Result<PathBuf> {
         let path = dir.join(format!("sample-{side}.png"));
         std::io::Write::write_all(
-            &mut std::fs::File::create_new(&path)?,
+            &mut crate::private::create_new(&path)?,
             &hautai::emulator::sample_photo(side, 600 + 20 * i, 750),
         )?;
         Ok(path)

@@ -89,13 +89,10 @@ pub fn scratch_dir() -> Result<std::path::PathBuf, Failure> {
 }
 
 fn new_folder_in(parent: &std::path::Path) -> std::io::Result<std::path::PathBuf> {
-    let mut builder = std::fs::DirBuilder::new();
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
     for n in 0..100 {
         let dir = parent.join(format!("hautai-samples-{}-{stamp:x}-{n}", std::process::id()));
-        match builder.create(&dir) {
+        match crate::private::create_dir(&dir) {
             Ok(()) => return Ok(dir),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),

@@ -12,6 +12,9 @@ mod folder;
 mod listing;
 mod out;
 mod photos;
+// The library's one rule for files of patient data (0600/0700), compiled here too.
+#[path = "../../private.rs"]
+mod private;
 mod progress;
 mod remembered;
 mod save_dir;

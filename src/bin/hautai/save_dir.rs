@@ -101,7 +101,7 @@ pub fn check(dir: &std::path::Path, batch: Option<hautai::Uuid>) -> Outcome {
     }
     let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     let probe = parent.join(format!(".hautai-write-check-{}", std::process::id()));
-    let written = owner_only_folder(parent).and_then(|()| {
+    let written = crate::private::create_dir_all(parent).and_then(|()| {
         use std::io::Write as _;
         let mut file = std::fs::File::create(&probe)?;
         file.write_all(&[0; 64 * 1024])?;
@@ -109,13 +109,4 @@ pub fn check(dir: &std::path::Path, batch: Option<hautai::Uuid>) -> Outcome {
     });
     let _ = std::fs::remove_file(&probe);
     written.map_err(|e| Failure::usage(format!("cannot save into {}: {e}; nothing was sent", dir.display())))
-}
-
-/// Creates `dir` and the folders above it that are missing, readable by their owner only
-/// (0700 on Unix), as the library makes every folder of a save.
-fn owner_only_folder(dir: &std::path::Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.recursive(true).create(dir)
 }
