@@ -10,6 +10,8 @@
 #   * no page is wider than the window at 390 px (a phone) or 1280 px (a desktop), nor
 #     needs sideways scrolling in a box of its own, measured in frames of those widths
 #     (chromium's --window-size lays a page out at 500 px at least, then crops it);
+#   * a patient with a name of the same kind has three dated visits: its timeline (charts
+#     in inline SVG) is checked as the reports are;
 #   * screenshots at desktop (1280 px) and phone (390 px) widths are left in OUT for a look.
 # Needs chromium (`apt-get install -y chromium`) and python3. Usage: scripts/check-pages.sh [OUT]
 set -euo pipefail
@@ -35,6 +37,11 @@ for i, visit in enumerate(["javascript&colon;alert(document.title)", "&lt;img sr
     os.makedirs(os.path.join(sys.argv[1], visit))
     for side in ["front", "left", "right"]:
         open(os.path.join(sys.argv[1], visit, side + ".png"), "wb").write(png(120, 150, 60 * i))
+patient = "javascript&colon;alert(1) &lt;i&gt;Zoë #1 %2F"
+for i, visit in enumerate(["2026-01-05", "2026-03-01T10-30", "checkup 20260401"]):
+    os.makedirs(os.path.join(sys.argv[1], patient, visit))
+    for side in ["front", "left", "right"]:
+        open(os.path.join(sys.argv[1], patient, visit, side + ".png"), "wb").write(png(120, 150, 40 + 50 * i))
 PY
 target/debug/hautai folder "$work/in" "$out" >/dev/null 2>"$work/log" || { cat "$work/log"; exit 1; }
 render() { chromium --headless --no-sandbox --disable-gpu --virtual-time-budget=2000 "$@" 2>/dev/null; }
@@ -57,17 +64,28 @@ phone() { # phone PAGE PNG HEIGHT: PAGE laid out in a frame 390 px wide, as a ph
 phone "index.html" "$out/index-phone.png" 900
 quote_name='a%22%5Db%5Cc%27d'
 url() { python3 -c 'import sys, urllib.parse; print("file://" + urllib.parse.quote(sys.argv[1]))' "$1"; }
-for report in "$out"/visits/*/report.html; do
+shopt -s nullglob
+for report in "$out"/visits/*/report.html "$out"/visits/*/*/report.html; do
   check "$(url "$report")#masks=$quote_name" ": skin analysis, results saved [0-9-]*" "$work/report.dom"
   if ! grep -q 'class="mask on"' "$work/report.dom"; then echo "FAIL $report: the mask switch of a quoted name does not work"; failed=1; fi
 done
+timelines=("$out"/patients/*/timeline.html)
+[ "${#timelines[@]}" -gt 0 ] || { echo "FAIL: no timeline written"; failed=1; }
+for timeline in "${timelines[@]}"; do
+  check "$(url "$timeline")" ": timeline" "$work/timeline.dom"
+  if ! grep -q '<svg' "$work/timeline.dom"; then echo "FAIL $timeline: no chart"; failed=1; fi
+  if grep -q 'href="javascript' "$work/timeline.dom"; then echo "FAIL $timeline: a javascript: link"; failed=1; fi
+done
+zoe=$(cd "$out/patients" && ls | grep Zo)
+render --screenshot="$out/timeline-desktop.png" --window-size=1280,2400 "$(url "$out/patients/$zoe/timeline.html")"
+phone "patients/$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$zoe")/timeline.html" "$out/timeline-phone.png" 2400
 plain="$out/visits/plain/report.html"
 render --screenshot="$out/report-desktop.png" --window-size=1280,2400 "file://$plain#masks=redness"
 phone "visits/plain/report.html#masks=redness" "$out/report-phone.png" 2400
 # Nothing overflows the page at either width: wide tables scroll inside their own box.
 # (A page beside them measures each in an iframe; file URLs may read each other only with
 # --allow-file-access-from-files.)
-pages=$(cd "$out" && printf '"%s",' index.html visits/*/report.html)
+pages=$(cd "$out" && printf '"%s",' index.html visits/*/report.html visits/*/*/report.html patients/*/timeline.html | sed 's/\\/\\\\/g')
 cat >"$out/.measure.html" <<HTML
 <!doctype html><html><body><script>
 var pages = [${pages%,}], widths = [390, 1280], out = [], left = pages.length * widths.length;
@@ -96,5 +114,5 @@ case "$measured" in
   *"measured: nothing overflows"*) ;;
   *) echo "FAIL overflow: $measured"; failed=1 ;;
 esac
-[ "$failed" = 0 ] && echo "ok: $(ls "$out"/visits | wc -l) reports and the index render with nothing of the answer running; screenshots in $out"
+[ "$failed" = 0 ] && echo "ok: $(cd "$out" && ls visits/*/report.html visits/*/*/report.html | wc -l) reports, ${#timelines[@]} timelines and the index render with nothing of the answer running; screenshots in $out"
 exit "$failed"

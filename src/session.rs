@@ -83,6 +83,12 @@ impl Session {
         Session { subject_id: Some(subject_id), ..self.clone() }
     }
 
+    /// A clone of this session with no default subject: an analysis must name its own.
+    #[cfg(feature = "folder")]
+    pub(crate) fn without_subject(&self) -> Session {
+        Session { subject_id: None, ..self.clone() }
+    }
+
     /// Replaces the token of this session and of every clone sharing it (a login token
     /// lives about an hour; hand in the new one without losing the connection pool).
     /// Calls already running finish with the token they started with.

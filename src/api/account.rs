@@ -76,6 +76,22 @@ impl Session {
         decode(&CREATE_DATASET, &reply.body)
     }
 
+    /// The dataset named exactly `name`, or `None`; two or more of that name:
+    /// [`ErrorKind::Ambiguous`] naming every id (see [`Session::find_subject`]).
+    ///
+    /// ```no_run
+    /// # let session = hautai::Session::from_env()?;
+    /// let dataset = match session.find_dataset("intake 2026")? {
+    ///     Some(dataset) => dataset,
+    ///     None => session.create_dataset("intake 2026")?,
+    /// };
+    /// # Ok::<(), hautai::Error>(())
+    /// ```
+    pub fn find_dataset(&self, name: &str) -> Result<Option<Dataset>> {
+        let named = self.datasets().filter(|d| d.as_ref().map_or(true, |d| d.name.as_deref() == Some(name)));
+        super::subjects::only_one(named, "dataset", name, None, |d| d.id)
+    }
+
     /// Every dataset of the company, page after page.
     pub fn datasets(&self) -> Pages<Dataset> {
         Pages::new(self.clone(), &DATASETS, self.v1_company_path("/datasets/"), Ok(String::new()))

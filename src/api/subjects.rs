@@ -29,6 +29,25 @@ impl Session {
         Pages::new(self.clone(), &SUBJECTS, path, Ok(String::new()))
     }
 
+    /// The subject of `dataset_id` named exactly `name` (case and spaces count), or `None`.
+    /// Reads every page of the dataset's subjects (the API documents no name filter).
+    /// Two or more of that name: [`ErrorKind::Ambiguous`] naming every id, since which is
+    /// meant is never guessed.
+    ///
+    /// ```no_run
+    /// # let session = hautai::Session::from_env()?;
+    /// # let dataset_id = hautai::Uuid::nil();
+    /// match session.find_subject(dataset_id, "patient-0042")? {
+    ///     Some(subject) => println!("patient-0042 is {}", subject.id),
+    ///     None => println!("no subject of that name yet"),
+    /// }
+    /// # Ok::<(), hautai::Error>(())
+    /// ```
+    pub fn find_subject(&self, dataset_id: Uuid, name: &str) -> Result<Option<Subject>> {
+        let named = self.subjects(dataset_id).filter(|s| s.as_ref().map_or(true, |s| s.name.as_deref() == Some(name)));
+        only_one(named, "subject", name, Some(dataset_id), |s| s.id)
+    }
+
     /// Every analysis of a subject, one element per batch
     /// (`GET /api/v3/companies/{company_id}/subjects/{subject_id}/parameters/`).
     ///
@@ -47,5 +66,24 @@ impl Session {
         let history: Option<Vec<Analysis>> =
             self.get_json(&SUBJECT_PARAMETERS, path, String::new(), &CallContext::plain())?;
         Ok(history.unwrap_or_default())
+    }
+}
+
+/// The one item of `items` (a listing filtered by name), `None` when there is none, and
+/// [`ErrorKind::Ambiguous`] naming every id when there are more.
+pub(crate) fn only_one<T>(
+    items: impl Iterator<Item = Result<T>>,
+    what: &'static str,
+    name: &str,
+    within: Option<Uuid>,
+    id: impl Fn(&T) -> Uuid,
+) -> Result<Option<T>> {
+    let mut found: Vec<T> = items.collect::<Result<_>>()?;
+    match found.len() {
+        0 | 1 => Ok(found.pop()),
+        _ => {
+            let ids = found.iter().map(id).collect();
+            Err(ErrorKind::Ambiguous { what, name: name.to_owned(), within, ids }.into())
+        }
     }
 }

@@ -44,6 +44,12 @@ pub(super) fn refused(key: &str, refusal: &Refusal) -> String {
              of their own or use another output folder"
         ),
         Refusal::Lost { batch_id } => lost(key, *batch_id),
+        Refusal::OtherPatient { other, batch_id } => format!(
+            "the photos of {key} were analysed as {other} (batch {batch_id}), another patient's visit, which is \
+             gone: that analysis is filed under the other patient, and is not taken over. Nothing was sent. If \
+             the patient was renamed, rename the folder back (or the subject on the service); to analyse these \
+             photos for this patient, run again with {RETRY} (this pays again)"
+        ),
     }
 }
 

@@ -42,7 +42,7 @@ impl Bulk<'_> {
                 return self.refused(key, journal.record(key).batch_id, reason, true, false, handle);
             }
         };
-        let presence = |other: &str| photos.presence(other, &fingerprint);
+        let presence = |other: &str| photos.presence(other, &fingerprint, job.group.as_deref());
         let inputs = Some(fingerprint.as_str());
         // A batch the service says it does not know is asked about again each run, and
         // decided on again at once: only then may the caller's retry pay for it.

@@ -193,6 +193,24 @@ impl Journal {
         Ok(f(&lock(&self.ledger)))
     }
 
+    /// Journals that a subject for `patient` is about to be created in `dataset` (before the
+    /// request: see [`State::SubjectClaimed`]).
+    #[cfg(feature = "folder")]
+    pub(crate) fn subject_claimed(&self, dataset: Uuid, patient: &str) -> io::Result<()> {
+        self.write(&Line { dataset_id: Some(dataset), ..Line::new(patient, State::SubjectClaimed, None) })
+    }
+
+    /// Journals that `subject` is `patient`'s in `dataset`.
+    #[cfg(feature = "folder")]
+    pub(crate) fn subject_made(&self, dataset: Uuid, patient: &str, subject: Uuid) -> io::Result<()> {
+        let line = Line {
+            dataset_id: Some(dataset),
+            subject_id: Some(subject),
+            ..Line::new(patient, State::SubjectMade, None)
+        };
+        self.write(&line)
+    }
+
     /// Journals that the job `key` created `batch_id` for the photos `inputs` describes.
     pub(crate) fn created(&self, key: &str, batch_id: Uuid, inputs: Option<&str>) -> io::Result<()> {
         self.write(&Line { inputs: inputs.map(str::to_owned), ..Line::new(key, State::Created, Some(batch_id)) })

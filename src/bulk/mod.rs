@@ -89,6 +89,7 @@ use crate::pipeline::AnalysisOptions;
 #[derive(Debug, Clone)]
 pub struct Job<'i> {
     key: String,
+    group: Option<String>,
     images: Images<'i>,
     options: AnalysisOptions<'static>,
 }
@@ -96,12 +97,37 @@ pub struct Job<'i> {
 impl<'i> Job<'i> {
     /// The job `key` analysing `images` with the default options.
     pub fn new(key: impl Into<String>, images: Images<'i>) -> Self {
-        Job { key: key.into(), images, options: AnalysisOptions::new() }
+        Job { key: key.into(), group: None, images, options: AnalysisOptions::new() }
     }
 
-    /// Uploads for this subject instead of the session's default.
+    /// Uploads for this subject instead of the session's default (a patient's subject).
     pub fn subject_id(mut self, subject_id: Uuid) -> Self {
         self.options = self.options.subject_id(subject_id);
+        self
+    }
+
+    /// Dates the analysis: `time` (RFC 3339, e.g. `2026-01-05T12:00:00Z`) is sent as the
+    /// batch's `creation_time`, for photos taken before they are analysed.
+    pub fn creation_time(mut self, time: impl Into<String>) -> Self {
+        self.options = self.options.creation_time(time);
+        self
+    }
+
+    /// Puts the job in a group (a patient, whose visits are jobs): [`Shard`]s split
+    /// jobs by group, so that every job of a group runs in one process, and a job never
+    /// takes over the batch of a job of another group (another patient's analysis, filed
+    /// under that patient's subject; a key that is no job of the run is of the group its
+    /// key names before a `/`, as a folder run names visits). Without it, the job is a
+    /// group of its own, its key.
+    ///
+    /// ```
+    /// use hautai::bulk::{Job, Shard};
+    /// let job = Job::new("anna/2026-01-05", hautai::Images::new().front("anna/2026-01-05/front.jpg")).in_group("anna");
+    /// let shard = Shard::new(1, 4).unwrap();
+    /// assert_eq!(shard.contains(job.group()), shard.contains("anna"));
+    /// ```
+    pub fn in_group(mut self, group: impl Into<String>) -> Self {
+        self.group = Some(group.into());
         self
     }
 
@@ -115,6 +141,11 @@ impl<'i> Job<'i> {
     /// The job's key.
     pub fn key(&self) -> &str {
         &self.key
+    }
+
+    /// The group shards split by: the one given to [`Job::in_group`], or the key.
+    pub fn group(&self) -> &str {
+        self.group.as_deref().unwrap_or(&self.key)
     }
 }
 

@@ -40,10 +40,13 @@ impl<'j, 'i> Photos<'j, 'i> {
     }
 
     /// Where the job `key` stands with `photos`.
-    pub(super) fn presence(&self, key: &str, photos: &str) -> Presence {
+    pub(super) fn presence(&self, key: &str, photos: &str, group: Option<&str>) -> Presence {
         let Some(job) = self.jobs.get(key) else {
+            // A key that is no job of the run: its group read from it, as a folder run
+            // names visits (`patient/visit`, or a visit that is a patient of its own).
             return match self.unusable.iter().any(|k| k == key) {
                 true => Presence::Unreadable,
+                false if group.is_some_and(|group| key.split('/').next() != Some(group)) => Presence::AbsentElsewhere,
                 false => Presence::Absent,
             };
         };

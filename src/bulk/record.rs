@@ -35,6 +35,12 @@ pub enum State {
     /// The service does not know the job's batch (it answered 404): its results cannot be
     /// fetched, and a batch that was paid for is not paid for again unless asked.
     Lost,
+    /// A subject named after the line's key (a patient) is about to be created in the
+    /// line's dataset: written before the request, so that a run killed before the answer
+    /// is journaled looks the subject up by name instead of making a second one.
+    SubjectClaimed,
+    /// The subject of the line's key in its dataset is the line's subject.
+    SubjectMade,
 }
 
 /// What the journal says of a job's compute, for its current batch.
@@ -75,12 +81,28 @@ pub(crate) struct Line {
     /// With `claimed` and `created`: what the batch's photos are (see `Images::fingerprint`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) inputs: Option<String>,
+    /// With `subject_claimed` and `subject_made`: the dataset of the subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) dataset_id: Option<Uuid>,
+    /// With `subject_made`: the subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) subject_id: Option<Uuid>,
 }
 
 impl Line {
     /// A line of `state` for `key`, about `batch_id`.
     pub(crate) fn new(key: &str, state: State, batch_id: Option<Uuid>) -> Line {
-        Line { key: key.to_owned(), state, batch_id, reason: None, ended: false, kept: false, inputs: None }
+        Line {
+            key: key.to_owned(),
+            state,
+            batch_id,
+            reason: None,
+            ended: false,
+            kept: false,
+            inputs: None,
+            dataset_id: None,
+            subject_id: None,
+        }
     }
 }
 

@@ -111,7 +111,7 @@ impl<'s> Bulk<'s> {
     {
         let jobs: Vec<Job<'i>> = jobs.into_iter().collect();
         let photos = Photos::new(&jobs, &self.unusable);
-        let queue = Mutex::new(jobs.iter().filter(|job| self.shard.contains(&job.key)));
+        let queue = Mutex::new(jobs.iter().filter(|job| self.shard.contains(job.group())));
         let seen = Mutex::new(HashSet::new());
         let summary = Mutex::new(Summary::default());
         let journal_failed = AtomicBool::new(false);

@@ -55,6 +55,22 @@ pub enum ErrorKind {
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
 
+    /// More than one dataset or subject has the name asked for
+    /// ([`Session::find_subject`](crate::Session::find_subject),
+    /// [`Session::find_dataset`](crate::Session::find_dataset)): which one is meant is for a
+    /// person to say, never guessed. Merge or rename them on the service, or use an id.
+    #[error("{} {what}s are named {name:?}{}: {}; rename or merge them on the service so that one has the name, or give the id of the one meant", ids.len(), within.map(|d| format!(" in dataset {d}")).unwrap_or_default(), ids.iter().map(Uuid::to_string).collect::<Vec<_>>().join(" and "))]
+    Ambiguous {
+        /// `subject` or `dataset`.
+        what: &'static str,
+        /// The name.
+        name: String,
+        /// The dataset searched, for subjects.
+        within: Option<Uuid>,
+        /// The ids of every one of that name.
+        ids: Vec<Uuid>,
+    },
+
     /// An image given to the pipeline cannot be uploaded; nothing was created on the server.
     #[error("invalid {side} image{}: {reason}", path.as_ref().map(|p| format!(" {}", p.display())).unwrap_or_default())]
     InvalidImage {

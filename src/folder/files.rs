@@ -56,8 +56,10 @@ pub(crate) fn set_aside(dir: &Path, aside: &Path, label: &str, why: &str) -> io:
             1 => aside.join(&label),
             n => aside.join(format!("{label}-{n}")),
         };
-        // `rename` would replace an empty folder of that name: look first, then move.
+        // `rename` would replace an empty folder of that name: look first, then move. (A
+        // visit of a patient goes into a folder of the patient's: `superseded/anna/…`.)
         if target.symlink_metadata().is_err() {
+            crate::private::create_dir_all(target.parent().unwrap_or(aside))?;
             return match std::fs::rename(dir, &target) {
                 Ok(()) => Ok(target),
                 Err(e) => {

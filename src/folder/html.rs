@@ -98,7 +98,11 @@ table.cards thead{display:none}table.cards,.cards tbody,.cards tr,.cards td{disp
 figure.main{flex:1 1 260px;max-width:420px}.stack{position:relative}.stack img{display:block;width:100%}\
 .stack img.mask{position:absolute;inset:0;height:100%;display:none}.stack img.mask.on{display:block}\
 .predicted{display:flex;flex-wrap:wrap;gap:8px;flex:1 1 200px}.predicted figure{width:120px}\
-.predicted img{width:100%;display:block;border:1px solid #e3e5ea}figcaption{font-size:13px;color:#667}";
+.predicted img{width:100%;display:block;border:1px solid #e3e5ea}figcaption{font-size:13px;color:#667}\
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,300px),1fr));gap:12px}\
+.chart{background:#fff;border-radius:8px;padding:8px 10px;margin:0;min-width:0}.chart figcaption{overflow-wrap:anywhere}\
+.chart svg{display:block;width:100%;height:auto}.chart .axis{stroke:#ccd}.chart .line{fill:none;stroke:#3b82f6;stroke-width:2}\
+.chart circle{fill:#3b82f6}.chart text{font-size:10px;fill:#445}.chart text.date{fill:#667}";
 
 #[cfg(test)]
 mod tests {

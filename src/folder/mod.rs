@@ -49,21 +49,28 @@
 //! ```
 
 mod csv;
+mod dates;
+mod earlier;
 mod files;
 mod html;
 mod identity;
+mod index;
 mod names;
+mod patients;
 mod report;
+mod reports;
 mod run;
 mod save;
 mod summary;
+mod timeline;
 mod visits;
 
 use std::path::{Path, PathBuf};
 
+pub use dates::{DateSource, VisitDate};
 pub use run::FolderRun;
 pub use save::{SaveOptions, SavedVisit, save_visit};
-pub use visits::{Found, Visit, find_visits};
+pub use visits::{Found, Visit, find_visits, find_visits_of};
 
 use crate::{BatchResults, Uuid};
 

@@ -14,6 +14,10 @@ use crate::{BatchResults, Side};
 /// What one report shows.
 pub(crate) struct Report<'a> {
     pub visit: &'a str,
+    /// The patient, when the visit's name is not also the patient's.
+    pub patient: Option<&'a str>,
+    /// When the visit took place and where that was read, when known.
+    pub visited: Option<String>,
     /// `YYYY-MM-DD`, the day the results were saved (UTC).
     pub date: &'a str,
     /// The sides analysed, saying which are missing.
@@ -40,9 +44,14 @@ pub(crate) fn write(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> 
     let results = report.results;
     let title = format!("{}: skin analysis, results saved {}", report.visit, report.date);
     write!(out, "{}<h1>{}</h1>", head_of(&title, Some(results.batch_id())), escape(report.visit))?;
+    let patient = report.patient.map(|p| format!("Patient <b>{}</b> &middot; ", escape(p))).unwrap_or_default();
+    let visited = match &report.visited {
+        Some(date) => format!("Visit of <b>{}</b>", escape(date)),
+        None => "Visit date unknown (the service's time stands)".to_owned(),
+    };
     write!(
         out,
-        "<p class=\"meta\">Results saved on <b>{}</b> (UTC) &middot; sides analysed: <b>{}</b> &middot; \
+        "<p class=\"meta\">{patient}{visited} &middot; results saved on <b>{}</b> (UTC) &middot; sides analysed: <b>{}</b> &middot; \
          batch {} &middot; {}</p>",
         escape(report.date),
         escape(report.sides),

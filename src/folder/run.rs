@@ -2,14 +2,15 @@
 //! one layout, the summary and index rewritten at the end.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, PoisonError};
 
-use super::identity::{Holds, after_failure, holds, set_aside};
-use super::save::{SaveOptions, SavedVisit, save_visit};
-use super::summary::write_reports;
-use super::visits::{Visit, find_visits};
+use super::earlier::{Extras, lock};
+use super::identity::after_failure;
+use super::reports::write_reports;
+use super::save::SaveOptions;
+use super::visits::{Visit, find_visits, find_visits_of};
 use super::{FolderEvent, FolderSummary, Refused};
 use crate::bulk::{Bulk, Job, Journal, Outcome, Shard};
 use crate::error::ErrorKind;
@@ -30,16 +31,18 @@ use crate::{AnalysisOptions, Session};
 /// ```
 #[must_use = "a FolderRun does nothing until run"]
 pub struct FolderRun<'s> {
-    session: &'s Session,
-    input: PathBuf,
-    output: PathBuf,
-    concurrency: usize,
-    shard: Shard,
-    options: AnalysisOptions<'static>,
-    retry_failed: bool,
-    save: SaveOptions,
-    columns: Vec<String>,
-    stop: Option<&'s AtomicBool>,
+    pub(super) session: &'s Session,
+    pub(super) input: PathBuf,
+    pub(super) output: PathBuf,
+    pub(super) concurrency: usize,
+    pub(super) shard: Shard,
+    pub(super) options: AnalysisOptions<'static>,
+    pub(super) retry_failed: bool,
+    pub(super) save: SaveOptions,
+    pub(super) columns: Vec<String>,
+    pub(super) stop: Option<&'s AtomicBool>,
+    pub(super) dataset: String,
+    pub(super) patient: Option<String>,
 }
 
 impl<'s> FolderRun<'s> {
@@ -58,7 +61,23 @@ impl<'s> FolderRun<'s> {
             save: SaveOptions::new(),
             columns: ["redness", "pores", "lines", "pigmentation"].map(str::to_owned).to_vec(),
             stop: None,
+            dataset: "hautai".to_owned(),
+            patient: None,
         }
+    }
+
+    /// The dataset whose subjects the patients are (default `hautai`): found by name, or
+    /// made. Each patient is the subject of its name there, found or made once.
+    pub fn dataset(mut self, name: impl Into<String>) -> Self {
+        self.dataset = name.into();
+        self
+    }
+
+    /// Takes every folder of the input for a visit of the one patient `name` (see
+    /// [`find_visits_of`](super::find_visits_of)), instead of deciding per entry.
+    pub fn patient(mut self, name: impl Into<String>) -> Self {
+        self.patient = Some(name.into());
+        self
     }
 
     /// How many visits are analysed at once (at least 1).
@@ -133,7 +152,14 @@ impl<'s> FolderRun<'s> {
 
     fn run_telling(&self, on_event: &(impl Fn(&FolderEvent<'_>) + Sync)) -> Result<FolderSummary, Refused> {
         let input = &self.input;
-        let found = find_visits(input).map_err(|e| Refused::new(format!("cannot read {}: {e}", input.display())))?;
+        if let Some(problem) = self.patient.as_deref().and_then(super::patients::name_problem) {
+            return Err(Refused::new(problem));
+        }
+        let found = match &self.patient {
+            Some(patient) => find_visits_of(input, patient),
+            None => find_visits(input),
+        };
+        let found = found.map_err(|e| Refused::new(format!("cannot read {}: {e}", input.display())))?;
         // Results inside the input would be found as visits by the next run.
         let (inside, within) = (super::files::resolved(&self.output), super::files::resolved(input));
         if let (Ok(output), Ok(input)) = (inside, within)
@@ -167,12 +193,26 @@ impl<'s> FolderRun<'s> {
                 visit.sides = Err(format!("its output {} is not a folder: move it away", dir.display()));
             }
         }
-        let mine: Vec<&Visit> = visits.iter().filter(|v| self.shard.contains(&v.name)).collect();
+        // Shards split by patient: one process makes a patient's subject.
+        let mine: Vec<&Visit> = visits.iter().filter(|v| self.shard.contains(&v.patient)).collect();
         // A save cut short by a crash is mended before anything looks at the folders: its
         // last whole save back in place. (This run is the only writer of its shard's visits.)
         for visit in &mine {
             let _ = crate::temporary::restore(&super::visit_dir(&self.output, &visit.name));
         }
+        // Each patient's subject, before anything is sent for its visits.
+        let session = self.session.without_subject();
+        let shard = self.shard;
+        let subjects = super::patients::assign(
+            &session,
+            &journal,
+            &self.dataset,
+            &mut visits,
+            &|v| shard.contains(&v.patient),
+            self.stop,
+        )
+        .map_err(Refused::new)?;
+        let mine: Vec<&Visit> = visits.iter().filter(|v| self.shard.contains(&v.patient)).collect();
         let problems: Vec<(String, String)> =
             mine.iter().filter_map(|v| v.sides.as_ref().err().map(|e| (v.name.clone(), e.clone()))).collect();
         let ready: Vec<&Visit> = mine.iter().copied().filter(|v| v.sides.is_ok()).collect();
@@ -191,7 +231,7 @@ impl<'s> FolderRun<'s> {
             on_event(&FolderEvent::Unusable { visit, reason });
         }
         let (checked, extras) = (Mutex::new(HashSet::new()), Mutex::new(Extras::default()));
-        let summary = self.analyse(&journal, &visits, (&checked, &extras), &on_event);
+        let summary = self.analyse((&session, &subjects), &journal, &visits, (&checked, &extras), &on_event);
         let mut outcome = FolderSummary::new(&self.output, summary, problems);
         // Visits done earlier whose save got what this run asks for count as done again.
         let extras = extras.into_inner().unwrap_or_else(PoisonError::into_inner);
@@ -210,14 +250,25 @@ impl<'s> FolderRun<'s> {
     /// each as it is done.
     fn analyse(
         &self,
+        (session, subjects): (&Session, &super::patients::Subjects),
         journal: &Journal,
         visits: &[Visit],
         (checked, extras): (&Mutex<HashSet<String>>, &Mutex<Extras>),
         on_event: &(impl Fn(&FolderEvent<'_>) + Sync),
     ) -> crate::bulk::Summary {
-        let jobs = visits.iter().filter_map(|v| Some(Job::new(&v.name, v.images()?).options(self.options.clone())));
+        // A visit is sent only for its patient's subject: the session has no other.
+        let jobs = visits.iter().filter_map(|v| {
+            let mut job = Job::new(&v.name, v.images()?).options(self.options.clone()).in_group(&v.patient);
+            if let Some(Ok(subject)) = subjects.get(&v.patient) {
+                job = job.subject_id(*subject);
+            }
+            if let Some(date) = &v.date {
+                job = job.creation_time(date.creation_time());
+            }
+            Some(job)
+        });
         let unusable = visits.iter().filter(|v| v.sides.is_err()).map(|v| v.name.clone()).collect();
-        let mut bulk = Bulk::new(self.session)
+        let mut bulk = Bulk::new(session)
             .concurrency(self.concurrency)
             .journal(journal)
             .retry_failed(self.retry_failed)
@@ -249,46 +300,8 @@ impl<'s> FolderRun<'s> {
                     }
                 }
                 Outcome::Skipped { key, batch_id: Some(batch_id) } => {
-                    let dir = super::visit_dir(&self.output, key);
                     let visit = visits.iter().find(|v| v.name == *key).expect("a job is a visit");
-                    match holds(&dir, Some(*batch_id)) {
-                        Holds::Own if self.saved_as_asked(&dir) => on_event(&FolderEvent::DoneEarlier { visit: key }),
-                        // Saved without the pictures or the report this run asks for: the
-                        // analysis stands, and what it lacks is fetched by id here, whole
-                        // or not at all. If that fails, the visit stays done as it was.
-                        Holds::Own => {
-                            on_event(&FolderEvent::Refetching { visit: key });
-                            let fetched = self.session.wait_for_results_with(*batch_id, &self.options);
-                            match fetched.map_err(|e| e.to_string()).and_then(|r| self.save_visit(visit, &r, *batch_id))
-                            {
-                                Ok(saved) => {
-                                    lock(extras).refreshed += 1;
-                                    on_event(&FolderEvent::Done {
-                                        visit: key,
-                                        batch_id: *batch_id,
-                                        resumed: true,
-                                        saved: &saved,
-                                    })
-                                }
-                                Err(e) => {
-                                    let reason = format!(
-                                        "its results are saved and stay as they were, but the pictures or the report \
-                                         this run asks for could not be fetched: {e}"
-                                    );
-                                    on_event(&FolderEvent::Failed { visit: key, reason: &reason });
-                                    lock(extras).failed.push((key.to_string(), reason));
-                                }
-                            }
-                        }
-                        // Gone, or not its results at all: fetched again, never paid again.
-                        holds => {
-                            if let Holds::Stranger(why) = holds {
-                                set_aside(&self.output, key, &dir, &why)?;
-                            }
-                            on_event(&FolderEvent::Refetching { visit: key });
-                            return Err("its folder does not hold its results".into());
-                        }
-                    }
+                    self.done_earlier(visit, *batch_id, extras, on_event)?;
                 }
                 Outcome::Skipped { .. } => {}
                 Outcome::TakenOver { key, from, batch_id } => {
@@ -298,46 +311,4 @@ impl<'s> FolderRun<'s> {
             Ok(())
         })
     }
-
-    /// Saves `results` of `visit` (its batch `batch_id`) into its folder, whole or not at
-    /// all. What the folder holds that is not this batch's results is set aside first,
-    /// never replaced.
-    fn save_visit(
-        &self,
-        visit: &Visit,
-        results: &crate::BatchResults,
-        batch_id: crate::Uuid,
-    ) -> Result<SavedVisit, String> {
-        let dir = super::visit_dir(&self.output, &visit.name);
-        let earlier = match holds(&dir, Some(batch_id)) {
-            Holds::Stranger(why) => {
-                set_aside(&self.output, &visit.name, &dir, &why)?;
-                false
-            }
-            Holds::Own => true,
-            Holds::Nothing => false,
-        };
-        save_visit(self.session, visit, results, &dir, &self.save).map_err(|e| match earlier {
-            true => format!("{e}; its earlier save in {} is kept as it was", dir.display()),
-            false => e.to_string(),
-        })
-    }
-
-    /// Whether the visit folder `dir` holds the pictures and the report this run asks for.
-    fn saved_as_asked(&self, dir: &Path) -> bool {
-        (!self.save.wants_assets() || dir.join("assets").is_dir())
-            && (!self.save.wants_report() || dir.join("report.html").is_file())
-    }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// What visits done earlier got in this run: the pictures or report it asks for, saved
-/// (`refreshed`), or not to be had (`failed`, with why).
-#[derive(Default)]
-struct Extras {
-    refreshed: usize,
-    failed: Vec<(String, String)>,
 }

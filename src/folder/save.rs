@@ -144,8 +144,16 @@ fn build(
         };
         let path = dir.join("report.html");
         let sides = visit.sides_text();
-        let page =
-            Report { visit: &visit.name, date: &today(), sides: &sides, results, assets: &saved.saved, no_pictures };
+        let page = Report {
+            visit: &visit.name,
+            patient: Some(visit.patient.as_str()).filter(|p| *p != visit.name),
+            visited: visit.date.as_ref().map(super::VisitDate::described),
+            date: &today(),
+            sides: &sides,
+            results,
+            assets: &saved.saved,
+            no_pictures,
+        };
         write_atomically_with(&path, |out| report::write(out, &page)).map_err(|e| failed(&path, e))?;
         written.report = Some(path);
     }

@@ -3,44 +3,51 @@
 //! visit of the input, whichever shard analysed it.
 
 use std::collections::{BTreeSet, HashSet};
-use std::fmt::Write as _;
 use std::path::Path;
 
 use super::csv::{cell, line, text};
 use super::files::write_atomically;
-use super::html::{INVENTED, escape, head, href, label, short};
 use super::identity::{Holds, holds};
 use super::visits::Visit;
-use crate::bulk::{JobRecord, Journal, Ledger, Shard};
+use crate::bulk::{JobRecord, Ledger, Shard};
 use crate::model::CATEGORIES;
 use crate::{BatchResults, Uuid};
 
 /// What the summary and the index say of one visit.
 pub(crate) struct Row {
-    visit: String,
-    batch_id: Option<Uuid>,
+    pub(super) visit: String,
+    /// The visit's patient (the first part of its name).
+    pub(super) patient: String,
+    /// `YYYY-MM-DD`, when known.
+    pub(super) date: Option<String>,
+    pub(super) batch_id: Option<Uuid>,
     /// `None` when done; else why not (`not run` or the failure).
-    problem: Option<String>,
-    sides: String,
-    results: Option<BatchResults>,
-    report: bool,
+    pub(super) problem: Option<String>,
+    pub(super) sides: String,
+    pub(super) results: Option<BatchResults>,
+    pub(super) report: bool,
 }
 
 impl Row {
     /// A folder of the input with no photos: listed, with what it holds, and not run.
-    fn without_photos(visit: &str, what: &str) -> Row {
-        let problem = Some(format!("no photos: {what}"));
-        Row { visit: visit.to_owned(), batch_id: None, problem, sides: String::new(), results: None, report: false }
+    pub(super) fn without_photos(visit: &str, what: &str) -> Row {
+        let problem = Some(match what.starts_with("no visits") {
+            true => what.to_owned(),
+            false => format!("no photos: {what}"),
+        });
+        let patient = visit.split('/').next().unwrap_or(visit).to_owned();
+        let (sides, results) = (String::new(), None);
+        Row { visit: visit.to_owned(), patient, date: None, batch_id: None, problem, sides, results, report: false }
     }
 }
 
 /// The input and output folders as the run was given them and as the system resolves
 /// them: a reason that names a file in either names it from there (`anna/front.jpg`,
 /// `visits/anna`), never by the machine's absolute path.
-struct Relative(Vec<String>);
+pub(super) struct Relative(Vec<String>);
 
 impl Relative {
-    fn new(input: &Path, output: &Path) -> Relative {
+    pub(super) fn new(input: &Path, output: &Path) -> Relative {
         let here = std::env::current_dir().unwrap_or_default();
         let mut prefixes: Vec<String> = [input, output]
             .into_iter()
@@ -57,7 +64,7 @@ impl Relative {
     /// `text` with each path in either folder told from there: a prefix counts where a
     /// path starts (the text's start, or after a space, a quote or a bracket), so that `in/`
     /// is taken from `in/anna/front.jpg` and never from `within/`.
-    fn of(&self, text: &str) -> String {
+    pub(super) fn of(&self, text: &str) -> String {
         self.0.iter().fold(text.to_owned(), |text, prefix| {
             let mut out = String::with_capacity(text.len());
             let mut rest = text.as_str();
@@ -75,56 +82,12 @@ impl Relative {
     }
 }
 
-/// `summary.csv` and `index.html` over every visit of the input, from what every
-/// journal in the folder says now (under the folder's lock, so a shard that ends later
-/// never writes an older summary over a newer one).
-/// A summary that cannot be written is removed, with the index: none is better than
-/// one that no longer says what the folders hold.
-pub(crate) fn write_reports(
-    (input, output): (&Path, &Path),
-    journal: &Journal,
-    (visits, without_photos): (&[Visit], &[(String, String)]),
-    checked: &HashSet<String>,
-    columns: &[String],
-) -> Result<(), String> {
-    let (csv, index) = (output.join("summary.csv"), output.join("index.html"));
-    let written = journal
-        .with_ledger(|ledger| {
-            let mut rows = rows(output, visits, ledger, journal.shard(), checked);
-            rows.extend(without_photos.iter().map(|(visit, what)| Row::without_photos(visit, what)));
-            rows.sort_by(|a, b| a.visit.cmp(&b.visit));
-            // The pages are shared beyond this machine: no path in them says where its folders are.
-            let relative = Relative::new(input, output);
-            for row in &mut rows {
-                row.problem = row.problem.as_deref().map(|problem| relative.of(problem));
-            }
-            write_csv(&csv, &rows).map_err(|e| format!("cannot write summary.csv: {e}"))?;
-            write_index(&index, &rows, columns).map_err(|e| format!("cannot write index.html: {e}"))
-        })
-        .map_err(|e| format!("cannot read the journals in {}: {e}", journal.dir().display()))
-        .and_then(|written| written);
-    if let Err(e) = &written {
-        let left: Vec<String> = [&csv, &index]
-            .into_iter()
-            .filter(|page| std::fs::remove_file(page).is_err() && page.symlink_metadata().is_ok())
-            .map(|page| page.display().to_string())
-            .collect();
-        return Err(match left.is_empty() {
-            true => format!("{e}; the earlier summary and index were removed"),
-            false => {
-                format!("{e}; the earlier ones were removed but for {}, which may be out of date", left.join(" and "))
-            }
-        });
-    }
-    written
-}
-
 /// A row per visit of the input, from the ledger of every journal in the folder and what
 /// each visit's folder holds, whichever shard wrote it: a visit is done only when the
 /// ledger says its batch was saved, its folder holds that batch's results, and its photos
 /// are still the ones the batch was made from (read now for a visit this run did not
 /// `checked`: another shard's, or one a stop left).
-pub(crate) fn rows(
+pub(super) fn rows(
     output: &Path,
     visits: &[Visit],
     ledger: &Ledger,
@@ -134,7 +97,7 @@ pub(crate) fn rows(
     visits
         .iter()
         .map(|visit| {
-            let again = if ours.contains(&visit.name) { "run again" } else { "run its shard again" };
+            let again = if ours.contains(&visit.patient) { "run again" } else { "run its shard again" };
             row(output, visit, ledger.record(&visit.name), checked.contains(&visit.name), again)
         })
         .collect()
@@ -166,7 +129,16 @@ fn row(output: &Path, visit: &Visit, record: JobRecord, checked: bool, again: &s
     };
     let results = if problem.is_none() { super::saved_results(&dir) } else { None };
     let report = results.is_some() && dir.join("report.html").is_file();
-    Row { visit: visit.name.clone(), batch_id: record.batch_id, problem, sides: visit.sides_text(), results, report }
+    Row {
+        visit: visit.name.clone(),
+        patient: visit.patient.clone(),
+        date: visit.date.as_ref().map(|d| d.day.clone()),
+        batch_id: record.batch_id,
+        problem,
+        sides: visit.sides_text(),
+        results,
+        report,
+    }
 }
 
 /// `summary.csv`: what each visit is and where it came from, ages in years, then a tag
@@ -179,7 +151,11 @@ pub(crate) fn write_csv(path: &Path, rows: &[Row]) -> std::io::Result<()> {
         .flat_map(|r| r.parameters().into_iter().flat_map(|p| p.names().map(str::to_owned)))
         .collect();
     let mut header: Vec<String> =
-        ["visit", "status", "batch_id", "source", "sides", "age_years", "eyes_age_years"].map(str::to_owned).to_vec();
+        // (The columns of earlier versions keep their places: a script reading them by
+        // position keeps working.)
+        ["visit", "status", "batch_id", "source", "sides", "age_years", "eyes_age_years", "patient", "visit_date"]
+            .map(str::to_owned)
+            .to_vec();
     for name in &names {
         header.push(format!("{name}_tag"));
         if !CATEGORIES.contains(&name.as_str()) {
@@ -194,6 +170,7 @@ pub(crate) fn write_csv(path: &Path, rows: &[Row]) -> std::io::Result<()> {
         let status = row.problem.as_deref().unwrap_or("done");
         let mut cells = vec![text(&row.visit), text(status), cell(&batch), text(source(results)), text(&row.sides)];
         cells.extend([cell(&years("age")), cell(&years("eyes_age"))]);
+        cells.extend([text(&row.patient), cell(row.date.as_deref().unwrap_or_default())]);
         for name in &names {
             let parameter = results.and_then(|r| r.parameter(name));
             cells.push(text(parameter.and_then(|p| p.tag()).unwrap_or_default()));
@@ -206,7 +183,7 @@ pub(crate) fn write_csv(path: &Path, rows: &[Row]) -> std::io::Result<()> {
     write_atomically(path, csv.as_bytes())
 }
 
-fn years(results: Option<&BatchResults>, name: &str) -> Option<f64> {
+pub(super) fn years(results: Option<&BatchResults>, name: &str) -> Option<f64> {
     results?.parameter(name)?.years()
 }
 
@@ -216,63 +193,4 @@ fn source(results: Option<&BatchResults>) -> &'static str {
         Some(_) => "haut.ai",
         None => "",
     }
-}
-
-/// `index.html`: a row per visit with its status (a short reason for a failure, the whole
-/// a tap away in a `<details>`, which works on a phone where a tooltip does not), its age
-/// in years, its sides and the grades of `columns`, the visit's name linking its report
-/// (or its `results.json` when reports are off).
-pub(crate) fn write_index(path: &Path, rows: &[Row], columns: &[String]) -> std::io::Result<()> {
-    let invented = rows.iter().any(|r| r.results.as_ref().is_some_and(BatchResults::from_emulator));
-    let done = rows.iter().filter(|r| r.problem.is_none()).count();
-    let mut html = head("Visits");
-    let _ = write!(html, "<h1>Visits</h1><p class=\"meta\">{done} of {} done</p>", rows.len());
-    if invented {
-        html.push_str(INVENTED);
-    }
-    html.push_str("<div class=\"scroll\"><table class=\"cards\"><thead><tr><th>Visit</th><th>Status</th><th class=\"num\">Age (years)</th><th>Sides</th>");
-    for column in columns {
-        let _ = write!(html, "<th>{}</th>", escape(&label(column)));
-    }
-    html.push_str("</tr></thead><tbody>");
-    for row in rows {
-        let target = match (row.results.is_some(), row.report) {
-            (true, true) => Some("report.html"),
-            (true, false) => Some("results.json"),
-            (false, _) => None,
-        };
-        let name = match target {
-            Some(file) => format!(
-                "<a href=\"{}\">{}</a>",
-                escape(&href(&format!("visits/{}/{file}", row.visit))),
-                escape(&row.visit)
-            ),
-            None => escape(&row.visit),
-        };
-        let status = match &row.problem {
-            None if row.results.as_ref().is_some_and(BatchResults::from_emulator) => {
-                "<td data-label=\"Status\">done (invented values)</td>".to_owned()
-            }
-            None => "<td data-label=\"Status\">done</td>".to_owned(),
-            Some(problem) if problem.starts_with("failed: ") => format!(
-                "<td class=\"failed\" data-label=\"Status\"><details><summary>failed: {}</summary>{}</details></td>",
-                escape(&short(problem, 80)),
-                escape(problem.trim_start_matches("failed: "))
-            ),
-            Some(other) => format!("<td data-label=\"Status\">{}</td>", escape(other)),
-        };
-        let age = years(row.results.as_ref(), "age").map(|y| format!("{y:.0}")).unwrap_or_default();
-        let _ = write!(
-            html,
-            "<tr><td>{name}</td>{status}<td class=\"num\" data-label=\"Age (years)\">{age}</td><td data-label=\"Sides\">{}</td>",
-            escape(&row.sides)
-        );
-        for column in columns {
-            let tag = row.results.as_ref().and_then(|r| r.parameter(column)).and_then(|p| p.tag()).unwrap_or_default();
-            let _ = write!(html, "<td data-label=\"{}\">{}</td>", escape(&label(column)), escape(tag));
-        }
-        html.push_str("</tr>");
-    }
-    html.push_str("</tbody></table></div></main></body></html>");
-    write_atomically(path, html.as_bytes())
 }

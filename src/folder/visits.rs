@@ -1,16 +1,25 @@
-//! Finding the visits of an input folder: one folder per visit, its photos named by side.
+//! Finding the visits of an input folder: a folder per visit, its photos named by side;
+//! a folder of visit folders is a patient's.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use super::dates::{self, VisitDate};
 use crate::Side;
 
-/// One visit found in the input folder: its photos by side, or why it cannot be analysed.
+/// One visit found in the input folder: its patient, its date, and its photos by side, or
+/// why it cannot be analysed.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Visit {
-    /// The visit's name: its folder's name.
+    /// The visit's name, unique in the run: `patient/visit` for a visit in a patient's
+    /// folder, the folder's name for a visit folder directly in the input (a patient of
+    /// its own). Its results go to `OUT/visits/<name>/`.
     pub name: String,
+    /// The patient: the folder the visit is in, or the visit's own name.
+    pub patient: String,
+    /// When the visit took place, when its folder's name or its photos say.
+    pub date: Option<VisitDate>,
     /// Its photos, front, left and right in that order where present; or the exact reason
     /// it cannot be analysed (a folder where a photo should be, a broken link, a name
     /// that clashes with another visit's). That is this visit's problem, not the run's.
@@ -18,10 +27,16 @@ pub struct Visit {
 }
 
 impl Visit {
-    /// A visit of your own making: `name` and its photos by side (for
-    /// [`save_visit`](super::save_visit) after an analysis outside a folder run).
+    /// A visit of your own making: `name` (also its patient's) and its photos by side
+    /// (for [`save_visit`](super::save_visit) after an analysis outside a folder run).
     pub fn new(name: impl Into<String>, sides: impl IntoIterator<Item = (Side, PathBuf)>) -> Visit {
-        Visit { name: name.into(), sides: Ok(sides.into_iter().collect()) }
+        let name = name.into();
+        Visit { patient: name.clone(), name, date: None, sides: Ok(sides.into_iter().collect()) }
+    }
+
+    /// The visit folder's own name: `2026-01-05` of `anna/2026-01-05`.
+    pub fn folder(&self) -> &str {
+        self.name.rsplit('/').next().unwrap_or(&self.name)
     }
 
     /// The sides given, saying which are missing: `front, left, right` or
@@ -53,102 +68,215 @@ pub struct Found {
     /// folder)`, `a/front-2.jpg (a second front image)`.
     pub skipped: Vec<String>,
     /// Folders with no front, left or right picture (an empty folder, a folder of notes),
-    /// with what they hold instead: nothing to analyse, and listed as such in the summary
-    /// and the index (a visit whose photos were never copied is seen, not lost).
+    /// and patients' folders with no visit in them, with what they hold instead: nothing
+    /// to analyse, and listed as such in the summary and the index (a visit whose photos
+    /// were never copied is seen, not lost).
     pub without_photos: Vec<(String, String)>,
 }
 
-/// The visits in `input`: each folder is a visit (hidden ones, `.name`, are skipped), and
-/// in it the pictures (`.jpg`, `.jpeg`,
-/// `.png`, `.webp`, `.heic`, `.heif`, `.bmp`, `.tif`, `.tiff`, any case) whose names start
-/// with `front`, `left` or `right` are its photos. A visit with two photos for one side
-/// fails (which one is this visit's is for a person to say, not for a sort order), and so
-/// do two visits whose names differ only in case or Unicode normalization (one folder on
-/// macOS and Windows), and a visit whose name cannot be a folder on Linux, macOS or
-/// Windows (`a:b`, `CON`, a name ending with a dot).
+/// The visits in `input`, each entry decided on its own: a folder with photos in it is a
+/// visit (a patient of its own, named after the folder); a folder of such folders is a
+/// patient's, each of its folders one visit (`input/anna/2026-01-05/front.jpg`). Hidden
+/// entries (`.name`) are skipped, and so is anything nested deeper than a visit.
+///
+/// In a visit's folder, the pictures (`.jpg`, `.jpeg`, `.png`, `.webp`, `.heic`, `.heif`,
+/// `.bmp`, `.tif`, `.tiff`, any case) whose names start with `front`, `left` or `right`
+/// are its photos. A visit with two photos for one side fails (which one is this visit's
+/// is for a person to say, not for a sort order), and so do two patients or visits whose
+/// names differ only in case or Unicode normalization (one folder on macOS and Windows),
+/// and a name that cannot be a folder on Linux, macOS or Windows (`a:b`, `CON`, a name
+/// ending with a dot).
 ///
 /// ```no_run
 /// let found = hautai::folder::find_visits("visits".as_ref())?;
 /// for visit in &found.visits {
-///     println!("{}: {}", visit.name, visit.sides_text());
+///     println!("{} of {}: {}", visit.name, visit.patient, visit.sides_text());
 /// }
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn find_visits(input: &Path) -> std::io::Result<Found> {
+    find(input, None)
+}
+
+/// The visits in `input`, every folder in it one visit of `patient` (see [`find_visits`]).
+pub fn find_visits_of(input: &Path, patient: &str) -> std::io::Result<Found> {
+    find(input, Some(patient))
+}
+
+fn find(input: &Path, one_patient: Option<&str>) -> std::io::Result<Found> {
     let mut found = Found::default();
-    let mut entries: Vec<_> = std::fs::read_dir(input)?.filter_map(Result::ok).map(|e| e.path()).collect();
-    entries.sort();
-    for folder in entries {
-        let name = folder.file_name().unwrap_or_default().to_string_lossy().into_owned();
-        // Hidden entries (`.DS_Store`, `.git`) are no visits; nor may a visit's name be
-        // one of the run's own hidden folders beside the visits' (`.<visit>.saving`).
-        if name.starts_with('.') {
-            found.skipped.push(format!("{name} (hidden)"));
-            continue;
-        }
-        match std::fs::metadata(&folder) {
-            Ok(meta) if meta.is_dir() => {}
-            Ok(_) => {
-                found.skipped.push(format!("{name} (not a visit folder)"));
-                continue;
-            }
+    let top = scan(input, "")?;
+    found.skipped.extend(top.hidden);
+    let stray = top.pictures.iter().flatten().map(|(_, path)| path.file_name().unwrap_or_default().to_string_lossy());
+    let stray: Vec<String> = stray.map(|name| name.into_owned()).chain(top.others).collect();
+    found.skipped.extend(stray.into_iter().map(|name| format!("{name} (not a visit folder)")));
+    for (name, folder) in top.folders {
+        let inner = match std::fs::read_dir(&folder) {
+            Ok(_) => scan(&folder, &format!("{name}/")),
+            Err(e) => Err(e),
+        };
+        let inner = match inner {
+            Ok(inner) => inner,
             // A link to a folder that is gone (an unmounted share, say) is a visit that
             // cannot be read: a failure, not something to skip.
             Err(e) => {
-                found.visits.push(Visit { name, sides: Err(unreadable(&folder, &e)) });
+                let key = one_patient.map_or(name.clone(), |p| format!("{p}/{name}"));
+                let patient = one_patient.unwrap_or(&name).to_owned();
+                found.visits.push(Visit { name: key, patient, date: None, sides: Err(unreadable(&folder, &e)) });
                 continue;
             }
-        }
-        match sides_of(&name, &folder, &mut found.skipped) {
-            Ok(sides) if sides.is_empty() => {
-                found.skipped.push(format!("{name} (no front, left or right image)"));
-                let held = std::fs::read_dir(&folder).map_or(0, Iterator::count);
-                let what = match held {
-                    0 => "the folder is empty".to_owned(),
-                    1 => "its one file is no picture named front…, left… or right…".to_owned(),
-                    n => format!("none of its {n} files is a picture named front…, left… or right…"),
-                };
-                found.without_photos.push((name, what));
-            }
-            _ if let Some(problem) = super::names::problem(&name) => {
-                found.visits.push(Visit { name, sides: Err(problem) })
-            }
-            sides => found.visits.push(Visit { name, sides }),
+        };
+        match one_patient {
+            Some(patient) => visit(&mut found, patient, &format!("{patient}/{name}"), inner),
+            None if inner.is_visit() => visit(&mut found, &name, &name, inner),
+            None if inner.folders.is_empty() => visit(&mut found, &name, &name, inner),
+            None => patient(&mut found, &name, inner),
         }
     }
     refuse_clashes(&mut found.visits);
+    found.visits.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(found)
 }
 
-/// The sides in a visit's folder, or why the visit cannot be analysed.
-fn sides_of(name: &str, folder: &Path, skipped: &mut Vec<String>) -> Result<Vec<(Side, PathBuf)>, String> {
-    let read = std::fs::read_dir(folder).map_err(|e| format!("cannot read the folder: {e}"))?;
-    let mut files: Vec<PathBuf> = read.filter_map(Result::ok).map(|e| e.path()).collect();
-    files.sort();
-    let mut sides: Vec<(Side, PathBuf)> = Vec::new();
-    for file in files {
-        let file_name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
+/// The folder `name` of a patient: each of its folders is a visit.
+fn patient(found: &mut Found, name: &str, scanned: Scan) {
+    found.skipped.extend(scanned.hidden);
+    found.skipped.extend(scanned.others.into_iter().map(|other| format!("{other} (not a visit folder)")));
+    let before = found.visits.len();
+    let mut empty = Vec::new();
+    for (key, folder) in scanned.folders {
+        match scan(&folder, &format!("{key}/")) {
+            Ok(inner) if !inner.is_visit() => {
+                found.skipped.extend(inner.hidden);
+                found.skipped.push(format!("{key} (no front, left or right image)"));
+                for (deeper, _) in &inner.folders {
+                    found.skipped.push(format!("{deeper} (not a visit: nested deeper than patient/visit)"));
+                }
+                let what = match (inner.folders.len(), inner.held) {
+                    (1.., _) => "its photos are nested deeper than patient/visit".to_owned(),
+                    (0, 0) => "the folder is empty".to_owned(),
+                    (0, n) => format!("none of its {n} files is a picture named front…, left… or right…"),
+                };
+                empty.push((key, what));
+            }
+            Ok(inner) => visit(found, name, &key, inner),
+            Err(e) => found.visits.push(Visit {
+                name: key,
+                patient: name.to_owned(),
+                date: None,
+                sides: Err(unreadable(&folder, &e)),
+            }),
+        }
+    }
+    match (found.visits.len() == before, empty.len()) {
+        (false, _) => found.without_photos.extend(empty),
+        (true, 1) => found.without_photos.push((name.into(), "no visits: its one folder holds no photos".into())),
+        (true, n) => {
+            found.without_photos.push((name.into(), format!("no visits: none of its {n} folders holds photos")))
+        }
+    }
+}
+
+/// The visit `key` of `patient`, from what its folder holds.
+fn visit(found: &mut Found, patient: &str, key: &str, scanned: Scan) {
+    found.skipped.extend(scanned.hidden);
+    found
+        .skipped
+        .extend(scanned.others.into_iter().map(|other| format!("{other} (not a front, left or right picture)")));
+    for (deeper, _) in &scanned.folders {
+        found.skipped.push(format!("{deeper} (not a visit: a folder inside a visit, nested deeper than one)"));
+    }
+    let sides = match scanned.pictures {
+        Ok(sides) if sides.is_empty() => {
+            let what = match scanned.held {
+                0 => "the folder is empty".to_owned(),
+                1 => "its one file is no picture named front…, left… or right…".to_owned(),
+                n => format!("none of its {n} files is a picture named front…, left… or right…"),
+            };
+            found.skipped.push(format!("{key} (no front, left or right image)"));
+            found.without_photos.push((key.to_owned(), what));
+            return;
+        }
+        sides => sides,
+    };
+    let folder = key.rsplit('/').next().unwrap_or(key);
+    let problem = [patient, folder].into_iter().find_map(super::names::problem);
+    let date = dates::in_name(folder).or_else(|| sides.as_ref().ok().and_then(|s| dates::in_photos(s)));
+    let sides = match problem {
+        Some(problem) => Err(problem),
+        None => sides,
+    };
+    found.visits.push(Visit { name: key.to_owned(), patient: patient.to_owned(), date, sides });
+}
+
+/// What one folder holds: its photos (or why they cannot be used), its folders, and the
+/// rest (names given from the input, `prefix` first).
+struct Scan {
+    pictures: Result<Vec<(Side, PathBuf)>, String>,
+    folders: Vec<(String, PathBuf)>,
+    others: Vec<String>,
+    /// Hidden entries, `name (hidden)`.
+    hidden: Vec<String>,
+    /// How many entries it holds, hidden ones too.
+    held: usize,
+}
+
+impl Scan {
+    /// Whether the folder is a visit's: photos in it, or a reason its photos cannot be used.
+    fn is_visit(&self) -> bool {
+        self.pictures.as_ref().map_or(true, |sides| !sides.is_empty())
+    }
+}
+
+fn scan(folder: &Path, prefix: &str) -> std::io::Result<Scan> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(folder)?.filter_map(Result::ok).map(|e| e.path()).collect();
+    entries.sort();
+    let mut scanned = Scan {
+        pictures: Ok(Vec::new()),
+        folders: Vec::new(),
+        others: Vec::new(),
+        hidden: Vec::new(),
+        held: entries.len(),
+    };
+    for path in entries {
+        let file_name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        // Hidden entries (`.DS_Store`, `.git`) are nobody's; nor may a visit's name be one
+        // of the run's own hidden folders beside the visits' (`.<visit>.saving`).
+        if file_name.starts_with('.') {
+            scanned.hidden.push(format!("{prefix}{file_name} (hidden)"));
+            continue;
+        }
         let lower = file_name.to_lowercase();
         let side = Side::ALL.into_iter().find(|s| lower.starts_with(s.as_str()));
         let picture = lower.rsplit_once('.').is_some_and(|(_, extension)| PICTURES.contains(&extension));
-        let (Some(side), true) = (side, picture) else {
-            skipped.push(format!("{name}/{file_name} (not a front, left or right picture)"));
-            continue;
-        };
-        match std::fs::metadata(&file) {
-            Ok(meta) if meta.is_dir() => return Err(format!("{file_name} is a folder, not an image")),
-            Ok(_) => match sides.iter().find(|(s, _)| *s == side) {
-                Some((_, first)) => {
-                    let first = first.file_name().unwrap_or_default().to_string_lossy();
-                    return Err(format!("two {side} photos, {first} and {file_name}: keep the one of this visit"));
+        let meta = std::fs::metadata(&path);
+        match (side, picture, &meta) {
+            (Some(side), true, Ok(meta)) if !meta.is_dir() => {
+                let sides = match &mut scanned.pictures {
+                    Ok(sides) => sides,
+                    Err(_) => continue,
+                };
+                match sides.iter().find(|(s, _)| *s == side) {
+                    Some((_, first)) => {
+                        let first = first.file_name().unwrap_or_default().to_string_lossy();
+                        let why = format!("two {side} photos, {first} and {file_name}: keep the one of this visit");
+                        scanned.pictures = Err(why);
+                    }
+                    None => sides.push((side, path)),
                 }
-                None => sides.push((side, file)),
-            },
-            Err(e) => return Err(format!("{file_name}: {}", unreadable(&file, &e))),
+            }
+            (Some(_), true, Ok(_)) => scanned.pictures = Err(format!("{file_name} is a folder, not an image")),
+            (Some(_), true, Err(e)) => scanned.pictures = Err(format!("{file_name}: {}", unreadable(&path, e))),
+            (_, _, Ok(meta)) if meta.is_dir() => scanned.folders.push((format!("{prefix}{file_name}"), path)),
+            // A link to a folder that is gone: a visit that cannot be read, told by `find`.
+            (_, _, Err(_)) if prefix.is_empty() => scanned.folders.push((file_name, path)),
+            _ => scanned.others.push(format!("{prefix}{file_name}")),
         }
     }
-    sides.sort_by_key(|(side, _)| Side::ALL.iter().position(|s| s == side));
-    Ok(sides)
+    if let Ok(sides) = &mut scanned.pictures {
+        sides.sort_by_key(|(side, _)| Side::ALL.iter().position(|s| s == side));
+    }
+    Ok(scanned)
 }
 
 /// The extensions of pictures a visit's photos may have (lower case).
@@ -162,84 +290,32 @@ fn unreadable(path: &Path, error: &std::io::Error) -> String {
     }
 }
 
-/// Visits whose names differ only in case or in Unicode normalization (`José` typed on
-/// macOS and elsewhere) would share one output folder on macOS and Windows: neither is
-/// analysed, and both say why.
+/// Patients, or visits of one patient, whose names differ only in case or in Unicode
+/// normalization (`José` typed on macOS and elsewhere) would share one output folder on
+/// macOS and Windows: none of their visits is analysed, and each says why.
 fn refuse_clashes(visits: &mut [Visit]) {
-    let mut by_folder: HashMap<String, Vec<String>> = HashMap::new();
-    for visit in visits.iter() {
-        by_folder.entry(super::names::clash_key(&visit.name)).or_default().push(visit.name.clone());
-    }
-    for visit in visits.iter_mut() {
-        let names = &by_folder[&super::names::clash_key(&visit.name)];
-        if names.len() > 1 {
-            let names: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
-            visit.sides = Err(format!(
-                "{} would share one output folder (names that differ only in case or in how an accent is \
-                 written are one folder on macOS and Windows): rename one of them",
-                names.join(" and ")
-            ));
+    let levels: [fn(&Visit) -> &str; 2] = [|v| v.name.split('/').next().unwrap_or(&v.name), |v| &v.name];
+    for level in levels {
+        let mut by_folder: HashMap<String, Vec<String>> = HashMap::new();
+        for visit in visits.iter() {
+            let names = by_folder.entry(super::names::clash_key(level(visit))).or_default();
+            if !names.iter().any(|n| n == level(visit)) {
+                names.push(level(visit).to_owned());
+            }
+        }
+        for visit in visits.iter_mut() {
+            let names = &by_folder[&super::names::clash_key(level(visit))];
+            if names.len() > 1 {
+                let names: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
+                visit.sides = Err(format!(
+                    "{} would share one output folder (names that differ only in case or in how an accent is \
+                     written are one folder on macOS and Windows): rename one of them",
+                    names.join(" and ")
+                ));
+            }
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn visits_are_folders_of_sides_and_the_rest_is_listed() {
-        let dir = std::env::temp_dir().join(format!("hautai-find-visits-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        for (path, bytes) in [
-            ("a/left_side.png", &b"l"[..]),
-            ("a/Front.JPG", b"f"),
-            ("a/notes.txt", b"n"),
-            ("a/front.txt", b"f"),
-            ("e/front-2.jpg", b"f"),
-            ("e/front.jpg", b"f"),
-            ("b/RIGHT.jpeg", b"r"),
-            ("empty/readme", b"x"),
-            ("stray.jpg", b"s"),
-            ("c/left.png", b"l"),
-            ("c/front.png/inside", b"x"),
-            ("Dup/front.png", b"f"),
-            ("dup/front.png", b"f"),
-        ] {
-            std::fs::create_dir_all(dir.join(path).parent().unwrap()).unwrap();
-            std::fs::write(dir.join(path), bytes).unwrap();
-        }
-        let Found { visits, skipped, without_photos } = find_visits(&dir).unwrap();
-        let found: Vec<(&str, Result<Vec<Side>, String>)> = visits
-            .iter()
-            .map(|v| (v.name.as_str(), v.sides.clone().map(|sides| sides.iter().map(|(s, _)| *s).collect())))
-            .collect();
-        let clash = || {
-            Err("\"Dup\" and \"dup\" would share one output folder (names that differ only in case or in how \
-                 an accent is written are one folder on macOS and Windows): rename one of them"
-                .to_owned())
-        };
-        assert_eq!(
-            found,
-            [
-                ("Dup", clash()),
-                ("a", Ok(vec![Side::Front, Side::Left])),
-                ("b", Ok(vec![Side::Right])),
-                ("c", Err("front.png is a folder, not an image".to_owned())),
-                ("dup", clash()),
-                ("e", Err("two front photos, front-2.jpg and front.jpg: keep the one of this visit".to_owned())),
-            ]
-        );
-        assert_eq!(
-            (visits[1].sides_text(), visits[2].sides_text()),
-            ("front, left (no right)".into(), "right (no front, left)".into())
-        );
-        assert_eq!(skipped.len(), 5, "{skipped:?}");
-        for expected in ["empty/readme", "a/notes.txt", "a/front.txt", "empty ", "stray.jpg"] {
-            assert!(skipped.iter().any(|s| s.starts_with(expected)), "{expected}: {skipped:?}");
-        }
-        let held = "its one file is no picture named front…, left… or right…".to_owned();
-        assert_eq!(without_photos, [("empty".to_owned(), held)], "listed with what it holds");
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-}
+mod tests;

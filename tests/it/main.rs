@@ -22,6 +22,7 @@ mod models;
 mod new_user;
 mod pagination;
 mod paid_once;
+mod patients;
 mod pipeline;
 mod regressions;
 mod reports;

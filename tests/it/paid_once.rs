@@ -115,23 +115,39 @@ fn a_paid_batch_the_service_forgot_is_never_paid_again_unless_asked() {
 
 #[test]
 fn a_renamed_visit_takes_its_batch_over_and_says_so_instead_of_paying_again() {
+    // (A visit renamed within its patient's folder: its analysis is that patient's.)
     let clinic = Clinic::new("renamed");
-    clinic.visit("visit-3", 3);
+    clinic.visit("anna/visit-3", 3);
     // A visit that cannot be used (two front photos) is there too, and no part of this.
-    let unusable = clinic.visit("visit-4", 4);
+    let unusable = clinic.visit("anna/visit-4", 4);
     std::fs::copy(unusable.join("front.png"), unusable.join("front (1).png")).unwrap();
     assert_eq!(clinic.run().done, 1);
-    let batch = clinic.saved_batch("visit-3").unwrap();
-    std::fs::rename(clinic.input().join("visit-3"), clinic.input().join("visit-3-anna")).unwrap();
+    let batch = clinic.saved_batch("anna/visit-3").unwrap();
+    std::fs::rename(clinic.input().join("anna/visit-3"), clinic.input().join("anna/visit-3-b")).unwrap();
     let heard = Mutex::default();
     let summary = clinic.run_with(SaveOptions::new().assets(false), false, &heard);
     assert_eq!(clinic.computes(), 1, "not paid again: {summary:?}");
     assert_eq!(summary.done, 1, "{summary:?}");
-    assert!(summary.failed.iter().all(|(visit, _)| visit == "visit-4"), "{summary:?}");
-    assert_eq!(clinic.saved_batch("visit-3-anna"), Some(batch));
-    assert_eq!(clinic.row("visit-3-anna"), (batch.to_string(), "done".to_owned()));
+    assert!(summary.failed.iter().all(|(visit, _)| visit == "anna/visit-4"), "{summary:?}");
+    assert_eq!(clinic.saved_batch("anna/visit-3-b"), Some(batch));
+    assert_eq!(clinic.row("anna/visit-3-b"), (batch.to_string(), "done".to_owned()));
     let heard = heard.into_inner().unwrap();
-    assert!(heard.iter().any(|e| e.contains("visit-3-anna") && e.contains("\"visit-3\"")), "said so: {heard:?}");
+    assert!(heard.iter().any(|e| e.contains("anna/visit-3-b") && e.contains("\"anna/visit-3\"")), "said so: {heard:?}");
+}
+
+#[test]
+fn a_visit_renamed_to_another_patient_never_takes_the_first_patients_analysis() {
+    let clinic = Clinic::new("renamed-patient");
+    clinic.visit("anna", 3);
+    assert_eq!(clinic.run().done, 1);
+    std::fs::rename(clinic.input().join("anna"), clinic.input().join("bob")).unwrap();
+    let summary = clinic.run();
+    assert_eq!((summary.done, clinic.computes()), (0, 1), "neither taken over nor paid again: {summary:?}");
+    assert!(summary.failed[0].1.contains("another patient's visit"), "{summary:?}");
+    assert!(clinic.saved_batch("bob").is_none(), "never anna's analysis under bob's name");
+    let heard = Mutex::default();
+    let summary = clinic.run_with(SaveOptions::new().assets(false), true, &heard);
+    assert_eq!((summary.done, clinic.computes()), (1, 2), "asked: analysed for bob's subject: {summary:?}");
 }
 
 #[test]
@@ -150,21 +166,21 @@ fn a_visit_copied_under_a_second_name_fails_the_copy_naming_the_first_and_pays_n
 #[test]
 fn a_name_renamed_away_and_back_is_the_batchs_again_and_a_new_visit_may_take_the_other_name() {
     let clinic = Clinic::new("renamed-back");
-    clinic.visit("v", 1);
+    clinic.visit("p/v", 1);
     assert_eq!(clinic.run().done, 1);
-    let batch = clinic.saved_batch("v").unwrap();
-    std::fs::rename(clinic.input().join("v"), clinic.input().join("w")).unwrap();
+    let batch = clinic.saved_batch("p/v").unwrap();
+    std::fs::rename(clinic.input().join("p/v"), clinic.input().join("p/w")).unwrap();
     assert_eq!(clinic.run().done, 1, "w takes the batch over");
-    std::fs::rename(clinic.input().join("w"), clinic.input().join("v")).unwrap();
+    std::fs::rename(clinic.input().join("p/w"), clinic.input().join("p/v")).unwrap();
     let summary = clinic.run();
     assert_eq!((summary.done + summary.done_earlier, summary.failed.len()), (1, 0), "{summary:?}");
-    assert_eq!(clinic.saved_batch("v"), Some(batch));
+    assert_eq!(clinic.saved_batch("p/v"), Some(batch));
     // A new visit named w, other photos: a visit of its own, analysed (it is not w's
     // batch any more, so nothing about it "changed").
-    clinic.visit("w", 2);
+    clinic.visit("p/w", 2);
     let summary = clinic.run();
     assert_eq!((summary.done, summary.failed.len(), clinic.computes()), (1, 0, 2), "{summary:?}");
-    assert_ne!(clinic.saved_batch("w"), Some(batch));
+    assert_ne!(clinic.saved_batch("p/w"), Some(batch));
 }
 
 #[test]
@@ -455,14 +471,14 @@ fn a_visit_confirmed_as_another_names_photos_takes_their_analysis_over_instead_o
 #[test]
 fn a_visits_photos_replaced_by_a_gone_visits_are_confirmed_before_they_are_taken_over() {
     let clinic = Clinic::new("moved");
-    clinic.visit("old", 1);
-    clinic.visit("bob", 2);
+    clinic.visit("p/old", 1);
+    clinic.visit("p/bob", 2);
     assert_eq!(clinic.run().done, 2);
-    std::fs::remove_dir_all(clinic.input().join("old")).unwrap();
-    clinic.visit("bob", 1); // old's photos, in bob's folder
+    std::fs::remove_dir_all(clinic.input().join("p/old")).unwrap();
+    clinic.visit("p/bob", 1); // old's photos, in bob's folder
     let summary = clinic.run();
     assert_eq!(summary.failed.len(), 1, "{summary:?}");
-    assert!(summary.failed[0].1.contains("the photos old had"), "{summary:?}");
+    assert!(summary.failed[0].1.contains("the photos p/old had"), "{summary:?}");
     assert_eq!(clinic.computes(), 2);
 }
 

@@ -66,16 +66,14 @@ pub fn setup(args: &SetupArgs, emulator: bool) -> Outcome {
 }
 
 fn exports(session: &Session, args: &SetupArgs) -> Result<Vec<String>, Failure> {
-    let named = |name: Option<&str>, wanted: &str| name == Some(wanted);
-    let dataset = match session.datasets().find(|d| d.as_ref().is_ok_and(|d| named(d.name.as_deref(), &args.dataset))) {
-        Some(found) => found?,
+    // Found by name, or made; two of one name are for a person to sort out (never guessed).
+    let dataset = match session.find_dataset(&args.dataset)? {
+        Some(found) => found,
         None => session.create_dataset(&args.dataset)?,
     };
     note!("dataset {:?}: {}", args.dataset, dataset.id);
-    let subjects = session.subjects(dataset.id);
-    let subject = match subjects.into_iter().find(|s| s.as_ref().is_ok_and(|s| named(s.name.as_deref(), &args.subject)))
-    {
-        Some(found) => found?,
+    let subject = match session.find_subject(dataset.id, &args.subject)? {
+        Some(found) => found,
         None => session.create_subject(dataset.id, &NewSubject::new(&args.subject))?,
     };
     note!("subject {:?}: {}", args.subject, subject.id);

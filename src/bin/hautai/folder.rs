@@ -12,18 +12,23 @@ use crate::out::note;
 use crate::progress::Progress;
 use crate::{Failure, Outcome};
 
-/// Analyse a folder of visits: resumable, never paying twice, fair to the service.
+/// Analyse a folder of patients' visits: resumable, never paying twice, fair to the service.
 ///
-/// IN_DIR holds one folder per visit; in each, the images whose names start with front,
-/// left or right are its photos. Each visit's results go to OUT_DIR/visits/<visit>/
-/// (results.json, report.html, assets/), with OUT_DIR/summary.csv and OUT_DIR/index.html
-/// over every visit. A visit's photos are paid for once: rerun the same command after a
-/// crash or Ctrl-C, rename visits, or rerun without --no-assets to get the pictures a first
-/// run left out (fetched, not analysed again); photos computed before are never computed
-/// again under any name unless --retry-failed says so. A visit whose
-/// photos changed fails, and its earlier results move to OUT_DIR/superseded/. With
-/// --emulator, the emulator's service is kept in OUT_DIR/.hautai/emulator.json, so that a
-/// rerun resumes offline too; with --emulator and no folders, 20 sample visits are made up.
+/// IN_DIR holds a folder per patient with a folder per visit in it (IN_DIR/anna/2026-01-05/);
+/// a visit folder directly in IN_DIR is a patient of its own. A visit's photos are the
+/// images whose names start with front, left or right. Each patient is one subject of the
+/// dataset (--dataset), found by name or made once; a date in a visit folder's name
+/// (2026-01-05, 2026-01-05T10-30, 20260105), else in its photos' EXIF, dates the analysis.
+/// Results go to OUT_DIR/visits/<patient>/<visit>/ (results.json, report.html, assets/),
+/// with a timeline per patient in OUT_DIR/patients/<patient>/timeline.html, and
+/// OUT_DIR/summary.csv and OUT_DIR/index.html over every visit. A visit's photos are paid
+/// for once: rerun the same command after a crash or Ctrl-C, rename visits, or rerun
+/// without --no-assets to get the pictures a first run left out (fetched, not analysed
+/// again); photos computed before are never computed again under any name unless
+/// --retry-failed says so. A visit whose photos changed fails, and its earlier results
+/// move to OUT_DIR/superseded/. With --emulator, the emulator's service is kept in
+/// OUT_DIR/.hautai/emulator.json, so that a rerun resumes offline too; with --emulator and
+/// no folders, 20 sample visits of 5 patients are made up.
 #[derive(clap::Args)]
 pub struct Args {
     /// The folder of visits.
@@ -62,6 +67,13 @@ pub struct Args {
     /// refused before anything is sent): for a format the service takes that it does not know.
     #[arg(long)]
     any_format: bool,
+    /// Every folder of IN_DIR is a visit of this one patient (instead of deciding per
+    /// folder: photos inside make a visit, folders of visits a patient).
+    #[arg(long, value_name = "NAME")]
+    patient: Option<String>,
+    /// The dataset the patients are subjects of: found by name, or made.
+    #[arg(long, value_name = "NAME", default_value = "hautai")]
+    dataset: String,
     /// The parameters whose grades the index shows, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "redness,pores,lines,pigmentation")]
     columns: Vec<String>,
@@ -103,8 +115,13 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
         .shard(shard)
         .options(options)
         .retry_failed(args.retry_failed)
+        .dataset(&args.dataset)
         .save(save)
         .index_columns(&args.columns);
+    let run = match &args.patient {
+        Some(patient) => run.patient(patient),
+        None => run,
+    };
     note!("shard {shard}, {} visits at a time; results in {}", args.concurrency, output.display());
     let progress = Progress::new("visits");
     let summary = run.run(|event| tell(&progress, event)).map_err(Failure::usage);
@@ -182,12 +199,15 @@ fn tell(progress: &Progress, event: &FolderEvent<'_>) {
     }
 }
 
-/// 20 sample visits (small drawn faces, different for each) in a scratch folder.
+/// 20 sample visits of 5 patients (small drawn faces, different for each), dated by their
+/// folders' names, in a scratch folder.
 fn sample_visits() -> Result<(PathBuf, PathBuf), Failure> {
     let scratch = scratch_dir()?;
     let input = scratch.join("visits");
     for visit in 1..=20 {
-        let folder = input.join(format!("visit-{visit:02}"));
+        let (patient, month) =
+            (["anna", "bob", "carla", "dmitri", "eun-ji"][(visit as usize - 1) % 5], 1 + (visit - 1) / 5);
+        let folder = input.join(patient).join(format!("2026-{month:02}-{:02}", 3 + visit));
         std::fs::create_dir_all(&folder).map_err(|e| Failure::failed(format!("cannot write sample visits: {e}")))?;
         for side in hautai::Side::ALL {
             let photo = hautai::emulator::sample_photo(side, 160 + visit, 200);
@@ -195,6 +215,6 @@ fn sample_visits() -> Result<(PathBuf, PathBuf), Failure> {
                 .map_err(|e| Failure::failed(format!("cannot write sample visits: {e}")))?;
         }
     }
-    note!("analysing 20 sample visits from {}", input.display());
+    note!("analysing 20 sample visits of 5 patients from {}", input.display());
     Ok((input, scratch.join("results")))
 }

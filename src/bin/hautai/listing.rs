@@ -1,9 +1,9 @@
-//! `hautai emulator`, `hautai batches` and `hautai history`: the small commands.
+//! `hautai emulator` and `hautai batches`: the small commands.
 
 use std::time::Duration;
 
 use hautai::emulator::{Emulator, EmulatorConfig, Maturity};
-use hautai::model::{BatchQuery, CATEGORIES, InitiateUpload};
+use hautai::model::{BatchQuery, InitiateUpload};
 use hautai::{Session, Side, Uuid};
 
 use crate::connect::Target;
@@ -86,62 +86,6 @@ fn to_the_second(time: &str) -> String {
     }
 }
 
-/// A subject's parameters over time: a row per analysis, a column per parameter.
-///
-/// Ages read as years, categories (skin type, tone) as their grade, the others as grade
-/// and 0-100 score.
-#[derive(clap::Args)]
-pub struct HistoryArgs {
-    /// The subject (default: HAUTAI_SUBJECT_ID).
-    #[arg(long)]
-    subject: Option<Uuid>,
-    /// The parameters to show.
-    #[arg(default_values_t = ["age", "redness", "pores", "lines", "pigmentation"].map(String::from))]
-    parameters: Vec<String>,
-}
-
-pub fn history(args: &HistoryArgs, emulator: bool) -> Outcome {
-    let target = Target::connect(emulator, Maturity::After(Duration::from_secs(1)))?;
-    let subject = args
-        .subject
-        .or(target.session.subject_id())
-        .ok_or_else(|| Failure::usage("name a subject: --subject ID or HAUTAI_SUBJECT_ID"))?;
-    if target.is_emulator() {
-        seed_analyses(&target.session).map_err(|e| Failure::failed(format!("seeding the emulator: {e}")))?;
-    }
-    let history = target.session.subject_parameters(subject)?;
-    let mut lines = Vec::new();
-    if history.iter().any(hautai::model::Analysis::from_emulator) {
-        lines.push("VALUES INVENTED BY THE OFFLINE EMULATOR: not a person's analyses".to_owned());
-    }
-    let mut header = format!("{:<38}", "batch");
-    for name in &args.parameters {
-        header += &format!(" {name:>13}");
-    }
-    lines.push(header);
-    for analysis in &history {
-        let mut out = format!("{:<38}", analysis.image_batch_id.as_deref().unwrap_or("-"));
-        for name in &args.parameters {
-            let cell = match analysis.parameters.get(name) {
-                Some(p) if CATEGORIES.contains(&name.as_str()) => p.tag().unwrap_or("?").to_owned(),
-                Some(p) => match (p.years(), p.tag(), p.score()) {
-                    (Some(years), _, _) => format!("{years:.0} years"),
-                    (None, Some(tag), Some(score)) => format!("{tag} {score:.0}/100"),
-                    (None, Some(tag), None) => tag.to_owned(),
-                    (None, None, Some(score)) => format!("{score:.1}/100"),
-                    (None, None, None) => "?".into(),
-                },
-                None => "-".into(),
-            };
-            out += &format!(" {:>13}", crate::out::visible(&cell));
-        }
-        lines.push(out);
-    }
-    crate::out::emit(&lines)?;
-    note!("{} analyses", history.len());
-    Ok(())
-}
-
 /// Seven batches with an uploaded front photo, for the emulator to list.
 fn seed_uploads(session: &Session) -> hautai::Result<()> {
     let subject = session.subject_id().expect("the emulator's session has a subject");
@@ -155,7 +99,7 @@ fn seed_uploads(session: &Session) -> hautai::Result<()> {
 }
 
 /// Three analyses of the emulator's subject, at the same time.
-fn seed_analyses(session: &Session) -> hautai::Result<()> {
+pub(crate) fn seed_analyses(session: &Session) -> hautai::Result<()> {
     std::thread::scope(|scope| {
         let runs: Vec<_> = (0..3u8)
             .map(|visit| {

@@ -9,6 +9,7 @@ mod account;
 mod analyze;
 mod connect;
 mod folder;
+mod history;
 mod listing;
 mod out;
 mod photos;
@@ -53,7 +54,7 @@ enum Command {
     Setup(account::SetupArgs),
     Emulator(listing::EmulatorArgs),
     Batches(listing::BatchesArgs),
-    History(listing::HistoryArgs),
+    History(history::HistoryArgs),
     /// Print shell completions: `hautai completions bash > /etc/bash_completion.d/hautai`.
     Completions {
         /// The shell.
@@ -69,7 +70,7 @@ fn main() -> ExitCode {
         Command::Setup(args) => account::setup(&args, cli.emulator),
         Command::Emulator(args) => listing::emulator(&args),
         Command::Batches(args) => listing::batches(&args, cli.emulator),
-        Command::History(args) => listing::history(&args, cli.emulator),
+        Command::History(args) => history::history(&args, cli.emulator),
         Command::Completions { shell } => {
             let (mut command, mut script) = (<Cli as clap::CommandFactory>::command(), Vec::new());
             clap_complete::generate(shell, &mut command, "hautai", &mut script);

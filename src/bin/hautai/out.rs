@@ -66,12 +66,13 @@ pub fn emit(lines: impl IntoIterator<Item = impl AsRef<str>>) -> Outcome {
 mod tests {
     /// The command's files, as compiled: any print macro outside this file would print
     /// a visit's name as it is.
-    const FILES: [(&str, &str); 10] = [
+    const FILES: [(&str, &str); 11] = [
         ("main.rs", include_str!("main.rs")),
         ("account.rs", include_str!("account.rs")),
         ("analyze.rs", include_str!("analyze.rs")),
         ("connect.rs", include_str!("connect.rs")),
         ("folder.rs", include_str!("folder.rs")),
+        ("history.rs", include_str!("history.rs")),
         ("listing.rs", include_str!("listing.rs")),
         ("photos.rs", include_str!("photos.rs")),
         ("progress.rs", include_str!("progress.rs")),

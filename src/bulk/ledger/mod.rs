@@ -21,6 +21,9 @@ pub(crate) struct Ledger {
     holders: HashMap<String, Vec<String>>,
     /// Photos → the batches made from them, oldest first.
     made: HashMap<String, Vec<Uuid>>,
+    /// (dataset, patient) → the subject made for the patient, once its creation is
+    /// journaled (`None` while it is only claimed: being made, or its answer lost).
+    subjects: HashMap<(Uuid, String), Option<Uuid>>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -64,6 +67,9 @@ impl BatchEntry {
 pub(crate) enum Presence {
     /// Not a job of this run (any shard): its visit is gone, or renamed.
     Absent,
+    /// Not a job of this run, and of another group than the job asking (another patient:
+    /// its analyses are filed under another subject of the service).
+    AbsentElsewhere,
     /// A job of this run with the same photos.
     Same,
     /// A job of this run with other photos.
@@ -99,6 +105,8 @@ pub(crate) enum Refusal {
     Moved { other: String, batch_id: Uuid, own: Uuid },
     /// The job's photos are not the ones its batch was made from.
     Changed { batch_id: Uuid },
+    /// These photos were analysed under a name of another group (patient) that is gone.
+    OtherPatient { other: String, batch_id: Uuid },
     /// The service no longer knows the batch these photos were paid for with (it just said so).
     Lost { batch_id: Uuid },
 }
@@ -107,6 +115,12 @@ impl Ledger {
     /// Applies one journal line.
     pub(crate) fn fold(&mut self, line: &Line) {
         let key = line.key.as_str();
+        // Subjects are patients', not jobs': a patient may share a flat visit's name.
+        if let (State::SubjectClaimed | State::SubjectMade, Some(dataset)) = (line.state, line.dataset_id) {
+            let made = self.subjects.entry((dataset, key.to_owned())).or_default();
+            *made = line.subject_id.or(*made);
+            return;
+        }
         // Lines of old journals name their batch only when they create it.
         let batch_id = line.batch_id.or_else(|| self.jobs.get(key).and_then(|j| j.batch));
         match line.state {
@@ -169,6 +183,8 @@ impl Ledger {
                     batch.lost = true;
                 }
             }
+            // (A subject line without its dataset, written by hand: nothing to fold.)
+            State::SubjectClaimed | State::SubjectMade => return,
         }
         self.jobs.entry(key.to_owned()).or_default().last = Some(line.state);
     }
@@ -234,6 +250,12 @@ impl Ledger {
             // photos, from a name that is gone: a rename. Anything else a person confirms.
             match (presence(other), changed) {
                 (Presence::Same, _) => return Plan::Refuse(Refusal::Duplicate { other: other.clone() }),
+                // Another patient's analysis is never taken over: it is filed under that
+                // patient's subject. Only a deliberate retry analyses the photos anew.
+                (Presence::AbsentElsewhere, _) if retry_failed => return Plan::Start,
+                (Presence::AbsentElsewhere, _) => {
+                    return Plan::Refuse(Refusal::OtherPatient { other: other.clone(), batch_id });
+                }
                 (Presence::Absent, None) => {}
                 _ if retry_failed => {}
                 (Presence::Absent, Some((own, _))) => {
@@ -264,6 +286,13 @@ impl Ledger {
         let batch_id = self.jobs.get(key)?.batch?;
         let batch = self.batches.get(&batch_id)?;
         batch.names.last().is_none_or(|holder| holder == key).then_some((batch_id, batch))
+    }
+
+    /// What the journals say of `patient`'s subject in `dataset`: `None` when none was ever
+    /// claimed, `Some(None)` when one was claimed (being made, or its answer lost) and
+    /// never journaled as made, `Some(Some(id))` once made.
+    pub(crate) fn subject(&self, dataset: Uuid, patient: &str) -> Option<Option<Uuid>> {
+        self.subjects.get(&(dataset, patient.to_owned())).copied()
     }
 
     /// The job that holds `batch_id` now.

@@ -213,6 +213,7 @@ pub fn apply(world: &mut World, model: &mut Model, action: &Action) -> Ran {
         }
         Action::Rename { from, to } if from != to && folder(*from).symlink_metadata().is_ok() => {
             let _ = std::fs::remove_dir_all(folder(*to));
+            std::fs::create_dir_all(folder(*to).parent().unwrap()).unwrap();
             std::fs::rename(folder(*from), folder(*to)).unwrap();
             if let Some(away) = world.away.remove(NAMES[*from]) {
                 world.away.insert(NAMES[*to].to_owned(), away);
@@ -320,8 +321,8 @@ fn note(world: &World, model: &mut Model, run: &Run) {
     if !run.retry_failed {
         return;
     }
-    for entry in std::fs::read_dir(world.input()).into_iter().flatten().flatten() {
-        if let Some(photos) = world.photos_of(&entry.file_name().to_string_lossy()) {
+    for name in NAMES {
+        if let Some(photos) = world.photos_of(name) {
             *model.retries.entry(photos).or_default() += 1;
         }
     }
@@ -396,7 +397,10 @@ fn kill(world: &World, after: usize, no_assets: bool) {
 }
 
 fn swap(a: &Path, b: &Path) {
-    let between = a.with_extension("swapping");
+    for folder in [a, b] {
+        let _ = std::fs::create_dir_all(folder.parent().unwrap());
+    }
+    let between = a.with_file_name(format!("{}.swapping", a.file_name().unwrap().to_string_lossy()));
     let (had_a, had_b) = (a.symlink_metadata().is_ok(), b.symlink_metadata().is_ok());
     if had_a {
         std::fs::rename(a, &between).unwrap();

@@ -16,8 +16,18 @@ use hautai::folder::{FolderRun, FolderSummary, SaveOptions};
 use hautai::save::Limits;
 
 /// The visit names a sequence draws from: two spell one name in NFC and NFD, two differ
-/// only in case.
-pub const NAMES: [&str; 6] = ["anna", "bob", "cara", "Jos\u{e9}", "Jose\u{301}", "Bob"];
+/// only in case; three are dated visits of a patient whose name comes in two cases.
+pub const NAMES: [&str; 9] = [
+    "anna",
+    "bob",
+    "cara",
+    "Jos\u{e9}",
+    "Jose\u{301}",
+    "Bob",
+    "dora/2026-01-05",
+    "dora/2026-02-01T10-30",
+    "Dora/20260301",
+];
 
 /// A visit's photos: each side's size and FNV-1a hash.
 pub type Photos = Vec<(Side, (u64, u64))>;
