@@ -112,7 +112,18 @@ fn never_lost(before: &Saved, after: &Saved) -> Result<(), String> {
 /// (c): every folder set aside says why.
 fn set_aside_with_reasons(world: &World) -> Result<(), String> {
     for entry in std::fs::read_dir(world.output().join("superseded")).into_iter().flatten().flatten() {
-        if !entry.path().join("why.txt").is_file() {
+        // A patient's visits are set aside in a folder of the patient's (`superseded/dora/…`).
+        let set_aside = |path: &Path| {
+            path.join("why.txt").is_file()
+                || path.join("results.json").symlink_metadata().is_err()
+                    && !path.join("report.html").exists()
+                    && std::fs::read_dir(path)
+                        .into_iter()
+                        .flatten()
+                        .flatten()
+                        .all(|inner| inner.path().join("why.txt").is_file())
+        };
+        if !set_aside(&entry.path()) {
             return Err(format!("(c) {} was set aside without why.txt", entry.path().display()));
         }
     }
