@@ -41,19 +41,24 @@ impl<'j, 'i> Photos<'j, 'i> {
 
     /// Where the job `key` stands with `photos`.
     pub(super) fn presence(&self, key: &str, photos: &str, group: Option<&str>) -> Presence {
-        let Some(job) = self.jobs.get(key) else {
-            // A key that is no job of the run: its group read from it, as a folder run
-            // names visits (`patient/visit`, or a visit that is a patient of its own).
-            return match self.unusable.iter().any(|k| k == key) {
-                true => Presence::Unreadable,
-                false if group.is_some_and(|group| key.split('/').next() != Some(group)) => Presence::AbsentElsewhere,
-                false => Presence::Absent,
-            };
+        // The other key's group: its job's, or read from the key as a folder run names
+        // visits (`patient/visit`, or a visit that is a patient of its own).
+        let theirs = self.jobs.get(key).map_or_else(|| key.split('/').next().unwrap_or(key), |job| job.group());
+        let elsewhere = group.is_some_and(|group| group != theirs);
+        let presence = match self.jobs.get(key) {
+            None if self.unusable.iter().any(|k| k == key) => Presence::Unreadable,
+            None => Presence::Absent,
+            Some(job) => match self.fingerprint(job) {
+                Ok(theirs) if theirs == photos => Presence::Same,
+                Ok(_) => Presence::Other,
+                Err(_) => Presence::Unreadable,
+            },
         };
-        match self.fingerprint(job) {
-            Ok(theirs) if theirs == photos => Presence::Same,
-            Ok(_) => Presence::Other,
-            Err(_) => Presence::Unreadable,
+        // Another patient's analysis is never this job's to take, whatever its visit is now.
+        match presence {
+            Presence::Same => Presence::Same,
+            _ if elsewhere => Presence::AbsentElsewhere,
+            presence => presence,
         }
     }
 }

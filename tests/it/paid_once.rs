@@ -441,14 +441,14 @@ fn pictures_that_cannot_be_fetched_any_more_leave_the_saved_results_done() {
 
 #[test]
 fn a_visit_confirmed_as_another_names_photos_takes_their_analysis_over_instead_of_paying() {
-    // Renamed, and a new visit under the old name, in one step: both are refused until a
+    // (Visits of one patient.) Renamed, and a new visit under the old name, in one step: both are refused until a
     // person confirms; confirmed, the renamed visit takes the batch over, and only the new
     // photos are paid for.
     let clinic = Clinic::new("confirmed");
-    clinic.visit("visit-3", 3);
+    clinic.visit("p/visit-3", 3);
     assert_eq!(clinic.run().done, 1);
-    std::fs::rename(clinic.input().join("visit-3"), clinic.input().join("visit-3-anna")).unwrap();
-    clinic.visit("visit-3", 4);
+    std::fs::rename(clinic.input().join("p/visit-3"), clinic.input().join("p/visit-3-anna")).unwrap();
+    clinic.visit("p/visit-3", 4);
     let summary = clinic.run();
     assert_eq!((summary.failed.len(), clinic.computes()), (2, 1), "{summary:?}");
     let summary = clinic.run_with(SaveOptions::new().assets(false), true, &Mutex::default());
@@ -456,16 +456,16 @@ fn a_visit_confirmed_as_another_names_photos_takes_their_analysis_over_instead_o
     assert_eq!(clinic.computes(), 2, "the new photos only");
     // Input photos swapped on purpose (mislabelled visits), confirmed: nothing paid again.
     let clinic = Clinic::new("confirmed-swap");
-    clinic.visit("anna", 1);
-    clinic.visit("bob", 2);
+    clinic.visit("p/anna", 1);
+    clinic.visit("p/bob", 2);
     assert_eq!(clinic.run().done, 2);
-    let (anna, bob) = (clinic.saved_batch("anna").unwrap(), clinic.saved_batch("bob").unwrap());
-    std::fs::rename(clinic.input().join("anna"), clinic.input().join("x")).unwrap();
-    std::fs::rename(clinic.input().join("bob"), clinic.input().join("anna")).unwrap();
-    std::fs::rename(clinic.input().join("x"), clinic.input().join("bob")).unwrap();
+    let (anna, bob) = (clinic.saved_batch("p/anna").unwrap(), clinic.saved_batch("p/bob").unwrap());
+    std::fs::rename(clinic.input().join("p/anna"), clinic.input().join("p/x")).unwrap();
+    std::fs::rename(clinic.input().join("p/bob"), clinic.input().join("p/anna")).unwrap();
+    std::fs::rename(clinic.input().join("p/x"), clinic.input().join("p/bob")).unwrap();
     let summary = clinic.run_with(SaveOptions::new().assets(false), true, &Mutex::default());
     assert_eq!((summary.done, clinic.computes()), (2, 2), "{summary:?}");
-    assert_eq!((clinic.saved_batch("anna"), clinic.saved_batch("bob")), (Some(bob), Some(anna)));
+    assert_eq!((clinic.saved_batch("p/anna"), clinic.saved_batch("p/bob")), (Some(bob), Some(anna)));
 }
 
 #[test]

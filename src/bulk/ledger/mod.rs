@@ -67,8 +67,9 @@ impl BatchEntry {
 pub(crate) enum Presence {
     /// Not a job of this run (any shard): its visit is gone, or renamed.
     Absent,
-    /// Not a job of this run, and of another group than the job asking (another patient:
-    /// its analyses are filed under another subject of the service).
+    /// Of another group than the job asking (another patient, whose analyses are filed
+    /// under another subject of the service), with other photos now or none: its batches
+    /// are never this job's.
     AbsentElsewhere,
     /// A job of this run with the same photos.
     Same,
