@@ -292,6 +292,7 @@ impl Ledger {
     /// What the journals say of `patient`'s subject in `dataset`: `None` when none was ever
     /// claimed, `Some(None)` when one was claimed (being made, or its answer lost) and
     /// never journaled as made, `Some(Some(id))` once made.
+    #[cfg(feature = "folder")]
     pub(crate) fn subject(&self, dataset: Uuid, patient: &str) -> Option<Option<Uuid>> {
         self.subjects.get(&(dataset, patient.to_owned())).copied()
     }
