@@ -246,6 +246,7 @@ impl SessionBuilder {
 
     /// The clock used for waits and the deadline (tests give a `clock::VirtualClock`,
     /// feature `test-util`).
+    #[cfg(feature = "test-util")]
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self

@@ -54,9 +54,9 @@
 //!   [`error::Step`], ...).
 //! * [`observe`]: progress and cancellation ([`observe::Observer`], [`observe::Event`]).
 //! * [`bulk`]: many analyses, resumable; [`save`]: assets into a folder, bounded.
-//! * [`clock`]: time for tests that should not wait; `emulator` (feature `emulator`): an
-//!   offline stand-in for the service; `folder` (feature `folder`): a folder of visits
-//!   analysed, with a report per visit, a summary and an index.
+//! * `emulator` (feature `emulator`): an offline stand-in for the service; `folder`
+//!   (feature `folder`): a folder of visits analysed, with a report per visit, a summary
+//!   and an index; `clock` (feature `test-util`): time for tests that should not wait.
 //!
 //! Doc examples use only this crate: ids are [`Uuid`] and JSON is [`json!`] and [`Value`]
 //! (re-exported from `uuid` and `serde_json`). Those that decode JSON by hand
@@ -69,8 +69,11 @@
 //! * `native-tls`: the platform's TLS library and root store (TLS-inspecting proxies).
 //! * `platform-verifier`: rustls with the operating system's certificate verifier.
 //! * `emulator`: `hautai::emulator`, adding `tiny_http` (a small synchronous server).
-//! * `test-util`: `clock::VirtualClock`, time that tests move by hand.
-//! * `folder`: `hautai::folder`, the folder run and the reports (adds `unicode-normalization`).
+//! * `test-util`: what tests need and programs should not: `hautai::clock` (time that
+//!   tests move by hand, given to `SessionBuilder::clock`), `bulk::Journal::append` and
+//!   `bulk::State` (a journal as a crash left it).
+//! * `folder`: `hautai::folder`, the folder run and the reports (adds
+//!   `unicode-normalization` and `kamadak-exif`).
 //! * `cli`: the `hautai` command (`cargo install hautai --features cli`), adding clap,
 //!   clap_complete and indicatif to that build only.
 //!
@@ -98,7 +101,10 @@ mod builder;
 pub mod bulk;
 mod call;
 mod civil;
+#[cfg(feature = "test-util")]
 pub mod clock;
+#[cfg(not(feature = "test-util"))]
+mod clock;
 pub mod config;
 mod destination;
 #[cfg(feature = "emulator")]

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::ledger::Plan;
 use super::photos::Photos;
 use super::record::State;
-use super::runner::{Bulk, Ended, journal_error};
+use super::runner::{Bulk, Ended};
 use super::watcher::Watcher;
 use super::{HandlerError, Job, Outcome, advice};
 use crate::error::{Error, ErrorKind, Result};
@@ -52,7 +52,7 @@ impl Bulk<'_> {
                 Ok(decided) => decided,
                 Err(error) => {
                     journal_failed.store(true, Ordering::SeqCst);
-                    return Ended::Failed(journal_error(error).to_string());
+                    return Ended::failed(journal.error(error));
                 }
             };
             let fetched = match plan {
@@ -67,7 +67,7 @@ impl Bulk<'_> {
                     Ok(()) if journal.record(key).failure.is_some() => {
                         return match self.write(key, State::Saved, Some(batch_id)) {
                             Ok(()) => Ended::Skipped,
-                            Err(error) => Ended::Failed(journal_error(error).to_string()),
+                            Err(error) => Ended::failed(error),
                         };
                     }
                     Ok(()) => return Ended::Skipped,
@@ -125,7 +125,7 @@ impl Bulk<'_> {
         match result {
             Err(error) if error.status() == Some(404) => match self.write(key, State::Lost, Some(batch_id)) {
                 Ok(()) => Fetched::Gone(batch_id),
-                Err(error) => Fetched::Ended(Ended::Failed(journal_error(error).to_string())),
+                Err(error) => Fetched::Ended(Ended::failed(error)),
             },
             result => Fetched::Ended(match self.ended(key, result, true, false, handle) {
                 Ended::Done { resumed, .. } => Ended::Done { resumed, taken_over },
@@ -163,7 +163,7 @@ impl Bulk<'_> {
             let _ = journal.failed(key, error.batch_id(), &reason, ended, !disowned);
         }
         let _ = handle(&Outcome::Failed { key, batch_id: error.batch_id(), error: &error, disowned });
-        Ended::Failed(reason)
+        Ended::Failed(reason, error)
     }
 
     /// Nothing is done for the job, for `reason`: journaled (with whether its earlier save
@@ -183,9 +183,9 @@ impl Bulk<'_> {
         if let Some(journal) = self.journal {
             let _ = journal.failed(key, batch_id, &reason, false, kept);
         }
-        let error = Error::from(ErrorKind::InvalidArgument(reason.clone()));
+        let error = Error::from(ErrorKind::Refused(reason.clone()));
         let _ = handle(&Outcome::Failed { key, batch_id, error: &error, disowned });
-        Ended::Failed(reason)
+        Ended::Failed(reason, error)
     }
 
     /// Runs `call` with a fresh watcher journaling the job's progress on `batch_id` (or the
@@ -207,11 +207,11 @@ impl Bulk<'_> {
                  run again once they are whole",
                 job.key
             );
-            return Err(ErrorKind::InvalidArgument(reason).into());
+            return Err(ErrorKind::Refused(reason).into());
         }
         match watcher.take_error() {
             // The journal is the record of what was paid for: without it, nothing goes on.
-            Some(error) => Err(journal_error(error)),
+            Some(error) => Err(self.journal_error(error)),
             None => result,
         }
     }
@@ -225,23 +225,40 @@ impl Bulk<'_> {
         match handle(&Outcome::Done { key, batch_id, results, resumed }) {
             Ok(()) => match self.write(key, State::Saved, Some(batch_id)) {
                 Ok(()) => Ended::Done { resumed, taken_over: false },
-                Err(error) => Ended::Failed(format!("the results were saved but the journal cannot say so: {error}")),
+                Err(error) => {
+                    Ended::Failed(format!("the results were saved but the journal cannot say so: {error}"), error)
+                }
             },
-            Err(reason) => {
-                let reason = format!("the results of batch {batch_id} could not be saved: {reason}");
+            Err(cause) => {
+                let reason = format!("the results of batch {batch_id} could not be saved: {cause}");
                 if let Some(journal) = self.journal {
                     // Whatever was saved earlier is the caller's to keep or not: a save
                     // that failed does not disown it.
                     let _ = journal.failed(key, Some(batch_id), &reason, false, true);
                 }
-                Ended::Failed(reason)
+                // The caller's own error when it is one of ours (a full disk is an
+                // `ErrorKind::Io` with its cause); a save failure otherwise.
+                let error = match cause.downcast::<Error>() {
+                    Ok(error) => *error,
+                    Err(other) => ErrorKind::Save { target: key.to_owned(), reason: other.to_string() }.into(),
+                };
+                Ended::Failed(reason, error)
             }
         }
     }
 
     /// Journals a state change, if there is a journal.
-    fn write(&self, key: &str, state: State, batch_id: Option<Uuid>) -> io::Result<()> {
-        self.journal.map_or(Ok(()), |journal| journal.append(key, state, batch_id, None))
+    fn write(&self, key: &str, state: State, batch_id: Option<Uuid>) -> Result<()> {
+        let Some(journal) = self.journal else { return Ok(()) };
+        journal.note(key, state, batch_id).map_err(|e| journal.error(e))
+    }
+
+    /// The error of the run's journal that cannot be written.
+    fn journal_error(&self, io: io::Error) -> Error {
+        match self.journal {
+            Some(journal) => journal.error(io),
+            None => Error::io(std::path::Path::new("journal"), "cannot write", io),
+        }
     }
 }
 

@@ -32,6 +32,7 @@ use super::ledger::{Ledger, Plan, Presence};
 use super::lock::{self, RunLock};
 use super::record::{JobRecord, Line, State};
 use super::shard::Shard;
+use crate::error::{Error, ErrorKind, Result};
 use crate::session::Session;
 
 /// The journal folder of bulk runs, opened by one run: the ledger of every batch the
@@ -60,20 +61,36 @@ pub struct Journal {
 impl Journal {
     /// Opens (or creates) the journal folder `dir` for a run of `shard` on `session`.
     ///
-    /// Errors: [`io::ErrorKind::ResourceBusy`] when another live run holds jobs this one
-    /// could work (the message names its process and shard); [`io::ErrorKind::InvalidInput`]
-    /// when the folder belongs to another service or company; other I/O errors as they come.
+    /// Errors: [`ErrorKind::Busy`] when another live run holds jobs this one could work
+    /// (the message names its process and shard); [`ErrorKind::Journal`] when the folder
+    /// belongs to another service or company, or cannot be read or written
+    /// ([`Error::io_error`] has the cause).
     ///
     /// ```no_run
     /// use hautai::bulk::{Journal, Shard};
+    /// use hautai::error::ErrorKind;
     ///
     /// let session = hautai::Session::from_env()?;
-    /// let journal = Journal::open("results/.hautai", &session, Shard::ALL)?;
-    /// # let _ = journal;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// match Journal::open("results/.hautai", &session, Shard::ALL) {
+    ///     Ok(journal) => println!("journal in {}", journal.dir().display()),
+    ///     Err(e) if matches!(e.kind(), ErrorKind::Busy { .. }) => eprintln!("try later: {e}"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok::<(), hautai::Error>(())
     /// ```
-    pub fn open(dir: impl AsRef<Path>, session: &Session, shard: Shard) -> io::Result<Journal> {
-        let dir = dir.as_ref().to_path_buf();
+    pub fn open(dir: impl AsRef<Path>, session: &Session, shard: Shard) -> Result<Journal> {
+        let dir = dir.as_ref();
+        Journal::open_folder(dir.to_path_buf(), session, shard).map_err(|e| {
+            let (folder, problem) = (dir.to_path_buf(), e.to_string());
+            match e.kind() {
+                io::ErrorKind::ResourceBusy => ErrorKind::Busy { folder, holder: problem }.into(),
+                io::ErrorKind::InvalidInput => ErrorKind::Journal { folder, problem }.into(),
+                _ => Error::with_io(ErrorKind::Journal { folder, problem }, e),
+            }
+        })
+    }
+
+    fn open_folder(dir: PathBuf, session: &Session, shard: Shard) -> io::Result<Journal> {
         crate::private::create_dir_all(&dir)?;
         let folder = lock::Folder::lock(&dir)?;
         let run_lock = folder.claim(shard)?;
@@ -89,11 +106,9 @@ impl Journal {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!(
-                    "{} holds the journal of runs against {} (company {}), and this session talks to {service} \
+                    "it holds the journal of runs against {} (company {}), and this session talks to {service} \
                      (company {company}): its batches exist only there{forgets}; use another folder for this service",
-                    dir.display(),
-                    other.service,
-                    other.company
+                    other.service, other.company
                 ),
             ));
         }
@@ -137,9 +152,25 @@ impl Journal {
         lock(&self.ledger).record(key)
     }
 
-    /// Appends a state change and flushes it to disk before returning.
-    pub fn append(&self, key: &str, state: State, batch_id: Option<Uuid>, reason: Option<&str>) -> io::Result<()> {
+    /// Appends a state change and flushes it to disk before returning: for tests that
+    /// need a journal as a crash left it (feature `test-util`; a program never writes the
+    /// ledger that decides paying).
+    #[cfg(feature = "test-util")]
+    pub fn append(&self, key: &str, state: State, batch_id: Option<Uuid>, reason: Option<&str>) -> Result<()> {
         self.write(&Line { reason: reason.map(str::to_owned), ..Line::new(key, state, batch_id) })
+            .map_err(|e| self.error(e))
+    }
+
+    /// Journals `key`'s new `state` (with its batch), flushed to disk before returning.
+    pub(crate) fn note(&self, key: &str, state: State, batch_id: Option<Uuid>) -> io::Result<()> {
+        self.write(&Line::new(key, state, batch_id))
+    }
+
+    /// The error of this journal that cannot be read or written: the run cannot go on, as
+    /// the journal is the record of what was paid for.
+    pub(crate) fn error(&self, io: io::Error) -> Error {
+        let problem = format!("{io}; nothing more is sent until it can be written (a full disk?)");
+        Error::with_io(ErrorKind::Journal { folder: self.dir.clone(), problem }, io)
     }
 
     /// What the job `key` may do with its photos `photos` (see `Ledger::decide`; `gone`: a

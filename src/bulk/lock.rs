@@ -56,7 +56,7 @@ impl Folder {
                     file.read_to_string(&mut text)?;
                     let holder = Holder::parse(&text);
                     if holder.shard.is_none_or(|theirs| overlap(shard, theirs)) {
-                        return Err(busy(&self.dir, &holder));
+                        return Err(busy(&holder));
                     }
                 }
                 Err(std::fs::TryLockError::Error(error)) => return Err(error),
@@ -66,7 +66,7 @@ impl Folder {
         let mut file = crate::private::options().read(true).write(true).create(true).truncate(false).open(path)?;
         match file.try_lock() {
             Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => return Err(busy(&self.dir, &Holder::default())),
+            Err(std::fs::TryLockError::WouldBlock) => return Err(busy(&Holder::default())),
             Err(std::fs::TryLockError::Error(error)) => return Err(error),
         }
         file.set_len(0)?;
@@ -103,7 +103,7 @@ impl Holder {
 }
 
 /// The refusal: which run holds the folder, and what to do.
-fn busy(dir: &Path, holder: &Holder) -> io::Error {
+fn busy(holder: &Holder) -> io::Error {
     let mut who = String::from("another run");
     if let Some(pid) = holder.pid {
         who.push_str(&format!(" (process {pid}"));
@@ -118,9 +118,8 @@ fn busy(dir: &Path, holder: &Holder) -> io::Error {
     io::Error::new(
         io::ErrorKind::ResourceBusy,
         format!(
-            "{} is in use by {who}, which could work the same jobs: wait for it to end or stop it \
-             (shards of one layout, I/N with the same N, run side by side)",
-            dir.display()
+            "{who}, which could work the same jobs: wait for it to end or stop it (shards of one layout, I/N \
+             with the same N, run side by side)"
         ),
     )
 }

@@ -65,6 +65,7 @@ mod photos;
 mod record;
 mod runner;
 mod shard;
+mod summary;
 mod watcher;
 
 use uuid::Uuid;
@@ -72,9 +73,12 @@ use uuid::Uuid;
 pub use journal::Journal;
 #[cfg(feature = "folder")]
 pub(crate) use ledger::Ledger;
-pub use record::{Compute, JobRecord, State};
+#[cfg(feature = "test-util")]
+pub use record::State;
+pub use record::{Compute, JobRecord};
 pub use runner::Bulk;
 pub use shard::Shard;
+pub use summary::{Failure, Summary};
 
 /// What a [`Bulk::run`] handler returns on failure: any error, so that `?` works in it.
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
@@ -198,32 +202,4 @@ pub enum Outcome<'a> {
         /// The batch.
         batch_id: Uuid,
     },
-}
-
-/// What a bulk run did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Summary {
-    /// Jobs whose results were saved in this run.
-    pub done: usize,
-    /// Of those, jobs resumed from an earlier run's batch.
-    pub resumed: usize,
-    /// Jobs an earlier run had finished.
-    pub skipped: usize,
-    /// Jobs that failed, with why: `(key, reason)`.
-    pub failed: Vec<(String, String)>,
-    /// Of those, jobs that took over the batch of a key that is gone (a renamed visit).
-    pub taken_over: usize,
-    /// Jobs stopped by a stop request while running; a rerun picks them up.
-    pub stopped: usize,
-    /// Whether the run ended before every job did: stopped while jobs were running or
-    /// waiting to start (a stop request, or a journal that cannot be written).
-    pub interrupted: bool,
-}
-
-impl Summary {
-    /// Whether every job of the run is done (now or before).
-    pub fn all_done(&self) -> bool {
-        self.failed.is_empty() && !self.interrupted
-    }
 }

@@ -118,12 +118,13 @@ pub struct JobRecord {
     pub saved: bool,
     /// Why the job's last run failed, if it did and was not saved since.
     pub failure: Option<String>,
-    /// Whether that failure ended the batch for good (see [`State::Failed`]).
+    /// Whether that failure ended the batch for good (a detection error, a compute that
+    /// never arrived): only a deliberate retry starts it over.
     pub ended: bool,
-    /// Whether the service no longer knows the batch (see [`State::Lost`]).
+    /// Whether the service no longer knows the batch, though its compute was paid for.
     pub lost: bool,
     /// The last state journaled.
-    pub last: Option<State>,
+    pub(crate) last: Option<State>,
     /// What the current batch's photos were: each side with its size and a hash of its
     /// bytes. `None` for a journal written before this was recorded.
     pub inputs: Option<String>,

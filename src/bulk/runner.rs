@@ -2,14 +2,13 @@
 //! ledger decides for its photos, and every state change is journaled.
 
 use std::collections::HashSet;
-use std::io;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, PoisonError};
 
 use super::journal::Journal;
 use super::photos::Photos;
 use super::watcher;
-use super::{HandlerError, Job, Outcome, Shard, Summary};
+use super::{Failure, HandlerError, Job, Outcome, Shard, Summary};
 use crate::error::{Error, ErrorKind, Result};
 use crate::session::Session;
 
@@ -126,7 +125,7 @@ impl<'s> Bulk<'s> {
                         ErrorKind::InvalidArgument(format!("the key {:?} was given to more than one job", job.key))
                             .into();
                     let _ = handle(&Outcome::Failed { key: &job.key, batch_id: None, error: &error, disowned: false });
-                    Ended::Failed(error.to_string())
+                    Ended::failed(error)
                 };
                 lock(&summary).count(&job.key, ended);
             }
@@ -145,10 +144,21 @@ impl<'s> Bulk<'s> {
 
 /// How a job ended, for the summary.
 pub(super) enum Ended {
-    Done { resumed: bool, taken_over: bool },
+    Done {
+        resumed: bool,
+        taken_over: bool,
+    },
     Skipped,
-    Failed(String),
+    /// What a person reads, and the error a program matches.
+    Failed(String, Error),
     Stopped,
+}
+
+impl Ended {
+    /// Failed, for `error` as it says itself.
+    pub(super) fn failed(error: Error) -> Ended {
+        Ended::Failed(error.to_string(), error)
+    }
 }
 
 impl Summary {
@@ -160,15 +170,10 @@ impl Summary {
                 self.taken_over += usize::from(taken_over);
             }
             Ended::Skipped => self.skipped += 1,
-            Ended::Failed(reason) => self.failed.push((key.to_owned(), reason)),
+            Ended::Failed(reason, error) => self.failed.push(Failure::new(key, reason, error)),
             Ended::Stopped => self.stopped += 1,
         }
     }
-}
-
-/// The error of a journal that cannot be written.
-pub(super) fn journal_error(error: io::Error) -> Error {
-    ErrorKind::Config(format!("cannot write the journal: {error}")).into()
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -5,6 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::error::{Error, ErrorKind, Result};
 use crate::fnv::fnv1a;
 
 /// Shard `index` of `count` (0-based): the jobs whose key hashes to it.
@@ -15,7 +16,7 @@ use crate::fnv::fnv1a;
 /// let shard: Shard = "1/4".parse()?;
 /// let mine: Vec<&str> = ["visit-1", "visit-2", "visit-3", "visit-4"].into_iter().filter(|k| shard.contains(k)).collect();
 /// # let _ = mine;
-/// # Ok::<(), String>(())
+/// # Ok::<(), hautai::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
@@ -27,23 +28,33 @@ impl Shard {
     /// Every job: shard 0 of 1.
     pub const ALL: Shard = Shard { index: 0, count: 1 };
 
-    /// Shard `index` of `count`; `index` must be below `count`.
-    pub fn new(index: u32, count: u32) -> Result<Shard, String> {
+    /// Shard `index` of `count`; `index` must be below `count`
+    /// ([`ErrorKind::Config`](crate::error::ErrorKind::Config) otherwise).
+    pub fn new(index: u32, count: u32) -> Result<Shard> {
         if count == 0 || index >= count {
-            return Err(format!("shard {index}/{count}: the index must be below the count, and the count at least 1"));
+            return Err(config(format!(
+                "shard {index}/{count}: the index must be below the count, and the count at least 1"
+            )));
         }
         Ok(Shard { index, count })
     }
 
     /// Shard `index` of `count` with the index from the environment of a job array:
     /// `JOB_COMPLETION_INDEX` (Kubernetes indexed Jobs) or `SLURM_ARRAY_TASK_ID` (Slurm,
-    /// less `SLURM_ARRAY_TASK_MIN` when the array does not start at 0). `None` when
-    /// neither is set.
-    pub fn from_env(count: u32) -> Option<Result<Shard, String>> {
-        Self::from_vars(count, |name| std::env::var(name).ok())
+    /// less `SLURM_ARRAY_TASK_MIN` when the array does not start at 0). `Ok(None)` when
+    /// neither is set; [`ErrorKind::Config`](crate::error::ErrorKind::Config) when the
+    /// index is not a number below `count`.
+    ///
+    /// ```no_run
+    /// let shard = hautai::bulk::Shard::from_env(8)?.unwrap_or(hautai::bulk::Shard::ALL);
+    /// # let _ = shard;
+    /// # Ok::<(), hautai::Error>(())
+    /// ```
+    pub fn from_env(count: u32) -> Result<Option<Shard>> {
+        Self::from_vars(count, |name| std::env::var(name).ok()).transpose()
     }
 
-    pub(crate) fn from_vars(count: u32, var: impl Fn(&str) -> Option<String>) -> Option<Result<Shard, String>> {
+    fn from_vars(count: u32, var: impl Fn(&str) -> Option<String>) -> Option<Result<Shard>> {
         let number = |name: &str| var(name).map(|v| v.trim().parse::<u32>().map_err(|_| format!("{name}={v:?}")));
         let index = match (number("JOB_COMPLETION_INDEX"), number("SLURM_ARRAY_TASK_ID")) {
             (Some(index), _) => index,
@@ -53,7 +64,9 @@ impl Shard {
             }),
             (None, None) => return None,
         };
-        Some(index.map_err(|bad| format!("not a shard index: {bad}")).and_then(|index| Shard::new(index, count)))
+        Some(
+            index.map_err(|bad| config(format!("not a shard index: {bad}"))).and_then(|index| Shard::new(index, count)),
+        )
     }
 
     /// The shard's index (0-based).
@@ -88,14 +101,19 @@ impl fmt::Display for Shard {
 }
 
 impl FromStr for Shard {
-    type Err = String;
+    type Err = Error;
 
     /// `I/N`, e.g. `0/4`.
-    fn from_str(s: &str) -> Result<Shard, String> {
-        let (index, count) = s.split_once('/').ok_or_else(|| format!("{s:?} is not a shard: give I/N, e.g. 0/4"))?;
-        let number = |v: &str| v.trim().parse::<u32>().map_err(|_| format!("{s:?} is not a shard: give I/N, e.g. 0/4"));
+    fn from_str(s: &str) -> Result<Shard> {
+        let not_a_shard = || config(format!("{s:?} is not a shard: give I/N, e.g. 0/4"));
+        let (index, count) = s.split_once('/').ok_or_else(not_a_shard)?;
+        let number = |v: &str| v.trim().parse::<u32>().map_err(|_| not_a_shard());
         Shard::new(number(index)?, number(count)?)
     }
+}
+
+fn config(problem: String) -> Error {
+    ErrorKind::Config(problem).into()
 }
 
 #[cfg(test)]
@@ -124,20 +142,24 @@ mod tests {
 
     #[test]
     fn shards_parse_and_come_from_job_arrays() {
-        assert_eq!("2/8".parse::<Shard>(), Ok(Shard { index: 2, count: 8 }));
+        assert_eq!("2/8".parse::<Shard>().unwrap(), Shard { index: 2, count: 8 });
         assert_eq!(Shard::new(2, 8).unwrap().to_string(), "2/8");
         let shard = Shard::new(2, 8).unwrap();
         assert_eq!((shard.index(), shard.count()), (2, 8));
         for bad in ["", "3", "4/4", "1/0", "-1/4", "a/b", "1/4/2"] {
-            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+            let error = bad.parse::<Shard>().unwrap_err();
+            assert!(matches!(error.kind(), ErrorKind::Config(_)), "{bad}: {error}");
         }
         let vars = |pairs: &'static [(&str, &str)]| {
             move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
         };
-        assert_eq!(Shard::from_vars(4, vars(&[])), None);
-        assert_eq!(Shard::from_vars(4, vars(&[("JOB_COMPLETION_INDEX", "3")])), Some(Shard::new(3, 4)));
-        let slurm = &[("SLURM_ARRAY_TASK_ID", "11"), ("SLURM_ARRAY_TASK_MIN", "10")];
-        assert_eq!(Shard::from_vars(4, vars(slurm)), Some(Shard::new(1, 4)));
+        let read = |pairs| Shard::from_vars(4, vars(pairs)).transpose().unwrap();
+        assert_eq!(read(&[]), None);
+        assert_eq!(read(&[("JOB_COMPLETION_INDEX", "3")]), Some(Shard::new(3, 4).unwrap()));
+        assert_eq!(
+            read(&[("SLURM_ARRAY_TASK_ID", "11"), ("SLURM_ARRAY_TASK_MIN", "10")]),
+            Some(Shard::new(1, 4).unwrap())
+        );
         assert!(Shard::from_vars(4, vars(&[("JOB_COMPLETION_INDEX", "4")])).unwrap().is_err());
         assert!(Shard::from_vars(4, vars(&[("SLURM_ARRAY_TASK_ID", "x")])).unwrap().is_err());
     }

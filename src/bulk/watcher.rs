@@ -126,7 +126,7 @@ impl Observer for Watcher<'_> {
                 *lock(&self.batch_id) = Some(batch_id);
                 journal.created(self.key, batch_id, self.inputs)
             }
-            _ => journal.append(self.key, state, batch_id.or(*lock(&self.batch_id)), None),
+            _ => journal.note(self.key, state, batch_id.or(*lock(&self.batch_id))),
         };
         match written {
             Ok(()) => Control::Continue,

@@ -5,9 +5,10 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::Incoming;
 use super::http::{Reply, storage_error};
-use super::{Incoming, fnv1a};
 use crate::civil::{civil_from_days, days_from_civil};
+use crate::fnv::fnv1a;
 
 /// Where assets live on the storage host.
 pub(crate) const PREFIX: &str = "/hautai-results/";
@@ -233,19 +234,6 @@ fn crc32(bytes: &[u8]) -> u32 {
     !crc
 }
 
-/// `at` as an HTTP date (IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`): for a
-/// `Retry-After` fault that names a date, e.g.
-/// `Fault::status(503).retry_after(http_date(SystemTime::now() + Duration::from_secs(2)))`.
-pub fn http_date(at: SystemTime) -> String {
-    let secs = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (year, month, day) = civil_from_days(days as i64);
-    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
-    let month =
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][month as usize - 1];
-    format!("{weekday}, {day:02} {month} {year} {:02}:{:02}:{:02} GMT", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
 /// `YYYYMMDDTHHMMSSZ` of a Unix time.
 fn goog_date(secs: u64) -> String {
     let (days, rem) = (secs / 86_400, secs % 86_400);
@@ -275,10 +263,6 @@ mod tests {
     fn dates_round_trip_and_pictures_are_pngs() {
         assert_eq!(goog_date(0), "19700101T000000Z");
         assert_eq!(goog_date(1_700_000_000), "20231114T221320Z");
-        assert_eq!(
-            http_date(UNIX_EPOCH + std::time::Duration::from_secs(784_111_777)),
-            "Sun, 06 Nov 1994 08:49:37 GMT"
-        );
         let now = 1_795_000_000;
         assert_eq!(parse_goog_date(&goog_date(now)), Some(now));
         assert_eq!(parse_goog_date("2026-11-28"), None);

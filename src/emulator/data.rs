@@ -4,8 +4,8 @@
 use serde_json::{Map, Value, json};
 
 use super::assets::signed_url;
-use super::fnv1a;
 use super::state::{Batch, Progress, State};
+use crate::fnv::fnv1a;
 
 /// The 27 parameters of Face Skin Analysis 3.0 listed by the seed.
 pub const PARAMETERS: [&str; 27] = [

@@ -62,7 +62,7 @@ pub use relay::Relay;
 
 use crate::model::Side;
 use crate::{Session, SessionBuilder};
-pub use assets::{http_date, sample_photo};
+pub use assets::sample_photo;
 use http::{Gate, RateLimit, Reply, Throttle, read_body};
 use state::State;
 
@@ -525,9 +525,4 @@ pub(crate) fn fault_reply(fault: &Fault, upload: Option<&Incoming>) -> Reply {
         reply = reply.with_header("Location", location.clone());
     }
     reply
-}
-
-/// FNV-1a 64 of `bytes`: the hash the request record uses for bodies.
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    crate::fnv::fnv1a(bytes)
 }

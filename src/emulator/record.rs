@@ -26,7 +26,7 @@ pub struct RecordedRequest {
     pub content_type: Option<String>,
     /// The bytes of body received.
     pub body_size: u64,
-    /// FNV-1a 64 of the body received (see [`fnv1a`](super::fnv1a)).
+    /// FNV-1a 64 of the body received (64-bit FNV-1a, offset basis `0xcbf29ce484222325`, prime `0x100000001b3`).
     pub body_hash: u64,
     /// The status answered.
     pub status: u16,

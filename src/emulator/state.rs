@@ -6,7 +6,7 @@ use std::time::Instant;
 use uuid::Uuid;
 
 use super::config::{Fault, Maturity, Route};
-use super::fnv1a;
+use crate::fnv::fnv1a;
 use crate::model::Side;
 
 /// Everything the emulator knows, behind one lock.

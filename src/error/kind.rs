@@ -115,9 +115,11 @@ pub enum ErrorKind {
         detail: String,
     },
 
-    /// A request took longer than its timeout (or the time left before the deadline).
+    /// One request took longer than its timeout (or than the time left before the
+    /// deadline). The whole analysis running out of time is [`Deadline`](Self::Deadline):
+    /// match both to catch every "took too long".
     #[error("{request} timed out after {}", secs(*after))]
-    Timeout {
+    RequestTimeout {
         /// The request.
         request: Request,
         /// The timeout that expired.
@@ -168,7 +170,9 @@ pub enum ErrorKind {
         limit: Duration,
     },
 
-    /// The pipeline's deadline ran out. When compute was sent (`compute_sent`), the batch
+    /// The whole analysis took longer than its deadline
+    /// ([`AnalysisOptions::deadline`](crate::AnalysisOptions::deadline)): not one request
+    /// (that is [`RequestTimeout`](Self::RequestTimeout)) but the sum of the steps. When compute was sent (`compute_sent`), the batch When compute was sent (`compute_sent`), the batch
     /// goes on on the server: resume with
     /// [`Session::wait_for_results`](crate::Session::wait_for_results). Before that,
     /// nothing was computed: run the analysis again.
@@ -206,6 +210,48 @@ pub enum ErrorKind {
     /// The service could not use the photo of one or more sides (no face found, say).
     #[error(transparent)]
     Detection(DetectionError),
+
+    /// A run would not send anything for a job without a person's decision: its photos
+    /// were analysed under another name that still exists, the same photos are in two
+    /// visits, the service lost a batch that was paid for, and the like. Nothing was paid;
+    /// the message says what to check, and
+    /// [`Bulk::retry_failed`](crate::bulk::Bulk::retry_failed) (`--retry-failed`) is the
+    /// decision "analyse them as this job's".
+    #[error("{0}")]
+    Refused(String),
+
+    /// A journal folder (the ledger of a bulk or folder run, `OUT/.hautai/`) cannot be
+    /// used: it cannot be read or written ([`Error::io_error`](crate::Error::io_error) has
+    /// the cause), it holds the journal of another service or company, or results lie in
+    /// an output folder without one. Nothing was sent.
+    #[error("cannot use the journal {}: {problem}", folder.display())]
+    Journal {
+        /// The journal folder.
+        folder: PathBuf,
+        /// What is wrong, and what to do.
+        problem: String,
+    },
+
+    /// Another run that is still alive holds this folder's jobs (two runs never work one
+    /// visit at once). Wait for it to end, or give this run another shard or folder.
+    #[error("{} is in use by {holder}", folder.display())]
+    Busy {
+        /// The journal folder.
+        folder: PathBuf,
+        /// Who holds it (the process and shard, as far as known), and what to do.
+        holder: String,
+    },
+
+    /// A file or folder of yours could not be read or written: a folder run's input or
+    /// output, say. [`Error::io_error`](crate::Error::io_error) has the cause (a full
+    /// disk, a permission denied).
+    #[error("{problem}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What could not be done to which path, and the cause.
+        problem: String,
+    },
 
     /// The observer asked to stop.
     #[error("cancelled during {step}{}", batch_suffix(batch_id))]

@@ -45,6 +45,10 @@ struct Inner {
     kind: ErrorKind,
     /// Set by the pipeline: the step a request failed in, the batch, and advice.
     context: Option<Context>,
+    /// The operating system's error behind a file or folder problem, kept whole.
+    io: Option<std::io::Error>,
+    /// What the caller's side adds: what became of earlier results, say.
+    note: Option<String>,
 }
 
 #[derive(Debug)]
@@ -94,6 +98,27 @@ impl Error {
         }
     }
 
+    /// The operating system's error behind this one, when a file or folder could not be
+    /// read or written ([`ErrorKind::Io`], [`ErrorKind::Journal`], [`ErrorKind::Save`]):
+    /// tell a full disk from a permission denied with its
+    /// [`kind`](std::io::Error::kind).
+    ///
+    /// ```
+    /// # fn check(error: &hautai::Error) {
+    /// if error.io_error().is_some_and(|io| io.kind() == std::io::ErrorKind::PermissionDenied) {
+    ///     eprintln!("give this program access to the folder: {error}");
+    /// }
+    /// # }
+    /// ```
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        self.inner.io.as_ref()
+    }
+
+    /// The operating system's error behind this one, owned (see [`io_error`](Error::io_error)).
+    pub fn into_io_error(self) -> Option<std::io::Error> {
+        self.inner.io
+    }
+
     /// What the caller can do, when the pipeline knows something specific (resume with
     /// `wait_for_results`, say). It is also the end of the message.
     pub fn hint(&self) -> Option<&'static str> {
@@ -119,7 +144,7 @@ impl Error {
             ErrorKind::Api(e) => Some(&e.request),
             ErrorKind::Redirect { request, .. }
             | ErrorKind::Transport { request, .. }
-            | ErrorKind::Timeout { request, .. }
+            | ErrorKind::RequestTimeout { request, .. }
             | ErrorKind::ResponseTooLarge { request, .. }
             | ErrorKind::RetryAfterTooLong { request, .. } => Some(request),
             _ => None,
@@ -133,13 +158,37 @@ impl Error {
             ErrorKind::Api(e) => is_transient_status(e.status),
             ErrorKind::Storage(e) => is_transient_status(e.status) && !e.url_unusable(),
             ErrorKind::Transport { kind, .. } => !matches!(kind, TransportKind::Request | TransportKind::Certificate),
-            ErrorKind::Timeout { .. } | ErrorKind::RetryAfterTooLong { .. } => true,
+            ErrorKind::RequestTimeout { .. } | ErrorKind::RetryAfterTooLong { .. } => true,
             _ => false,
         }
     }
 }
 
 impl Error {
+    /// An error of `kind` caused by the operating system's `io` error, kept as the source.
+    pub(crate) fn with_io(kind: ErrorKind, io: std::io::Error) -> Error {
+        Error { inner: Box::new(Inner { kind, context: None, io: Some(io), note: None }) }
+    }
+
+    /// A file or folder problem: `what` could not be done to `path` ("cannot read"), with
+    /// `io` as the cause.
+    pub(crate) fn io(path: &std::path::Path, what: &str, io: std::io::Error) -> Error {
+        let problem = format!("{what} {}: {io}", path.display());
+        Error::with_io(ErrorKind::Io { path: path.to_path_buf(), problem }, io)
+    }
+
+    /// This error with `note` at the end of its message (what became of earlier results,
+    /// say); its kind stays.
+    #[cfg(feature = "folder")]
+    pub(crate) fn noted(mut self, note: impl fmt::Display) -> Error {
+        let note = match self.inner.note.take() {
+            Some(earlier) => format!("{earlier}; {note}"),
+            None => note.to_string(),
+        };
+        self.inner.note = Some(note);
+        self
+    }
+
     /// This error as a failure of the pipeline's `step`, with advice. The first step given
     /// is kept: it is where the request failed.
     pub(crate) fn in_step(mut self, step: Step, batch_id: Option<Uuid>, hint: Option<&'static str>) -> Error {
@@ -165,18 +214,23 @@ impl Error {
 
 impl From<ErrorKind> for Error {
     fn from(kind: ErrorKind) -> Error {
-        Error { inner: Box::new(Inner { kind, context: None }) }
+        Error { inner: Box::new(Inner { kind, context: None, io: None, note: None }) }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Some(context) = &self.inner.context else {
-            return self.inner.kind.fmt(f);
-        };
-        write!(f, "{} failed{}: {}", context.step, kind::batch_suffix(&context.batch_id), self.inner.kind)?;
-        match context.hint {
-            Some(hint) => write!(f, "; {hint}"),
+        match &self.inner.context {
+            None => self.inner.kind.fmt(f)?,
+            Some(context) => {
+                write!(f, "{} failed{}: {}", context.step, kind::batch_suffix(&context.batch_id), self.inner.kind)?;
+                if let Some(hint) = context.hint {
+                    write!(f, "; {hint}")?;
+                }
+            }
+        }
+        match &self.inner.note {
+            Some(note) => write!(f, "; {note}"),
             None => Ok(()),
         }
     }
@@ -189,16 +243,25 @@ impl fmt::Debug for Error {
         if let Some(context) = &self.inner.context {
             debug.field("step", &context.step).field("batch_id", &context.batch_id).field("hint", &context.hint);
         }
+        if let Some(io) = &self.inner.io {
+            debug.field("io", io);
+        }
+        if let Some(note) = &self.inner.note {
+            debug.field("note", note);
+        }
         debug.finish()
     }
 }
 
-/// A failure in a pipeline step has what went wrong (its kind) as its source, so that a
-/// reporter walking the chain finds it; the step's message already ends with the same
-/// text, so a reporter that prints every link shows it twice. Other errors have no source:
-/// their message is whole.
+/// A file or folder problem has the operating system's error as its source; a failure in
+/// a pipeline step has what went wrong (its kind), so that a reporter walking the chain
+/// finds it (the message already ends with the same text, so a reporter that prints every
+/// link shows it twice). Other errors have no source: their message is whole.
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        if let Some(io) = &self.inner.io {
+            return Some(io);
+        }
         self.inner.context.as_ref().map(|_| &self.inner.kind as _)
     }
 }
@@ -252,7 +315,8 @@ mod tests {
 
     #[test]
     fn retryable_means_a_later_try_may_succeed() {
-        let timeout = Error::from(ErrorKind::Timeout { request: request(), after: Duration::ZERO, connecting: false });
+        let timeout =
+            Error::from(ErrorKind::RequestTimeout { request: request(), after: Duration::ZERO, connecting: false });
         let wait = Duration::from_secs(1);
         let too_long = Error::from(ErrorKind::RetryAfterTooLong { request: request(), status: 503, wait, limit: wait });
         assert!(timeout.is_retryable() && too_long.is_retryable() && api(503).is_retryable());

@@ -10,7 +10,8 @@ use super::save::{SavedVisit, save_visit};
 use super::visits::Visit;
 use super::{FolderEvent, FolderRun};
 use crate::Uuid;
-use crate::bulk::HandlerError;
+use crate::bulk::{Failure, HandlerError};
+use crate::error::ErrorKind;
 
 impl FolderRun<'_> {
     /// `visit`, saved in an earlier run with `batch_id`, as its folder is now. An `Err` says
@@ -32,7 +33,7 @@ impl FolderRun<'_> {
             Holds::Own => {
                 on_event(&FolderEvent::Refetching { visit: key });
                 let fetched = self.session.wait_for_results_with(batch_id, &self.options);
-                match fetched.map_err(|e| e.to_string()).and_then(|r| self.save_visit(visit, &r, batch_id)) {
+                match fetched.and_then(|r| self.save_visit(visit, &r, batch_id)) {
                     Ok(saved) => {
                         lock(extras).refreshed += 1;
                         on_event(&FolderEvent::Done { visit: key, batch_id, resumed: true, saved: &saved })
@@ -43,7 +44,7 @@ impl FolderRun<'_> {
                              asks for could not be fetched: {e}"
                         );
                         on_event(&FolderEvent::Failed { visit: key, reason: &reason });
-                        lock(extras).failed.push((key.to_string(), reason));
+                        lock(extras).failed.push(Failure::new(key, reason, e));
                     }
                 }
             }
@@ -67,19 +68,21 @@ impl FolderRun<'_> {
         visit: &Visit,
         results: &crate::BatchResults,
         batch_id: crate::Uuid,
-    ) -> Result<SavedVisit, String> {
+    ) -> crate::Result<SavedVisit> {
         let dir = super::visit_dir(&self.output, &visit.name);
         let earlier = match holds(&dir, Some(batch_id)) {
             Holds::Stranger(why) => {
-                set_aside(&self.output, &visit.name, &dir, &why)?;
+                set_aside(&self.output, &visit.name, &dir, &why).map_err(|reason| {
+                    crate::Error::from(ErrorKind::Save { target: dir.display().to_string(), reason })
+                })?;
                 false
             }
             Holds::Own => true,
             Holds::Nothing => false,
         };
         save_visit(self.session, visit, results, &dir, &self.save).map_err(|e| match earlier {
-            true => format!("{e}; its earlier save in {} is kept as it was", dir.display()),
-            false => e.to_string(),
+            true => e.noted(format_args!("its earlier save in {} is kept as it was", dir.display())),
+            false => e,
         })
     }
 
@@ -95,7 +98,7 @@ impl FolderRun<'_> {
 #[derive(Default)]
 pub(super) struct Extras {
     pub(super) refreshed: usize,
-    pub(super) failed: Vec<(String, String)>,
+    pub(super) failed: Vec<Failure>,
 }
 
 pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

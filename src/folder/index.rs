@@ -36,12 +36,13 @@ fn points<'a>(rows: &[&'a Row]) -> Vec<Point<'a>> {
 }
 
 /// A timeline per patient with at least one analysed visit.
-pub(super) fn write_timelines(output: &Path, rows: &[Row]) -> Result<(), String> {
+pub(super) fn write_timelines(output: &Path, rows: &[Row]) -> crate::Result<()> {
     for (patient, rows) in by_patient(rows) {
         let points = points(&rows);
         if !points.is_empty() {
-            timeline::write(output, patient, &points)
-                .map_err(|e| format!("cannot write the timeline of {patient:?}: {e}"))?;
+            timeline::write(output, patient, &points).map_err(|e| {
+                crate::Error::io(&output.join("patients").join(patient), "cannot write the timeline in", e)
+            })?;
         }
     }
     Ok(())

@@ -1,19 +1,25 @@
 //! A folder of visits, analysed: what the `hautai folder` command does, for your own
 //! programs (feature `folder`).
 //!
-//! The input folder holds one folder per visit; in each, the pictures whose names start
-//! with `front`, `left` or `right` are that visit's photos ([`find_visits`] has the rule;
-//! two photos for one side fail the visit). The output folder gets:
+//! The input folder holds a folder per patient and in it a folder per visit
+//! (`IN/<patient>/<visit>/`); a visit folder directly in `IN` is a patient of its own, or
+//! every visit of `IN` is one patient's with [`FolderRun::patient`]. In each visit folder,
+//! the pictures whose names start with `front`, `left` or `right` are that visit's photos
+//! ([`find_visits`] has the rule; two photos for one side fail the visit). Each patient is
+//! one subject of the dataset [`FolderRun::dataset`] names, found by name or made once; a
+//! visit dated by its folder's name (`2026-01-05`, `2026-01-05T10-30`, `20260105`) or its
+//! photos' EXIF date is sent with that `creation_time`. The output folder gets:
 //!
 //! ```text
-//! OUT/visits/<visit>/results.json   the results, written last: present means saved whole
-//! OUT/visits/<visit>/report.html    the visit for a clinician (see below)
-//! OUT/visits/<visit>/assets/        masks and the service's pictures, stored once
+//! OUT/visits/<patient>/<visit>/results.json  the results, written last: present means saved whole
+//! OUT/visits/<patient>/<visit>/report.html   the visit for a clinician (see below)
+//! OUT/visits/<patient>/<visit>/assets/       masks and the service's pictures, stored once
+//! OUT/patients/<patient>/timeline.html       the patient's visits in date order, a chart per parameter
 //! OUT/summary.csv                   a row per visit: status, sides, ages in years, grades, scores
-//! OUT/index.html                    a row per visit: status, sides, age, chosen grades, a link
+//! OUT/index.html                    the visits (status, sides, age, chosen grades) and the patients
 //! OUT/.hautai/                      the journal: what was sent, so a rerun never pays twice
-//! OUT/superseded/<visit>-<batch>/   what a visit's folder held when it stopped being that
-//!                                   visit's results, with why.txt (kept, never taken for them)
+//! OUT/superseded/<patient>/<visit>-<batch>/  what a visit's folder held when it stopped being
+//!                                   that visit's results, with why.txt (kept, never taken for them)
 //! ```
 //!
 //! A visit's photos are paid for once. The journal is a ledger of every batch the output
@@ -72,6 +78,7 @@ pub use run::FolderRun;
 pub use save::{SaveOptions, SavedVisit, save_visit};
 pub use visits::{Found, Visit, find_visits, find_visits_of};
 
+use crate::bulk::Failure;
 use crate::{BatchResults, Uuid};
 
 /// What a [`FolderRun`] tells as it goes, from several threads.
@@ -156,7 +163,7 @@ pub enum FolderEvent<'a> {
 }
 
 /// How a [`FolderRun`] ended.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub struct FolderSummary {
     /// Visits saved in this run.
@@ -167,16 +174,18 @@ pub struct FolderSummary {
     pub taken_over: usize,
     /// Visits done in an earlier run.
     pub done_earlier: usize,
-    /// Visits that failed, with why: those that could not be analysed first.
-    pub failed: Vec<(String, String)>,
+    /// Visits that failed, each with why (in words, and as an [`Error`](crate::Error) to
+    /// match): those that could not be analysed first.
+    pub failed: Vec<Failure>,
     /// Visits saved without some of the pictures asked for (over the save's limits), with
     /// what is missing: their results and reports are there, their pictures not all.
     pub incomplete: Vec<(String, String)>,
     /// Whether the run stopped before every visit ended (a stop request, or a journal
     /// that cannot be written): run it again to finish.
     pub interrupted: bool,
-    /// Whether `summary.csv` and `index.html` were written, or why not.
-    pub reports: Result<(), String>,
+    /// Whether `summary.csv`, `index.html` and the timelines were written, or why not
+    /// ([`ErrorKind::Io`](crate::error::ErrorKind::Io) with the cause, say).
+    pub reports: crate::Result<()>,
     /// `OUT/summary.csv`.
     pub summary_csv: PathBuf,
     /// `OUT/index.html`.
@@ -184,7 +193,7 @@ pub struct FolderSummary {
 }
 
 impl FolderSummary {
-    fn new(output: &Path, bulk: crate::bulk::Summary, problems: Vec<(String, String)>) -> Self {
+    fn new(output: &Path, bulk: crate::bulk::Summary, problems: Vec<Failure>) -> Self {
         FolderSummary {
             done: bulk.done,
             resumed: bulk.resumed,
@@ -205,27 +214,6 @@ impl FolderSummary {
         self.failed.is_empty() && self.incomplete.is_empty() && !self.interrupted && self.reports.is_ok()
     }
 }
-
-/// A run refused before anything was sent: the input cannot be read, the output cannot be
-/// written, or the folder is in use by another run or belongs to another service.
-#[derive(Debug, Clone)]
-pub struct Refused {
-    message: String,
-}
-
-impl Refused {
-    fn new(message: String) -> Self {
-        Refused { message }
-    }
-}
-
-impl std::fmt::Display for Refused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Refused {}
 
 /// Where a visit's files go: a folder of its own under `visits/`, apart from the run's files.
 fn visit_dir(output: &Path, visit: &str) -> PathBuf {

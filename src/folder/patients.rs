@@ -28,7 +28,7 @@ pub(crate) fn assign(
     visits: &mut [super::Visit],
     mine: &dyn Fn(&super::Visit) -> bool,
     stop: Option<&AtomicBool>,
-) -> Result<Subjects, String> {
+) -> crate::Result<Subjects> {
     let patients = visits.iter().filter(|v| v.sides.is_ok() && mine(v)).map(|v| v.patient.as_str()).collect();
     let subjects = subjects_of(session, journal, dataset, &patients, stop)?;
     for visit in visits.iter_mut().filter(|v| v.sides.is_ok()) {
@@ -47,16 +47,16 @@ fn subjects_of(
     dataset: &str,
     patients: &BTreeSet<&str>,
     stop: Option<&AtomicBool>,
-) -> Result<Subjects, String> {
+) -> crate::Result<Subjects> {
     if patients.is_empty() {
         return Ok(Subjects::new());
     }
     // Under the journal folder's lock: shards side by side make the dataset once.
-    let dataset_id = journal.with_ledger(|_| dataset_named(session, dataset)).map_err(journal_problem)??;
-    let listed: Vec<crate::model::Subject> = session
-        .subjects(dataset_id)
-        .collect::<crate::Result<_>>()
-        .map_err(|e| format!("cannot list the subjects of the dataset {dataset:?} ({dataset_id}): {e}"))?;
+    let dataset_id = journal.with_ledger(|_| dataset_named(session, dataset)).map_err(|e| journal.error(e))??;
+    let listed: Vec<crate::model::Subject> =
+        session.subjects(dataset_id).collect::<crate::Result<_>>().map_err(|e| {
+            e.noted(format_args!("the subjects of the dataset {dataset:?} ({dataset_id}) could not be listed"))
+        })?;
     let mut subjects = Subjects::new();
     for patient in patients {
         // Stopped: the patients left have no subject, so nothing can be sent for their
@@ -74,14 +74,14 @@ fn subjects_of(
 /// that share no output folder could each make one: two of one name refuse every run
 /// after, naming both, so that no patient is split between them (make the dataset first,
 /// with `hautai setup --dataset NAME`, when shards run on many machines).
-fn dataset_named(session: &Session, name: &str) -> Result<Uuid, String> {
-    let found = session.find_dataset(name).map_err(|e| format!("cannot look up the dataset {name:?}: {e}"))?;
+fn dataset_named(session: &Session, name: &str) -> crate::Result<Uuid> {
+    let found =
+        session.find_dataset(name).map_err(|e| e.noted(format_args!("the dataset {name:?} could not be looked up")))?;
     match found {
         Some(dataset) => Ok(dataset.id),
-        None => session
-            .create_dataset(name)
-            .map(|dataset| dataset.id)
-            .map_err(|e| format!("cannot make the dataset {name:?}: {e}; run again (it is looked up by name first)")),
+        None => session.create_dataset(name).map(|dataset| dataset.id).map_err(|e| {
+            e.noted(format_args!("the dataset {name:?} could not be made: run again (it is looked up by name first)"))
+        }),
     }
 }
 

@@ -9,6 +9,7 @@ use super::index::{write_index, write_timelines};
 use super::summary::{Relative, Row, rows, write_csv};
 use super::visits::Visit;
 use crate::bulk::Journal;
+use crate::error::Error;
 
 /// `summary.csv` and `index.html` over every visit of the input, from what every
 /// journal in the folder says now (under the folder's lock, so a shard that ends later
@@ -21,7 +22,7 @@ pub(crate) fn write_reports(
     (visits, without_photos): (&[Visit], &[(String, String)]),
     checked: &HashSet<String>,
     columns: &[String],
-) -> Result<(), String> {
+) -> crate::Result<()> {
     let (csv, index) = (output.join("summary.csv"), output.join("index.html"));
     let written = journal
         .with_ledger(|ledger| {
@@ -33,24 +34,25 @@ pub(crate) fn write_reports(
             for row in &mut rows {
                 row.problem = row.problem.as_deref().map(|problem| relative.of(problem));
             }
-            write_csv(&csv, &rows).map_err(|e| format!("cannot write summary.csv: {e}"))?;
+            write_csv(&csv, &rows).map_err(|e| Error::io(&csv, "cannot write", e))?;
             write_timelines(output, &rows)?;
-            write_index(&index, &rows, columns).map_err(|e| format!("cannot write index.html: {e}"))
+            write_index(&index, &rows, columns).map_err(|e| Error::io(&index, "cannot write", e))
         })
-        .map_err(|e| format!("cannot read the journals in {}: {e}", journal.dir().display()))
+        .map_err(|e| journal.error(e))
         .and_then(|written| written);
-    if let Err(e) = &written {
+    if let Err(e) = written {
         let left: Vec<String> = [&csv, &index]
             .into_iter()
             .filter(|page| std::fs::remove_file(page).is_err() && page.symlink_metadata().is_ok())
             .map(|page| page.display().to_string())
             .collect();
         return Err(match left.is_empty() {
-            true => format!("{e}; the earlier summary and index were removed"),
-            false => {
-                format!("{e}; the earlier ones were removed but for {}, which may be out of date", left.join(" and "))
-            }
+            true => e.noted("the earlier summary and index were removed"),
+            false => e.noted(format_args!(
+                "the earlier ones were removed but for {}, which may be out of date",
+                left.join(" and ")
+            )),
         });
     }
-    written
+    Ok(())
 }

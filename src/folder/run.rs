@@ -11,9 +11,9 @@ use super::identity::after_failure;
 use super::reports::write_reports;
 use super::save::SaveOptions;
 use super::visits::{Visit, find_visits, find_visits_of};
-use super::{FolderEvent, FolderSummary, Refused};
-use crate::bulk::{Bulk, Job, Journal, Outcome, Shard};
-use crate::error::ErrorKind;
+use super::{FolderEvent, FolderSummary};
+use crate::bulk::{Bulk, Failure, Job, Journal, Outcome, Shard};
+use crate::error::{Error, ErrorKind};
 use crate::{AnalysisOptions, Session};
 
 /// A folder of visits, analysed: see the [module docs](super) for the layout.
@@ -27,7 +27,7 @@ use crate::{AnalysisOptions, Session};
 ///     _ => {}
 /// })?;
 /// println!("{} done, {} failed", summary.done, summary.failed.len());
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # Ok::<(), hautai::Error>(())
 /// ```
 #[must_use = "a FolderRun does nothing until run"]
 pub struct FolderRun<'s> {
@@ -127,10 +127,15 @@ impl<'s> FolderRun<'s> {
         self
     }
 
-    /// Runs: refused before anything is sent when the input cannot be read, the output
-    /// cannot be written, or the folder is in use by another run or belongs to another
-    /// service. `on_event` hears of each visit as it ends (from several threads).
-    pub fn run(&self, on_event: impl Fn(&FolderEvent<'_>) + Sync) -> Result<FolderSummary, Refused> {
+    /// Runs. `on_event` hears of each visit as it ends (from several threads).
+    ///
+    /// Refused before anything is sent: [`ErrorKind::InvalidArgument`] for a patient's
+    /// name that cannot be one or an output inside the input, [`ErrorKind::Io`] when the
+    /// input cannot be read or the output written, [`ErrorKind::Busy`] when another run
+    /// holds the folder, [`ErrorKind::Journal`] when its journal cannot be used (another
+    /// service's, or results without one), and the service's own error when the dataset
+    /// cannot be found or made. A visit that fails is in [`FolderSummary::failed`].
+    pub fn run(&self, on_event: impl Fn(&FolderEvent<'_>) + Sync) -> crate::Result<FolderSummary> {
         // A save without pictures it was asked for leaves its visit incomplete: said in the
         // summary (and not all done), never a quiet success.
         let incomplete = Mutex::new(Vec::new());
@@ -150,41 +155,39 @@ impl<'s> FolderRun<'s> {
         })
     }
 
-    fn run_telling(&self, on_event: &(impl Fn(&FolderEvent<'_>) + Sync)) -> Result<FolderSummary, Refused> {
+    fn run_telling(&self, on_event: &(impl Fn(&FolderEvent<'_>) + Sync)) -> crate::Result<FolderSummary> {
         let input = &self.input;
         if let Some(problem) = self.patient.as_deref().and_then(super::patients::name_problem) {
-            return Err(Refused::new(problem));
+            return Err(ErrorKind::InvalidArgument(problem).into());
         }
         let found = match &self.patient {
-            Some(patient) => find_visits_of(input, patient),
-            None => find_visits(input),
+            Some(patient) => find_visits_of(input, patient)?,
+            None => find_visits(input)?,
         };
-        let found = found.map_err(|e| Refused::new(format!("cannot read {}: {e}", input.display())))?;
         // Results inside the input would be found as visits by the next run.
         let (inside, within) = (super::files::resolved(&self.output), super::files::resolved(input));
         if let (Ok(output), Ok(input)) = (inside, within)
             && output.starts_with(&input)
         {
-            return Err(Refused::new(format!(
+            return Err(ErrorKind::InvalidArgument(format!(
                 "the output {} is inside the input {}: give an output folder outside it",
                 self.output.display(),
                 self.input.display()
-            )));
+            ))
+            .into());
         }
         for entry in &found.skipped {
             on_event(&FolderEvent::NotAVisit { entry });
         }
         // An output folder that cannot be written is found now, not after analyses are paid for.
         for dir in [self.output.clone(), self.output.join("visits")] {
-            super::files::writable(&dir)
-                .map_err(|e| Refused::new(format!("cannot write into {}: {e}", dir.display())))?;
+            super::files::writable(&dir).map_err(|e| Error::io(&dir, "cannot write into", e))?;
         }
         let journal_dir = self.output.join(".hautai");
-        super::files::results_without_a_journal(&self.output, &journal_dir).map_or(Ok(()), |e| Err(Refused::new(e)))?;
-        let journal = Journal::open(&journal_dir, self.session, self.shard).map_err(|e| match e.kind() {
-            std::io::ErrorKind::ResourceBusy | std::io::ErrorKind::InvalidInput => Refused::new(e.to_string()),
-            _ => Refused::new(format!("cannot use the journal folder {}: {e}", journal_dir.display())),
-        })?;
+        if let Some(problem) = super::files::results_without_a_journal(&self.output, &journal_dir) {
+            return Err(ErrorKind::Journal { folder: journal_dir, problem }.into());
+        }
+        let journal = Journal::open(&journal_dir, self.session, self.shard)?;
         let (mut visits, without_photos) = (found.visits, found.without_photos);
         // A visit whose output folder is taken by something else fails now, before it is paid for.
         for visit in &mut visits {
@@ -210,11 +213,15 @@ impl<'s> FolderRun<'s> {
             &mut visits,
             &|v| shard.contains(&v.patient),
             self.stop,
-        )
-        .map_err(Refused::new)?;
+        )?;
         let mine: Vec<&Visit> = visits.iter().filter(|v| self.shard.contains(&v.patient)).collect();
-        let problems: Vec<(String, String)> =
-            mine.iter().filter_map(|v| v.sides.as_ref().err().map(|e| (v.name.clone(), e.clone()))).collect();
+        let problems: Vec<Failure> = mine
+            .iter()
+            .filter_map(|v| {
+                let reason = v.sides.as_ref().err()?;
+                Some(Failure::new(&v.name, reason.clone(), ErrorKind::Refused(reason.clone()).into()))
+            })
+            .collect();
         let ready: Vec<&Visit> = mine.iter().copied().filter(|v| v.sides.is_ok()).collect();
         let done_earlier = ready.iter().filter(|v| journal.record(&v.name).saved).count();
         on_event(&FolderEvent::Planned {
@@ -227,8 +234,8 @@ impl<'s> FolderRun<'s> {
         // A visit that cannot be used now (a broken link, two photos for a side) is not
         // done, and its saved results stay where they are: whether they are still its own
         // cannot be told without its photos.
-        for (visit, reason) in &problems {
-            on_event(&FolderEvent::Unusable { visit, reason });
+        for Failure { key, reason, .. } in &problems {
+            on_event(&FolderEvent::Unusable { visit: key, reason });
         }
         let (checked, extras) = (Mutex::new(HashSet::new()), Mutex::new(Extras::default()));
         let summary = self.analyse((&session, &subjects), &journal, &visits, (&checked, &extras), &on_event);
@@ -290,7 +297,7 @@ impl<'s> FolderRun<'s> {
                 Outcome::Failed { key, error, disowned, .. } => {
                     // A refusal (nothing was sent for it) says what to do, without a kind.
                     let (refused, text) = match error.kind() {
-                        ErrorKind::InvalidArgument(reason) => (true, reason.clone()),
+                        ErrorKind::Refused(reason) => (true, reason.clone()),
                         _ => (false, error.to_string()),
                     };
                     let reason = after_failure(&self.output, journal.record(key).batch_id, key, &text, *disowned);

@@ -92,15 +92,19 @@ pub struct Found {
 /// for visit in &found.visits {
 ///     println!("{} of {}: {}", visit.name, visit.patient, visit.sides_text());
 /// }
-/// # Ok::<(), std::io::Error>(())
+/// # Ok::<(), hautai::Error>(())
 /// ```
-pub fn find_visits(input: &Path) -> std::io::Result<Found> {
-    find(input, None)
+///
+/// Errors: [`ErrorKind::Io`](crate::error::ErrorKind::Io) when `input` itself cannot be
+/// read ([`Error::io_error`](crate::Error::io_error) has the cause); a visit that cannot
+/// be read is that visit's problem, in its [`Visit::sides`].
+pub fn find_visits(input: &Path) -> crate::Result<Found> {
+    find(input, None).map_err(|e| crate::Error::io(input, "cannot read the input folder", e))
 }
 
 /// The visits in `input`, every folder in it one visit of `patient` (see [`find_visits`]).
-pub fn find_visits_of(input: &Path, patient: &str) -> std::io::Result<Found> {
-    find(input, Some(patient))
+pub fn find_visits_of(input: &Path, patient: &str) -> crate::Result<Found> {
+    find(input, Some(patient)).map_err(|e| crate::Error::io(input, "cannot read the input folder", e))
 }
 
 fn find(input: &Path, one_patient: Option<&str>) -> std::io::Result<Found> {

@@ -102,7 +102,7 @@ impl<'s, 'o> Run<'s, 'o> {
 pub(crate) fn in_doubt(error: &Error) -> bool {
     match error.kind() {
         ErrorKind::Transport { kind, .. } => !kind.not_sent(),
-        ErrorKind::Timeout { connecting, .. } => !connecting,
+        ErrorKind::RequestTimeout { connecting, .. } => !connecting,
         ErrorKind::Api(api) => api.status >= 500 && api.status != 503,
         _ => false,
     }
@@ -153,7 +153,7 @@ mod tests {
     }
 
     fn timeout(connecting: bool) -> Error {
-        ErrorKind::Timeout { request: post(), after: std::time::Duration::from_secs(1), connecting }.into()
+        ErrorKind::RequestTimeout { request: post(), after: std::time::Duration::from_secs(1), connecting }.into()
     }
 
     fn status(status: u16) -> Error {

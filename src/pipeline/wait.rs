@@ -126,7 +126,7 @@ impl Run<'_, '_> {
         let batch_id = self.batch_id.unwrap_or_default();
         match self.session.results_in(batch_id, &options.results, &self.ctx(Step::Results)) {
             Ok(fetched) => Ok(fetched),
-            Err(error) if matches!(error.kind(), ErrorKind::Timeout { .. }) => Ok(polled),
+            Err(error) if matches!(error.kind(), ErrorKind::RequestTimeout { .. }) => Ok(polled),
             Err(_) if self.out_of_time() => Ok(polled),
             Err(error) => self.stamp(Step::Results, Err(error)),
         }

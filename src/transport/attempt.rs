@@ -22,7 +22,7 @@ impl Transport {
     pub(super) fn attempt(&self, call: &Outgoing<'_>, ctx: &CallContext<'_>) -> Result<Reply, Failure> {
         let left = ctx.remaining(&*self.clock);
         if left.is_some_and(|l| l.is_zero()) {
-            let error = ErrorKind::Timeout { request: call.request(), after: Duration::ZERO, connecting: true };
+            let error = ErrorKind::RequestTimeout { request: call.request(), after: Duration::ZERO, connecting: true };
             return Err(Failure::fatal(error.into()));
         }
         let timeouts = self.timeouts(call, left);

@@ -77,7 +77,7 @@ impl Transport {
                     _ => timeouts.phase.or(timeouts.total).unwrap_or(timeouts.io),
                 };
                 let attempt = if connecting { Attempt::NotSent } else { Attempt::Ambiguous };
-                let error = ErrorKind::Timeout { request, after, connecting };
+                let error = ErrorKind::RequestTimeout { request, after, connecting };
                 return Failure { error: error.into(), attempt, retry_after: None };
             }
             // rustls reports an untrusted certificate as an I/O error: it is final.
@@ -91,7 +91,7 @@ impl Transport {
                 | io::ErrorKind::NetworkUnreachable
                 | io::ErrorKind::HostUnreachable => (TransportKind::Connect, Attempt::NotSent),
                 io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
-                    let error = ErrorKind::Timeout { request, after: timeouts.io, connecting: false };
+                    let error = ErrorKind::RequestTimeout { request, after: timeouts.io, connecting: false };
                     return Failure { error: error.into(), attempt: Attempt::Ambiguous, retry_after: None };
                 }
                 _ => (TransportKind::Broken, Attempt::Ambiguous),

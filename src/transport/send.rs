@@ -90,7 +90,7 @@ impl Transport {
                 // Waiting would run past the deadline: the failure is the answer.
                 return Err(gave_up(failure.error.after_attempts(attempts), "the deadline leaves no time to wait"));
             }
-            let timeout = matches!(failure.error.kind(), ErrorKind::Timeout { .. });
+            let timeout = matches!(failure.error.kind(), ErrorKind::RequestTimeout { .. });
             if !self.pressure.spend(timeout) {
                 // The shared budget is spent: the service is failing for everyone.
                 return Err(gave_up(failure.error.after_attempts(attempts), "the retry budget is spent"));

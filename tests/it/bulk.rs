@@ -9,6 +9,7 @@ use crate::common::files::{TempDir, photo};
 use crate::common::{emulator, emulator_with, fast, fast_session};
 use hautai::bulk::{Bulk, Compute, Job, Journal, Outcome, Shard, State};
 use hautai::emulator::{Emulator, EmulatorConfig, Fault, Maturity, Route};
+use hautai::error::ErrorKind;
 use hautai::{Images, Session, Side};
 
 /// `n` jobs `visit-0`, `visit-1`, ... with three photos each.
@@ -159,8 +160,8 @@ fn a_compute_in_doubt_is_never_sent_again_by_a_rerun_unless_asked() {
     let batch = in_doubt(&emulator, &session, &path);
     let (summary, _) = run(&session, &path, jobs(1));
     assert_eq!(summary.failed.len(), 1, "{summary:?}");
-    assert!(summary.failed[0].1.contains("no sign of work"), "{summary:?}");
-    assert!(summary.failed[0].1.contains("retry_failed"), "with advice: {summary:?}");
+    assert!(summary.failed[0].reason.contains("no sign of work"), "{summary:?}");
+    assert!(summary.failed[0].reason.contains("retry_failed"), "with advice: {summary:?}");
     assert_eq!(computes(&emulator), [0]);
     // A plain rerun waits again and never sends it.
     let (again, _) = run(&session, &path, jobs(1));
@@ -185,7 +186,7 @@ fn a_resumed_compute_in_doubt_fails_after_the_confirmation_window_not_the_deadli
     let (summary, _) = run(&session, &path, jobs(1));
     let waited = clock.elapsed() - start;
     assert_eq!(summary.failed.len(), 1, "{summary:?}");
-    assert!(summary.failed[0].1.contains("no sign of work"), "{summary:?}");
+    assert!(summary.failed[0].reason.contains("no sign of work"), "{summary:?}");
     assert!(
         waited >= hautai::config::COMPUTE_CONFIRMATION && waited < hautai::config::COMPUTE_CONFIRMATION * 2,
         "{waited:?}"
@@ -326,7 +327,7 @@ fn shards_running_side_by_side_see_each_others_photos_before_they_pay() {
     let (copy, saved) = run_with(Bulk::new(&session), &one, pair(9));
     assert_eq!((copy.failed.len(), saved.len()), (1, 0), "{copy:?}");
     let first = name("a9", 0);
-    assert!(copy.failed[0].1.contains(&format!("are those of {first} too")), "{copy:?}");
+    assert!(copy.failed[0].reason.contains(&format!("are those of {first} too")), "{copy:?}");
     assert_eq!(computes(&emulator), [1]);
     let reason = one.record(&name("b9", 1)).failure.unwrap_or_default();
     assert!(reason.contains(&first), "the failure is journaled with its reason: {reason}");
@@ -349,7 +350,7 @@ fn a_failed_save_fails_the_job_and_a_rerun_resumes_its_batch() {
     });
     assert_eq!(summary.done, 1);
     assert_eq!(summary.failed.len(), 1);
-    assert!(summary.failed[0].1.contains("disk full"), "{summary:?}");
+    assert!(summary.failed[0].reason.contains("disk full"), "{summary:?}");
     let (rerun, saved) = run(&session, &path, jobs(2));
     assert_eq!((rerun.skipped, rerun.resumed, saved), (1, 1, vec!["visit-1".to_owned()]));
     assert_eq!(computes(&emulator), [1, 1]);
@@ -363,7 +364,7 @@ fn duplicate_keys_are_refused() {
     let summary = Bulk::new(&session).concurrency(1).run(twice, |_| Ok(()));
     assert_eq!(summary.done, 1);
     assert_eq!(summary.failed.len(), 1);
-    assert!(summary.failed[0].1.contains("more than one job"), "{summary:?}");
+    assert!(summary.failed[0].reason.contains("more than one job"), "{summary:?}");
 }
 
 /// The bulk run that `kill_9_at_any_instant_then_a_rerun_finishes_every_job` starts as a
@@ -442,7 +443,7 @@ fn kill_9_at_any_instant_then_a_rerun_finishes_every_job() {
     // send; six kills hit it rarely, and never twice.
     for key in &unfinished {
         let record = journal.record(key);
-        assert_eq!((record.last, record.compute), (Some(State::Failed), Compute::InDoubt), "{key}: {record:?}");
+        assert_eq!((record.failure.is_some(), record.compute), (true, Compute::InDoubt), "{key}: {record:?}");
         assert_eq!(emulator.compute_calls(record.batch_id.unwrap()), 0, "{key}");
     }
     assert!(unfinished.len() <= 1, "{unfinished:?}");
@@ -534,16 +535,16 @@ fn a_journal_folder_belongs_to_one_service_and_one_run_at_a_time() {
     let dir = TempDir::new("bulk-bound");
     let journal = Journal::open(dir.path(), &one.session(), Shard::ALL).unwrap();
     let busy = Journal::open(dir.path(), &one.session(), Shard::new(0, 2).unwrap()).unwrap_err();
-    assert_eq!(busy.kind(), std::io::ErrorKind::ResourceBusy, "{busy}");
+    assert!(matches!(busy.kind(), ErrorKind::Busy { .. }), "{busy}");
     assert!(busy.to_string().contains(&format!("process {}", std::process::id())), "{busy}");
     drop(journal);
     let elsewhere = Journal::open(dir.path(), &other.session(), Shard::ALL).unwrap_err();
-    assert_eq!(elsewhere.kind(), std::io::ErrorKind::InvalidInput, "{elsewhere}");
+    assert!(matches!(elsewhere.kind(), ErrorKind::Journal { .. }), "{elsewhere}");
     assert!(elsewhere.to_string().contains(one.base_url()), "{elsewhere}");
     // The same service for another company: its batches are not this company's either.
     let company = Session::builder(one.token(), hautai::Uuid::from_u128(7)).base_url(one.base_url()).build().unwrap();
     let other_company = Journal::open(dir.path(), &company, Shard::ALL).unwrap_err();
-    assert_eq!(other_company.kind(), std::io::ErrorKind::InvalidInput, "{other_company}");
+    assert!(matches!(other_company.kind(), ErrorKind::Journal { .. }), "{other_company}");
     assert!(Journal::open(dir.path(), &one.session(), Shard::new(1, 2).unwrap()).is_ok());
     // Each run is numbered after the last: the order a job's lines are folded in.
     let text = std::fs::read_to_string(dir.path().join("journal-all.jsonl")).unwrap();
@@ -567,7 +568,7 @@ fn a_batch_the_service_does_not_know_after_its_compute_was_taken_is_paid_again_o
     }
     let (summary, saved) = run(&session, &path, jobs(1));
     assert_eq!((summary.done, summary.failed.len(), saved.len()), (0, 1, 0), "{summary:?}");
-    let reason = &summary.failed[0].1;
+    let reason = &summary.failed[0].reason;
     assert!(
         reason.contains(&lost.to_string()) && reason.contains("--retry-failed") && reason.contains("pays again"),
         "{reason}"
@@ -648,8 +649,8 @@ fn photos_that_are_not_the_ones_analysed_are_never_given_that_batch_unless_asked
     // Saved for other photos: not skipped as done, not analysed, and said why.
     let (changed, saved) = run(&session, &path, other_photos());
     assert_eq!((changed.done, changed.skipped, saved.len()), (0, 0, 0), "{changed:?}");
-    assert!(changed.failed[0].1.contains("not the ones the journal analysed"), "{changed:?}");
-    assert!(changed.failed[0].1.contains("--retry-failed"), "with advice: {changed:?}");
+    assert!(changed.failed[0].reason.contains("not the ones the journal analysed"), "{changed:?}");
+    assert!(changed.failed[0].reason.contains("--retry-failed"), "with advice: {changed:?}");
     assert!(emulator.requests().is_empty(), "nothing sent for photos it was not asked to analyse");
     let record = open(&session, &path).record("visit-0");
     assert!(!record.saved && record.failure.is_some(), "the saved results are no longer the job's: {record:?}");
@@ -679,7 +680,7 @@ fn a_batch_left_for_other_photos_is_not_resumed_for_these() {
     assert_eq!(unsaved.failed.len(), 1, "{unsaved:?}");
     let (changed, saved) = run(&session, &path, other_photos());
     assert_eq!((changed.failed.len(), saved.len()), (1, 0), "{changed:?}");
-    assert!(changed.failed[0].1.contains("not the ones the journal analysed"), "{changed:?}");
+    assert!(changed.failed[0].reason.contains("not the ones the journal analysed"), "{changed:?}");
 }
 
 #[test]
@@ -699,7 +700,7 @@ fn photos_that_cannot_be_read_are_not_taken_for_the_ones_analysed_and_never_hang
     assert!(made.success());
     let (changed, _) = run(&session, &path, job());
     assert_eq!((changed.skipped, changed.failed.len()), (0, 1), "{changed:?}");
-    let reason = &changed.failed[0].1;
+    let reason = &changed.failed[0].reason;
     assert!(reason.starts_with("not a regular file (front photo front.png)"), "{changed:?}");
     assert!(reason.contains("nothing was sent for visit-0"), "{changed:?}");
     // Unreadable is not changed: what was saved stays the job's.

@@ -4,9 +4,10 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use crate::common::fnv1a;
 use hautai::Side;
 use hautai::config::{PollSchedule, RetryPolicy};
-use hautai::emulator::{Fault, Route, fnv1a};
+use hautai::emulator::{Fault, Route};
 
 const THREADS: usize = 16;
 const RUNS: usize = 25;

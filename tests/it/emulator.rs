@@ -4,9 +4,10 @@
 use std::time::Duration;
 
 use crate::common::files::{TempDir, photo};
+use crate::common::fnv1a;
 use crate::common::{emulator, emulator_with, fast_session};
 use hautai::config::RetryPolicy;
-use hautai::emulator::{Emulator, EmulatorConfig, Fault, Maturity, PARAMETERS, Route, fnv1a};
+use hautai::emulator::{Emulator, EmulatorConfig, Fault, Maturity, PARAMETERS, Route};
 use hautai::error::{ErrorKind, Step};
 use hautai::model::BatchQuery;
 use hautai::{AnalysisOptions, Images, Side};

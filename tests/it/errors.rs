@@ -191,7 +191,7 @@ fn a_server_that_never_answers_times_out_within_the_request_timeout() {
         .build()
         .unwrap();
     let err = session.batch(batch()).unwrap_err();
-    let ErrorKind::Timeout { after, connecting, .. } = err.kind() else { panic!("{err:?}") };
+    let ErrorKind::RequestTimeout { after, connecting, .. } = err.kind() else { panic!("{err:?}") };
     assert_eq!(*after, Duration::from_millis(300));
     assert!(!connecting);
     assert!(err.to_string().contains("timed out after 0.3s"), "{err}");

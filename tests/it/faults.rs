@@ -60,7 +60,10 @@ fn storage_that_never_answers_times_out_with_the_step_and_batch() {
     let session = fast(emulator.session_builder()).io_timeout(Duration::from_millis(300)).retry(RetryPolicy::none());
     let err = analyse(&session.build().unwrap()).unwrap_err();
     assert_eq!((err.step(), err.batch_id()), (Some(Step::Upload), Some(emulator.batch_ids()[0])));
-    assert!(matches!(err.kind(), ErrorKind::Timeout { after, .. } if *after == Duration::from_millis(300)), "{err:?}");
+    assert!(
+        matches!(err.kind(), ErrorKind::RequestTimeout { after, .. } if *after == Duration::from_millis(300)),
+        "{err:?}"
+    );
 }
 
 /// A fault scenario: how to arm it, the step it must be reported in.

@@ -37,7 +37,7 @@ fn when_a_visits_photos_turn_out_to_be_anothers_its_old_results_are_set_aside_no
     std::fs::rename(input.join("tmp"), input.join("bob")).unwrap();
     let summary = run(&session, &input, &output, SaveOptions::new().assets(false));
     assert_eq!(summary.failed.len(), 2, "{summary:?}");
-    for (visit, reason) in &summary.failed {
+    for hautai::bulk::Failure { key: visit, reason, .. } in &summary.failed {
         let other = if visit == "anna" { "bob" } else { "anna" };
         assert!(reason.contains(&format!("were analysed as {other}")), "a person must say whose they are: {reason}");
     }

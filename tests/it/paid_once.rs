@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::common::files::TempDir;
 use crate::common::*;
 use hautai::emulator::{Emulator, EmulatorConfig, Fault, Maturity, Route};
+use hautai::error::ErrorKind;
 use hautai::folder::{FolderRun, FolderSummary, SaveOptions};
 use hautai::{Session, Side, Uuid};
 
@@ -106,7 +107,7 @@ fn a_paid_batch_the_service_forgot_is_never_paid_again_unless_asked() {
     let summary = clinic.run_with(SaveOptions::new().assets(false), false, &heard);
     assert_eq!(clinic.computes(), 1, "not paid again: {summary:?} {heard:?}");
     assert_eq!(summary.failed.len(), 1, "{summary:?}");
-    let reason = &summary.failed[0].1;
+    let reason = &summary.failed[0].reason;
     assert!(reason.contains("--retry-failed") && reason.contains("pay"), "with the advice: {reason}");
     // Only when asked.
     let summary = clinic.run_with(SaveOptions::new().assets(false), true, &heard);
@@ -128,7 +129,7 @@ fn a_renamed_visit_takes_its_batch_over_and_says_so_instead_of_paying_again() {
     let summary = clinic.run_with(SaveOptions::new().assets(false), false, &heard);
     assert_eq!(clinic.computes(), 1, "not paid again: {summary:?}");
     assert_eq!(summary.done, 1, "{summary:?}");
-    assert!(summary.failed.iter().all(|(visit, _)| visit == "anna/visit-4"), "{summary:?}");
+    assert!(summary.failed.iter().all(|failure| failure.key == "anna/visit-4"), "{summary:?}");
     assert_eq!(clinic.saved_batch("anna/visit-3-b"), Some(batch));
     assert_eq!(clinic.row("anna/visit-3-b"), (batch.to_string(), "done".to_owned()));
     let heard = heard.into_inner().unwrap();
@@ -143,7 +144,7 @@ fn a_visit_renamed_to_another_patient_never_takes_the_first_patients_analysis() 
     std::fs::rename(clinic.input().join("anna"), clinic.input().join("bob")).unwrap();
     let summary = clinic.run();
     assert_eq!((summary.done, clinic.computes()), (0, 1), "neither taken over nor paid again: {summary:?}");
-    assert!(summary.failed[0].1.contains("another patient's visit"), "{summary:?}");
+    assert!(summary.failed[0].reason.contains("another patient's visit"), "{summary:?}");
     assert!(clinic.saved_batch("bob").is_none(), "never anna's analysis under bob's name");
     let heard = Mutex::default();
     let summary = clinic.run_with(SaveOptions::new().assets(false), true, &heard);
@@ -158,8 +159,9 @@ fn a_visit_copied_under_a_second_name_fails_the_copy_naming_the_first_and_pays_n
     clinic.visit("anna-copy", 1);
     let summary = clinic.run();
     assert_eq!((summary.done_earlier, summary.failed.len(), clinic.computes()), (1, 1, 1), "{summary:?}");
-    let (visit, reason) = &summary.failed[0];
-    assert!(visit == "anna-copy" && reason.contains("are those of anna too"), "{reason}");
+    let failure = &summary.failed[0];
+    assert!(failure.key == "anna-copy" && failure.reason.contains("are those of anna too"), "{failure}");
+    assert!(matches!(failure.error.kind(), ErrorKind::Refused(_)), "a person must decide: {:?}", failure.error);
     assert!(clinic.saved_batch("anna-copy").is_none(), "never anna's analysis under another name");
 }
 
@@ -224,7 +226,7 @@ fn a_rerun_that_only_adds_pictures_keeps_the_earlier_save_when_the_downloads_fai
     clinic.emulator.fail_every(Route::Asset, 1, Fault::status(403));
     let summary = clinic.run_with(SaveOptions::new(), false, &Mutex::default());
     assert_eq!(summary.failed.len(), 1, "the pictures could not be saved: {summary:?}");
-    assert!(summary.failed[0].1.contains("kept"), "the failure says the earlier save was kept: {summary:?}");
+    assert!(summary.failed[0].reason.contains("kept"), "the failure says the earlier save was kept: {summary:?}");
     assert_eq!(std::fs::read(clinic.visit_dir("v").join("results.json")).unwrap(), before);
     assert_eq!(std::fs::read(clinic.visit_dir("v").join("report.html")).unwrap(), report);
     assert!(!clinic.visit_dir("v").join("assets").exists(), "nothing of the failed save");
@@ -258,7 +260,8 @@ fn a_share_that_is_away_fails_its_visits_and_leaves_their_results_where_they_are
     assert_eq!(summary.failed.len(), 2, "{summary:?}");
     assert_eq!((saved("a"), saved("b")), before, "the good results stay where they are: {summary:?}");
     assert!(clinic.superseded().is_empty(), "nothing set aside: {:?}", clinic.superseded());
-    for (_, reason) in &summary.failed {
+    for failure in &summary.failed {
+        let reason = &failure.reason;
         assert!(reason.contains("cannot read") || reason.contains("broken link"), "{reason}");
     }
     // Back again: done earlier, nothing sent, and the summary says so.
@@ -295,7 +298,7 @@ fn one_name_spelled_nfc_and_nfd_is_one_clash_never_two_bills() {
     let summary = clinic.run();
     assert_eq!(clinic.computes(), 0, "{summary:?}");
     assert_eq!(summary.failed.len(), 2, "{summary:?}");
-    assert!(summary.failed.iter().all(|(_, reason)| reason.contains("rename")), "{summary:?}");
+    assert!(summary.failed.iter().all(|failure| failure.reason.contains("rename")), "{summary:?}");
 }
 
 /// `hautai args...` against `emulator` as if it were the service.
@@ -396,7 +399,9 @@ fn a_summary_that_cannot_be_written_whole_is_removed_rather_than_left_out_of_dat
     clinic.visit("anna", 2);
     let summary = clinic.run();
     let reports = summary.reports.unwrap_err();
-    assert!(reports.contains("cannot write index.html") && reports.contains("removed"), "{reports}");
+    let (text, io) = (reports.to_string(), reports.io_error().map(std::io::Error::kind));
+    assert!(text.contains("cannot write") && text.contains("index.html") && text.contains("removed"), "{text}");
+    assert!(matches!(reports.kind(), ErrorKind::Io { .. }) && io.is_some(), "the cause is kept: {reports:?}");
     assert!(!clinic.output().join("summary.csv").exists(), "no summary that says anna is done");
 }
 
@@ -431,7 +436,7 @@ fn pictures_that_cannot_be_fetched_any_more_leave_the_saved_results_done() {
     // Asking for the pictures now: they cannot be had, and the analysis stays done.
     let summary = clinic.run_with(SaveOptions::new(), false, &Mutex::default());
     assert_eq!(summary.failed.len(), 1, "what was asked is not there: {summary:?}");
-    assert!(summary.failed[0].1.contains("stay as they were"), "{summary:?}");
+    assert!(summary.failed[0].reason.contains("stay as they were"), "{summary:?}");
     assert_eq!(std::fs::read(clinic.visit_dir("v").join("results.json")).unwrap(), before);
     assert_eq!(clinic.row("v").1, "done");
     // Not asking: done earlier, nothing failed, nothing paid.
@@ -478,7 +483,7 @@ fn a_visits_photos_replaced_by_a_gone_visits_are_confirmed_before_they_are_taken
     clinic.visit("p/bob", 1); // old's photos, in bob's folder
     let summary = clinic.run();
     assert_eq!(summary.failed.len(), 1, "{summary:?}");
-    assert!(summary.failed[0].1.contains("the photos p/old had"), "{summary:?}");
+    assert!(summary.failed[0].reason.contains("the photos p/old had"), "{summary:?}");
     assert_eq!(clinic.computes(), 2);
 }
 
@@ -549,7 +554,7 @@ fn photos_that_change_while_they_are_uploaded_are_never_computed() {
         running.join().unwrap()
     });
     assert_eq!((summary.failed.len(), emulator.computes()), (1, 0), "{summary:?}");
-    assert!(summary.failed[0].1.contains("changed while they were uploaded"), "{summary:?}");
+    assert!(summary.failed[0].reason.contains("changed while they were uploaded"), "{summary:?}");
     // Whole now: analysed once, and the ledger's photos are the ones uploaded.
     let summary = FolderRun::new(&session, &input, &output).run(|_| {}).unwrap();
     assert_eq!((summary.done, emulator.computes()), (1, 1), "{summary:?}");

@@ -114,7 +114,7 @@ fn a_subject_whose_answer_was_lost_is_found_by_name_never_made_twice() {
     emulator.fail_every(Route::Subjects, 2, Fault::status(504).carried_out());
     let first = run(&session, &input, &output);
     assert_eq!(first.done, 0);
-    assert!(first.failed[0].1.contains("its subject could not be made"), "{:?}", first.failed);
+    assert!(first.failed[0].reason.contains("its subject could not be made"), "{:?}", first.failed);
     assert_eq!(emulator.computes(), 0, "nothing sent for the visit");
     assert_eq!(subjects(&session)["anna"].len(), 1, "the service made it anyway");
     emulator.clear_faults();

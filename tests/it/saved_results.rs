@@ -151,7 +151,7 @@ fn a_download_ends_by_the_sessions_deadline() {
     let session = emulator.session_builder().deadline(std::time::Duration::from_millis(400)).build().unwrap();
     let started = std::time::Instant::now();
     let err = session.download(&results.assets()[0].url, &mut Vec::new()).unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::Timeout { .. }), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::RequestTimeout { .. }), "{err:?}");
     assert!(started.elapsed() < std::time::Duration::from_secs(5), "ended by the deadline, not the 30 s io timeout");
 }
 

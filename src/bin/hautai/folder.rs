@@ -80,17 +80,15 @@ pub struct Args {
 }
 
 fn parse_shard(text: &str) -> Result<Shard, String> {
-    text.parse()
+    text.parse().map_err(|e: hautai::Error| e.to_string())
 }
 
 pub fn run(args: &Args, emulator: bool) -> Outcome {
     let shard = match (args.shard, args.shards) {
         (Some(shard), _) => shard,
-        (None, Some(count)) => Shard::from_env(count)
-            .ok_or_else(|| {
-                Failure::usage("--shards needs JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID in the environment")
-            })?
-            .map_err(Failure::usage)?,
+        (None, Some(count)) => Shard::from_env(count).map_err(|e| Failure::usage(e.to_string()))?.ok_or_else(|| {
+            Failure::usage("--shards needs JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID in the environment")
+        })?,
         (None, None) => Shard::ALL,
     };
     // Visits are ready about 2 s after compute on the emulator, varying by batch.
@@ -124,7 +122,7 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
     };
     note!("shard {shard}, {} visits at a time; results in {}", args.concurrency, output.display());
     let progress = Progress::new("visits");
-    let summary = run.run(|event| tell(&progress, event)).map_err(Failure::usage);
+    let summary = run.run(|event| tell(&progress, event)).map_err(Failure::from);
     progress.finish();
     if args.input.is_none() {
         // The made-up photos are not needed any more; the results stay to be looked at.
@@ -147,8 +145,8 @@ pub fn run(args: &Args, emulator: bool) -> Outcome {
     if let Err(e) = &summary.reports {
         note!("error: {e}");
     }
-    for (visit, reason) in &summary.failed {
-        note!("failed {visit}: {reason}");
+    for failure in &summary.failed {
+        note!("failed {failure}");
     }
     for (visit, missing) in &summary.incomplete {
         note!("incomplete {visit}: {missing}");

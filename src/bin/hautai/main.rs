@@ -121,6 +121,10 @@ impl From<hautai::Error> for Failure {
                 | ErrorKind::Env { .. }
                 | ErrorKind::InvalidImage { .. }
                 | ErrorKind::InvalidArgument(_)
+                // A folder in use, a journal of another service, a folder that cannot be read.
+                | ErrorKind::Busy { .. }
+                | ErrorKind::Journal { .. }
+                | ErrorKind::Io { .. }
         );
         Failure { message: for_the_command(&error), code: if usage { USAGE } else { FAILED } }
     }

@@ -184,7 +184,7 @@ fn open_journal(world: &World) -> Result<Journal, String> {
     let mut tries = 0;
     loop {
         match world.disk.with_room(|| Journal::open(world.output().join(".hautai"), &session, Shard::ALL)) {
-            Err(e) if e.kind() == std::io::ErrorKind::ResourceBusy && tries < 100 => tries += 1,
+            Err(e) if matches!(e.kind(), hautai::error::ErrorKind::Busy { .. }) && tries < 100 => tries += 1,
             opened => return opened.map_err(|e| format!("journal: {e}")),
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
