@@ -277,6 +277,11 @@ impl<'a> Images<'a> {
         self.images.iter()
     }
 
+    /// The sizes of the photos that can be read, from their metadata (nothing is read).
+    pub(crate) fn sizes(&self) -> impl Iterator<Item = u64> + '_ {
+        self.sides().filter_map(|(side, image)| image.check(side).ok())
+    }
+
     /// What the photos are, in a line a journal keeps: each side with its size and an
     /// FNV-1a 64 hash of its bytes (`front:183204:9f3a...`), so that a rerun can tell
     /// whether the photos a journal analysed are still the ones given. Each photo is first

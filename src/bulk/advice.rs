@@ -44,10 +44,21 @@ pub(super) fn refused(key: &str, refusal: &Refusal) -> String {
              of their own or use another output folder"
         ),
         Refusal::Lost { batch_id } => lost(key, *batch_id),
+        Refusal::SharedPhoto { other, claimed: false } => format!(
+            "a photo of {key} is also a photo of {other}, another patient's visit (the same file): which patient it \
+             shows is for a person to say, so neither is sent. Nothing was sent for {key}; remove the photo from the \
+             visit it does not belong to, and run again"
+        ),
+        Refusal::SharedPhoto { other, claimed: true } => format!(
+            "a photo of {key} was analysed (or sent) for {other}, another patient's visit: a photo is one patient's. \
+             Nothing was sent. Remove it from {key} if it is not this patient's; if the patient was renamed, run \
+             again with {RETRY} to analyse these photos for this patient (this pays again)"
+        ),
         Refusal::OtherPatient { other, batch_id } => format!(
             "the photos of {key} were analysed as {other} (batch {batch_id}), another patient's visit, which is \
              gone: that analysis is filed under the other patient, and is not taken over. Nothing was sent. If \
-             the patient was renamed, rename the folder back (or the subject on the service); to analyse these \
+             the patient was renamed, rename the folder back (or the subject on the service); if every visit of \
+             the input was one patient's before (--patient NAME), give the same --patient again; to analyse these \
              photos for this patient, run again with {RETRY} (this pays again)"
         ),
     }

@@ -48,7 +48,8 @@ impl Bulk<'_> {
         // decided on again at once: only then may the caller's retry pay for it.
         let (mut gone, mut save_gone) = (None, false);
         loop {
-            let (plan, disowns) = match journal.decide(key, &fingerprint, self.retry_failed, &presence, gone) {
+            let patient = (job.group.as_deref(), photos.shared(job, &fingerprint));
+            let (plan, disowns) = match journal.decide(key, &fingerprint, self.retry_failed, &presence, gone, patient) {
                 Ok(decided) => decided,
                 Err(error) => {
                     journal_failed.store(true, Ordering::SeqCst);

@@ -28,7 +28,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use uuid::Uuid;
 
 use super::files::{Header, complete_len, cut_torn_line, file_name, journal_files, read_folder, write_line};
-use super::ledger::{Ledger, Plan, Presence};
+use super::ledger::{Ledger, Plan, Presence, Refusal};
 use super::lock::{self, RunLock};
 use super::record::{JobRecord, Line, State};
 use super::shard::Shard;
@@ -186,12 +186,30 @@ impl Journal {
         retry_failed: bool,
         presence: &dyn Fn(&str) -> Presence,
         gone: Option<Uuid>,
+        (group, shared): (Option<&str>, Option<String>),
     ) -> io::Result<(Plan, bool)> {
         let _folder = lock::Folder::lock(&self.dir)?;
         self.catch_up()?;
         let (plan, disowns, holds) = {
             let ledger = lock(&self.ledger);
-            let plan = ledger.decide(key, photos, retry_failed, presence, gone);
+            let plan = match ledger.decide(key, photos, retry_failed, presence, gone) {
+                // A photo of another patient's is never paid for under this one: not when
+                // a visit of the run has it (whoever came first), nor when one claimed it
+                // earlier, unless the caller confirms that patient was renamed.
+                Plan::Start => {
+                    let claimed = (!retry_failed)
+                        .then(|| group.and_then(|group| ledger.owners.other_group(photos, group)))
+                        .flatten();
+                    match (shared, claimed) {
+                        (Some(other), _) => Plan::Refuse(Refusal::SharedPhoto { other, claimed: false }),
+                        (None, Some(other)) => {
+                            Plan::Refuse(Refusal::SharedPhoto { other: other.into(), claimed: true })
+                        }
+                        (None, None) => Plan::Start,
+                    }
+                }
+                plan => plan,
+            };
             let holds = |batch_id: &Uuid| {
                 ledger.record(key).batch_id == Some(*batch_id) && ledger.holder(*batch_id) == Some(key)
             };

@@ -2,10 +2,11 @@
 //! another job stands with the photos a job has (for the ledger's decisions).
 
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use super::Job;
 use super::ledger::Presence;
+use super::ledger::owners::{each_photo, group_of};
 use crate::error::{Error, ErrorKind};
 
 /// Every job of a run (every shard's: a visit that is a job of another shard still
@@ -16,6 +17,9 @@ pub(super) struct Photos<'j, 'i> {
     unusable: &'j [String],
     /// Key → the photos' fingerprint, or why they cannot be read.
     read: Mutex<HashMap<String, Result<String, String>>>,
+    /// Photo size → the jobs of a group with a photo of that size (read from the files'
+    /// sizes once, so that only photos that may be the same are read to compare).
+    by_size: OnceLock<HashMap<u64, Vec<&'j Job<'i>>>>,
 }
 
 impl<'j, 'i> Photos<'j, 'i> {
@@ -26,7 +30,30 @@ impl<'j, 'i> Photos<'j, 'i> {
         for job in jobs {
             by_key.entry(job.key.as_str()).or_insert(job);
         }
-        Photos { jobs: by_key, unusable, read: Mutex::new(HashMap::new()) }
+        Photos { jobs: by_key, unusable, read: Mutex::new(HashMap::new()), by_size: OnceLock::new() }
+    }
+
+    /// A job of another group (patient) with one of `photos` (`job`'s) on any side, in
+    /// this run or another shard's: a photo is one patient's, so neither may be sent.
+    pub(super) fn shared(&self, job: &Job<'_>, photos: &str) -> Option<String> {
+        let group = job.group.as_deref()?;
+        let by_size = self.by_size.get_or_init(|| {
+            let mut by_size: HashMap<u64, Vec<&Job<'_>>> = HashMap::new();
+            for job in self.jobs.values().filter(|job| job.group.is_some()) {
+                for size in job.images.sizes() {
+                    by_size.entry(size).or_default().push(job);
+                }
+            }
+            by_size
+        });
+        each_photo(photos).find_map(|photo| {
+            let size = photo.split(':').next()?.parse::<u64>().ok()?;
+            let mut others = by_size.get(&size)?.iter().filter(|other| other.group() != group);
+            others.find_map(|other| {
+                let theirs = self.fingerprint(other).ok()?;
+                each_photo(&theirs).any(|p| p == photo).then(|| other.key.clone())
+            })
+        })
     }
 
     /// The fingerprint of `job`'s photos, or why they cannot be read (read now, once).
@@ -43,7 +70,7 @@ impl<'j, 'i> Photos<'j, 'i> {
     pub(super) fn presence(&self, key: &str, photos: &str, group: Option<&str>) -> Presence {
         // The other key's group: its job's, or read from the key as a folder run names
         // visits (`patient/visit`, or a visit that is a patient of its own).
-        let theirs = self.jobs.get(key).map_or_else(|| key.split('/').next().unwrap_or(key), |job| job.group());
+        let theirs = self.jobs.get(key).map_or_else(|| group_of(key), |job| job.group());
         let elsewhere = group.is_some_and(|group| group != theirs);
         let presence = match self.jobs.get(key) {
             None if self.unusable.iter().any(|k| k == key) => Presence::Unreadable,

@@ -145,10 +145,26 @@ mod tests {
         assert_eq!(day("2026-01-05T10-30"), Some(("2026-01-05".into(), Some("10:30:00".into()))));
         assert_eq!(day("2026-01-05t23-59-58"), Some(("2026-01-05".into(), Some("23:59:58".into()))));
         assert_eq!(day("2026-01-05T25-00"), just("2026-01-05"), "no hour 25: the day stands");
-        assert_eq!(day("2024-02-29"), just("2024-02-29"));
-        for none in
-            ["2026-02-30", "2026-13-01", "20261301", "120260105", "202601050", "visit-7", "2026-1-5", "1899-12-31"]
+        for no_time in
+            ["2026-01-05T24-00", "2026-01-05T23-60", "2026-01-05T23-59-60", "2026-01-05T10:30", "2026-01-05 10-30"]
         {
+            assert_eq!(day(no_time), just("2026-01-05"), "{no_time}");
+        }
+        assert_eq!(day("20260105T10-30"), just("2026-01-05"), "a time only after a dashed date");
+        assert_eq!(day("2026-01-05T23-59"), Some(("2026-01-05".into(), Some("23:59:00".into()))));
+        assert_eq!(day("2024-02-29"), just("2024-02-29"));
+        for none in [
+            "2026-02-30",
+            "2026-13-01",
+            "20261301",
+            "120260105",
+            "202601050",
+            "visit-7",
+            "2026-1-5",
+            "1899-12-31",
+            "2026x01-05",
+            "2026-01x05",
+        ] {
             assert_eq!(day(none), None, "{none}");
         }
         assert_eq!(day("x2026-02-30 then 2026-03-01"), just("2026-03-01"), "the first real day counts");

@@ -6,6 +6,12 @@ use unicode_normalization::UnicodeNormalization;
 /// Characters Windows refuses in a file name (and `/`, which every system refuses).
 const REFUSED: &[char] = &['<', '>', ':', '"', '/', '\\', '|', '?', '*'];
 
+/// Unicode's bidirectional controls and characters that show nothing (format characters).
+const INVISIBLE: &[char] = &[
+    '\u{61c}', '\u{200b}', '\u{200c}', '\u{200d}', '\u{200e}', '\u{200f}', '\u{202a}', '\u{202b}', '\u{202c}',
+    '\u{202d}', '\u{202e}', '\u{2060}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{feff}',
+];
+
 /// Names Windows keeps for devices, with or without an extension (`CON`, `com1.txt`).
 const DEVICES: &[&str] = &["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"];
 
@@ -14,6 +20,11 @@ pub(crate) fn problem(name: &str) -> Option<String> {
     let rule = "a visit's name must be a folder name on Linux, macOS and Windows: rename its folder";
     if let Some(c) = name.chars().find(|c| REFUSED.contains(c) || c.is_control()) {
         return Some(format!("its name holds {c:?}, which Windows refuses in a folder name; {rule}"));
+    }
+    // Characters that change how the rest of a name shows (right-to-left overrides, ones
+    // that show nothing) would disguise a patient's name on the service and in pages.
+    if let Some(c) = name.chars().find(|c| INVISIBLE.contains(c)) {
+        return Some(format!("its name holds {c:?}, which changes how a name shows or shows nothing; {rule}"));
     }
     if name.ends_with(['.', ' ']) {
         return Some(format!("its name ends with a dot or a space, which Windows drops; {rule}"));
@@ -32,6 +43,11 @@ pub(crate) fn problem(name: &str) -> Option<String> {
     None
 }
 
+/// `name` in Unicode normalization form C (accents as one character each).
+pub(crate) fn nfc(name: &str) -> String {
+    name.nfc().collect()
+}
+
 /// What `name` is as a folder on a file system that ignores case and Unicode
 /// normalization (macOS, Windows): two names with one clash key are one folder there.
 pub(crate) fn clash_key(name: &str) -> String {
@@ -44,7 +60,20 @@ mod tests {
 
     #[test]
     fn names_that_cannot_be_a_folder_somewhere_are_refused() {
-        for bad in ["a:b", "a?", "x*", "a|b", "a\"b", "a<b", "a\\b", "tab\there", "esc\u{1b}[2J", "dot.", "space "] {
+        for bad in [
+            "a:b",
+            "a?",
+            "x*",
+            "a|b",
+            "a\"b",
+            "a<b",
+            "a\\b",
+            "tab\there",
+            "esc\u{1b}[2J",
+            "dot.",
+            "space ",
+            "anna\u{202e}gpj",
+        ] {
             assert!(problem(bad).is_some(), "{bad:?}");
         }
         for device in ["CON", "con", "nul.txt", "Com1", "LPT9.tar.gz", "aux .txt", "COM²"] {

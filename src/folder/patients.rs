@@ -94,7 +94,9 @@ fn subject(
     patient: &str,
     listed: &[crate::model::Subject],
 ) -> Result<Uuid, String> {
-    let named: Vec<Uuid> = listed.iter().filter(|s| s.name.as_deref() == Some(patient)).map(|s| s.id).collect();
+    // A subject named elsewhere with its accents written apart (NFD) is the patient too.
+    let is_patient = |s: &&crate::model::Subject| s.name.as_deref().is_some_and(|n| super::names::nfc(n) == patient);
+    let named: Vec<Uuid> = listed.iter().filter(is_patient).map(|s| s.id).collect();
     let journaled = journal.with_ledger(|ledger| ledger.subject(dataset_id, patient)).map_err(journal_problem)?;
     let made = journaled.flatten();
     // The subject the journal made for the patient, renamed on the service since, beside
@@ -168,6 +170,7 @@ pub(crate) fn name_problem(name: &str) -> Option<String> {
             rule("is longer than the service's 512 characters")
         }
         _ if name.starts_with('.') => rule("starts with a dot (a hidden folder)"),
-        _ => super::names::problem(name).map(|problem| format!("the patient's name: {problem}")),
+        _ => super::names::problem(name)
+            .map(|problem| format!("the patient's name: {}", problem.replace("rename its folder", "give another"))),
     }
 }

@@ -52,10 +52,16 @@ fn page(patient: &str, points: &[Point<'_>]) -> String {
         (Some(only), _) => format!(" on <b>{only}</b>"),
         _ => String::new(),
     };
+    // Changes and charts are over time: a visit without a date has no place in them.
+    let dated = points.iter().take_while(|p| p.date.is_some()).count();
+    let undated = match points.len() - dated {
+        0 => String::new(),
+        n => format!("; {n} without a date, listed last and left out of the changes and charts"),
+    };
     let _ = write!(
         html,
         "<p class=\"meta\"><a href=\"{up}index.html\">All patients</a></p><h1>{}</h1>\
-         <p class=\"meta\">{} analysed visits{span}</p>",
+         <p class=\"meta\">{} analysed visits{span}{undated}</p>",
         escape(patient),
         points.len()
     );
@@ -71,7 +77,7 @@ fn page(patient: &str, points: &[Point<'_>]) -> String {
     for (i, point) in points.iter().enumerate() {
         let age = ages[i].map(|y| format!("{y:.0}")).unwrap_or_default();
         let change = |from: Option<Option<f64>>| match (from.flatten(), ages[i]) {
-            (Some(from), Some(now)) if i > 0 => signed(now - from),
+            (Some(from), Some(now)) if i > 0 && i < dated => signed(now - from),
             _ => String::new(),
         };
         let _ = write!(
@@ -88,6 +94,7 @@ fn page(patient: &str, points: &[Point<'_>]) -> String {
         );
     }
     html.push_str("</tbody></table></div><h2>Parameters over time</h2><div class=\"charts\">");
+    let points = &points[..dated];
     let mut names: Vec<&str> =
         points.iter().flat_map(|p| p.results.parameters().into_iter().flat_map(|ps| ps.names())).collect();
     names.sort_unstable();

@@ -132,12 +132,31 @@ fn find(input: &Path, one_patient: Option<&str>) -> std::io::Result<Found> {
         };
         match one_patient {
             Some(patient) => visit(&mut found, patient, &format!("{patient}/{name}"), inner),
-            None if inner.is_visit() => visit(&mut found, &name, &name, inner),
+            None if inner.is_visit() => {
+                let visits_inside = inner.visits_inside();
+                visit(&mut found, &name, &name, inner);
+                // Photos beside folders of photos: a visit, or a patient with stray photos?
+                // Which is for a person to say; nothing of it is analysed, and it says why.
+                if let (false, Some(last)) = (visits_inside.is_empty(), found.visits.last_mut()) {
+                    last.sides = Err(format!(
+                        "it holds photos and folders of photos ({}): a folder is a visit or a patient, not both; \
+                         move its photos into a visit folder of their own, or the folders out",
+                        visits_inside.join(", ")
+                    ));
+                }
+            }
             None if inner.folders.is_empty() => visit(&mut found, &name, &name, inner),
             None => patient(&mut found, &name, inner),
         }
     }
     refuse_clashes(&mut found.visits);
+    // A name is who or when, however its accents are written: `Zoë` typed on macOS (NFD)
+    // is the patient `Zoë` typed elsewhere, one subject and one ledger key on every run.
+    // (Two folders of one such name in one input were refused just above.)
+    for visit in &mut found.visits {
+        visit.name = super::names::nfc(&visit.name);
+        visit.patient = super::names::nfc(&visit.patient);
+    }
     found.visits.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(found)
 }
@@ -229,6 +248,12 @@ impl Scan {
     /// Whether the folder is a visit's: photos in it, or a reason its photos cannot be used.
     fn is_visit(&self) -> bool {
         self.pictures.as_ref().map_or(true, |sides| !sides.is_empty())
+    }
+
+    /// The folders in it that hold photos, as visits do.
+    fn visits_inside(&self) -> Vec<String> {
+        let holds_photos = |folder: &Path| scan(folder, "").is_ok_and(|inner| inner.is_visit());
+        self.folders.iter().filter(|(_, folder)| holds_photos(folder)).map(|(name, _)| name.clone()).collect()
     }
 }
 

@@ -321,3 +321,91 @@ fn history_prints_a_patients_analyses_in_date_order() {
     let none = history("zed", false);
     assert_eq!(none.status.code(), Some(2), "{}", String::from_utf8_lossy(&none.stderr));
 }
+
+/// A photo is one patient's: the same photo in visits of two patients (a whole visit
+/// copied, one picture copied, a patient's folder linked under another name) is analysed
+/// for neither, since which patient it is is for a person to say; a photo paid for under
+/// one patient is never sent again for another.
+#[test]
+fn a_photo_in_two_patients_visits_is_analysed_for_neither() {
+    let (emulator, dir) = (emulator(), TempDir::new("patients-shared-photo"));
+    let session = fast_session(&emulator);
+    let (input, output) = (dir.path().join("in"), dir.path().join("out"));
+    visit(&input, "anna/2026-01-05", 1);
+    visit(&input, "bob/2026-01-05", 1);
+    visit(&input, "carla/2026-01-05", 3);
+    visit(&input, "dora/2026-01-05", 4);
+    std::fs::copy(input.join("carla/2026-01-05/front.png"), input.join("dora/2026-01-05/left.png")).unwrap();
+    visit(&input, "eve/2026-01-05", 5);
+    let summary = run(&session, &input, &output);
+    let failed: BTreeMap<&str, &str> = summary.failed.iter().map(|f| (f.key.as_str(), f.reason.as_str())).collect();
+    assert_eq!(
+        failed.keys().copied().collect::<Vec<_>>(),
+        ["anna/2026-01-05", "bob/2026-01-05", "carla/2026-01-05", "dora/2026-01-05"]
+    );
+    assert!(failed["anna/2026-01-05"].contains("bob/2026-01-05"), "names the other: {failed:?}");
+    assert!(failed["dora/2026-01-05"].contains("carla/2026-01-05"), "names the other: {failed:?}");
+    assert_eq!((summary.done, emulator.computes()), (1, 1), "only eve's visit was paid for");
+
+    // Once the copy is gone, the photos are analysed for their patient, once.
+    std::fs::remove_dir_all(input.join("bob")).unwrap();
+    visit(&input, "dora/2026-01-05", 4);
+    let summary = run(&session, &input, &output);
+    assert!(summary.all_done(), "{:?}", summary.failed);
+    assert_eq!(emulator.computes(), 4);
+    // A photo paid for under carla, copied into a new visit of another patient: refused.
+    visit(&input, "fred/2026-02-01", 6);
+    std::fs::copy(input.join("carla/2026-01-05/right.png"), input.join("fred/2026-02-01/right.png")).unwrap();
+    let summary = run(&session, &input, &output);
+    assert_eq!(summary.failed.iter().map(|f| f.key.as_str()).collect::<Vec<_>>(), ["fred/2026-02-01"]);
+    assert!(summary.failed[0].reason.contains("carla/2026-01-05"), "{}", summary.failed[0]);
+    assert_eq!((summary.done_earlier, emulator.computes()), (4, 4), "carla's stays done; nothing paid");
+    // carla's folder archived: her photo is still hers, by the ledger, until a person says.
+    std::fs::remove_dir_all(input.join("carla")).unwrap();
+    let summary = run(&session, &input, &output);
+    assert_eq!(summary.failed.iter().map(|f| f.key.as_str()).collect::<Vec<_>>(), ["fred/2026-02-01"]);
+    assert!(summary.failed[0].reason.contains("--retry-failed"), "{}", summary.failed[0]);
+    let confirmed = FolderRun::new(&session, &input, &output).retry_failed(true).run(|_| {}).unwrap();
+    assert!(confirmed.all_done(), "{:?}", confirmed.failed);
+    assert_eq!(emulator.computes(), 5, "analysed for fred once confirmed");
+}
+
+/// `Zoë` typed on macOS (NFD: `e` and a combining diaeresis) is the `Zoë` typed elsewhere:
+/// a patient folder copied from a Mac is the same patient, one subject, her visit not
+/// analysed again.
+#[test]
+fn a_patient_named_with_accents_written_apart_is_the_same_patient() {
+    let (emulator, dir) = (emulator(), TempDir::new("patients-nfd"));
+    let session = fast_session(&emulator);
+    let (input, output) = (dir.path().join("in"), dir.path().join("out"));
+    let (composed, decomposed) = ("Zo\u{eb}", "Zoe\u{308}");
+    visit(&input, &format!("{composed}/2026-01-05"), 1);
+    assert!(run(&session, &input, &output).all_done());
+    std::fs::rename(input.join(composed), input.join(decomposed)).unwrap();
+    visit(&input, &format!("{decomposed}/2026-02-05"), 2);
+    let summary = run(&session, &input, &output);
+    assert!(summary.all_done(), "{:?}", summary.failed);
+    assert_eq!((summary.done, summary.done_earlier, emulator.computes()), (1, 1, 2), "{summary:?}");
+    let subjects = subjects(&session);
+    assert_eq!(subjects.get(composed).map(Vec::len), Some(1), "one subject: {subjects:?}");
+    assert_eq!(subjects.len(), 1, "{subjects:?}");
+}
+
+/// A visit without a date (neither its folder's name nor its photos say) is listed last
+/// on its patient's timeline, left out of the changes and the charts, which are over time.
+#[test]
+fn an_undated_visit_is_listed_apart_from_the_changes_over_time() {
+    let (emulator, dir) = (emulator(), TempDir::new("patients-undated"));
+    let session = fast_session(&emulator);
+    let (input, output) = (dir.path().join("in"), dir.path().join("out"));
+    visit(&input, "anna/2026-01-05", 1);
+    visit(&input, "anna/2026-03-01", 2);
+    visit(&input, "anna/checkup", 3);
+    assert!(run(&session, &input, &output).all_done());
+    let timeline = std::fs::read_to_string(output.join("patients/anna/timeline.html")).unwrap();
+    assert!(timeline.contains("3 analysed visits from <b>2026-01-05</b> to <b>2026-03-01</b>; 1 without a date"));
+    let undated = &timeline[timeline.find("date unknown").expect("listed")..];
+    let row = &undated[..undated.find("</tr>").unwrap()];
+    assert!(row.contains("Since the first\"></td>") && row.contains("Since the previous\"></td>"), "{row}");
+    assert!(!timeline.contains(">?</text>"), "no undated point on a chart");
+}

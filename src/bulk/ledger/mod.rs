@@ -24,6 +24,8 @@ pub(crate) struct Ledger {
     /// (dataset, patient) → the subject made for the patient, once its creation is
     /// journaled (`None` while it is only claimed: being made, or its answer lost).
     subjects: HashMap<(Uuid, String), Option<Uuid>>,
+    /// Each photo → the jobs that claimed it: whose patient's it is.
+    pub(crate) owners: owners::Owners,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -108,6 +110,9 @@ pub(crate) enum Refusal {
     Changed { batch_id: Uuid },
     /// These photos were analysed under a name of another group (patient) that is gone.
     OtherPatient { other: String, batch_id: Uuid },
+    /// A photo of these is another group's (patient's): in a job of the run, or claimed
+    /// by one earlier (`claimed`).
+    SharedPhoto { other: String, claimed: bool },
     /// The service no longer knows the batch these photos were paid for with (it just said so).
     Lost { batch_id: Uuid },
 }
@@ -128,6 +133,7 @@ impl Ledger {
             State::Claimed => {
                 if let Some(photos) = &line.inputs {
                     self.hold(key, photos);
+                    self.owners.claim(key, photos);
                 }
             }
             State::Created => {
@@ -140,6 +146,7 @@ impl Ledger {
                 if let Some(photos) = &photos {
                     self.made.entry(photos.clone()).or_default().push(batch_id);
                     self.hold(key, photos);
+                    self.owners.claim(key, photos);
                 }
                 let job = self.jobs.entry(key.to_owned()).or_default();
                 (job.batch, job.saved, job.failure) = (Some(batch_id), false, None);
@@ -332,5 +339,6 @@ impl Ledger {
     }
 }
 
+pub(crate) mod owners;
 #[cfg(test)]
 mod tests;

@@ -67,7 +67,9 @@ fn a_folder_of_visit_folders_is_a_patient_and_anything_deeper_is_no_visit() {
         ("anna/later/nothing.txt", b"n"),
         ("anna/notes.txt", b"n"),
         ("bob-20251224/front.jpg", b"f"),
-        ("bob-20251224/extra/front.jpg", b"f"),
+        ("bob-20251224/extra/notes.txt", b"n"),
+        ("mixed/front.jpg", b"f"),
+        ("mixed/2026-01-11/front.jpg", b"f"),
         ("carl/first/deeper/front.jpg", b"f"),
         ("dora/.DS_Store", b"x"),
     ] {
@@ -86,8 +88,11 @@ fn a_folder_of_visit_folders_is_a_patient_and_anything_deeper_is_no_visit() {
             ("anna/2026-01-05", "anna", Some("2026-01-05")),
             ("anna/2026-03-01T10-30", "anna", Some("2026-03-01")),
             ("bob-20251224", "bob-20251224", Some("2025-12-24")),
+            ("mixed", "mixed", None),
         ]
     );
+    let mixed = found.visits[3].sides.as_ref().unwrap_err();
+    assert!(mixed.starts_with("it holds photos and folders of photos (mixed/2026-01-11)"), "{mixed}");
     assert_eq!(found.visits[1].date.as_ref().unwrap().time.as_deref(), Some("10:30:00"));
     assert_eq!(found.visits[0].date.as_ref().unwrap().source, DateSource::FolderName);
     assert_eq!(found.visits[0].folder(), "2026-01-05");

@@ -190,7 +190,10 @@ impl World {
     /// The size and FNV-1a hash of each side's photo of the visit folder `name` now, or
     /// `None` when they cannot be read, or when the folder is not one visit's photos.
     pub fn photos_of(&self, name: &str) -> Option<Photos> {
-        let folder = self.input().join(name);
+        // The run names a visit in NFC: `José` may be the folder `Jose\u{301}` (NFD).
+        let written = [name.to_owned(), name.replace('\u{e9}', "e\u{301}")];
+        let found = written.iter().map(|name| self.input().join(name)).find(|folder| folder.exists());
+        let folder = found.unwrap_or_else(|| self.input().join(name));
         let mut sides = Vec::new();
         for side in Side::ALL {
             let path = folder.join(format!("{side}.png"));

@@ -1,0 +1,60 @@
+//! Whose each photo is: a photo (its bytes, on whatever side) belongs to the patient
+//! (group) of the jobs that claimed it. A photo of one patient is never sent for another
+//! without a person's word.
+
+use std::collections::HashMap;
+
+/// Each photo → the keys that claimed it, in the order they came to it.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Owners {
+    claims: HashMap<String, Vec<String>>,
+}
+
+impl Owners {
+    /// `key` claimed `photos` (a fingerprint: `side:size:hash` per side).
+    pub(crate) fn claim(&mut self, key: &str, photos: &str) {
+        for photo in each_photo(photos) {
+            let keys = self.claims.entry(photo.to_owned()).or_default();
+            if !keys.iter().any(|k| k == key) {
+                keys.push(key.to_owned());
+            }
+        }
+    }
+
+    /// A key of a group other than `group` that claimed one of `photos`, if any.
+    pub(crate) fn other_group(&self, photos: &str, group: &str) -> Option<&str> {
+        each_photo(photos)
+            .filter_map(|photo| self.claims.get(photo))
+            .flatten()
+            .find(|key| group_of(key) != group)
+            .map(String::as_str)
+    }
+}
+
+/// The photos of a fingerprint, each as `size:hash` (the side left out: a front copied
+/// as another visit's left is the same photo).
+pub(crate) fn each_photo(photos: &str) -> impl Iterator<Item = &str> {
+    photos.split(' ').filter_map(|part| part.split_once(':').map(|(_, photo)| photo))
+}
+
+/// The group of a key known only by its name, as a folder run names visits: `patient/visit`,
+/// or a visit that is a patient of its own.
+pub(crate) fn group_of(key: &str) -> &str {
+    key.split('/').next().unwrap_or(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_photo_belongs_to_the_patients_that_claimed_it_on_any_side() {
+        let mut owners = Owners::default();
+        owners.claim("anna/1", "front:10:aa left:11:bb");
+        owners.claim("anna/2", "front:10:aa");
+        assert_eq!(owners.other_group("right:10:aa", "bob"), Some("anna/1"), "a front copied as a right");
+        assert_eq!(owners.other_group("front:10:aa left:12:cc", "anna"), None, "her own");
+        assert_eq!(owners.other_group("front:12:cc", "bob"), None, "no photo of anna's");
+        assert_eq!(group_of("visit-3"), "visit-3");
+    }
+}
