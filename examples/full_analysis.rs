@@ -77,7 +77,7 @@ fn print_table(results: &BatchResults) {
         println!("values invented by the offline emulator: not an analysis of these photos");
     }
     println!("{:<22} {:<13} {:>7} {:>9}", "parameter", "grade", "score", "years");
-    for (name, parameter) in results.parameters().into_iter().flat_map(|p| p.iter()) {
+    for (name, parameter) in results.parameters().iter() {
         let score = parameter.score().filter(|_| !CATEGORIES.contains(&name)).map_or("-".into(), |s| format!("{s:.1}"));
         let years = parameter.years().map_or("-".to_owned(), |y| format!("{y:.0}"));
         println!("{name:<22} {:<13} {score:>7} {years:>9}", parameter.tag().unwrap_or("-"));

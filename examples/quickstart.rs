@@ -16,7 +16,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let [front, left, right] = <[Image; 3]>::try_from(photos).map_err(|_| "give three photos")?;
     let results = session.run_full_analysis(front, left, right)?;
     println!("batch {}{}", results.batch_id(), if results.from_emulator() { " (invented values)" } else { "" });
-    for (name, p) in results.parameters().into_iter().flatten() {
+    for (name, p) in results.parameters() {
         let score = p.score().filter(|_| !CATEGORIES.contains(&name.as_str())).map(|s| format!("{s:.1}"));
         let years = p.years().map(|y| format!("{y:.0} years")).unwrap_or_default();
         println!("{name:20} {:12} {:>5} {years}", p.tag().unwrap_or("-"), score.unwrap_or_default());

@@ -26,9 +26,38 @@ pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
+/// `at` as an RFC 3339 time in UTC, to the second: `2027-06-01T09:30:00Z`.
+pub(crate) fn rfc3339(at: std::time::SystemTime) -> String {
+    let secs = at.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (year, month, day) = civil_from_days((secs / 86_400) as i64);
+    let rest = secs % 86_400;
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rest / 3600, rest % 3600 / 60, rest % 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_match_a_day_by_day_count_for_sixty_years() {
+        let leap = |y: i64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        let (mut year, mut month, mut day) = (1970, 1, 1);
+        for days in 0..365 * 60 + 15 {
+            let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(days * 86_400 + 3_723);
+            assert_eq!(rfc3339(at), format!("{year:04}-{month:02}-{day:02}T01:02:03Z"), "{days}");
+            let length = match month {
+                2 if leap(year) => 29,
+                2 => 28,
+                4 | 6 | 9 | 11 => 30,
+                _ => 31,
+            };
+            (day, month, year) = match (day == length, month == 12) {
+                (false, _) => (day + 1, month, year),
+                (true, false) => (1, month + 1, year),
+                (true, true) => (1, 1, year + 1),
+            };
+        }
+    }
 
     #[test]
     fn civil_days_match_known_dates_both_ways() {

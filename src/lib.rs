@@ -13,7 +13,7 @@
 //! // HAUTAI_TOKEN, HAUTAI_COMPANY_ID, HAUTAI_SUBJECT_ID (and HAUTAI_BASE_URL if not the default).
 //! let session = Session::from_env()?;
 //! let results = session.run_full_analysis("front.jpg", "left.jpg", "right.jpg")?;
-//! for (name, parameter) in results.parameters().into_iter().flatten() {
+//! for (name, parameter) in results.parameters() {
 //!     // The tag is the grade, the score a 0-100 rating (for age too); years only for ages.
 //!     println!("{name:20} {:10} {:?} {:?}", parameter.tag().unwrap_or("-"), parameter.score(), parameter.years());
 //! }
@@ -74,7 +74,7 @@
 //!   `bulk::State` (a journal as a crash left it).
 //! * `folder`: `hautai::folder`, the folder run and the reports (adds
 //!   `unicode-normalization` and `kamadak-exif`).
-//! * `cli`: the `hautai` command (`cargo install hautai --features cli`), adding clap,
+//! * `cli`: the `hautai` command (`cargo install hautai --locked --features cli`), adding clap,
 //!   clap_complete and indicatif to that build only.
 //!
 //! # Logs
@@ -94,6 +94,8 @@
 //! the patient.
 
 #![forbid(unsafe_code)]
+// On docs.rs, each feature-gated item says which feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
 mod api;

@@ -12,6 +12,10 @@ use crate::error::{ErrorKind, Result};
 /// The longest duration any setting takes: one day. Longer values are clamped to it.
 pub const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// The longest lifetime [`Session::create_private_token`](crate::Session::create_private_token)
+/// takes: ten years.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(3650 * 24 * 60 * 60);
+
 /// The shortest wait between two result polls: 100 ms. Shorter intervals are raised to it.
 pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(100);
 

@@ -1,6 +1,8 @@
 //! The account: login, private tokens and datasets (the v1 endpoints a new user needs
 //! before the first upload; subjects are in `subjects.rs`).
 
+use std::time::Duration;
+
 use serde_json::json;
 use uuid::Uuid;
 
@@ -8,7 +10,7 @@ use super::{Endpoint, Pages, decode, endpoint, json};
 use crate::builder::SessionBuilder;
 use crate::call::CallContext;
 use crate::error::{Error, ErrorKind, Result};
-use crate::limits::{MAX_ACCOUNT_NAME_CHARS, check_name};
+use crate::limits::{MAX_ACCOUNT_NAME_CHARS, MAX_TOKEN_LIFETIME, check_name};
 use crate::model::{Dataset, LoginAnswer, PrivateToken};
 use crate::redact::REDACTED;
 use crate::session::{Session, checked_token};
@@ -23,22 +25,31 @@ const DATASETS: Endpoint = endpoint!(GET "datasets");
 
 impl Session {
     /// Creates a private token (`POST /api/v1/auth/private_tokens/`) named `name` that
-    /// expires at `expiration_time` (RFC 3339, e.g. `2027-06-01T00:00:00Z`). Its value is
+    /// lives `lifetime` from now (1 second to
+    /// [`MAX_TOKEN_LIFETIME`](crate::config::MAX_TOKEN_LIFETIME), ten years; sent as an
+    /// RFC 3339 time in UTC, in the answer's `expiration_time`). Its value is
     /// in [`PrivateToken::data`], only in this answer: store it safely, and give it to a
     /// running session with [`Session::set_token`].
     ///
     /// ```no_run
     /// # let session = hautai::Session::from_env()?;
-    /// let token = session.create_private_token("intake-server", "2027-06-01T00:00:00Z")?;
+    /// use std::time::Duration;
+    ///
+    /// let token = session.create_private_token("intake-server", Duration::from_secs(90 * 24 * 3600))?;
     /// let secret = token.data.expect("the value comes with the creation");
     /// session.set_token(secret.expose())?;
     /// # Ok::<(), hautai::Error>(())
     /// ```
-    pub fn create_private_token(&self, name: &str, expiration_time: &str) -> Result<PrivateToken> {
+    pub fn create_private_token(&self, name: &str, lifetime: Duration) -> Result<PrivateToken> {
         check_name("the token name", name, MAX_ACCOUNT_NAME_CHARS).map_err(ErrorKind::InvalidArgument)?;
-        if expiration_time.trim().is_empty() {
-            return Err(ErrorKind::InvalidArgument("a private token needs an expiration time (RFC 3339)".into()).into());
+        if lifetime < Duration::from_secs(1) || lifetime > MAX_TOKEN_LIFETIME {
+            return Err(ErrorKind::InvalidArgument(format!(
+                "a private token lives from 1 second to {} days; {lifetime:?} was given",
+                MAX_TOKEN_LIFETIME.as_secs() / 86_400
+            ))
+            .into());
         }
+        let expiration_time = crate::civil::rfc3339(self.clock().wall() + lifetime);
         let body = json!({ "name": name, "expiration_time": expiration_time });
         let path = "/api/v1/auth/private_tokens/".to_owned();
         let reply = self.post_json(&CREATE_TOKEN, path, &body, &CallContext::plain())?;

@@ -19,7 +19,6 @@ pub struct Bulk<'s> {
     pub(super) session: &'s Session,
     concurrency: usize,
     pub(super) journal: Option<&'s Journal>,
-    shard: Shard,
     pub(super) stop: Option<&'s AtomicBool>,
     pub(super) retry_failed: bool,
     /// Keys that exist (visits of the input) though they are no jobs: their photos cannot
@@ -30,15 +29,7 @@ pub struct Bulk<'s> {
 impl<'s> Bulk<'s> {
     /// A runner on `session`: 4 jobs at a time, no journal, every job.
     pub fn new(session: &'s Session) -> Self {
-        Bulk {
-            session,
-            concurrency: 4,
-            journal: None,
-            shard: Shard::ALL,
-            stop: None,
-            retry_failed: false,
-            unusable: Vec::new(),
-        }
+        Bulk { session, concurrency: 4, journal: None, stop: None, retry_failed: false, unusable: Vec::new() }
     }
 
     /// How many jobs run at the same time (at least 1). Each runs its uploads in
@@ -49,19 +40,11 @@ impl<'s> Bulk<'s> {
     }
 
     /// Journals every state change to `journal` and follows what it already holds. The
-    /// run works the journal's shard (the one it was opened for).
+    /// run works the journal's shard, the one it was [opened](Journal::open) for: the
+    /// jobs of other shards are not run, nor counted. (A shard is a journal's: without
+    /// one, every job runs; a run of your own can split jobs with [`Shard::contains`].)
     pub fn journal(mut self, journal: &'s Journal) -> Self {
-        self.shard = journal.shard();
         self.journal = Some(journal);
-        self
-    }
-
-    /// Runs only the jobs of `shard`; the others are not counted at all. Without a
-    /// journal only: a journal brings its own shard.
-    pub fn shard(mut self, shard: Shard) -> Self {
-        if self.journal.is_none() {
-            self.shard = shard;
-        }
         self
     }
 
@@ -110,7 +93,8 @@ impl<'s> Bulk<'s> {
     {
         let jobs: Vec<Job<'i>> = jobs.into_iter().collect();
         let photos = Photos::new(&jobs, &self.unusable);
-        let queue = Mutex::new(jobs.iter().filter(|job| self.shard.contains(job.group())));
+        let shard = self.journal.map_or(Shard::ALL, Journal::shard);
+        let queue = Mutex::new(jobs.iter().filter(|job| shard.contains(job.group())));
         let seen = Mutex::new(HashSet::new());
         let summary = Mutex::new(Summary::default());
         let journal_failed = AtomicBool::new(false);

@@ -23,7 +23,7 @@
 //! let photo = hautai::emulator::sample_photo(hautai::Side::Front, 64, 80);
 //! let results = session.run_full_analysis(&photo, &photo, &photo)?;
 //! assert!(results.is_complete());
-//! assert_eq!(results.parameters().unwrap().len(), 27);
+//! assert_eq!(results.parameters().len(), 27);
 //! assert!(emulator.requests().iter().filter(|r| r.storage).all(|r| !r.authorization));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

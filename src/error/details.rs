@@ -151,7 +151,7 @@ impl std::error::Error for DetectionError {}
 /// results (every mask's URL) would bury the reason in kilobytes.
 impl fmt::Debug for DetectionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parameters = self.results.parameters().map_or(0, |p| p.len());
+        let parameters = self.results.parameters().len();
         f.debug_struct("DetectionError")
             .field("batch_id", &self.batch_id)
             .field("sides", &self.sides)

@@ -69,7 +69,7 @@ pub(crate) fn write(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> 
 /// A row per parameter: grade, score with a bar (not for categories), years (ages only).
 fn table(results: &BatchResults) -> String {
     let mut rows = String::new();
-    for (name, parameter) in results.parameters().into_iter().flat_map(|p| p.iter()) {
+    for (name, parameter) in results.parameters().iter() {
         let score = parameter.score().filter(|_| !CATEGORIES.contains(&name));
         let score = score.map_or("&ndash;".to_owned(), |s| {
             let width = s.clamp(0.0, 100.0);

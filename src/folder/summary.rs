@@ -148,7 +148,7 @@ pub(crate) fn write_csv(path: &Path, rows: &[Row]) -> std::io::Result<()> {
     let names: BTreeSet<String> = rows
         .iter()
         .filter_map(|r| r.results.as_ref())
-        .flat_map(|r| r.parameters().into_iter().flat_map(|p| p.names().map(str::to_owned)))
+        .flat_map(|r| r.parameters().names().map(str::to_owned))
         .collect();
     let mut header: Vec<String> =
         // (The columns of earlier versions keep their places: a script reading them by

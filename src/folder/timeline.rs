@@ -95,8 +95,7 @@ fn page(patient: &str, points: &[Point<'_>]) -> String {
     }
     html.push_str("</tbody></table></div><h2>Parameters over time</h2><div class=\"charts\">");
     let points = &points[..dated];
-    let mut names: Vec<&str> =
-        points.iter().flat_map(|p| p.results.parameters().into_iter().flat_map(|ps| ps.names())).collect();
+    let mut names: Vec<&str> = points.iter().flat_map(|p| p.results.parameters().names()).collect();
     names.sort_unstable();
     names.dedup();
     for name in names {

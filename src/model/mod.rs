@@ -10,6 +10,7 @@ mod asset_names;
 mod assets;
 mod batch;
 mod page;
+mod parameters;
 mod query;
 mod results;
 mod side;

@@ -2,6 +2,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
+
+pub use super::parameters::{CATEGORIES, Parameter, Parameters};
 use uuid::Uuid;
 
 use super::debug_scrubbed;
@@ -65,14 +67,22 @@ impl BatchResults {
         self.application(FACE_SKIN_METRICS_3)
     }
 
-    /// The parameters of Face Skin Analysis 3.0.
-    pub fn parameters(&self) -> Option<&Parameters> {
-        self.face_skin_metrics().map(|a| &a.parameters)
+    /// The parameters of Face Skin Analysis 3.0: none when the analysis is absent (ask
+    /// [`face_skin_metrics`](Self::face_skin_metrics)`().is_none()` to tell).
+    ///
+    /// ```no_run
+    /// # let results: hautai::BatchResults = unimplemented!();
+    /// for (name, parameter) in results.parameters().iter() {
+    ///     println!("{name}: {}", parameter.tag().unwrap_or("-"));
+    /// }
+    /// ```
+    pub fn parameters(&self) -> &Parameters {
+        self.face_skin_metrics().map_or(&super::parameters::NONE, |a| &a.parameters)
     }
 
     /// One parameter of Face Skin Analysis 3.0, e.g. `"age"` or `"redness"`.
     pub fn parameter(&self, name: &str) -> Option<&Parameter> {
-        self.parameters()?.get(name)
+        self.parameters().get(name)
     }
 
     /// Whether no application has reported anything yet (work has not started).
@@ -123,14 +133,6 @@ impl BatchResults {
         all
     }
 }
-
-/// Parameters whose tag is a category (a skin type, a tone), not a grade: show the tag as
-/// text, without the score (a bar or a number would mean nothing).
-///
-/// ```
-/// assert!(hautai::model::CATEGORIES.contains(&"skin_type"));
-/// ```
-pub const CATEGORIES: [&str; 2] = ["skin_type", "skintone"];
 
 /// The field the emulator adds to each analysis it invents.
 pub(crate) const EMULATOR_MARK: &str = "hautai_emulator";
@@ -235,115 +237,4 @@ pub struct PredictedImages {
     pub extra: Map<String, Value>,
 }
 
-/// The parameters of an analysis by name (`age`, `redness`, `pores`, ...): an open set,
-/// since which parameters appear depends on the account.
-#[derive(Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Parameters(BTreeMap<String, Parameter>);
-
-impl Parameters {
-    /// The parameter `name`.
-    pub fn get(&self, name: &str) -> Option<&Parameter> {
-        self.0.get(name)
-    }
-
-    /// Every parameter, sorted by name.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Parameter)> {
-        self.0.iter().map(|(name, p)| (name.as_str(), p))
-    }
-
-    /// The names present, sorted.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.0.keys().map(String::as_str)
-    }
-
-    /// How many parameters there are.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl<'a> IntoIterator for &'a Parameters {
-    type Item = (&'a String, &'a Parameter);
-    type IntoIter = std::collections::btree_map::Iter<'a, String, Parameter>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
-    }
-}
-
-/// One computed parameter: an object with at least a `tag` and usually a `score`; other
-/// fields depend on the parameter. Any JSON is accepted, so a new shape never fails
-/// decoding. As far as the documentation and code that runs against the service show:
-///
-/// * `tag`: a text grade, e.g. `"Good"`, `"Average"`, `"Poor"`; for `skintone` and
-///   `skin_type`, the category itself (`"Medium"`, `"Combination"`).
-/// * `score`: a rating from 0 to 100 of the parameter: [`score`](Self::score).
-/// * `grade`: a small whole number (1 to 5 in the emulator): `number("grade")`.
-/// * `age` and `eyes_age` carry the estimated age **in years** in a field named like the
-///   parameter: [`years`](Self::years). Their `score` is a rating, not an age.
-/// * `areas` (per facial region), `masks` (per side, signed image URLs), and for some
-///   parameters `amount` or `density`: [`field`](Self::field) or [`number`](Self::number).
-///
-/// ```
-/// let p: hautai::Parameter = serde_json::from_str(r#"{"tag": "Good", "score": 87.5, "amount": 3}"#)?;
-/// assert_eq!(p.tag(), Some("Good"));
-/// assert_eq!(p.score(), Some(87.5));
-/// assert_eq!(p.number("amount"), Some(3.0));
-/// assert!(p.field("masks").is_none());
-/// # Ok::<(), serde_json::Error>(())
-/// ```
-#[derive(Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Parameter(Value);
-
-impl Parameter {
-    /// The text grade, e.g. `"Good"`.
-    pub fn tag(&self) -> Option<&str> {
-        self.field("tag")?.as_str()
-    }
-
-    /// The score: a rating from 0 to 100 (for `age`, a rating too: the years are
-    /// [`years`](Self::years)).
-    pub fn score(&self) -> Option<f64> {
-        self.number("score")
-    }
-
-    /// The estimated age in years, for the `age` and `eyes_age` parameters (their field
-    /// named like them); `None` for the others. Not the [`score`](Self::score), which is a
-    /// 0–100 rating for these too.
-    ///
-    /// ```
-    /// let age: hautai::Parameter = serde_json::from_str(r#"{"tag": "Good", "score": 89.3, "age": 59}"#)?;
-    /// assert_eq!((age.years(), age.score()), (Some(59.0), Some(89.3)));
-    /// # Ok::<(), serde_json::Error>(())
-    /// ```
-    pub fn years(&self) -> Option<f64> {
-        self.number("age").or_else(|| self.number("eyes_age"))
-    }
-
-    /// The field `name` as a number (numbers written as strings are read too).
-    pub fn number(&self, name: &str) -> Option<f64> {
-        match self.field(name)? {
-            Value::Number(n) => n.as_f64(),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        }
-    }
-
-    /// The field `name`, any JSON.
-    pub fn field(&self, name: &str) -> Option<&Value> {
-        self.0.as_object()?.get(name)
-    }
-
-    /// The whole parameter as JSON.
-    pub fn as_json(&self) -> &Value {
-        &self.0
-    }
-}
-
-debug_scrubbed!(BatchResults, Analysis, PredictedImages, Parameters, Parameter, SurveyResult);
+debug_scrubbed!(BatchResults, Analysis, PredictedImages, SurveyResult);

@@ -38,7 +38,7 @@ impl Session {
     /// ```no_run
     /// let session = hautai::Session::from_env()?;
     /// let results = session.run_full_analysis("front.jpg", "left.jpg", "right.jpg")?;
-    /// for (name, p) in results.parameters().into_iter().flatten() {
+    /// for (name, p) in results.parameters() {
     ///     println!("{name:20} {:10} {:?}", p.tag().unwrap_or("-"), p.score());
     /// }
     /// # Ok::<(), hautai::Error>(())

@@ -111,8 +111,11 @@ fn private_tokens_are_created_listed_and_revoked() {
         .match_header("authorization", bearer(TOKEN).as_str())
         .with_status(204)
         .create();
-    let (session, _) = session(&server.url());
-    let token = session.create_private_token("intake", "2027-06-01T00:00:00Z").unwrap();
+    let (session, clock) = session(&server.url());
+    // The lifetime from now, which the session's clock says, up to 2027-06-01 at midnight UTC.
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_811_808_000);
+    let lifetime = at.duration_since(hautai::clock::Clock::wall(&*clock)).unwrap();
+    let token = session.create_private_token("intake", lifetime).unwrap();
     assert_eq!(token.id, 7);
     assert_eq!(token.data.as_ref().unwrap().expose(), "pt_live_abcdef");
     assert!(!format!("{token:?}").contains("pt_live_abcdef"));
@@ -122,10 +125,10 @@ fn private_tokens_are_created_listed_and_revoked() {
     for mock in [create, list, page2, revoke] {
         mock.assert();
     }
-    assert!(matches!(
-        session.create_private_token("", "2027-01-01T00:00:00Z").map_err(hautai::Error::into_kind),
-        Err(ErrorKind::InvalidArgument(_))
-    ));
+    for (name, lifetime) in [("", 86_400), ("t", 0), ("t", 3651 * 86_400)] {
+        let refused = session.create_private_token(name, std::time::Duration::from_secs(lifetime));
+        assert!(matches!(refused.map_err(hautai::Error::into_kind), Err(ErrorKind::InvalidArgument(_))), "{lifetime}");
+    }
 }
 
 #[test]
@@ -196,7 +199,7 @@ fn from_a_password_to_a_finished_analysis_on_the_emulator() {
     assert_eq!(session.subjects(dataset.id).map(|s| s.unwrap().id).collect::<Vec<_>>(), [subject.id]);
 
     // A private token replaces the login token; the session keeps working with it.
-    let token = session.create_private_token("intake-server", "2027-06-01T00:00:00Z").unwrap();
+    let token = session.create_private_token("intake-server", std::time::Duration::from_secs(86_400)).unwrap();
     session.set_token(token.data.unwrap().expose()).unwrap();
     let session = session.with_subject(subject.id);
     let photo = crate::common::files::photo(7, 3000);

@@ -26,7 +26,7 @@ fn files_are_analysed_and_stored_exactly_without_the_token_at_storage() {
     let results = fast_session(&emulator).run_full_analysis(&paths[0], &paths[1], &paths[2]).unwrap();
 
     assert!(results.is_complete());
-    assert_eq!(results.parameters().unwrap().len(), PARAMETERS.len());
+    assert_eq!(results.parameters().len(), PARAMETERS.len());
     for name in PARAMETERS {
         let p = results.parameter(name).unwrap_or_else(|| panic!("{name} missing"));
         assert!(p.tag().is_some() && p.score().is_some(), "{name}: {p:?}");
@@ -181,7 +181,7 @@ fn a_detection_error_waits_for_the_other_sides_and_keeps_their_results() {
     // The service went on with the other sides: the error holds the finished work, fetched
     // with the caller's options (masks included by default).
     assert!(detection.results.is_complete(), "{:?}", detection.results);
-    let parameters = detection.results.parameters().unwrap();
+    let parameters = detection.results.parameters();
     assert_eq!(parameters.len(), 27);
     assert!(parameters.get("redness").and_then(|p| p.field("masks")).is_some());
     let polls = emulator.requests().iter().filter(|r| r.route == Route::Results).count();
@@ -317,7 +317,7 @@ fn the_same_photos_get_the_same_values_and_a_seed_fixes_the_ids() {
         let results =
             fast_session(&emulator).run_analysis(&Images::new().front(&bytes), &AnalysisOptions::new()).unwrap();
         let values: Vec<(String, Option<f64>)> =
-            results.parameters().unwrap().iter().map(|(name, p)| (name.to_owned(), p.score())).collect();
+            results.parameters().iter().map(|(name, p)| (name.to_owned(), p.score())).collect();
         (emulator.company_id(), results.batch_id(), values)
     };
     let (first, second, other_seed) = (run(42), run(42), run(43));

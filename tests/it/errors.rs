@@ -219,7 +219,7 @@ fn a_401_is_matched_the_same_way_from_every_call() {
         ("create_subject", |s| s.create_subject(batch(), &NewSubject::new("p")).map(drop)),
         ("subjects", |s| s.subjects(batch()).next().expect("a first page").map(drop)),
         ("subject_parameters", |s| s.subject_parameters(subject()).map(drop)),
-        ("create_private_token", |s| s.create_private_token("t", "2027-01-01T00:00:00Z").map(drop)),
+        ("create_private_token", |s| s.create_private_token("t", std::time::Duration::from_secs(86_400)).map(drop)),
         ("private_tokens", |s| s.private_tokens().next().expect("a first page").map(drop)),
         ("revoke_private_token", |s| s.revoke_private_token(7)),
         ("create_dataset", |s| s.create_dataset("d").map(drop)),

@@ -241,7 +241,7 @@ fn run(call: Call, url: &str) -> (Vec<String>, Duration) {
             shown(session.upload_image(Side::Front, &target, &photo))
         }
         Call::Compute => shown(session.compute(BATCH.parse().unwrap(), None)),
-        Call::PrivateToken => shown(session.create_private_token("n", "2027-01-01T00:00:00Z")),
+        Call::PrivateToken => shown(session.create_private_token("n", std::time::Duration::from_secs(86_400))),
         Call::Datasets => shown(session.datasets().take(5).collect::<hautai::Result<Vec<_>>>()),
     };
     (shown, clock.elapsed())

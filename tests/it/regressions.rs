@@ -88,14 +88,17 @@ fn a_private_token_answer_that_does_not_decode_never_shows_the_new_token() {
     let mut server = mockito::Server::new();
     for answer in [r#"{"id": "seven", "data": "pt_live_NEWSECRET"}"#, r#"{"id": 7, "data": ["pt_live_NEWSECRET"]}"#] {
         let mock = server.mock("POST", "/api/v1/auth/private_tokens/").with_status(201).with_body(answer).create();
-        let err = session(&server.url()).0.create_private_token("n", "2027-01-01T00:00:00Z").unwrap_err();
+        let err =
+            session(&server.url()).0.create_private_token("n", std::time::Duration::from_secs(86_400)).unwrap_err();
         assert!(matches!(err.kind(), ErrorKind::Decode { .. }), "{err:?}");
         assert_hidden(&err, &["pt_live_NEWSECRET", "NEWSECRET"]);
         mock.remove();
     }
     // An error answer of these endpoints is never quoted either.
     server.mock("POST", "/api/v1/auth/private_tokens/").with_status(500).with_body("oops pt_live_NEWSECRET").create();
-    let err = session_without_retries(&server.url()).create_private_token("n", "2027-01-01T00:00:00Z").unwrap_err();
+    let err = session_without_retries(&server.url())
+        .create_private_token("n", std::time::Duration::from_secs(86_400))
+        .unwrap_err();
     assert_hidden(&err, &["NEWSECRET"]);
 }
 

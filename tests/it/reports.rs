@@ -68,7 +68,7 @@ fn a_report_says_whose_visit_when_and_which_sides_and_links_each_asset_stored_on
     }
     assert_eq!(saved.assets, results.assets().len());
     assert_eq!(std::fs::read_dir(out.join("assets")).unwrap().count(), results.assets().len(), "every asset, once");
-    let parameters = results.parameters().unwrap().len();
+    let parameters = results.parameters().len();
     assert_eq!(html.matches("<img class=\"mask\"").count(), 2 * parameters, "a mask per parameter and side");
     assert_eq!(html.matches("<section class=\"side\">").count(), 2, "a section per side analysed");
     // Under the masks, the service's copy of the photo; beside it, its other pictures.

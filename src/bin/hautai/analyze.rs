@@ -170,7 +170,7 @@ fn analysed_sides(results: &BatchResults) -> Vec<Side> {
 /// The parameters, a line each: grade, 0-100 score (none for categories), years (ages only).
 fn table(results: &BatchResults) -> Vec<String> {
     let mut lines = vec![format!("batch {}", results.batch_id())];
-    let Some(parameters) = results.parameters() else {
+    let Some(parameters) = results.face_skin_metrics().map(|analysis| &analysis.parameters) else {
         let applications: Vec<&String> = results.applications().keys().collect();
         lines.push(format!("(no Face Skin Analysis 3.0 results; applications: {applications:?})"));
         return lines;
