@@ -10,6 +10,9 @@ status=0
 for set in default all-features; do
     flags=()
     [ "$set" = all-features ] && flags=(--all-features)
+    # Cargo keeps one doc folder for every feature set and skips a build it thinks fresh:
+    # without this, the pages of the last feature set documented would be read.
+    rm -rf target/doc/hautai
     RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet "${flags[@]}"
     listed=$(python3 scripts/public-api.py target/doc/hautai)
     if [ "${1:-}" = --update ]; then
