@@ -15,6 +15,8 @@ use crate::model::Side;
 /// from [`compute`](crate::Session::compute) and from
 /// [`run_full_analysis`](crate::Session::run_full_analysis) alike. The pipeline step and the
 /// batch are on the [`Error`](crate::Error) itself.
+///
+#[doc = include_str!("../../docs/error-kinds.md")]
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ErrorKind {
