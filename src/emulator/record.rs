@@ -26,7 +26,8 @@ pub struct RecordedRequest {
     pub content_type: Option<String>,
     /// The bytes of body received.
     pub body_size: u64,
-    /// FNV-1a 64 of the body received (64-bit FNV-1a, offset basis `0xcbf29ce484222325`, prime `0x100000001b3`).
+    /// The 64-bit FNV-1a hash of the body received (offset basis `0xcbf29ce484222325`,
+    /// prime `0x100000001b3`).
     pub body_hash: u64,
     /// The status answered.
     pub status: u16,
