@@ -12,13 +12,13 @@ use crate::clock::{Clock, SystemClock};
 use crate::destination::Downloads;
 use crate::error::{Error, ErrorKind, Result};
 use crate::learned::Readiness;
-use crate::limits;
 use crate::poll::PollSchedule;
 use crate::retry::RetryPolicy;
 use crate::session::KeepAlive;
 use crate::session::{Session, Shared, checked_token};
 use crate::transport::{Pressure, Transport, build_agent};
-use crate::url::BaseUrl;
+use crate::util::limits;
+use crate::util::url::BaseUrl;
 
 /// The default API host.
 pub const DEFAULT_BASE_URL: &str = "https://saas.haut.ai";
@@ -286,7 +286,7 @@ impl SessionBuilder {
         }
         let transport = Transport {
             agent: build_agent(&self.user_agent, base.loopback),
-            api_host: crate::url::authority_of(&base.url),
+            api_host: crate::util::url::authority_of(&base.url),
             base_url: base.url,
             retry: self.retry,
             connect_timeout,

@@ -14,7 +14,7 @@
 
 pub use crate::builder::DEFAULT_BASE_URL;
 pub use crate::image::MAX_IMAGE_BYTES;
-pub use crate::limits::{MAX_DURATION, MAX_TOKEN_LIFETIME, MIN_POLL_INTERVAL};
 pub use crate::pipeline::COMPUTE_CONFIRMATION;
 pub use crate::poll::PollSchedule;
 pub use crate::retry::RetryPolicy;
+pub use crate::util::limits::{MAX_DURATION, MAX_TOKEN_LIFETIME, MIN_POLL_INTERVAL};

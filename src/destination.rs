@@ -43,7 +43,7 @@ impl Downloads {
         if !matches!(scheme, "http" | "https") || host.is_empty() {
             return Err(ErrorKind::InvalidArgument(format!(
                 "{:?} is not a signed http(s) url",
-                crate::redact::excerpt(&crate::url::path_of(url), 80)
+                crate::util::redact::excerpt(&crate::util::url::path_of(url), 80)
             ))
             .into());
         }

@@ -298,13 +298,13 @@ impl<'a> Images<'a> {
             };
             let mut reader = image.open(len).map_err(unreadable)?;
             let mut buf = vec![0; 64 * 1024];
-            let mut hash = crate::fnv::START;
+            let mut hash = crate::util::fnv::START;
             loop {
                 let n = reader.read(&mut buf).map_err(unreadable)?;
                 if n == 0 {
                     break;
                 }
-                hash = crate::fnv::update(hash, &buf[..n]);
+                hash = crate::util::fnv::update(hash, &buf[..n]);
             }
             parts.push(format!("{side}:{len}:{hash:016x}"));
         }

@@ -102,7 +102,6 @@ mod api;
 mod builder;
 pub mod bulk;
 mod call;
-mod civil;
 #[cfg(feature = "test-util")]
 pub mod clock;
 #[cfg(not(feature = "test-util"))]
@@ -112,26 +111,20 @@ mod destination;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod error;
-mod fnv;
 #[cfg(feature = "folder")]
 pub mod folder;
 mod format;
 mod image;
 mod learned;
-mod limits;
 pub mod model;
 pub mod observe;
 mod pipeline;
 mod poll;
-mod private;
-mod redact;
 mod retry;
 pub mod save;
 mod session;
-mod temporary;
 mod transport;
-mod url;
-mod visible;
+mod util;
 
 // The main job; everything else lives in the modules above.
 #[doc(inline)]

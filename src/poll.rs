@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::limits;
+use crate::util::limits;
 
 /// The largest growth factor of [`PollSchedule::backoff`].
 const MAX_GROWTH: f64 = 10.0;

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::error::is_transient_status;
-use crate::limits;
+use crate::util::limits;
 
 /// How failed requests are retried.
 ///

@@ -74,7 +74,7 @@ impl Session {
         let dir = dir.as_ref();
         let (within, over) = assets.split_at(assets.len().min(limits.max_assets));
         let mut outcome = Saved::default();
-        if let Err(error) = crate::private::create_dir_all(dir) {
+        if let Err(error) = crate::util::private::create_dir_all(dir) {
             let failed = |asset: &Asset| {
                 (asset.clone(), ErrorKind::Save { target: dir.display().to_string(), reason: error.to_string() }.into())
             };

@@ -10,11 +10,11 @@ use super::{Endpoint, Pages, decode, endpoint, json};
 use crate::builder::SessionBuilder;
 use crate::call::CallContext;
 use crate::error::{Error, ErrorKind, Result};
-use crate::limits::{MAX_ACCOUNT_NAME_CHARS, MAX_TOKEN_LIFETIME, check_name};
 use crate::model::{Dataset, LoginAnswer, PrivateToken};
-use crate::redact::REDACTED;
 use crate::session::{Session, checked_token};
 use crate::transport::{Payload, Transport};
+use crate::util::limits::{MAX_ACCOUNT_NAME_CHARS, MAX_TOKEN_LIFETIME, check_name};
+use crate::util::redact::REDACTED;
 
 const LOGIN: Endpoint = endpoint!(POST "login", secret);
 const CREATE_TOKEN: Endpoint = endpoint!(POST "private token", secret);
@@ -49,7 +49,7 @@ impl Session {
             ))
             .into());
         }
-        let expiration_time = crate::civil::rfc3339(self.clock().wall() + lifetime);
+        let expiration_time = crate::util::civil::rfc3339(self.clock().wall() + lifetime);
         let body = json!({ "name": name, "expiration_time": expiration_time });
         let path = "/api/v1/auth/private_tokens/".to_owned();
         let reply = self.post_json(&CREATE_TOKEN, path, &body, &CallContext::plain())?;

@@ -10,7 +10,7 @@ use crate::call::CallContext;
 use crate::error::{ErrorKind, Result};
 use crate::session::Session;
 use crate::transport::{Dest, Outgoing, Payload};
-use crate::url;
+use crate::util::url;
 
 impl Session {
     /// Streams the signed URL `url` (a mask or a predicted image from the results, see
@@ -88,7 +88,7 @@ impl Session {
     ) -> Result<u64> {
         let save_error =
             |e: std::io::Error| ErrorKind::Save { target: path.display().to_string(), reason: e.to_string() };
-        let (temporary, file) = crate::temporary::create_beside(path, "partial").map_err(save_error)?;
+        let (temporary, file) = crate::util::temporary::create_beside(path, "partial").map_err(save_error)?;
         let mut gated = Gated { file, admit };
         // Renamed once complete; not flushed to the disk first (an asset can be fetched
         // again: what matters is that `path` never holds part of one).

@@ -30,9 +30,9 @@ use serde::de::DeserializeOwned;
 
 use crate::call::CallContext;
 use crate::error::{ErrorKind, Result};
-use crate::redact;
 use crate::session::Session;
 use crate::transport::{Dest, Outgoing, Payload, Reply};
+use crate::util::redact;
 
 /// An endpoint: its method, and the label errors and events name it by.
 pub(crate) struct Endpoint {

@@ -9,7 +9,7 @@ use crate::call::CallContext;
 use crate::error::Result;
 use crate::model::Page;
 use crate::session::Session;
-use crate::url::query_of;
+use crate::util::url::query_of;
 
 /// An iterator over every item of a paginated list, fetching pages as it goes.
 ///

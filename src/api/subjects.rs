@@ -5,9 +5,9 @@ use uuid::Uuid;
 use super::{Endpoint, Pages, decode, endpoint};
 use crate::call::CallContext;
 use crate::error::{ErrorKind, Result};
-use crate::limits::{MAX_ACCOUNT_NAME_CHARS, check_name};
 use crate::model::{Analysis, NewSubject, Subject};
 use crate::session::Session;
+use crate::util::limits::{MAX_ACCOUNT_NAME_CHARS, check_name};
 
 const CREATE_SUBJECT: Endpoint = endpoint!(POST "subject");
 const SUBJECTS: Endpoint = endpoint!(GET "subjects");

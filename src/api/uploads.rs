@@ -9,12 +9,12 @@ use super::{Endpoint, decode, endpoint};
 use crate::call::CallContext;
 use crate::error::{ErrorKind, Result, Step};
 use crate::image::Image;
-use crate::limits::{MAX_IMAGE_NAME_CHARS, check_name};
 use crate::model::{InitiateUpload, Side, UploadTarget, UploadTargets};
 use crate::observe::{Event, Observer};
-use crate::redact;
 use crate::session::Session;
 use crate::transport::{Dest, Outgoing, Payload, Reply};
+use crate::util::limits::{MAX_IMAGE_NAME_CHARS, check_name};
+use crate::util::redact;
 
 pub(crate) const INITIATE: Endpoint = endpoint!(POST "initiate upload");
 

@@ -91,7 +91,7 @@ impl Journal {
     }
 
     fn open_folder(dir: PathBuf, session: &Session, shard: Shard) -> io::Result<Journal> {
-        crate::private::create_dir_all(&dir)?;
+        crate::util::private::create_dir_all(&dir)?;
         let folder = lock::Folder::lock(&dir)?;
         let run_lock = folder.claim(shard)?;
         let read = read_folder(&dir)?;
@@ -113,7 +113,7 @@ impl Journal {
             ));
         }
         let path = dir.join(file_name(shard));
-        let mut file = crate::private::options().read(true).append(true).create(true).open(&path)?;
+        let mut file = crate::util::private::options().read(true).append(true).create(true).open(&path)?;
         cut_torn_line(&mut file)?;
         let header = Header {
             // (A header numbered u64::MAX, written by hand, must not wrap to run 0.)

@@ -30,8 +30,12 @@ pub(crate) struct RunLock {
 impl Folder {
     /// Takes the folder's lock, waiting while another run holds it (only ever briefly).
     pub(crate) fn lock(dir: &Path) -> io::Result<Folder> {
-        let file =
-            crate::private::options().read(true).write(true).create(true).truncate(false).open(dir.join("lock"))?;
+        let file = crate::util::private::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(dir.join("lock"))?;
         file.lock()?;
         Ok(Folder { dir: dir.to_path_buf(), _file: file })
     }
@@ -63,7 +67,8 @@ impl Folder {
             }
         }
         let path = self.dir.join(format!("run-{}.lock", shard.to_string().replace('/', "-of-")));
-        let mut file = crate::private::options().read(true).write(true).create(true).truncate(false).open(path)?;
+        let mut file =
+            crate::util::private::options().read(true).write(true).create(true).truncate(false).open(path)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => return Err(busy(&Holder::default())),
@@ -127,7 +132,7 @@ fn busy(holder: &Holder) -> io::Error {
 /// `2026-12-01 05:12:03 UTC` for seconds since 1970.
 fn utc(seconds: u64) -> String {
     let (days, rest) = ((seconds / 86_400) as i64, seconds % 86_400);
-    let (year, month, day) = crate::civil::civil_from_days(days);
+    let (year, month, day) = crate::util::civil::civil_from_days(days);
     format!("{year}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC", rest / 3600, rest / 60 % 60, rest % 60)
 }
 

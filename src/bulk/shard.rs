@@ -6,7 +6,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::fnv::fnv1a;
+use crate::util::fnv::fnv1a;
 
 /// Shard `index` of `count` (0-based): the jobs whose key hashes to it.
 ///

@@ -7,8 +7,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::Incoming;
 use super::http::{Reply, storage_error};
-use crate::civil::{civil_from_days, days_from_civil};
-use crate::fnv::fnv1a;
+use crate::util::civil::{civil_from_days, days_from_civil};
+use crate::util::fnv::fnv1a;
 
 /// Where assets live on the storage host.
 pub(crate) const PREFIX: &str = "/hautai-results/";
@@ -43,7 +43,7 @@ pub(crate) fn serve(incoming: &Incoming, secret: u64) -> Reply {
     let Some(object) = incoming.path.strip_prefix(PREFIX) else {
         return refuse(404, "NoSuchKey", "The specified key does not exist.");
     };
-    let query = crate::url::query_pairs(&incoming.query);
+    let query = crate::util::url::query_pairs(&incoming.query);
     let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     let (Some(date), Some(expires), Some(given)) = (get("X-Goog-Date"), get("X-Goog-Expires"), get("X-Goog-Signature"))
     else {

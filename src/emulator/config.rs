@@ -120,7 +120,7 @@ impl Maturity {
             Maturity::Around { mean, spread } => {
                 let low = mean.saturating_sub(spread);
                 let width = (mean + spread).saturating_sub(low).as_nanos().max(1);
-                let offset = u128::from(crate::fnv::fnv1a(batch_id.as_bytes())) % width;
+                let offset = u128::from(crate::util::fnv::fnv1a(batch_id.as_bytes())) % width;
                 Some(low + Duration::from_nanos(u64::try_from(offset).unwrap_or(u64::MAX)))
             }
         }

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::assets::signed_url;
 use super::state::{Batch, Progress, State};
-use crate::fnv::fnv1a;
+use crate::util::fnv::fnv1a;
 
 /// The 27 parameters of Face Skin Analysis 3.0 listed by the seed.
 pub const PARAMETERS: [&str; 27] = [

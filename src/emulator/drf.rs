@@ -42,7 +42,7 @@ pub(crate) fn paginate(inner: &Inner, incoming: &Incoming, items: Vec<Value>) ->
         let mut pairs: Vec<(String, String)> =
             incoming.query_pairs().into_iter().filter(|(k, _)| k != "page").collect();
         pairs.push(("page".into(), to.to_string()));
-        format!("{}{}?{}", inner.api_url, incoming.path, crate::url::query_string(&pairs))
+        format!("{}{}?{}", inner.api_url, incoming.path, crate::util::url::query_string(&pairs))
     };
     let next = (start + page_size < count).then(|| link(page + 1));
     let previous = (page > 1).then(|| link(page - 1));

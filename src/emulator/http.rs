@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::fnv;
+use crate::util::fnv;
 
 /// How much is read at a time: bodies are never buffered whole unless they are small JSON.
 pub(crate) const CHUNK: usize = 64 * 1024;

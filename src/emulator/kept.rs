@@ -36,9 +36,9 @@ pub(crate) fn save(path: &Path, state: &State, (api_port, storage_port): (u16, u
     let kept = Kept { api_port, storage_port, data: state.data() };
     let json = serde_json::to_vec(&kept).map_err(io::Error::other)?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        crate::private::create_dir_all(dir)?;
+        crate::util::private::create_dir_all(dir)?;
     }
-    let (temporary, mut file) = crate::temporary::create_beside(path, "tmp")?;
+    let (temporary, mut file) = crate::util::temporary::create_beside(path, "tmp")?;
     let written = io::Write::write_all(&mut file, &json).and_then(|()| std::fs::rename(&temporary, path));
     if written.is_err() {
         let _ = std::fs::remove_file(&temporary);

@@ -412,7 +412,7 @@ impl Incoming {
 
     /// The query's pairs, percent-decoded.
     fn query_pairs(&self) -> Vec<(String, String)> {
-        crate::url::query_pairs(&self.query)
+        crate::util::url::query_pairs(&self.query)
     }
 }
 

@@ -6,8 +6,8 @@ use std::time::Instant;
 use uuid::Uuid;
 
 use super::config::{Fault, Maturity, Route};
-use crate::fnv::fnv1a;
 use crate::model::Side;
+use crate::util::fnv::fnv1a;
 
 /// Everything the emulator knows, behind one lock.
 #[derive(Debug)]

@@ -10,7 +10,7 @@ pub(crate) fn cell(text: &str) -> String {
     if text.is_empty() || text.parse::<f64>().is_ok_and(f64::is_finite) {
         return text.to_owned();
     }
-    let text = crate::visible::visible(text);
+    let text = crate::util::visible::visible(text);
     let neutral =
         if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.into_owned() };
     format!("\"{}\"", neutral.replace('"', "\"\""))
@@ -22,7 +22,7 @@ pub(crate) fn cell(text: &str) -> String {
 /// `042`, or `1-2` and `2-1` in another locale, never show as one value.
 pub(crate) fn text(text: &str) -> String {
     if text.starts_with(|c: char| c.is_ascii_digit()) || text.parse::<f64>().is_ok() {
-        return format!("\"'{}\"", crate::visible::visible(text).replace('"', "\"\""));
+        return format!("\"'{}\"", crate::util::visible::visible(text).replace('"', "\"\""));
     }
     cell(text)
 }

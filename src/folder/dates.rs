@@ -101,8 +101,8 @@ fn time_after(bytes: &[u8], at: usize, dashed: bool) -> Option<String> {
 }
 
 fn real_day(year: u32, month: u32, day: u32) -> bool {
-    let days = crate::civil::days_from_civil(i64::from(year), month, day);
-    (1900..2200).contains(&year) && crate::civil::civil_from_days(days) == (i64::from(year), month, day)
+    let days = crate::util::civil::days_from_civil(i64::from(year), month, day);
+    (1900..2200).contains(&year) && crate::util::civil::civil_from_days(days) == (i64::from(year), month, day)
 }
 
 /// The date the visit's photos were taken, from the first of them (front, left, right)

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::identity::{Holds, holds, set_aside};
-use super::save::{SavedVisit, save_visit};
+use super::save_visit::{SavedVisit, save_visit};
 use super::visits::Visit;
 use super::{FolderEvent, FolderRun};
 use crate::Uuid;

@@ -16,7 +16,7 @@ pub(crate) fn write_atomically_with(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<std::fs::File>) -> io::Result<()>,
 ) -> io::Result<()> {
-    let (temporary, file) = crate::temporary::create_beside(path, "tmp")?;
+    let (temporary, file) = crate::util::temporary::create_beside(path, "tmp")?;
     let written = Ok(file)
         .and_then(|file| {
             let mut file = BufWriter::new(file);
@@ -34,8 +34,8 @@ pub(crate) fn write_atomically_with(
 /// Creates `dir` if needed and checks that a file can be written there (a probe of this
 /// writer's own: shards, and runs in one process, check one folder at once).
 pub(crate) fn writable(dir: &Path) -> io::Result<()> {
-    crate::private::create_dir_all(dir)?;
-    let (probe, file) = crate::temporary::create_beside(&dir.join("write-check"), "probe")?;
+    crate::util::private::create_dir_all(dir)?;
+    let (probe, file) = crate::util::temporary::create_beside(&dir.join("write-check"), "probe")?;
     drop(file);
     std::fs::remove_file(probe)
 }
@@ -46,8 +46,8 @@ pub(crate) fn writable(dir: &Path) -> io::Result<()> {
 /// passes for nobody's current results, and is kept for the record. The reason is
 /// written first: nothing moves without it (a full disk fails the move instead).
 pub(crate) fn set_aside(dir: &Path, aside: &Path, label: &str, why: &str) -> io::Result<PathBuf> {
-    use crate::temporary::{NAME_MAX, bounded};
-    crate::private::create_dir_all(aside)?;
+    use crate::util::temporary::{NAME_MAX, bounded};
+    crate::util::private::create_dir_all(aside)?;
     write_atomically(&dir.join("why.txt"), format!("{why}\n").as_bytes())?;
     let label = bounded(label, NAME_MAX - 8);
     let mut n = 1;
@@ -59,7 +59,7 @@ pub(crate) fn set_aside(dir: &Path, aside: &Path, label: &str, why: &str) -> io:
         // `rename` would replace an empty folder of that name: look first, then move. (A
         // visit of a patient goes into a folder of the patient's: `superseded/anna/…`.)
         if target.symlink_metadata().is_err() {
-            crate::private::create_dir_all(target.parent().unwrap_or(aside))?;
+            crate::util::private::create_dir_all(target.parent().unwrap_or(aside))?;
             return match std::fs::rename(dir, &target) {
                 Ok(()) => Ok(target),
                 Err(e) => {

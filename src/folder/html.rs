@@ -6,7 +6,7 @@
 pub(crate) fn escape(text: &str) -> String {
     // Control characters and the marks that reorder text (`bidi\u{202e}GPJ.exe` showing
     // as `bidiexe.JPG`) are shown, as on a terminal, before the markup is escaped.
-    let text = crate::visible::visible(text);
+    let text = crate::util::visible::visible(text);
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 

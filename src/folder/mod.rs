@@ -66,7 +66,7 @@ mod patients;
 mod report;
 mod reports;
 mod run;
-mod save;
+mod save_visit;
 mod summary;
 mod timeline;
 mod visits;
@@ -75,7 +75,7 @@ use std::path::{Path, PathBuf};
 
 pub use dates::{DateSource, VisitDate};
 pub use run::FolderRun;
-pub use save::{SaveOptions, SavedVisit, save_visit};
+pub use save_visit::{SaveOptions, SavedVisit, save_visit};
 pub use visits::{Found, Visit, find_visits, find_visits_of};
 
 use crate::bulk::Failure;

@@ -37,7 +37,7 @@ pub(crate) fn problem(name: &str) -> Option<String> {
     if DEVICES.contains(&stem.as_str()) || numbered {
         return Some(format!("{stem} is a device on Windows, not a folder; {rule}"));
     }
-    if name.len() > crate::temporary::NAME_MAX {
+    if name.len() > crate::util::temporary::NAME_MAX {
         return Some(format!("its name is longer than 255 bytes; {rule}"));
     }
     None

@@ -166,7 +166,7 @@ pub(crate) fn name_problem(name: &str) -> Option<String> {
     match name {
         "" => rule("is empty"),
         _ if name.trim().is_empty() => rule("is blank"),
-        _ if name.chars().count() > crate::limits::MAX_ACCOUNT_NAME_CHARS => {
+        _ if name.chars().count() > crate::util::limits::MAX_ACCOUNT_NAME_CHARS => {
             rule("is longer than the service's 512 characters")
         }
         _ if name.starts_with('.') => rule("starts with a dot (a hidden folder)"),

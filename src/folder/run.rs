@@ -9,7 +9,7 @@ use std::sync::{Mutex, PoisonError};
 use super::earlier::{Extras, lock};
 use super::identity::after_failure;
 use super::reports::write_reports;
-use super::save::SaveOptions;
+use super::save_visit::SaveOptions;
 use super::visits::{Visit, find_visits, find_visits_of};
 use super::{FolderEvent, FolderSummary};
 use crate::bulk::{Bulk, Failure, Job, Journal, Outcome, Shard};
@@ -201,7 +201,7 @@ impl<'s> FolderRun<'s> {
         // A save cut short by a crash is mended before anything looks at the folders: its
         // last whole save back in place. (This run is the only writer of its shard's visits.)
         for visit in &mine {
-            let _ = crate::temporary::restore(&super::visit_dir(&self.output, &visit.name));
+            let _ = crate::util::temporary::restore(&super::visit_dir(&self.output, &visit.name));
         }
         // Each patient's subject, before anything is sent for its visits.
         let session = self.session.without_subject();

@@ -39,7 +39,7 @@ pub(crate) fn in_order(points: &mut [Point<'_>]) {
 /// Writes `patient`'s timeline from `points` (in date order).
 pub(crate) fn write(output: &Path, patient: &str, points: &[Point<'_>]) -> std::io::Result<()> {
     let path = path(output, patient);
-    crate::private::create_dir_all(path.parent().expect("a timeline is in a folder"))?;
+    crate::util::private::create_dir_all(path.parent().expect("a timeline is in a folder"))?;
     write_atomically(&path, page(patient, points).as_bytes())
 }
 

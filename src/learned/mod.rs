@@ -27,8 +27,8 @@ use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::limits::MIN_POLL_INTERVAL;
 use crate::poll::PollSchedule;
+use crate::util::limits::MIN_POLL_INTERVAL;
 
 /// How many readiness times are remembered.
 const REMEMBERED: usize = 20;

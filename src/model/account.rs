@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::debug_scrubbed;
-use crate::redact;
+use crate::util::redact;
 
 /// A secret (a token's value): `Debug` shows `<redacted>`; read it with
 /// [`expose`](Secret::expose) when you mean to.

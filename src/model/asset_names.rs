@@ -55,7 +55,7 @@ impl Names {
         if stem.starts_with('-') {
             stem.replace_range(..1, "_");
         }
-        let hash = format!("{:08x}", crate::fnv::fnv1a(whole.as_bytes()) as u32);
+        let hash = format!("{:08x}", crate::util::fnv::fnv1a(whole.as_bytes()) as u32);
         if stem.len() > MAX_STEM {
             stem.truncate(MAX_STEM - 9);
             stem = format!("{stem}-{hash}");
@@ -99,10 +99,10 @@ mod tests {
         );
         // Another place that maps to the same name (case only, punctuation only).
         let case = names.name(&["Redness", "front", "masks/original"], "b", "/x/m.svg");
-        assert_eq!(case, format!("Redness-front-masks-original-{:08x}.svg", crate::fnv::fnv1a(b"b") as u32));
+        assert_eq!(case, format!("Redness-front-masks-original-{:08x}.svg", crate::util::fnv::fnv1a(b"b") as u32));
         assert_eq!(names.name(&["a_b"], "p", "/x.png"), "a_b.png");
         let punctuation = names.name(&["a.b"], "q", "/x.png");
-        assert_eq!(punctuation, format!("a_b-{:08x}.png", crate::fnv::fnv1a(b"q") as u32));
+        assert_eq!(punctuation, format!("a_b-{:08x}.png", crate::util::fnv::fnv1a(b"q") as u32));
         assert_eq!(names.name(&["con"], "c", "/x.png"), "con_.png");
         assert_eq!(names.name(&["lpt9"], "c", "/x.exe"), "lpt9_.bin");
         // Not a picture: never `results.json` or `report.html`, never an `.exe`.
@@ -117,6 +117,6 @@ mod tests {
         assert!(twin.len() <= MAX_STEM + ".png".len() && twin.starts_with("aaa"), "{twin}");
         let long = names.name(&[&"x".repeat(300)], "h", "/p.png");
         assert_eq!(long.len(), MAX_STEM + ".png".len());
-        assert!(long.ends_with(&format!("-{:08x}.png", crate::fnv::fnv1a(b"h") as u32)));
+        assert!(long.ends_with(&format!("-{:08x}.png", crate::util::fnv::fnv1a(b"h") as u32)));
     }
 }

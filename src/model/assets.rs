@@ -111,7 +111,7 @@ fn asset(application: &str, place: &[String], url: &str, names: &mut Names) -> A
     parts.extend(parameter.as_deref());
     parts.extend(side.map(Side::as_str));
     parts.push(&kind);
-    let file_name = names.name(&parts, &whole, &crate::url::path_of(url));
+    let file_name = names.name(&parts, &whole, &crate::util::url::path_of(url));
     Asset { application: application.to_owned(), parameter, side, kind, url: url.to_owned(), file_name }
 }
 

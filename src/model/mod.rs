@@ -151,7 +151,7 @@ macro_rules! debug_scrubbed {
         impl std::fmt::Debug for $ty {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 let json = if f.alternate() { serde_json::to_string_pretty(self) } else { serde_json::to_string(self) };
-                write!(f, "{} {}", stringify!($ty), crate::redact::scrub(&json.unwrap_or_default()))
+                write!(f, "{} {}", stringify!($ty), crate::util::redact::scrub(&json.unwrap_or_default()))
             }
         }
     )+};

@@ -27,8 +27,8 @@ impl<T: std::fmt::Debug> std::fmt::Debug for Page<T> {
         // Links may carry signed queries.
         f.debug_struct("Page")
             .field("count", &self.count)
-            .field("next", &self.next.as_deref().map(crate::redact::scrub))
-            .field("previous", &self.previous.as_deref().map(crate::redact::scrub))
+            .field("next", &self.next.as_deref().map(crate::util::redact::scrub))
+            .field("previous", &self.previous.as_deref().map(crate::util::redact::scrub))
             .field("results", &self.results)
             .finish()
     }

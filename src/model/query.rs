@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use crate::url::query_string;
+use crate::util::url::query_string;
 
 /// Options of the results endpoint. Unset options are not sent, so the server's defaults
 /// apply: signed URLs valid 3600 s, masks included, as SVG.

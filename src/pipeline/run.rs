@@ -7,9 +7,9 @@ use uuid::Uuid;
 
 use crate::call::CallContext;
 use crate::error::{Error, ErrorKind, Result, Step};
-use crate::limits;
 use crate::observe::{Event, Observer};
 use crate::session::Session;
+use crate::util::limits;
 
 use super::AnalysisOptions;
 

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use crate::error::{DetectionError, Error, ErrorKind, Result, Step};
 use crate::model::{BatchResults, ResultsQuery};
 use crate::observe::Event;
-use crate::redact;
+use crate::util::redact;
 
 use super::run::Run;
 use super::{AnalysisOptions, COMPUTE_CONFIRMATION};
@@ -73,7 +73,7 @@ impl Run<'_, '_> {
             let complete = results.is_complete();
             planned = waits.next().unwrap_or(planned);
             // Never back to back when the answers fall behind the plan: catch up, not burst.
-            due = (due + planned).max(now + planned.min(crate::limits::MIN_POLL_INTERVAL));
+            due = (due + planned).max(now + planned.min(crate::util::limits::MIN_POLL_INTERVAL));
             let mut wait = due - now;
             if !results.detection_errors().is_empty() {
                 let progress = progress(&results);

@@ -8,7 +8,7 @@ use ureq::http;
 
 use crate::call::CallContext;
 use crate::error::{ErrorKind, TransportKind};
-use crate::redact;
+use crate::util::redact;
 
 use super::failure::Failure;
 use super::retry_after::parse_retry_after;

@@ -1,7 +1,7 @@
 //! The server's message in an error body: DRF's JSON, an HTML page's title, or the flat
 //! XML of signed-URL storage.
 
-use crate::redact;
+use crate::util::redact;
 
 /// How much of a body goes into an error message.
 pub(super) const EXCERPT_CHARS: usize = 300;

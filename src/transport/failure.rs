@@ -4,8 +4,8 @@ use std::io;
 use std::time::Duration;
 
 use crate::error::{ApiError, Error, ErrorKind, StorageError, TransportKind};
-use crate::redact;
 use crate::retry::Attempt;
+use crate::util::redact;
 
 use super::error_body::{EXCERPT_CHARS, api_message, xml_element};
 use super::{Dest, Outgoing, Timeouts, Transport};
@@ -48,7 +48,7 @@ impl Outgoing<'_> {
             Dest::Storage { side, url, download, .. } => {
                 let error = StorageError {
                     side: *side,
-                    asset: download.then(|| crate::url::path_of(url)),
+                    asset: download.then(|| crate::util::url::path_of(url)),
                     status,
                     code: xml_element(text, "Code").map(|c| redact::excerpt(&c, 64)),
                     message: xml_element(text, "Message").map(|m| redact::excerpt(&m, EXCERPT_CHARS)),

@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::limits::MAX_DURATION;
+use crate::util::limits::MAX_DURATION;
 
 /// The lowest rate the adaptive limit falls to, in requests per second.
 pub(super) const MIN_RATE: f64 = 0.5;

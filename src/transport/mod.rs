@@ -31,9 +31,9 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::model::Side;
-use crate::redact;
 use crate::retry::RetryPolicy;
-use crate::url;
+use crate::util::redact;
+use crate::util::url;
 
 pub(crate) use agent::build_agent;
 pub(crate) use pressure::Pressure;

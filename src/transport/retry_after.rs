@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::civil::days_from_civil;
+use crate::util::civil::days_from_civil;
 
 /// Parses `Retry-After`: delta-seconds, or an HTTP date (IMF-fixdate, RFC 850 or asctime),
 /// relative to `now`. A date in the past means "now" (zero).

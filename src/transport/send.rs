@@ -9,7 +9,7 @@ use crate::observe::Event;
 use crate::retry::{Idempotency, RETRY_COST, TIMEOUT_RETRY_COST, jitter_unit, should_retry};
 
 use super::{Dest, Outgoing, Reply, Transport};
-use crate::url;
+use crate::util::url;
 
 impl Transport {
     /// Sends `call`, retrying per the retry policy within `ctx`'s deadline.

@@ -60,8 +60,7 @@ pub fn history(args: &HistoryArgs, emulator: bool) -> Outcome {
                 Failure::usage("name a patient: hautai history NAME (or a subject id), or set HAUTAI_SUBJECT_ID")
             })?;
             if target.is_emulator() {
-                crate::listing::seed_analyses(session)
-                    .map_err(|e| Failure::failed(format!("seeding the emulator: {e}")))?;
+                seed_analyses(session).map_err(|e| Failure::failed(format!("seeding the emulator: {e}")))?;
             }
             subject
         }
@@ -147,5 +146,26 @@ fn as_json(date: &Option<String>, analysis: &Analysis) -> serde_json::Value {
         "batch_id": analysis.image_batch_id,
         "age_years": analysis.parameters.get("age").and_then(|p| p.years()),
         "parameters": parameters,
+    })
+}
+
+/// Three analyses of the emulator's subject, at the same time.
+fn seed_analyses(session: &Session) -> hautai::Result<()> {
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..3u8)
+            .map(|visit| {
+                scope.spawn(move || {
+                    let photo = |side: hautai::Side| hautai::emulator::sample_photo(side, 600 + u32::from(visit), 750);
+                    session
+                        .run_full_analysis(
+                            photo(hautai::Side::Front),
+                            photo(hautai::Side::Left),
+                            photo(hautai::Side::Right),
+                        )
+                        .map(drop)
+                })
+            })
+            .collect();
+        runs.into_iter().try_for_each(|run| run.join().expect("an analysis thread panicked"))
     })
 }

@@ -7,18 +7,19 @@
 
 mod account;
 mod analyze;
+mod batches;
 mod connect;
 mod folder;
 mod history;
-mod listing;
 mod out;
 mod photos;
 // The library's one rule for files of patient data (0600/0700), compiled here too.
-#[path = "../../private.rs"]
+#[path = "../../util/private.rs"]
 mod private;
 mod progress;
 mod remembered;
 mod save_dir;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -52,8 +53,8 @@ enum Command {
     Analyze(analyze::Args),
     Folder(folder::Args),
     Setup(account::SetupArgs),
-    Emulator(listing::EmulatorArgs),
-    Batches(listing::BatchesArgs),
+    Emulator(serve::EmulatorArgs),
+    Batches(batches::BatchesArgs),
     History(history::HistoryArgs),
     /// Print shell completions: `hautai completions bash > /etc/bash_completion.d/hautai`.
     Completions {
@@ -68,8 +69,8 @@ fn main() -> ExitCode {
         Command::Analyze(args) => analyze::run(&args, cli.emulator),
         Command::Folder(args) => folder::run(&args, cli.emulator),
         Command::Setup(args) => account::setup(&args, cli.emulator),
-        Command::Emulator(args) => listing::emulator(&args),
-        Command::Batches(args) => listing::batches(&args, cli.emulator),
+        Command::Emulator(args) => serve::emulator(&args),
+        Command::Batches(args) => batches::batches(&args, cli.emulator),
         Command::History(args) => history::history(&args, cli.emulator),
         Command::Completions { shell } => {
             let (mut command, mut script) = (<Cli as clap::CommandFactory>::command(), Vec::new());

@@ -5,7 +5,7 @@
 
 use crate::{Failure, Outcome};
 
-#[path = "../../visible.rs"]
+#[path = "../../util/visible.rs"]
 mod visible;
 
 /// `text` as one line may show it: through the library's one rule (every control
@@ -66,14 +66,15 @@ pub fn emit(lines: impl IntoIterator<Item = impl AsRef<str>>) -> Outcome {
 mod tests {
     /// The command's files, as compiled: any print macro outside this file would print
     /// a visit's name as it is.
-    const FILES: [(&str, &str); 11] = [
+    const FILES: [(&str, &str); 12] = [
         ("main.rs", include_str!("main.rs")),
         ("account.rs", include_str!("account.rs")),
         ("analyze.rs", include_str!("analyze.rs")),
         ("connect.rs", include_str!("connect.rs")),
         ("folder.rs", include_str!("folder.rs")),
         ("history.rs", include_str!("history.rs")),
-        ("listing.rs", include_str!("listing.rs")),
+        ("batches.rs", include_str!("batches.rs")),
+        ("serve.rs", include_str!("serve.rs")),
         ("photos.rs", include_str!("photos.rs")),
         ("progress.rs", include_str!("progress.rs")),
         ("remembered.rs", include_str!("remembered.rs")),

@@ -5,9 +5,8 @@
 //! schedule can never poll in a tight loop. Every setter and `SessionBuilder::build` goes
 //! through these functions, so no `Instant + Duration` and no timer in ureq can overflow.
 
+use std::fmt;
 use std::time::Duration;
-
-use crate::error::{ErrorKind, Result};
 
 /// The longest duration any setting takes: one day. Longer values are clamped to it.
 pub const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
@@ -19,13 +18,23 @@ pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(3650 * 24 * 60 * 60
 /// The shortest wait between two result polls: 100 ms. Shorter intervals are raised to it.
 pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(100);
 
-/// A duration that must be positive: zero is an error naming `setting`, huge values are
-/// clamped to [`MAX_DURATION`].
-pub(crate) fn positive(setting: &'static str, value: Duration) -> Result<Duration> {
+/// A duration that must be positive: zero is an error naming `setting` (a configuration
+/// error, once it is an [`Error`](crate::Error)), huge values are clamped to [`MAX_DURATION`].
+pub(crate) fn positive(setting: &'static str, value: Duration) -> Result<Duration, Zero> {
     if value.is_zero() {
-        return Err(ErrorKind::Config(format!("{setting} must be longer than zero")).into());
+        return Err(Zero(setting));
     }
     Ok(clamped(value))
+}
+
+/// The setting given zero where it cannot work.
+#[derive(Debug)]
+pub(crate) struct Zero(&'static str);
+
+impl fmt::Display for Zero {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} must be longer than zero", self.0)
+    }
 }
 
 /// `value`, at most [`MAX_DURATION`].
@@ -45,7 +54,7 @@ pub(crate) const MAX_ACCOUNT_NAME_CHARS: usize = 512;
 
 /// The one name rule: 1 to `max` characters (characters, not bytes, as the server counts).
 /// The error says what is wrong, starting with `what`.
-pub(crate) fn check_name(what: &str, name: &str, max: usize) -> std::result::Result<(), String> {
+pub(crate) fn check_name(what: &str, name: &str, max: usize) -> Result<(), String> {
     let chars = name.chars().count();
     if (1..=max).contains(&chars) {
         Ok(())
@@ -61,7 +70,7 @@ mod tests {
     #[test]
     fn zero_is_refused_by_name_and_huge_values_are_clamped() {
         let err = positive("SessionBuilder::connect_timeout", Duration::ZERO).unwrap_err().to_string();
-        assert_eq!(err, "invalid configuration: SessionBuilder::connect_timeout must be longer than zero");
+        assert_eq!(err, "SessionBuilder::connect_timeout must be longer than zero");
         assert_eq!(MAX_DURATION, Duration::from_secs(86_400), "documented as one day");
         assert_eq!(MIN_POLL_INTERVAL, Duration::from_millis(100), "documented as 100 ms");
         assert_eq!(positive("x", Duration::MAX).unwrap(), MAX_DURATION);

@@ -1,45 +1,14 @@
-//! `hautai emulator` and `hautai batches`: the small commands.
+//! `hautai batches`: the company's batches, newest first, page after page.
 
 use std::time::Duration;
 
-use hautai::emulator::{Emulator, EmulatorConfig, Maturity};
+use hautai::emulator::Maturity;
 use hautai::model::{BatchQuery, InitiateUpload};
 use hautai::{Session, Side, Uuid};
 
 use crate::connect::Target;
 use crate::out::note;
 use crate::{Failure, Outcome};
-
-/// Serve the offline emulator until Ctrl-C (for shell scripts, curl, other languages).
-///
-/// Prints the `export HAUTAI_...` lines that point a client at it.
-#[derive(clap::Args)]
-pub struct EmulatorArgs {
-    /// The port (default: any free one).
-    #[arg(long, default_value_t = 0)]
-    port: u16,
-    /// Answer with parameters named as a hostile service might (markup, quotes, ../).
-    #[arg(long)]
-    hostile_names: bool,
-}
-
-pub fn emulator(args: &EmulatorArgs) -> Outcome {
-    let emulator = Emulator::start(EmulatorConfig::new().port(args.port))
-        .map_err(|e| Failure::failed(format!("cannot start the emulator: {e}")))?;
-    emulator.hostile_names(args.hostile_names);
-    let exports = [
-        ("HAUTAI_BASE_URL", emulator.base_url().to_owned()),
-        ("HAUTAI_TOKEN", emulator.token()),
-        ("HAUTAI_COMPANY_ID", emulator.company_id().to_string()),
-        ("HAUTAI_SUBJECT_ID", emulator.subject_id().to_string()),
-    ];
-    crate::out::emit(exports.iter().map(|(name, value)| crate::account::export(name, value)))?;
-    note!("the Haut.ai emulator serves at {} until Ctrl-C; its values are invented", emulator.base_url());
-    // Ctrl-C ends the process, and the emulator with it: nothing is kept on disk.
-    loop {
-        std::thread::park();
-    }
-}
 
 /// List the company's batches, newest first, page after page.
 #[derive(clap::Args)]
@@ -96,19 +65,4 @@ fn seed_uploads(session: &Session) -> hautai::Result<()> {
         session.upload_image(Side::Front, target, vec![0xFF_u8; 2048])?;
     }
     Ok(())
-}
-
-/// Three analyses of the emulator's subject, at the same time.
-pub(crate) fn seed_analyses(session: &Session) -> hautai::Result<()> {
-    std::thread::scope(|scope| {
-        let runs: Vec<_> = (0..3u8)
-            .map(|visit| {
-                scope.spawn(move || {
-                    let photo = |side: Side| hautai::emulator::sample_photo(side, 600 + u32::from(visit), 750);
-                    session.run_full_analysis(photo(Side::Front), photo(Side::Left), photo(Side::Right)).map(drop)
-                })
-            })
-            .collect();
-        runs.into_iter().try_for_each(|run| run.join().expect("an analysis thread panicked"))
-    })
 }

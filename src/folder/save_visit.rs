@@ -100,13 +100,13 @@ pub fn save_visit(
     options: &SaveOptions,
 ) -> Result<SavedVisit> {
     let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    crate::private::create_dir_all(parent).map_err(|e| failed(parent, e))?;
-    crate::temporary::restore(dir).map_err(|e| failed(dir, e))?;
-    let staging = crate::temporary::staging(dir).map_err(|e| failed(dir, e))?;
+    crate::util::private::create_dir_all(parent).map_err(|e| failed(parent, e))?;
+    crate::util::temporary::restore(dir).map_err(|e| failed(dir, e))?;
+    let staging = crate::util::temporary::staging(dir).map_err(|e| failed(dir, e))?;
     let saved = build(session, visit, results, &staging, options)
-        .and_then(|saved| crate::temporary::swap_in(&staging, dir).map_err(|e| failed(dir, e)).map(|()| saved));
+        .and_then(|saved| crate::util::temporary::swap_in(&staging, dir).map_err(|e| failed(dir, e)).map(|()| saved));
     if saved.is_err() {
-        crate::temporary::discard(&staging);
+        crate::util::temporary::discard(&staging);
     }
     let saved = saved?;
     Ok(SavedVisit { results: dir.join("results.json"), report: saved.report.map(|_| dir.join("report.html")), ..saved })
@@ -184,6 +184,6 @@ fn unsigned_json(results: &BatchResults) -> String {
 /// Today's date in UTC, `YYYY-MM-DD`.
 fn today() -> String {
     let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
-    let (year, month, day) = crate::civil::civil_from_days((seconds / 86_400) as i64);
+    let (year, month, day) = crate::util::civil::civil_from_days((seconds / 86_400) as i64);
     format!("{year:04}-{month:02}-{day:02}")
 }

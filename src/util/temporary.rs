@@ -18,7 +18,7 @@ pub(crate) fn bounded(name: &str, max: usize) -> String {
     if name.len() <= max {
         return name.to_owned();
     }
-    let hash = format!("~{:016x}", crate::fnv::fnv1a(name.as_bytes()));
+    let hash = format!("~{:016x}", crate::util::fnv::fnv1a(name.as_bytes()));
     let mut keep = max.saturating_sub(hash.len());
     while !name.is_char_boundary(keep) {
         keep -= 1;
@@ -52,7 +52,7 @@ fn create_new<T>(path: &Path, suffix: &str, create: impl Fn(&Path) -> io::Result
 
 /// Creates a new temporary file beside `path`, named after it.
 pub(crate) fn create_beside(path: &Path, suffix: &str) -> io::Result<(PathBuf, File)> {
-    create_new(path, suffix, crate::private::create_new)
+    create_new(path, suffix, crate::util::private::create_new)
 }
 
 #[cfg(feature = "folder")]
@@ -68,8 +68,8 @@ fn sibling(dir: &Path, suffix: &str) -> io::Result<PathBuf> {
 /// `.<dir>.saving/`, where [`restore`] finds what a killed writer left.
 pub(crate) fn staging(dir: &Path) -> io::Result<PathBuf> {
     let holder = sibling(dir, "saving")?;
-    crate::private::create_dir_all(&holder)?;
-    create_new(&holder.join("save"), "new", crate::private::create_dir).map(|(made, ())| made)
+    crate::util::private::create_dir_all(&holder)?;
+    create_new(&holder.join("save"), "new", crate::util::private::create_dir).map(|(made, ())| made)
 }
 
 #[cfg(feature = "folder")]

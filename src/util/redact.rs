@@ -149,7 +149,7 @@ pub(crate) fn excerpt(text: &str, max: usize) -> String {
         if count > 0 {
             out.push(' ');
         }
-        out.push_str(&crate::visible::visible(word));
+        out.push_str(&crate::util::visible::visible(word));
         if out.chars().count() > max {
             let cut: String = out.chars().take(max).collect();
             return cut + "…";
