@@ -126,3 +126,24 @@ fn without_a_configured_rate_a_429_after_a_run_of_successes_limits_the_session()
     session.batch(batch()).unwrap();
     assert!(!clock.sleeps().is_empty(), "requests are spaced now: {:?}", clock.sleeps());
 }
+
+#[test]
+fn a_503_is_an_outage_not_too_many_requests_and_sets_no_limit() {
+    let mut server = mockito::Server::new();
+    let path = info_path();
+    let clock = clock();
+    let session = builder(&server.url(), &clock).retry(RetryPolicy::none()).build().unwrap();
+    let ok = server.mock("GET", path.as_str()).with_body(fixture("batch_info.json")).expect(5).create();
+    for _ in 0..5 {
+        session.batch(batch()).unwrap();
+        clock.advance(Duration::from_millis(100));
+    }
+    ok.assert();
+    let unavailable = server.mock("GET", path.as_str()).with_status(503).expect(1).create();
+    session.batch(batch()).unwrap_err();
+    unavailable.assert();
+    server.mock("GET", path.as_str()).with_body(fixture("batch_info.json")).create();
+    session.batch(batch()).unwrap();
+    session.batch(batch()).unwrap();
+    assert!(clock.sleeps().is_empty(), "a 503 without Retry-After slows nothing: {:?}", clock.sleeps());
+}

@@ -75,6 +75,17 @@ fn retry_after_beyond_the_cap_fails_with_the_requested_wait() {
 }
 
 #[test]
+fn retry_after_of_exactly_the_cap_is_waited_for() {
+    let mut server = mockito::Server::new();
+    server.mock("GET", info_path().as_str()).with_status(503).with_header("retry-after", "60").expect(1).create();
+    let ok = server.mock("GET", info_path().as_str()).with_body(fixture("batch_info.json")).expect(1).create();
+    let (session, clock) = session(&server.url());
+    session.batch(batch()).unwrap();
+    assert_eq!(clock.sleeps(), vec![Duration::from_secs(60)], "the cap is the longest wait allowed, not past it");
+    ok.assert();
+}
+
+#[test]
 fn a_post_answered_500_is_not_retried() {
     let mut server = mockito::Server::new();
     let mock = server.mock("POST", Matcher::Any).with_status(500).expect(1).create();
