@@ -363,7 +363,10 @@ fn only_put_targets_are_uploaded() {
 #[test]
 fn a_side_failing_for_good_wakes_a_sibling_sleeping_in_a_retry_backoff() {
     let mut server = mockito::Server::new();
-    let (front, left) = (format!("{}/storage/front", server.url()), format!("{}/storage/left", server.url()));
+    // The sides on two storage hosts: the front's `Retry-After` holds its host only, so
+    // the left is never held behind it (on one host it could be, whichever answer came first).
+    let mut other_host = mockito::Server::new();
+    let (front, left) = (format!("{}/storage/front", server.url()), format!("{}/storage/left", other_host.url()));
     let answer = initiate_answer(&[
         ("front", json!({"url": front, "method": "PUT", "headers": {}})),
         ("left", json!({"url": left, "method": "PUT", "headers": {}})),
@@ -371,7 +374,7 @@ fn a_side_failing_for_good_wakes_a_sibling_sleeping_in_a_retry_backoff() {
     server.mock("POST", upload_path().as_str()).with_body(answer).create();
     server.mock("PUT", "/storage/front").with_status(503).with_header("retry-after", "50").create();
     let rejected = "<Error><Code>SignatureDoesNotMatch</Code></Error>";
-    server.mock("PUT", "/storage/left").with_status(403).with_body(rejected).create();
+    other_host.mock("PUT", "/storage/left").with_status(403).with_body(rejected).create();
     let compute = server.mock("POST", Matcher::Regex("compute".into())).expect(0).create();
     // The real clock and no observer: the wait itself must notice the stop.
     let session = Session::builder(TOKEN, company()).base_url(server.url()).subject_id(subject()).build().unwrap();
