@@ -76,7 +76,10 @@ impl Session {
         let mut outcome = Saved::default();
         if let Err(error) = crate::util::private::create_dir_all(dir) {
             let failed = |asset: &Asset| {
-                (asset.clone(), ErrorKind::Save { target: dir.display().to_string(), reason: error.to_string() }.into())
+                // Each asset's error keeps the cause's kind (a full disk, a permission denied).
+                let io = io::Error::new(error.kind(), error.to_string());
+                let kind = ErrorKind::Save { target: dir.display().to_string(), reason: error.to_string() };
+                (asset.clone(), Error::with_io(kind, io))
             };
             outcome.failed = within.iter().map(failed).collect();
             outcome.left_out = over.to_vec();

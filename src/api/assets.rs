@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::call::CallContext;
-use crate::error::{ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::session::Session;
 use crate::transport::{Dest, Outgoing, Payload};
 use crate::util::url;
@@ -65,7 +65,7 @@ impl Session {
         writer
             .borrow_mut()
             .flush()
-            .map_err(|e| ErrorKind::Save { target: url::path_of(url), reason: e.to_string() })?;
+            .map_err(|e| Error::with_io(ErrorKind::Save { target: url::path_of(url), reason: e.to_string() }, e))?;
         Ok(written.get())
     }
 
@@ -86,15 +86,19 @@ impl Session {
         path: &Path,
         admit: &mut dyn FnMut(usize) -> std::io::Result<()>,
     ) -> Result<u64> {
-        let save_error =
-            |e: std::io::Error| ErrorKind::Save { target: path.display().to_string(), reason: e.to_string() };
+        let save_error = |e: std::io::Error| {
+            Error::with_io(ErrorKind::Save { target: path.display().to_string(), reason: e.to_string() }, e)
+        };
         let (temporary, file) = crate::util::temporary::create_beside(path, "partial").map_err(save_error)?;
         let mut gated = Gated { file, admit };
         // Renamed once complete; not flushed to the disk first (an asset can be fetched
         // again: what matters is that `path` never holds part of one).
         // A write that failed (a full disk) names the file it was writing, not the URL.
         let downloaded = self.download(url, &mut gated).map_err(|error| match error.kind() {
-            ErrorKind::Save { reason, .. } => save_error(std::io::Error::other(reason.clone())).into(),
+            ErrorKind::Save { reason, .. } => {
+                let reason = reason.clone();
+                save_error(error.into_io_error().unwrap_or_else(|| std::io::Error::other(reason)))
+            }
             _ => error,
         });
         let downloaded = downloaded.and_then(|len| {

@@ -113,7 +113,7 @@ pub fn save_visit(
 }
 
 fn failed(what: &Path, e: std::io::Error) -> Error {
-    ErrorKind::Save { target: what.display().to_string(), reason: e.to_string() }.into()
+    Error::with_io(ErrorKind::Save { target: what.display().to_string(), reason: e.to_string() }, e)
 }
 
 /// Writes the assets, the report and `results.json` (last) into the empty folder `dir`.

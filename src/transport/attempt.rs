@@ -7,7 +7,7 @@ use std::time::Duration;
 use ureq::http;
 
 use crate::call::CallContext;
-use crate::error::{ErrorKind, TransportKind};
+use crate::error::{Error, ErrorKind, TransportKind};
 use crate::util::redact;
 
 use super::failure::Failure;
@@ -157,7 +157,7 @@ impl Transport {
             };
             sink(&buffer[..n]).map_err(|e| {
                 let target = call.request().path;
-                Failure::fatal(ErrorKind::Save { target, reason: e.to_string() }.into())
+                Failure::fatal(Error::with_io(ErrorKind::Save { target, reason: e.to_string() }, e))
             })?;
             written += n as u64;
         }

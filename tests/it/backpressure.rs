@@ -105,8 +105,9 @@ fn the_rate_limit_spaces_api_requests_and_slows_down_when_throttled() {
     assert!((Duration::from_micros(142_800)..=Duration::from_micros(142_900)).contains(&last), "{sleeps:?}");
 }
 
-#[test]
-fn without_a_configured_rate_a_429_after_a_run_of_successes_limits_the_session() {
+/// A session without a configured rate, after five successes 100 ms apart, answered
+/// `status` once (without `Retry-After`) and then two successes: the waits it made.
+fn waits_after_a_run_of_successes_then(status: usize) -> Vec<Duration> {
     let mut server = mockito::Server::new();
     let path = info_path();
     let clock = clock();
@@ -118,32 +119,23 @@ fn without_a_configured_rate_a_429_after_a_run_of_successes_limits_the_session()
     }
     ok.assert();
     assert!(clock.sleeps().is_empty(), "no limit before the service throttles");
-    let throttled = server.mock("GET", path.as_str()).with_status(429).expect(1).create();
+    let throttled = server.mock("GET", path.as_str()).with_status(status).expect(1).create();
     session.batch(batch()).unwrap_err();
     throttled.assert();
     server.mock("GET", path.as_str()).with_body(fixture("batch_info.json")).create();
     session.batch(batch()).unwrap();
     session.batch(batch()).unwrap();
-    assert!(!clock.sleeps().is_empty(), "requests are spaced now: {:?}", clock.sleeps());
+    clock.sleeps()
+}
+
+#[test]
+fn without_a_configured_rate_a_429_after_a_run_of_successes_limits_the_session() {
+    let waits = waits_after_a_run_of_successes_then(429);
+    assert!(!waits.is_empty(), "requests are spaced now: {waits:?}");
 }
 
 #[test]
 fn a_503_is_an_outage_not_too_many_requests_and_sets_no_limit() {
-    let mut server = mockito::Server::new();
-    let path = info_path();
-    let clock = clock();
-    let session = builder(&server.url(), &clock).retry(RetryPolicy::none()).build().unwrap();
-    let ok = server.mock("GET", path.as_str()).with_body(fixture("batch_info.json")).expect(5).create();
-    for _ in 0..5 {
-        session.batch(batch()).unwrap();
-        clock.advance(Duration::from_millis(100));
-    }
-    ok.assert();
-    let unavailable = server.mock("GET", path.as_str()).with_status(503).expect(1).create();
-    session.batch(batch()).unwrap_err();
-    unavailable.assert();
-    server.mock("GET", path.as_str()).with_body(fixture("batch_info.json")).create();
-    session.batch(batch()).unwrap();
-    session.batch(batch()).unwrap();
-    assert!(clock.sleeps().is_empty(), "a 503 without Retry-After slows nothing: {:?}", clock.sleeps());
+    let waits = waits_after_a_run_of_successes_then(503);
+    assert!(waits.is_empty(), "a 503 without Retry-After slows nothing: {waits:?}");
 }

@@ -141,6 +141,13 @@ fn download_to_writes_the_whole_file_or_nothing() {
         std::fs::read_dir(dir.path()).unwrap().filter_map(Result::ok).map(|e| e.file_name()).collect();
     assert_eq!(leftovers.len(), 1, "no temporary file left: {leftovers:?}");
     assert!(quick.download("ftp://elsewhere/x", &mut Vec::new()).is_err());
+    // A file that cannot be written keeps the system's error: a folder in the way.
+    let blocked = dir.path().join("no-such-folder").join("front.png");
+    let error = quick.download_to(&asset.url, &blocked).unwrap_err();
+    assert!(matches!(error.kind(), hautai::error::ErrorKind::Save { .. }), "{error:?}");
+    assert_eq!(error.io_error().map(std::io::Error::kind), Some(std::io::ErrorKind::NotFound), "{error:?}");
+    let source = std::error::Error::source(&error).map(ToString::to_string);
+    assert_eq!(source, error.io_error().map(ToString::to_string), "the cause is the source");
 }
 
 #[test]
