@@ -320,6 +320,9 @@ fn history_prints_a_patients_analyses_in_date_order() {
     assert!(stderr.contains(&second.id.to_string()) && stderr.contains("are named \"bob\""), "{stderr}");
     let none = history("zed", false);
     assert_eq!(none.status.code(), Some(2), "{}", String::from_utf8_lossy(&none.stderr));
+    let empty = history(" ", false);
+    assert_eq!(empty.status.code(), Some(2), "{}", String::from_utf8_lossy(&empty.stderr));
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("the patient's name is empty"));
 }
 
 /// A photo is one patient's: the same photo in visits of two patients (a whole visit

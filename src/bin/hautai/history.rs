@@ -105,6 +105,11 @@ fn subject_of(session: &Session, patient: &str, dataset: &str) -> Result<Uuid, F
     if let Ok(id) = patient.parse::<Uuid>() {
         return Ok(id);
     }
+    if patient.trim().is_empty() {
+        return Err(Failure::usage("the patient's name is empty: give a subject's name or id"));
+    }
+    // `hautai folder` names subjects in NFC: `Zoë` typed on a Mac finds them too.
+    let patient = &unicode_normalization::UnicodeNormalization::nfc(patient).collect::<String>();
     let dataset_id = match session.find_dataset(dataset)? {
         Some(found) => found.id,
         None => return Err(Failure::usage(format!("no dataset is named {dataset:?}: give the one with --dataset"))),
