@@ -7,14 +7,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
+docs="${CARGO_TARGET_DIR:-target}/doc"
 for set in default all-features; do
     flags=()
     [ "$set" = all-features ] && flags=(--all-features)
     # Cargo keeps one doc folder for every feature set and skips a build it thinks fresh:
     # without this, the pages of the last feature set documented would be read.
-    rm -rf target/doc/hautai
+    rm -rf "$docs/hautai"
     RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet "${flags[@]}"
-    listed=$(python3 scripts/public-api.py target/doc/hautai)
+    listed=$(python3 scripts/public-api.py "$docs/hautai")
     if [ "${1:-}" = --update ]; then
         printf '%s\n' "$listed" >"api/$set.txt"
     elif ! diff -u "api/$set.txt" <(printf '%s\n' "$listed"); then

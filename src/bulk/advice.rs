@@ -4,6 +4,7 @@
 use uuid::Uuid;
 
 use super::ledger::Refusal;
+use super::ledger::owners::SharedPhoto;
 use crate::error::Error;
 
 /// How the caller asks to retry (`Bulk::retry_failed` in a program).
@@ -44,15 +45,15 @@ pub(super) fn refused(key: &str, refusal: &Refusal) -> String {
              of their own or use another output folder"
         ),
         Refusal::Lost { batch_id } => lost(key, *batch_id),
-        Refusal::SharedPhoto { other, claimed: false } => format!(
-            "a photo of {key} is also a photo of {other}, another patient's visit (the same file): which patient it \
-             shows is for a person to say, so neither is sent. Nothing was sent for {key}; remove the photo from the \
-             visit it does not belong to, and run again"
+        Refusal::SharedPhoto { shared: SharedPhoto { other, mine, theirs }, claimed: false } => format!(
+            "the {mine} photo of {key} is the {theirs} photo of {other}, another patient's visit (the same bytes): \
+             which patient it shows is for a person to say, so neither is sent. Nothing was sent for {key}; remove \
+             the photo from the visit it does not belong to, and run again"
         ),
-        Refusal::SharedPhoto { other, claimed: true } => format!(
-            "a photo of {key} was analysed (or sent) for {other}, another patient's visit: a photo is one patient's. \
-             Nothing was sent. Remove it from {key} if it is not this patient's; if the patient was renamed, run \
-             again with {RETRY} to analyse these photos for this patient (this pays again)"
+        Refusal::SharedPhoto { shared: SharedPhoto { other, mine, theirs }, claimed: true } => format!(
+            "the {mine} photo of {key} was analysed (or sent) as the {theirs} photo of {other}, another patient's \
+             visit: a photo is one patient's. Nothing was sent. Remove it from {key} if it is not this patient's; if \
+             the patient was renamed, run again with {RETRY} to analyse these photos for this patient (this pays again)"
         ),
         Refusal::OtherPatient { other, batch_id } => format!(
             "the photos of {key} were analysed as {other} (batch {batch_id}), another patient's visit, which is \

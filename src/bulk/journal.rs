@@ -28,6 +28,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use uuid::Uuid;
 
 use super::files::{Header, complete_len, cut_torn_line, file_name, journal_files, read_folder, write_line};
+use super::ledger::owners::SharedPhoto;
 use super::ledger::{Ledger, Plan, Presence, Refusal};
 use super::lock::{self, RunLock};
 use super::record::{JobRecord, Line, State};
@@ -186,7 +187,7 @@ impl Journal {
         retry_failed: bool,
         presence: &dyn Fn(&str) -> Presence,
         gone: Option<Uuid>,
-        (group, shared): (Option<&str>, Option<String>),
+        (group, shared): (Option<&str>, Option<SharedPhoto>),
     ) -> io::Result<(Plan, bool)> {
         let _folder = lock::Folder::lock(&self.dir)?;
         self.catch_up()?;
@@ -201,10 +202,8 @@ impl Journal {
                         .then(|| group.and_then(|group| ledger.owners.other_group(photos, group)))
                         .flatten();
                     match (shared, claimed) {
-                        (Some(other), _) => Plan::Refuse(Refusal::SharedPhoto { other, claimed: false }),
-                        (None, Some(other)) => {
-                            Plan::Refuse(Refusal::SharedPhoto { other: other.into(), claimed: true })
-                        }
+                        (Some(shared), _) => Plan::Refuse(Refusal::SharedPhoto { shared, claimed: false }),
+                        (None, Some(shared)) => Plan::Refuse(Refusal::SharedPhoto { shared, claimed: true }),
                         (None, None) => Plan::Start,
                     }
                 }

@@ -107,9 +107,12 @@ impl Holder {
     }
 }
 
-/// The refusal: which run holds the folder, and what to do.
+/// The refusal: which run holds the folder (what to do is the error's to say).
 fn busy(holder: &Holder) -> io::Error {
-    let mut who = String::from("another run");
+    let mut who = match holder.pid {
+        Some(pid) if pid == std::process::id() => String::from("another run of this process"),
+        _ => String::from("another run"),
+    };
     if let Some(pid) = holder.pid {
         who.push_str(&format!(" (process {pid}"));
         if let Some(shard) = holder.shard {
@@ -120,13 +123,7 @@ fn busy(holder: &Holder) -> io::Error {
         }
         who.push(')');
     }
-    io::Error::new(
-        io::ErrorKind::ResourceBusy,
-        format!(
-            "{who}, which could work the same jobs: wait for it to end or stop it (shards of one layout, I/N \
-             with the same N, run side by side)"
-        ),
-    )
+    io::Error::new(io::ErrorKind::ResourceBusy, who)
 }
 
 /// `2026-12-01 05:12:03 UTC` for seconds since 1970.

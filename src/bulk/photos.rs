@@ -6,7 +6,7 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 
 use super::Job;
 use super::ledger::Presence;
-use super::ledger::owners::{each_photo, group_of};
+use super::ledger::owners::{SharedPhoto, each_photo, group_of};
 use crate::error::{Error, ErrorKind};
 
 /// Every job of a run (every shard's: a visit that is a job of another shard still
@@ -35,7 +35,7 @@ impl<'j, 'i> Photos<'j, 'i> {
 
     /// A job of another group (patient) with one of `photos` (`job`'s) on any side, in
     /// this run or another shard's: a photo is one patient's, so neither may be sent.
-    pub(super) fn shared(&self, job: &Job<'_>, photos: &str) -> Option<String> {
+    pub(super) fn shared(&self, job: &Job<'_>, photos: &str) -> Option<SharedPhoto> {
         let group = job.group.as_deref()?;
         let by_size = self.by_size.get_or_init(|| {
             let mut by_size: HashMap<u64, Vec<&Job<'_>>> = HashMap::new();
@@ -46,12 +46,13 @@ impl<'j, 'i> Photos<'j, 'i> {
             }
             by_size
         });
-        each_photo(photos).find_map(|photo| {
+        each_photo(photos).find_map(|(mine, photo)| {
             let size = photo.split(':').next()?.parse::<u64>().ok()?;
             let mut others = by_size.get(&size)?.iter().filter(|other| other.group() != group);
             others.find_map(|other| {
-                let theirs = self.fingerprint(other).ok()?;
-                each_photo(&theirs).any(|p| p == photo).then(|| other.key.clone())
+                let fingerprint = self.fingerprint(other).ok()?;
+                let (theirs, _) = each_photo(&fingerprint).find(|(_, p)| *p == photo)?;
+                Some(SharedPhoto { other: other.key.clone(), mine: mine.to_owned(), theirs: theirs.to_owned() })
             })
         })
     }

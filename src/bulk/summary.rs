@@ -66,9 +66,29 @@ impl Failure {
     }
 }
 
-/// `key: reason`.
+/// `key: reason`, one line whatever they hold (a control character is shown escaped,
+/// `\n`), so that a log line cannot be forged by a job's key.
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.key, self.reason)
+        let line = format!("{}: {}", self.key, self.reason);
+        for c in line.chars() {
+            match c.is_control() {
+                true => write!(f, "{}", c.escape_default())?,
+                false => write!(f, "{c}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_is_one_line() {
+        let error = crate::error::ErrorKind::Refused("no".into()).into();
+        let failure = Failure::new("visit\nINJECTED: done", "it broke\r".into(), error);
+        assert_eq!(failure.to_string(), "visit\\nINJECTED: done: it broke\\r");
     }
 }

@@ -37,11 +37,24 @@ impl fmt::Display for ApiError {
             (None, true) => {}
         }
         match self.status {
-            401 => f.write_str("; the token is invalid or expired: log in again or use a valid private token"),
+            401 => write!(f, "; the token is invalid or expired: {}", self.advice().unwrap_or_default()),
             403 => f.write_str("; the token has no access to this company or resource"),
-            404 => f.write_str("; check the ids in the request (company, subject or batch)"),
+            404 => write!(f, "; {}", self.advice().unwrap_or_default()),
             status if is_transient_status(status) => give_up_advice(f, self.attempts),
             _ => Ok(()),
+        }
+    }
+}
+
+impl ApiError {
+    /// What the caller can do about this status, where there is something to do.
+    pub(crate) fn advice(&self) -> Option<&'static str> {
+        match self.status {
+            401 => Some("log in again or use a valid private token"),
+            403 => Some("use a token with access to this company"),
+            404 => Some("check the ids in the request (company, subject or batch)"),
+            status if is_transient_status(status) => Some("try again later"),
+            _ => None,
         }
     }
 }

@@ -236,11 +236,12 @@ pub enum ErrorKind {
 
     /// Another run that is still alive holds this folder's jobs (two runs never work one
     /// visit at once). Wait for it to end, or give this run another shard or folder.
-    #[error("{} is in use by {holder}", folder.display())]
+    #[error("{} is in use by {holder}, which could work the same jobs: wait for it to end or stop it (shards of one layout, I/N with the same N, run side by side)", folder.display())]
     Busy {
         /// The journal folder.
         folder: PathBuf,
-        /// Who holds it (the process and shard, as far as known), and what to do.
+        /// Who holds it: `another run (process 4242, shard 0/2, started 2026-12-07 06:20:31
+        /// UTC)`, as far as known.
         holder: String,
     },
 
@@ -266,7 +267,7 @@ pub enum ErrorKind {
 }
 
 /// What to do after a deadline: resume only a batch whose compute was sent.
-fn deadline_advice(batch_id: &Option<Uuid>, compute_sent: bool) -> &'static str {
+pub(super) fn deadline_advice(batch_id: &Option<Uuid>, compute_sent: bool) -> &'static str {
     match (batch_id, compute_sent) {
         (Some(_), true) => "the batch goes on on the server: resume with wait_for_results",
         (Some(_), false) => "nothing was computed: run the analysis again (the unused batch costs nothing)",

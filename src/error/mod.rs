@@ -119,10 +119,28 @@ impl Error {
         self.inner.io
     }
 
-    /// What the caller can do, when the pipeline knows something specific (resume with
-    /// `wait_for_results`, say). It is also the end of the message.
+    /// What the caller can do, where there is something specific: resume with
+    /// `wait_for_results` after a deadline once compute was sent, run the analysis again
+    /// before that, log in again after a 401, try again later after a 503. The message
+    /// says it too, at its end.
+    ///
+    /// ```no_run
+    /// # fn report(error: &hautai::Error) {
+    /// eprintln!("error: {error}");
+    /// if let Some(hint) = error.hint() {
+    ///     eprintln!("what to do: {hint}");
+    /// }
+    /// # }
+    /// ```
     pub fn hint(&self) -> Option<&'static str> {
-        self.inner.context.as_ref().and_then(|c| c.hint)
+        if let Some(hint) = self.inner.context.as_ref().and_then(|c| c.hint) {
+            return Some(hint);
+        }
+        match &self.inner.kind {
+            ErrorKind::Deadline { batch_id, compute_sent, .. } => Some(kind::deadline_advice(batch_id, *compute_sent)),
+            ErrorKind::Api(api) => api.advice(),
+            _ => None,
+        }
     }
 
     /// The HTTP status of an API or storage error.

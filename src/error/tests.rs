@@ -63,3 +63,20 @@ fn debug_shows_the_kind_and_where_it_happened() {
     assert!(debug.starts_with("Error { kind: Api(") && debug.contains("step: Initiate"), "{debug}");
     assert!(debug.contains("hint: Some(\"log in again\")"), "{debug}");
 }
+
+#[test]
+fn the_hint_is_what_to_do_where_there_is_something() {
+    let deadline = |compute_sent| {
+        let d = Duration::from_secs(1);
+        let (step, batch_id) = (Step::Results, Some(Uuid::from_u128(1)));
+        Error::from(ErrorKind::Deadline { step, batch_id, deadline: d, elapsed: d, polls: 1, compute_sent })
+    };
+    assert_eq!(deadline(true).hint(), Some("the batch goes on on the server: resume with wait_for_results"));
+    assert!(deadline(false).hint().is_some_and(|h| h.starts_with("nothing was computed")));
+    assert_eq!(api(401).hint(), Some("log in again or use a valid private token"));
+    assert!(api(401).to_string().ends_with(api(401).hint().unwrap()), "the message ends with it");
+    assert_eq!(api(503).hint(), Some("try again later"));
+    assert_eq!(api(400).hint(), None);
+    let stepped = api(500).in_step(Step::Compute, None, Some("check with wait_for_results"));
+    assert_eq!(stepped.hint(), Some("check with wait_for_results"), "the pipeline's own comes first");
+}

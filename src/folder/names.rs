@@ -1,6 +1,8 @@
 //! Visit names as folder names: one a visit may have on every system its results may go to
 //! (Linux, macOS, Windows), and when two names are one folder there.
 
+use std::collections::HashMap;
+
 use unicode_normalization::UnicodeNormalization;
 
 /// Characters Windows refuses in a file name (and `/`, which every system refuses).
@@ -24,7 +26,9 @@ pub(crate) fn problem(name: &str) -> Option<String> {
     // Characters that change how the rest of a name shows (right-to-left overrides, ones
     // that show nothing) would disguise a patient's name on the service and in pages.
     if let Some(c) = name.chars().find(|c| INVISIBLE.contains(c)) {
-        return Some(format!("its name holds {c:?}, which changes how a name shows or shows nothing; {rule}"));
+        return Some(format!(
+            "its name holds {c:?}, which changes how the rest of a name shows or shows nothing: rename its folder"
+        ));
     }
     if name.ends_with(['.', ' ']) {
         return Some(format!("its name ends with a dot or a space, which Windows drops; {rule}"));
@@ -52,6 +56,36 @@ pub(crate) fn nfc(name: &str) -> String {
 /// normalization (macOS, Windows): two names with one clash key are one folder there.
 pub(crate) fn clash_key(name: &str) -> String {
     name.nfc().collect::<String>().to_lowercase().nfc().collect()
+}
+
+/// Of visits named `names` (`patient/visit`, or a visit that is a patient of its own),
+/// those whose patients, or whose names, differ from another's only in case or in Unicode
+/// normalization (`José` typed on macOS and elsewhere): they would share one output folder
+/// on macOS and Windows. For each name, why it cannot be used, if it cannot.
+pub(crate) fn clashes(names: &[&str]) -> Vec<Option<String>> {
+    let mut why = vec![None; names.len()];
+    let levels: [fn(&str) -> &str; 2] = [|name| name.split('/').next().unwrap_or(name), |name| name];
+    for level in levels {
+        let mut by_folder: HashMap<String, Vec<&str>> = HashMap::new();
+        for name in names {
+            let spellings = by_folder.entry(clash_key(level(name))).or_default();
+            if !spellings.contains(&level(name)) {
+                spellings.push(level(name));
+            }
+        }
+        for (name, why) in names.iter().zip(&mut why) {
+            let spellings = &by_folder[&clash_key(level(name))];
+            if spellings.len() > 1 {
+                let spellings: Vec<String> = spellings.iter().map(|n| format!("{n:?}")).collect();
+                *why = Some(format!(
+                    "{} would share one output folder (names that differ only in case or in how an accent is \
+                     written are one folder on macOS and Windows): rename one of them",
+                    spellings.join(" and ")
+                ));
+            }
+        }
+    }
+    why
 }
 
 #[cfg(test)]

@@ -1,7 +1,6 @@
 //! Finding the visits of an input folder: a folder per visit, its photos named by side;
 //! a folder of visit folders is a patient's.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::dates::{self, VisitDate};
@@ -88,7 +87,7 @@ pub struct Found {
 /// ending with a dot).
 ///
 /// ```no_run
-/// let found = hautai::folder::find_visits("visits".as_ref())?;
+/// let found = hautai::folder::find_visits("visits")?;
 /// for visit in &found.visits {
 ///     println!("{} of {}: {}", visit.name, visit.patient, visit.sides_text());
 /// }
@@ -98,12 +97,14 @@ pub struct Found {
 /// Errors: [`ErrorKind::Io`](crate::error::ErrorKind::Io) when `input` itself cannot be
 /// read ([`Error::io_error`](crate::Error::io_error) has the cause); a visit that cannot
 /// be read is that visit's problem, in its [`Visit::sides`].
-pub fn find_visits(input: &Path) -> crate::Result<Found> {
+pub fn find_visits(input: impl AsRef<Path>) -> crate::Result<Found> {
+    let input = input.as_ref();
     find(input, None).map_err(|e| crate::Error::io(input, "cannot read the input folder", e))
 }
 
 /// The visits in `input`, every folder in it one visit of `patient` (see [`find_visits`]).
-pub fn find_visits_of(input: &Path, patient: &str) -> crate::Result<Found> {
+pub fn find_visits_of(input: impl AsRef<Path>, patient: &str) -> crate::Result<Found> {
+    let input = input.as_ref();
     find(input, Some(patient)).map_err(|e| crate::Error::io(input, "cannot read the input folder", e))
 }
 
@@ -138,6 +139,8 @@ fn find(input: &Path, one_patient: Option<&str>) -> std::io::Result<Found> {
                 // Photos beside folders of photos: a visit, or a patient with stray photos?
                 // Which is for a person to say; nothing of it is analysed, and it says why.
                 if let (false, Some(last)) = (visits_inside.is_empty(), found.visits.last_mut()) {
+                    // Its folders are not skipped: they are why it fails.
+                    found.skipped.retain(|s| !visits_inside.iter().any(|v| s.starts_with(&format!("{v} ("))));
                     last.sides = Err(format!(
                         "it holds photos and folders of photos ({}): a folder is a visit or a patient, not both; \
                          move its photos into a visit folder of their own, or the folders out",
@@ -149,7 +152,14 @@ fn find(input: &Path, one_patient: Option<&str>) -> std::io::Result<Found> {
             None => patient(&mut found, &name, inner),
         }
     }
-    refuse_clashes(&mut found.visits);
+    // Two patients or visits that would be one folder on macOS or Windows: neither is used.
+    let names: Vec<String> = found.visits.iter().map(|v| v.name.clone()).collect();
+    let clashes = super::names::clashes(&names.iter().map(String::as_str).collect::<Vec<_>>());
+    for (visit, clash) in found.visits.iter_mut().zip(clashes) {
+        if let Some(why) = clash {
+            visit.sides = Err(why);
+        }
+    }
     // A name is who or when, however its accents are written: `Zoë` typed on macOS (NFD)
     // is the patient `Zoë` typed elsewhere, one subject and one ledger key on every run.
     // (Two folders of one such name in one input were refused just above.)
@@ -316,33 +326,6 @@ fn unreadable(path: &Path, error: &std::io::Error) -> String {
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.is_symlink() => "a broken link".to_owned(),
         _ => format!("cannot read it: {error}"),
-    }
-}
-
-/// Patients, or visits of one patient, whose names differ only in case or in Unicode
-/// normalization (`José` typed on macOS and elsewhere) would share one output folder on
-/// macOS and Windows: none of their visits is analysed, and each says why.
-fn refuse_clashes(visits: &mut [Visit]) {
-    let levels: [fn(&Visit) -> &str; 2] = [|v| v.name.split('/').next().unwrap_or(&v.name), |v| &v.name];
-    for level in levels {
-        let mut by_folder: HashMap<String, Vec<String>> = HashMap::new();
-        for visit in visits.iter() {
-            let names = by_folder.entry(super::names::clash_key(level(visit))).or_default();
-            if !names.iter().any(|n| n == level(visit)) {
-                names.push(level(visit).to_owned());
-            }
-        }
-        for visit in visits.iter_mut() {
-            let names = &by_folder[&super::names::clash_key(level(visit))];
-            if names.len() > 1 {
-                let names: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
-                visit.sides = Err(format!(
-                    "{} would share one output folder (names that differ only in case or in how an accent is \
-                     written are one folder on macOS and Windows): rename one of them",
-                    names.join(" and ")
-                ));
-            }
-        }
     }
 }
 

@@ -535,7 +535,9 @@ fn a_journal_folder_belongs_to_one_service_and_one_run_at_a_time() {
     let dir = TempDir::new("bulk-bound");
     let journal = Journal::open(dir.path(), &one.session(), Shard::ALL).unwrap();
     let busy = Journal::open(dir.path(), &one.session(), Shard::new(0, 2).unwrap()).unwrap_err();
-    assert!(matches!(busy.kind(), ErrorKind::Busy { .. }), "{busy}");
+    let ErrorKind::Busy { holder, .. } = busy.kind() else { panic!("{busy:?}") };
+    assert!(holder.starts_with("another run of this process (process") && holder.ends_with(')'), "{holder}");
+    assert!(busy.to_string().contains("wait for it to end"), "with what to do: {busy}");
     assert!(busy.to_string().contains(&format!("process {}", std::process::id())), "{busy}");
     drop(journal);
     let elsewhere = Journal::open(dir.path(), &other.session(), Shard::ALL).unwrap_err();

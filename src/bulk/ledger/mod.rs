@@ -112,7 +112,7 @@ pub(crate) enum Refusal {
     OtherPatient { other: String, batch_id: Uuid },
     /// A photo of these is another group's (patient's): in a job of the run, or claimed
     /// by one earlier (`claimed`).
-    SharedPhoto { other: String, claimed: bool },
+    SharedPhoto { shared: owners::SharedPhoto, claimed: bool },
     /// The service no longer knows the batch these photos were paid for with (it just said so).
     Lost { batch_id: Uuid },
 }

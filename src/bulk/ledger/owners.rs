@@ -4,37 +4,45 @@
 
 use std::collections::HashMap;
 
-/// Each photo → the keys that claimed it, in the order they came to it.
+/// Each photo → the keys that claimed it, with the side it was, in the order they came.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Owners {
-    claims: HashMap<String, Vec<String>>,
+    claims: HashMap<String, Vec<(String, String)>>,
+}
+
+/// A photo of a job that is another group's: the other job's key, and the photo's side in
+/// each (`front` here, `left` there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SharedPhoto {
+    pub(crate) other: String,
+    pub(crate) mine: String,
+    pub(crate) theirs: String,
 }
 
 impl Owners {
     /// `key` claimed `photos` (a fingerprint: `side:size:hash` per side).
     pub(crate) fn claim(&mut self, key: &str, photos: &str) {
-        for photo in each_photo(photos) {
+        for (side, photo) in each_photo(photos) {
             let keys = self.claims.entry(photo.to_owned()).or_default();
-            if !keys.iter().any(|k| k == key) {
-                keys.push(key.to_owned());
+            if !keys.iter().any(|(k, _)| k == key) {
+                keys.push((key.to_owned(), side.to_owned()));
             }
         }
     }
 
-    /// A key of a group other than `group` that claimed one of `photos`, if any.
-    pub(crate) fn other_group(&self, photos: &str, group: &str) -> Option<&str> {
-        each_photo(photos)
-            .filter_map(|photo| self.claims.get(photo))
-            .flatten()
-            .find(|key| group_of(key) != group)
-            .map(String::as_str)
+    /// A photo of `photos` that a key of a group other than `group` claimed, if any.
+    pub(crate) fn other_group(&self, photos: &str, group: &str) -> Option<SharedPhoto> {
+        each_photo(photos).find_map(|(mine, photo)| {
+            let (other, theirs) = self.claims.get(photo)?.iter().find(|(key, _)| group_of(key) != group)?;
+            Some(SharedPhoto { other: other.clone(), mine: mine.to_owned(), theirs: theirs.clone() })
+        })
     }
 }
 
-/// The photos of a fingerprint, each as `size:hash` (the side left out: a front copied
-/// as another visit's left is the same photo).
-pub(crate) fn each_photo(photos: &str) -> impl Iterator<Item = &str> {
-    photos.split(' ').filter_map(|part| part.split_once(':').map(|(_, photo)| photo))
+/// The photos of a fingerprint, each as its side and `size:hash` (the side apart: a front
+/// copied as another visit's left is the same photo).
+pub(crate) fn each_photo(photos: &str) -> impl Iterator<Item = (&str, &str)> {
+    photos.split(' ').filter_map(|part| part.split_once(':'))
 }
 
 /// The group of a key known only by its name, as a folder run names visits: `patient/visit`,
@@ -52,7 +60,8 @@ mod tests {
         let mut owners = Owners::default();
         owners.claim("anna/1", "front:10:aa left:11:bb");
         owners.claim("anna/2", "front:10:aa");
-        assert_eq!(owners.other_group("right:10:aa", "bob"), Some("anna/1"), "a front copied as a right");
+        let shared = SharedPhoto { other: "anna/1".into(), mine: "right".into(), theirs: "front".into() };
+        assert_eq!(owners.other_group("right:10:aa", "bob"), Some(shared), "a front copied as a right");
         assert_eq!(owners.other_group("front:10:aa left:12:cc", "anna"), None, "her own");
         assert_eq!(owners.other_group("front:12:cc", "bob"), None, "no photo of anna's");
         assert_eq!(group_of("visit-3"), "visit-3");

@@ -93,6 +93,7 @@ fn a_folder_of_visit_folders_is_a_patient_and_anything_deeper_is_no_visit() {
     );
     let mixed = found.visits[3].sides.as_ref().unwrap_err();
     assert!(mixed.starts_with("it holds photos and folders of photos (mixed/2026-01-11)"), "{mixed}");
+    assert!(!found.skipped.iter().any(|s| s.starts_with("mixed/")), "not skipped too: {:?}", found.skipped);
     assert_eq!(found.visits[1].date.as_ref().unwrap().time.as_deref(), Some("10:30:00"));
     assert_eq!(found.visits[0].date.as_ref().unwrap().source, DateSource::FolderName);
     assert_eq!(found.visits[0].folder(), "2026-01-05");
@@ -115,7 +116,7 @@ fn a_folder_of_visit_folders_is_a_patient_and_anything_deeper_is_no_visit() {
         assert!(found.skipped.iter().any(|s| s == expected), "{expected}: {:?}", found.skipped);
     }
     // All of the input one patient's visits.
-    let one = find_visits_of(&dir.join("anna"), "Anna Smith").unwrap();
+    let one = find_visits_of(dir.join("anna"), "Anna Smith").unwrap();
     let names: Vec<&str> = one.visits.iter().map(|v| v.name.as_str()).collect();
     assert_eq!(names, ["Anna Smith/2026-01-05", "Anna Smith/2026-03-01T10-30"]);
     assert!(one.visits.iter().all(|v| v.patient == "Anna Smith"));
