@@ -12,7 +12,9 @@
 //! * (e) no two visits (or patients) that are done have folders that are one folder on
 //!   macOS or Windows;
 //! * (f) each patient is at most one subject of the dataset, and every visit done was sent
-//!   for its own patient's subject, never another's.
+//!   for its own patient's subject, never another's;
+//! * (g) a photo is one patient's: no batch is computed of photos that usable visits of
+//!   two patients hold.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -21,7 +23,7 @@ use hautai::bulk::{Journal, Shard};
 use hautai::{BatchResults, Uuid};
 
 use super::actions::{Model, Ran};
-use super::world::{Photos, World};
+use super::world::{NAMES, Photos, World};
 
 /// Every `results.json` under the output (the journal's folder aside), by path, with its bytes.
 pub struct Saved {
@@ -81,6 +83,7 @@ pub fn check(world: &World, model: &Model, ran: &Ran, before: &Saved, after: &Sa
         never_lost(before, after)?;
     }
     set_aside_with_reasons(world)?;
+    one_patient_per_photo(world)?;
     // The reports are checked when every run that ran wrote them (one that could not removes
     // them, which may be another run's, written just before).
     if let Ran::Runs(runs) = ran
@@ -88,6 +91,39 @@ pub fn check(world: &World, model: &Model, ran: &Ran, before: &Saved, after: &Sa
         && runs.iter().flatten().all(|summary| summary.reports.is_ok())
     {
         reports_tell_the_truth(world)?;
+    }
+    Ok(())
+}
+
+/// (g): each batch computed in the last step was of photos that usable visits (readable,
+/// named without a clash) of one patient at most hold in the input.
+fn one_patient_per_photo(world: &World) -> Result<(), String> {
+    let nfc = |name: &str| name.replace("e\u{301}", "\u{e9}");
+    let key = |name: &str| nfc(name).to_lowercase();
+    let patient = |name: &str| nfc(name.split('/').next().unwrap_or(name));
+    let present: Vec<(&str, Photos)> = NAMES.iter().filter_map(|name| Some((*name, world.photos_of(name)?))).collect();
+    // Names that are one folder on macOS (a visit's or its patient's) are refused, photos unread.
+    let clashes = |name: &str| {
+        present.iter().any(|(other, _)| {
+            *other != name
+                && (key(other) == key(name)
+                    || key(&patient(other)) == key(&patient(name)) && patient(other) != patient(name))
+        })
+    };
+    for (batch, count) in &world.computed {
+        let Some(stored) = world.stored.get(batch) else { continue };
+        if *count <= world.computed_before.get(batch).copied().unwrap_or(0) {
+            continue;
+        }
+        let photos: HashSet<(u64, u64)> = stored.iter().map(|(_, photo)| *photo).collect();
+        let patients: std::collections::BTreeSet<String> = present
+            .iter()
+            .filter(|(name, sides)| !clashes(name) && sides.iter().any(|(_, photo)| photos.contains(photo)))
+            .map(|(name, _)| patient(name))
+            .collect();
+        if patients.len() > 1 {
+            return Err(format!("(g) batch {batch} was computed of photos that visits of {patients:?} hold"));
+        }
     }
     Ok(())
 }

@@ -123,6 +123,8 @@ pub struct World {
     pub stored: HashMap<hautai::Uuid, Photos>,
     /// Batch → how many computes the service took for it (kept across `forget_batches`).
     pub computed: HashMap<hautai::Uuid, u32>,
+    /// The same, before the last step.
+    pub computed_before: HashMap<hautai::Uuid, u32>,
 }
 
 impl World {
@@ -135,7 +137,8 @@ impl World {
         std::fs::create_dir_all(root.join("in")).unwrap();
         let disk = Disk::new(root.join("disk"), 24 << 20);
         let emulator = Emulator::start(EmulatorConfig::new().maturity(Maturity::Polls(1))).unwrap();
-        World { root, disk, emulator, away: HashMap::new(), stored: HashMap::new(), computed: HashMap::new() }
+        let (away, stored, computed, computed_before) = Default::default();
+        World { root, disk, emulator, away, stored, computed, computed_before }
     }
 
     pub fn input(&self) -> PathBuf {
@@ -175,6 +178,7 @@ impl World {
 
     /// Notes what the service stored for each batch it knows now.
     pub fn learn_batches(&mut self) {
+        self.computed_before = self.computed.clone();
         for batch in self.emulator.batch_ids() {
             let sides: Photos = Side::ALL
                 .into_iter()
