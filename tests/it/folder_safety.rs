@@ -1,22 +1,12 @@
 //! A folder run never leaves one patient's results where another's are looked for, never
 //! picks one of two photos for a side, and gives what a rerun asks for.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::common::files::TempDir;
+use crate::common::files::{TempDir, write_visit as visit};
 use crate::common::*;
 use hautai::Side;
 use hautai::folder::{FolderRun, FolderSummary, SaveOptions};
-
-/// Writes the three photos of visit `name` (different for each `n`) under `input`.
-fn visit(input: &Path, name: &str, n: u32) -> PathBuf {
-    let folder = input.join(name);
-    std::fs::create_dir_all(&folder).unwrap();
-    for side in Side::ALL {
-        std::fs::write(folder.join(format!("{side}.png")), hautai::emulator::sample_photo(side, 150 + n, 180)).unwrap();
-    }
-    folder
-}
 
 fn run(session: &hautai::Session, input: &Path, output: &Path, save: SaveOptions) -> FolderSummary {
     FolderRun::new(session, input, output).save(save).run(|_| {}).unwrap()

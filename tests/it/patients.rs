@@ -5,22 +5,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::common::files::TempDir;
+use crate::common::files::{TempDir, write_visit as visit};
 use crate::common::{emulator, fast_session};
 use hautai::emulator::{Emulator, Fault, Route};
 use hautai::folder::{FolderEvent, FolderRun};
 use hautai::model::NewSubject;
-use hautai::{Session, Side, Uuid};
-
-/// Writes a visit's three photos into `input/<path>` (different for each `n`).
-fn visit(input: &Path, path: &str, n: u32) -> PathBuf {
-    let folder = input.join(path);
-    std::fs::create_dir_all(&folder).unwrap();
-    for side in Side::ALL {
-        std::fs::write(folder.join(format!("{side}.png")), hautai::emulator::sample_photo(side, 110 + n, 140)).unwrap();
-    }
-    folder
-}
+use hautai::{Session, Uuid};
 
 /// Three patients with two visits each, the later visit first in name order.
 fn three_patients(dir: &TempDir) -> PathBuf {

@@ -1,28 +1,38 @@
 use super::*;
 use crate::folder::dates::DateSource;
 
-#[test]
-fn visits_are_folders_of_sides_and_the_rest_is_listed() {
-    let dir = std::env::temp_dir().join(format!("hautai-find-visits-{}", std::process::id()));
+/// A new folder named for `test` under the system's temporary folder, holding `files`
+/// (each a path inside it and its bytes).
+fn folder_of(test: &str, files: &[(&str, &[u8])]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hautai-{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    for (path, bytes) in [
-        ("a/left_side.png", &b"l"[..]),
-        ("a/Front.JPG", b"f"),
-        ("a/notes.txt", b"n"),
-        ("a/front.txt", b"f"),
-        ("e/front-2.jpg", b"f"),
-        ("e/front.jpg", b"f"),
-        ("b/RIGHT.jpeg", b"r"),
-        ("empty/readme", b"x"),
-        ("stray.jpg", b"s"),
-        ("c/left.png", b"l"),
-        ("c/front.png/inside", b"x"),
-        ("Dup/front.png", b"f"),
-        ("dup/front.png", b"f"),
-    ] {
+    for (path, bytes) in files {
         std::fs::create_dir_all(dir.join(path).parent().unwrap()).unwrap();
         std::fs::write(dir.join(path), bytes).unwrap();
     }
+    dir
+}
+
+#[test]
+fn visits_are_folders_of_sides_and_the_rest_is_listed() {
+    let dir = folder_of(
+        "find-visits",
+        &[
+            ("a/left_side.png", &b"l"[..]),
+            ("a/Front.JPG", b"f"),
+            ("a/notes.txt", b"n"),
+            ("a/front.txt", b"f"),
+            ("e/front-2.jpg", b"f"),
+            ("e/front.jpg", b"f"),
+            ("b/RIGHT.jpeg", b"r"),
+            ("empty/readme", b"x"),
+            ("stray.jpg", b"s"),
+            ("c/left.png", b"l"),
+            ("c/front.png/inside", b"x"),
+            ("Dup/front.png", b"f"),
+            ("dup/front.png", b"f"),
+        ],
+    );
     let Found { visits, skipped, without_photos } = find_visits(&dir).unwrap();
     let found: Vec<(&str, Result<Vec<Side>, String>)> = visits
         .iter()
@@ -59,23 +69,21 @@ fn visits_are_folders_of_sides_and_the_rest_is_listed() {
 
 #[test]
 fn a_folder_of_visit_folders_is_a_patient_and_anything_deeper_is_no_visit() {
-    let dir = std::env::temp_dir().join(format!("hautai-find-patients-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    for (path, bytes) in [
-        ("anna/2026-01-05/front.jpg", &b"f"[..]),
-        ("anna/2026-03-01T10-30/left.jpg", b"l"),
-        ("anna/later/nothing.txt", b"n"),
-        ("anna/notes.txt", b"n"),
-        ("bob-20251224/front.jpg", b"f"),
-        ("bob-20251224/extra/notes.txt", b"n"),
-        ("mixed/front.jpg", b"f"),
-        ("mixed/2026-01-11/front.jpg", b"f"),
-        ("carl/first/deeper/front.jpg", b"f"),
-        ("dora/.DS_Store", b"x"),
-    ] {
-        std::fs::create_dir_all(dir.join(path).parent().unwrap()).unwrap();
-        std::fs::write(dir.join(path), bytes).unwrap();
-    }
+    let dir = folder_of(
+        "find-patients",
+        &[
+            ("anna/2026-01-05/front.jpg", &b"f"[..]),
+            ("anna/2026-03-01T10-30/left.jpg", b"l"),
+            ("anna/later/nothing.txt", b"n"),
+            ("anna/notes.txt", b"n"),
+            ("bob-20251224/front.jpg", b"f"),
+            ("bob-20251224/extra/notes.txt", b"n"),
+            ("mixed/front.jpg", b"f"),
+            ("mixed/2026-01-11/front.jpg", b"f"),
+            ("carl/first/deeper/front.jpg", b"f"),
+            ("dora/.DS_Store", b"x"),
+        ],
+    );
     let found = find_visits(&dir).unwrap();
     let visits: Vec<(&str, &str, Option<&str>)> = found
         .visits
@@ -125,12 +133,8 @@ fn a_folder_of_visit_folders_is_a_patient_and_anything_deeper_is_no_visit() {
 
 #[test]
 fn patients_whose_names_are_one_folder_elsewhere_clash() {
-    let dir = std::env::temp_dir().join(format!("hautai-find-patient-clash-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    for path in ["Anna/v1/front.jpg", "anna/v2/front.jpg", "zoe/V1/front.jpg", "zoe/v1/front.jpg", "zoe/v2/front.jpg"] {
-        std::fs::create_dir_all(dir.join(path).parent().unwrap()).unwrap();
-        std::fs::write(dir.join(path), b"f").unwrap();
-    }
+    let paths = ["Anna/v1/front.jpg", "anna/v2/front.jpg", "zoe/V1/front.jpg", "zoe/v1/front.jpg", "zoe/v2/front.jpg"];
+    let dir = folder_of("find-patient-clash", &paths.map(|path| (path, &b"f"[..])));
     let found = find_visits(&dir).unwrap();
     let failed: Vec<&str> = found.visits.iter().filter(|v| v.sides.is_err()).map(|v| v.name.as_str()).collect();
     assert_eq!(failed, ["Anna/v1", "anna/v2", "zoe/V1", "zoe/v1"]);

@@ -37,3 +37,14 @@ pub fn photo(seed: u8, len: usize) -> Vec<u8> {
     let body = (3..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed));
     [0xFF, 0xD8, 0xFF].into_iter().take(len).chain(body).collect()
 }
+
+/// Writes the three photos of the visit folder `input/<path>` (a drawn face, different for
+/// each `n`), as a clinic's folder holds them.
+pub fn write_visit(input: &Path, path: &str, n: u32) -> PathBuf {
+    let folder = input.join(path);
+    std::fs::create_dir_all(&folder).unwrap();
+    for side in hautai::Side::ALL {
+        std::fs::write(folder.join(format!("{side}.png")), hautai::emulator::sample_photo(side, 150 + n, 180)).unwrap();
+    }
+    folder
+}
