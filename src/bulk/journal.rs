@@ -29,7 +29,7 @@ use uuid::Uuid;
 
 use super::files::{Header, complete_len, cut_torn_line, file_name, journal_files, read_folder, write_line};
 use super::ledger::owners::SharedPhoto;
-use super::ledger::{Ledger, Plan, Presence, Refusal};
+use super::ledger::{Ledger, Plan, Presence};
 use super::lock::{self, RunLock};
 use super::record::{JobRecord, Line, State};
 use super::shard::Shard;
@@ -193,22 +193,7 @@ impl Journal {
         self.catch_up()?;
         let (plan, disowns, holds) = {
             let ledger = lock(&self.ledger);
-            let plan = match ledger.decide(key, photos, retry_failed, presence, gone) {
-                // A photo of another patient's is never paid for under this one: not when
-                // a visit of the run has it (whoever came first), nor when one claimed it
-                // earlier, unless the caller confirms that patient was renamed.
-                Plan::Start => {
-                    let claimed = (!retry_failed)
-                        .then(|| group.and_then(|group| ledger.owners.other_group(photos, group)))
-                        .flatten();
-                    match (shared, claimed) {
-                        (Some(shared), _) => Plan::Refuse(Refusal::SharedPhoto { shared, claimed: false }),
-                        (None, Some(shared)) => Plan::Refuse(Refusal::SharedPhoto { shared, claimed: true }),
-                        (None, None) => Plan::Start,
-                    }
-                }
-                plan => plan,
-            };
+            let plan = ledger.decide_for_patient(key, photos, retry_failed, presence, gone, (group, shared));
             let holds = |batch_id: &Uuid| {
                 ledger.record(key).batch_id == Some(*batch_id) && ledger.holder(*batch_id) == Some(key)
             };

@@ -25,7 +25,7 @@ pub(crate) struct Ledger {
     /// journaled (`None` while it is only claimed: being made, or its answer lost).
     subjects: HashMap<(Uuid, String), Option<Uuid>>,
     /// Each photo → the jobs that claimed it: whose patient's it is.
-    pub(crate) owners: owners::Owners,
+    owners: owners::Owners,
 }
 
 #[derive(Debug, Default, Clone)]

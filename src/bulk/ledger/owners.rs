@@ -4,6 +4,10 @@
 
 use std::collections::HashMap;
 
+use uuid::Uuid;
+
+use super::{Plan, Presence, Refusal};
+
 /// Each photo → the keys that claimed it, with the side it was, in the order they came.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Owners {
@@ -36,6 +40,34 @@ impl Owners {
             let (other, theirs) = self.claims.get(photo)?.iter().find(|(key, _)| group_of(key) != group)?;
             Some(SharedPhoto { other: other.clone(), mine: mine.to_owned(), theirs: theirs.clone() })
         })
+    }
+}
+
+impl super::Ledger {
+    /// What the job `key` may do with `photos` ([`decide`](super::Ledger::decide)), a photo
+    /// being one patient's: a job of `group` is not paid for with a photo of another
+    /// patient's, not when a job of the run has it (`shared`, whoever came first), nor when
+    /// one claimed it earlier, unless the caller confirms that patient was renamed.
+    pub(crate) fn decide_for_patient(
+        &self,
+        key: &str,
+        photos: &str,
+        retry_failed: bool,
+        presence: &dyn Fn(&str) -> Presence,
+        gone: Option<Uuid>,
+        (group, shared): (Option<&str>, Option<SharedPhoto>),
+    ) -> Plan {
+        match self.decide(key, photos, retry_failed, presence, gone) {
+            Plan::Start => {
+                let claimed = group.filter(|_| !retry_failed).and_then(|group| self.owners.other_group(photos, group));
+                match (shared, claimed) {
+                    (Some(shared), _) => Plan::Refuse(Refusal::SharedPhoto { shared, claimed: false }),
+                    (None, Some(shared)) => Plan::Refuse(Refusal::SharedPhoto { shared, claimed: true }),
+                    (None, None) => Plan::Start,
+                }
+            }
+            plan => plan,
+        }
     }
 }
 
