@@ -403,3 +403,27 @@ fn an_undated_visit_is_listed_apart_from_the_changes_over_time() {
     assert!(row.contains("Since the first\"></td>") && row.contains("Since the previous\"></td>"), "{row}");
     assert!(!timeline.contains(">?</text>"), "no undated point on a chart");
 }
+
+/// A visit whose photos cannot be read now (a broken link) still exists: a copy of its
+/// photos under another name does not take its analysis over as if it had been renamed;
+/// a person says which is which.
+#[test]
+fn a_copy_of_a_visit_that_cannot_be_read_now_does_not_take_its_analysis_over() {
+    let (emulator, dir) = (emulator(), TempDir::new("patients-unreadable-original"));
+    let session = fast_session(&emulator);
+    let (input, output) = (dir.path().join("in"), dir.path().join("out"));
+    let first = visit(&input, "anna/2026-01-05", 1);
+    assert!(run(&session, &input, &output).all_done());
+    let copy = input.join("anna/2026-02-01");
+    std::fs::create_dir_all(&copy).unwrap();
+    for side in hautai::Side::ALL {
+        std::fs::copy(first.join(format!("{side}.png")), copy.join(format!("{side}.png"))).unwrap();
+    }
+    std::fs::remove_file(first.join("front.png")).unwrap();
+    std::os::unix::fs::symlink(first.join("gone.png"), first.join("front.png")).unwrap();
+    let summary = run(&session, &input, &output);
+    let failed: Vec<&str> = summary.failed.iter().map(|f| f.key.as_str()).collect();
+    assert_eq!(failed, ["anna/2026-01-05", "anna/2026-02-01"], "{summary:?}");
+    assert!(summary.failed[1].reason.contains("were analysed as anna/2026-01-05"), "{}", summary.failed[1]);
+    assert_eq!((summary.taken_over, emulator.computes()), (0, 1));
+}
